@@ -1,0 +1,57 @@
+# The two commands: `make run` serves the app, `make test` runs every check and test.
+# Both set up .venv/ from the pinned requirements first, so a fresh clone needs only Python 3.11+.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+THREADS ?= 4
+# `make run` is a local server: development mode, unless the environment says otherwise.
+export BACKPACK_ENVIRONMENT ?= development
+
+.PHONY: run test lint typecheck pytest install install-dev chromium clean
+
+run: install
+	$(BIN)/flask --app wsgi db upgrade
+	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS) \
+		--access-logfile - wsgi:app
+
+test: install-dev chromium lint typecheck pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/python -m pytest tests
+
+install: $(VENV)/.installed-main
+
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-main: requirements/main.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/main.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-main requirements/dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium is not installed and cannot be installed here: browser tests will skip"; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

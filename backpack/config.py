@@ -1,0 +1,114 @@
+"""Settings: defaults here, then the file named by BACKPACK_CONFIG, then BACKPACK_* variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "BACKPACK"
+MIN_SECRET_KEY_LENGTH = 32
+
+# Every setting and its meaning is documented in config.example.py; keep the two in step.
+DEFAULTS: dict[str, Any] = {
+    "ENVIRONMENT": "production",
+    "SECRET_KEY": None,
+    "SERVER_NAME": None,
+    "BASE_URL": None,  # absolute URL of this server, for links in mail and discovery
+    "PREFERRED_URL_SCHEME": "http",
+    "SQLALCHEMY_DATABASE_URI": None,  # filled in with SQLite under instance/ when unset
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "REDIS_URL": None,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_LOGIN": "10 per minute;50 per hour",
+    "RATELIMIT_SIGNUP": "5 per minute;20 per hour",
+    "RATELIMIT_PASSWORD_RESET": "5 per minute;20 per hour",
+    "RATELIMIT_EMAIL_SEND": "3 per minute;20 per day",
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 587,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": True,
+    "MAIL_SENDER": "Backpack <no-reply@localhost>",
+    "MAIL_OUTBOX_DIR": None,  # instance/outbox when unset
+    "EMAIL_VERIFICATION_MAX_AGE": 24 * 3600,
+    "PASSWORD_RESET_MAX_AGE": 3600,
+    "PASSWORD_MIN_LENGTH": 10,
+    "SESSION_COOKIE_SECURE": None,  # None: secure everywhere but development
+    "REMEMBER_COOKIE_SECURE": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "FETCH_ALLOW_PRIVATE": False,
+    "FETCH_TIMEOUT": 10.0,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+}
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes it unsafe or impossible to start."""
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
+    """Fill app.config in order: defaults, BACKPACK_CONFIG file, BACKPACK_* env, test mapping."""
+    app.config.from_mapping(DEFAULTS)
+    config_file = os.environ.get(f"{ENV_PREFIX}_CONFIG")
+    if config_file:
+        app.config.from_pyfile(str(Path(config_file).resolve()))
+    app.config.from_prefixed_env(ENV_PREFIX)
+    if test_config:
+        app.config.from_mapping(test_config)
+    _fill_derived_settings(app)
+    _check_secret_key(app)
+
+
+def is_development(app: Flask) -> bool:
+    """Whether the app runs as a developer's local server (insecure conveniences allowed)."""
+    return app.config["ENVIRONMENT"] in ("development", "testing") or bool(app.config["TESTING"])
+
+
+def _fill_derived_settings(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'backpack.sqlite3'}"
+    if not app.config["MAIL_OUTBOX_DIR"]:
+        app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
+    secure = not is_development(app)
+    for setting in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config[setting] is None:
+            app.config[setting] = secure
+    if secure:
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def _check_secret_key(app: Flask) -> None:
+    key = app.config.get("SECRET_KEY")
+    if isinstance(key, str) and len(key) >= MIN_SECRET_KEY_LENGTH:
+        return
+    if not is_development(app):
+        raise ConfigError(
+            f"SECRET_KEY is missing or shorter than {MIN_SECRET_KEY_LENGTH} characters. "
+            f"Set {ENV_PREFIX}_SECRET_KEY (for example to the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+        )
+    app.config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
+
+
+def _development_secret_key(instance: Path) -> str:
+    """Read, or create once, a random key in instance/ so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key) >= MIN_SECRET_KEY_LENGTH:
+            return key
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,6 @@
+"""The database models. Importing this package registers every table on Base.metadata."""
+
+from backpack.models.accounts import EmailAddress, User
+from backpack.models.base import Base
+
+__all__ = ["Base", "EmailAddress", "User"]

@@ -1,0 +1,1 @@
+"""What the app does. Services add and flush; the request or the command commits."""

@@ -1,0 +1,137 @@
+"""Accounts: sign-up, log-in, passwords and their reset, deletion."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app
+
+from backpack.extensions import db
+from backpack.links import external_url
+from backpack.models import User
+from backpack.models.accounts import new_nonce
+from backpack.models.base import utcnow
+from backpack.services import emails, tokens
+from backpack.services.errors import AddressTaken, BadToken, WrongPassword
+from backpack.services.mail import send_mail
+from backpack.services.passwords import check_password, check_password_strength, hash_password
+
+
+def _check_strength(password: str, email: str = "") -> None:
+    check_password_strength(
+        password, min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=email
+    )
+
+
+def create_account(email: str, password: str, *, name: str = "", verified: bool = False) -> User:
+    """Create an account with one address; mail it a verification link unless `verified`."""
+    address = emails.clean_address(email)
+    if emails.find_verified(address) is not None:
+        raise AddressTaken("An account already uses that address. Log in, or reset the password.")
+    _check_strength(password, address)
+    user = User(name=name.strip()[:200], password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    if verified:
+        emails.add_verified_email(user, address)
+    else:
+        emails.add_email(user, address)
+    return user
+
+
+def authenticate(address: str, password: str) -> User | None:
+    """The account whose verified address and password these are, or None."""
+    email = emails.find_verified(address)
+    if email is None:
+        # Hash anyway so that a missing account takes as long as a wrong password.
+        hash_password(password)
+        return None
+    user = email.user
+    matches, needs_rehash = check_password(user.password_hash, password)
+    if not matches:
+        return None
+    if needs_rehash:
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password after checking the current one; other sessions are logged out."""
+    if not check_password(user.password_hash, current)[0]:
+        raise WrongPassword("Your current password is not correct.")
+    _set_password(user, new)
+
+
+def _set_password(user: User, new: str) -> None:
+    primary = user.primary_email
+    _check_strength(new, primary.address if primary else "")
+    user.password_hash = hash_password(new)
+    user.session_nonce = new_nonce()
+    db.session.flush()
+
+
+def _password_fingerprint(user: User) -> str:
+    # Signed into reset links: once the password changes, the link stops working.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(address: str) -> bool:
+    """Mail a reset link if the address is verified on an account; say whether one was sent."""
+    email = emails.find_verified(address)
+    if email is None:
+        return False
+    user = email.user
+    token = tokens.make_token(
+        tokens.PASSWORD_RESET, {"user": user.id, "fp": _password_fingerprint(user)}
+    )
+    link = external_url("auth.reset_password", token=token)
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    send_mail(
+        email.address,
+        "Reset your Backpack password",
+        f"Open this link to choose a new password:\n\n{link}\n\n"
+        f"It works once, for {minutes} minutes. If you did not ask for it, ignore this mail; "
+        "your password stays as it is.",
+        link=link,
+    )
+    return True
+
+
+def user_for_reset_token(token: str) -> User:
+    """The account a password-reset link is for, if the link is still good."""
+    payload = tokens.read_token(
+        tokens.PASSWORD_RESET, token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+    )
+    user = db.session.get(User, payload.get("user"))
+    if user is None or payload.get("fp") != _password_fingerprint(user):
+        raise BadToken("This link has been used already. Ask for a new one if you need it.")
+    return user
+
+
+def reset_password(token: str, new: str) -> User:
+    """Set a new password through a reset link; the link then stops working."""
+    user = user_for_reset_token(token)
+    _set_password(user, new)
+    return user
+
+
+def delete_account(user: User, password: str) -> None:
+    """Delete an account and everything it owns, after checking its password."""
+    if not check_password(user.password_hash, password)[0]:
+        raise WrongPassword("That password is not correct; nothing was deleted.")
+    # Rows of other tables go with the user through ON DELETE CASCADE foreign keys.
+    db.session.delete(user)
+    db.session.flush()
+
+
+def load_user(session_id: str) -> User | None:
+    """The user of a login session id (`id:nonce`), if the session is still valid."""
+    user_id, _, nonce = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_nonce != nonce:
+        return None
+    return user

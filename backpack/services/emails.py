@@ -1,0 +1,161 @@
+"""Email addresses on accounts: adding, verifying by a mailed link, primary, removal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+
+from backpack.extensions import db
+from backpack.links import external_url
+from backpack.models import EmailAddress, User
+from backpack.models.accounts import new_nonce
+from backpack.models.base import utcnow
+from backpack.services import tokens
+from backpack.services.errors import (
+    AddressRemovalRefused,
+    AddressTaken,
+    BadToken,
+    InvalidAddress,
+    NotVerified,
+    SendTooSoon,
+)
+from backpack.services.mail import send_mail
+
+# The least time between two verification mails to one address, whoever asks.
+RESEND_INTERVAL = timedelta(seconds=60)
+
+
+def normalise_address(address: str) -> str:
+    """The form every lookup uses: `Ann@Example.org` and `ann@example.org` are one address."""
+    return address.strip().casefold()
+
+
+def clean_address(address: str) -> str:
+    """Check an address's syntax and return it as typed, trimmed; raise InvalidAddress."""
+    address = address.strip()
+    if len(address) > 254:
+        raise InvalidAddress("That email address is too long.")
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"That is not a valid email address: {exc}") from exc
+    return address
+
+
+def find_verified(address: str) -> EmailAddress | None:
+    """The verified address matching this one on any account."""
+    return db.session.scalar(
+        sa.select(EmailAddress).where(
+            EmailAddress.normalised == normalise_address(address),
+            EmailAddress.verified_at.is_not(None),
+        )
+    )
+
+
+def add_email(user: User, address: str, *, send: bool = True) -> EmailAddress:
+    """Add an unverified address to an account and mail it a verification link."""
+    address = clean_address(address)
+    normalised = normalise_address(address)
+    if any(e.normalised == normalised for e in user.emails):
+        raise AddressTaken("That address is already on your account.")
+    if find_verified(address) is not None:
+        raise AddressTaken("That address is already verified on another account.")
+    email = EmailAddress(address=address, normalised=normalised)
+    user.emails.append(email)
+    db.session.flush()
+    if send:
+        send_verification(email)
+    return email
+
+
+def add_verified_email(user: User, address: str) -> EmailAddress:
+    """Add an address that is verified already (accounts made by an operator or an import)."""
+    email = add_email(user, address, send=False)
+    mark_verified(email)
+    return email
+
+
+def send_verification(email: EmailAddress) -> None:
+    """Mail a new single-use verification link; earlier links stop working."""
+    if email.is_verified:
+        raise NotVerified("That address is verified already.")
+    now = utcnow()
+    if email.verification_sent_at and now - email.verification_sent_at < RESEND_INTERVAL:
+        wait = int((RESEND_INTERVAL - (now - email.verification_sent_at)).total_seconds()) + 1
+        raise SendTooSoon(f"A link was sent moments ago. Wait {wait} seconds to ask again.")
+    email.verification_nonce = new_nonce()
+    email.verification_sent_at = now
+    db.session.flush()
+    token = tokens.make_token(
+        tokens.EMAIL_VERIFICATION,
+        {"email": email.id, "nonce": email.verification_nonce},
+    )
+    link = external_url("account.verify_email", token=token)
+    hours = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 3600
+    send_mail(
+        email.address,
+        "Verify your email address for Backpack",
+        f"Open this link to verify {email.address} on your Backpack account:\n\n{link}\n\n"
+        f"The link works once, for {hours} hours. If you did not ask for it, ignore this mail.",
+        link=link,
+    )
+
+
+def verify_email(token: str) -> EmailAddress:
+    """Mark the address named by a verification link as verified."""
+    payload = tokens.read_token(
+        tokens.EMAIL_VERIFICATION,
+        token,
+        max_age=current_app.config["EMAIL_VERIFICATION_MAX_AGE"],
+    )
+    email = db.session.get(EmailAddress, payload.get("email"))
+    if email is None:
+        raise BadToken("This link is for an address that has been removed.")
+    nonce = payload.get("nonce")
+    if email.is_verified or not nonce or nonce != email.verification_nonce:
+        raise BadToken("This link has been used already or replaced by a newer one.")
+    holder = find_verified(email.address)
+    if holder is not None and holder.user_id != email.user_id:
+        raise AddressTaken(
+            f"{email.address} is already verified on another account, so it cannot be "
+            "verified on this one."
+        )
+    mark_verified(email)
+    return email
+
+
+def mark_verified(email: EmailAddress) -> None:
+    """Record an address as verified; an account's first verified address becomes primary."""
+    email.verified_at = utcnow()
+    email.verification_nonce = None
+    user = email.user
+    if user.primary_email is None:
+        email.is_primary = True
+    db.session.flush()
+
+
+def set_primary(email: EmailAddress) -> None:
+    """Make a verified address the one mail goes to."""
+    if not email.is_verified:
+        raise NotVerified("Verify this address before making it primary.")
+    for other in email.user.emails:
+        if other.is_primary and other is not email:
+            other.is_primary = False
+    # Clear the old primary first: the one-primary index is checked row by row.
+    db.session.flush()
+    email.is_primary = True
+    db.session.flush()
+
+
+def remove_email(email: EmailAddress) -> None:
+    """Remove an address, unless it is the primary or the last verified one."""
+    if email.is_primary:
+        raise AddressRemovalRefused("Make another address primary before removing this one.")
+    verified = [e for e in email.user.emails if e.is_verified]
+    if email.is_verified and len(verified) <= 1:
+        raise AddressRemovalRefused("You cannot remove your last verified address.")
+    email.user.emails.remove(email)
+    db.session.flush()

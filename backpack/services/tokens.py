@@ -1,0 +1,36 @@
+"""Signed, expiring tokens for links sent by mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from backpack.services.errors import BadToken
+
+# One salt per purpose, so a token made for one link is never accepted by another.
+EMAIL_VERIFICATION = "email-verification"
+PASSWORD_RESET = "password-reset"  # noqa: S105 (a salt name, not a password)
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
+def make_token(purpose: str, payload: dict[str, Any]) -> str:
+    """Sign a payload for one purpose."""
+    return _serializer(purpose).dumps(payload)
+
+
+def read_token(purpose: str, token: str, *, max_age: int) -> dict[str, Any]:
+    """Check a token's signature and age and return its payload."""
+    try:
+        payload = _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise BadToken("This link has expired. Ask for a new one.") from exc
+    except BadSignature as exc:
+        raise BadToken("This link is not valid. Check that you copied all of it.") from exc
+    if not isinstance(payload, dict):
+        raise BadToken("This link is not valid. Check that you copied all of it.")
+    return payload

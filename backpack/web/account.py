@@ -1,0 +1,168 @@
+"""The account settings page: email addresses, password, deletion."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from backpack.extensions import db, limiter
+from backpack.models import EmailAddress
+from backpack.services import accounts, emails
+from backpack.services.errors import ServiceError
+from backpack.web.forms import ActionForm, AddEmailForm, ChangePasswordForm, DeleteAccountForm
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _email_send_limit() -> str:
+    return str(current_app.config["RATELIMIT_EMAIL_SEND"])
+
+
+def _user_key() -> str:
+    # Limits on mail are per account, so one user cannot mail-bomb from many addresses.
+    return f"user:{current_user.get_id()}"
+
+
+def _settings_page(status: int = 200, **forms: object) -> tuple[str, int]:
+    context = {
+        "add_form": AddEmailForm(),
+        "password_form": ChangePasswordForm(),
+        "delete_form": DeleteAccountForm(),
+        "action_form": ActionForm(),
+    }
+    context.update(forms)
+    return render_template("account/settings.html", **context), status
+
+
+def _own_email(email_id: int) -> EmailAddress:
+    email = db.session.get(EmailAddress, email_id)
+    if email is None or email.user_id != current_user.id:
+        abort(404)
+    return email
+
+
+@bp.get("/")
+@login_required
+def settings() -> tuple[str, int]:
+    """Show the account's addresses and settings."""
+    return _settings_page()
+
+
+@bp.post("/emails")
+@login_required
+@limiter.limit(_email_send_limit, key_func=_user_key)
+def add_email() -> Response | tuple[str, int]:
+    """Add an address and mail it a verification link."""
+    form = AddEmailForm()
+    if not form.validate_on_submit():
+        return _settings_page(400, add_form=form)
+    try:
+        email = emails.add_email(current_user, form.email.data or "")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _settings_page(exc.status, add_form=form)
+    db.session.commit()
+    flash(f"We sent a verification link to {email.address}.", "success")
+    return redirect(url_for("account.settings"))
+
+
+def _email_action(email_id: int, action: str) -> Response | tuple[str, int]:
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+    email = _own_email(email_id)
+    try:
+        if action == "resend":
+            emails.send_verification(email)
+            message = f"We sent a new verification link to {email.address}."
+        elif action == "primary":
+            emails.set_primary(email)
+            message = f"{email.address} is now your primary address."
+        else:
+            address = email.address
+            emails.remove_email(email)
+            message = f"{address} is removed from your account."
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _settings_page(exc.status)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("account.settings"))
+
+
+@bp.post("/emails/<int:email_id>/resend")
+@login_required
+@limiter.limit(_email_send_limit, key_func=_user_key)
+def resend_verification(email_id: int) -> Response | tuple[str, int]:
+    """Mail a fresh verification link for an unverified address."""
+    return _email_action(email_id, "resend")
+
+
+@bp.post("/emails/<int:email_id>/primary")
+@login_required
+def make_primary(email_id: int) -> Response | tuple[str, int]:
+    """Make a verified address the primary one."""
+    return _email_action(email_id, "primary")
+
+
+@bp.post("/emails/<int:email_id>/remove")
+@login_required
+def remove_email(email_id: int) -> Response | tuple[str, int]:
+    """Remove an address from the account."""
+    return _email_action(email_id, "remove")
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> Response | tuple[str, int]:
+    """Verify an address through its mailed link (works logged in or out)."""
+    try:
+        email = emails.verify_email(token)
+    except ServiceError as exc:
+        db.session.rollback()
+        return render_template("auth/bad_link.html", message=exc.message), exc.status
+    db.session.commit()
+    flash(f"{email.address} is verified.", "success")
+    if current_user.is_authenticated and current_user.id == email.user_id:
+        return redirect(url_for("account.settings"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/password")
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    """Change the password; other sessions are logged out."""
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _settings_page(400, password_form=form)
+    try:
+        accounts.change_password(current_user, form.current.data or "", form.password.data or "")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _settings_page(exc.status, password_form=form)
+    db.session.commit()
+    # The session id carries the nonce that just changed: log in again under the new one.
+    login_user(current_user._get_current_object())
+    flash("Your password is changed. Other devices are logged out.", "success")
+    return redirect(url_for("account.settings"))
+
+
+@bp.post("/delete")
+@login_required
+def delete_account() -> Response | tuple[str, int]:
+    """Delete the account and everything in it, after checking the password."""
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return _settings_page(400, delete_form=form)
+    try:
+        accounts.delete_account(current_user, form.password.data or "")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _settings_page(exc.status, delete_form=form)
+    db.session.commit()
+    logout_user()
+    flash("Your account and everything in it are deleted.", "info")
+    return redirect(url_for("main.index"))

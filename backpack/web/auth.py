@@ -1,0 +1,115 @@
+"""Sign-up, log-in, log-out and password reset."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from backpack.extensions import db, limiter
+from backpack.services import accounts
+from backpack.services.errors import BadToken, ServiceError
+from backpack.web.forms import LoginForm, PasswordResetForm, PasswordResetRequestForm, SignupForm
+from backpack.web.redirects import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def _limit(setting: str) -> str:
+    return str(current_app.config[setting])
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("RATELIMIT_SIGNUP"), methods=["POST"])
+def signup() -> Response | tuple[str, int] | str:
+    """Create an account and log in; the address waits for its verification link."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = SignupForm()
+    if not form.validate_on_submit():
+        return render_template("auth/signup.html", form=form), 400 if form.is_submitted() else 200
+    try:
+        user = accounts.create_account(
+            form.email.data or "", form.password.data or "", name=form.name.data or ""
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return render_template("auth/signup.html", form=form), exc.status
+    db.session.commit()
+    login_user(user)
+    flash(
+        f"Welcome! We sent a link to {user.emails[0].address}: open it to verify the address.",
+        "success",
+    )
+    return redirect(url_for("account.settings"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("RATELIMIT_LOGIN"), methods=["POST"])
+def login() -> Response | tuple[str, int] | str:
+    """Log in with any verified address and the password."""
+    next_page = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_page or url_for("main.index"))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 400 if form.is_submitted() else 200
+    user = accounts.authenticate(form.email.data or "", form.password.data or "")
+    if user is None:
+        db.session.rollback()
+        flash("That address and password do not match a verified address on any account.", "error")
+        return render_template("auth/login.html", form=form), 401
+    db.session.commit()
+    login_user(user, remember=bool(form.remember.data))
+    return redirect(next_page or url_for("main.index"))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """End the session."""
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("RATELIMIT_PASSWORD_RESET"), methods=["POST"])
+def forgot_password() -> Response | tuple[str, int] | str:
+    """Ask for a password-reset link by mail."""
+    form = PasswordResetRequestForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("auth/forgot_password.html", form=form), status
+    accounts.request_password_reset(form.email.data or "")
+    db.session.commit()
+    # The same answer whether or not the address has an account, so nobody can probe.
+    flash(
+        "If that address is verified on an account, a reset link is on its way. Check your mail.",
+        "info",
+    )
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: _limit("RATELIMIT_PASSWORD_RESET"), methods=["POST"])
+def reset_password(token: str) -> Response | tuple[str, int] | str:
+    """Choose a new password through a mailed link."""
+    try:
+        accounts.user_for_reset_token(token)
+    except BadToken as exc:
+        return render_template("auth/bad_link.html", message=exc.message), 400
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("auth/reset_password.html", form=form), status
+    try:
+        accounts.reset_password(token, form.password.data or "")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return render_template("auth/reset_password.html", form=form), exc.status
+    db.session.commit()
+    logout_user()
+    flash("Your password is changed. Log in with the new one.", "success")
+    return redirect(url_for("auth.login"))

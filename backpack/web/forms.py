@@ -1,0 +1,66 @@
+"""The HTML forms (Flask-WTF: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+EMAIL_FIELD = [DataRequired(message="Enter your email address."), Length(max=254)]
+PASSWORD_FIELD = [DataRequired(message="Enter a password."), Length(max=1024)]
+
+
+class SignupForm(FlaskForm):
+    name = StringField("Your name (optional)", validators=[Length(max=200)])
+    email = EmailField("Email address", validators=EMAIL_FIELD)
+    password = PasswordField("Password", validators=PASSWORD_FIELD)
+    confirm = PasswordField(
+        "Password again",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+    submit = SubmitField("Create account")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=EMAIL_FIELD)
+    password = PasswordField("Password", validators=PASSWORD_FIELD)
+    remember = BooleanField("Keep me logged in on this device")
+    submit = SubmitField("Log in")
+
+
+class PasswordResetRequestForm(FlaskForm):
+    email = EmailField("Email address", validators=EMAIL_FIELD)
+    submit = SubmitField("Send reset link")
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField("New password", validators=PASSWORD_FIELD)
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+    submit = SubmitField("Set password")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=PASSWORD_FIELD)
+    password = PasswordField("New password", validators=PASSWORD_FIELD)
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+    submit = SubmitField("Change password")
+
+
+class AddEmailForm(FlaskForm):
+    email = EmailField("Add an email address", validators=EMAIL_FIELD)
+    submit = SubmitField("Add address")
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Your password", validators=PASSWORD_FIELD)
+    submit = SubmitField("Delete my account and everything in it")
+
+
+class ActionForm(FlaskForm):
+    """A form with no fields: a button whose only input is the CSRF token."""

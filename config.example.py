@@ -1,0 +1,90 @@
+"""Backpack settings: every one, with its default and meaning.
+
+Settings load in this order, each overriding the one before:
+  1. the defaults in backpack/config.py (the values shown below),
+  2. this kind of file, named by the environment variable BACKPACK_CONFIG,
+  3. environment variables with the BACKPACK_ prefix, e.g. BACKPACK_SECRET_KEY=...
+     (values are read as JSON when they parse, so BACKPACK_FETCH_ALLOW_PRIVATE=1 is a number),
+  4. the mapping a test passes to create_app().
+
+Copy this file, keep what you change, and point BACKPACK_CONFIG at the copy.
+"""
+
+# --- The server -----------------------------------------------------------------------
+
+# "production" (the default) or "development". Development allows plain-http cookies and
+# writes a random SECRET_KEY into instance/secret_key when none is set; production refuses
+# to start without a SECRET_KEY of at least 32 characters. `make run` sets development.
+ENVIRONMENT = "production"
+
+# Signs sessions, CSRF tokens and mailed links. Make one with
+#   python -c 'import secrets; print(secrets.token_urlsafe(48))'
+SECRET_KEY = None
+
+# The absolute URL of this server (scheme, host, optional path), used in mailed links and in
+# the discovery documents other servers read. Unset: taken from each request.
+BASE_URL = None
+
+# Flask's own: the host name to build URLs with outside a request. Usually leave unset.
+SERVER_NAME = None
+PREFERRED_URL_SCHEME = "http"
+
+# Largest request body accepted, in bytes (uploads included).
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+# --- The database ---------------------------------------------------------------------
+
+# Unset: SQLite in instance/backpack.sqlite3. For PostgreSQL:
+#   "postgresql+psycopg://user:password@host:5432/backpack"
+SQLALCHEMY_DATABASE_URI = None
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+# --- Redis (optional) -----------------------------------------------------------------
+
+# With a Redis URL, rate limits are shared by every server process through Redis.
+# Unset: limits are counted in each process's memory.
+REDIS_URL = None
+
+# --- Rate limits (Flask-Limiter syntax; several limits separated by ";") ---------------
+
+RATELIMIT_ENABLED = True
+RATELIMIT_LOGIN = "10 per minute;50 per hour"  # per client address
+RATELIMIT_SIGNUP = "5 per minute;20 per hour"  # per client address
+RATELIMIT_PASSWORD_RESET = "5 per minute;20 per hour"  # noqa: S105 (a limit); per client address
+RATELIMIT_EMAIL_SEND = "3 per minute;20 per day"  # verification mail, per account
+
+# --- Mail -----------------------------------------------------------------------------
+
+# With MAIL_SERVER set, mail goes out by SMTP. Unset: each message is written as an .eml file
+# to MAIL_OUTBOX_DIR and its link is logged, so a local user can click it.
+MAIL_SERVER = None
+MAIL_PORT = 587
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_USE_TLS = True  # STARTTLS after connecting
+MAIL_SENDER = "Backpack <no-reply@localhost>"
+MAIL_OUTBOX_DIR = None  # unset: instance/outbox
+
+# --- Accounts -------------------------------------------------------------------------
+
+EMAIL_VERIFICATION_MAX_AGE = 24 * 3600  # seconds a verification link works
+PASSWORD_RESET_MAX_AGE = 3600  # seconds a password-reset link works
+PASSWORD_MIN_LENGTH = 10
+
+# --- Cookies --------------------------------------------------------------------------
+
+# None: Secure everywhere but development (where the server is plain http on 127.0.0.1).
+SESSION_COOKIE_SECURE = None
+REMEMBER_COOKIE_SECURE = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None  # seconds a form's CSRF token lives; None: as long as the session
+
+# --- Fetching badges and issuer documents ---------------------------------------------
+
+# Let the fetcher reach loopback and private addresses. Off: only public addresses, checked
+# after DNS resolution and on every redirect. Turn on only for local testing.
+FETCH_ALLOW_PRIVATE = False
+FETCH_TIMEOUT = 10.0  # seconds, per fetch

@@ -1,0 +1,72 @@
+"""The real services tests need (PostgreSQL, Redis, Chromium), and what to do without them.
+
+Locally a missing service skips its tests with one clear line; under CI (CI=true) it fails
+them, so a green CI run always means those tests ran.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+
+POSTGRES_URL = os.environ.get(
+    "BACKPACK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("BACKPACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("BACKPACK_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+def under_ci() -> bool:
+    """Whether this run is CI's, where no service-backed test may skip."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(service: str, why: str) -> None:
+    """Skip (locally) or fail (under CI) because a real service is not there."""
+    message = f"{service} is not available ({why})"
+    if under_ci():
+        pytest.fail(f"{message}; under CI this test must run, not skip", pytrace=False)
+    pytest.skip(message)
+
+
+def port_open(url: str, default_port: int) -> bool:
+    """Whether something listens at the URL's host and port."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def require_postgres() -> str:
+    """The admin URL of the test PostgreSQL server, or skip/fail."""
+    if not port_open(POSTGRES_URL, 5432):
+        missing("PostgreSQL", f"nothing listens for {POSTGRES_URL}")
+    return POSTGRES_URL
+
+
+def require_redis() -> str:
+    """The URL of the test Redis server, or skip/fail."""
+    if not port_open(REDIS_URL, 6379):
+        missing("Redis", f"nothing listens for {REDIS_URL}")
+    return REDIS_URL
+
+
+def require_chromium() -> str:
+    """The path of the Chromium binary for browser tests, or skip/fail."""
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        missing("Chromium", f"{CHROMIUM} is not installed")
+    return CHROMIUM
+
+
+def unique_name(prefix: str) -> str:
+    """A name no other test run uses at the same time."""
+    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
