@@ -70,6 +70,12 @@ MAIL_OUTBOX_DIR = None  # unset: instance/outbox
 EMAIL_VERIFICATION_MAX_AGE = 24 * 3600  # seconds a verification link works
 PASSWORD_RESET_MAX_AGE = 3600  # seconds a password-reset link works
 PASSWORD_MIN_LENGTH = 10
+# The cost of each Argon2id password hash: passes, memory in KiB, and threads. Raise them as
+# far as log-in latency allows on your hardware; hashes made with older settings are
+# re-hashed at the next log-in.
+ARGON2_TIME_COST = 3
+ARGON2_MEMORY_COST = 65536
+ARGON2_PARALLELISM = 4
 
 # --- Cookies --------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from backpack import cli, config
 from backpack.extensions import csrf, db, limiter, login_manager, migrate
 from backpack.models import User
 from backpack.services import accounts
-from backpack.web import account, auth, main
+from backpack.web import account, auth, badges, main
 from backpack.web.errors import init_error_pages
 from backpack.web.security import init_security_headers
 
@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(badges.bp)
     cli.register(app)
     return app
 

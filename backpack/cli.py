@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from backpack.badge_cli import badges
 from backpack.extensions import db
 from backpack.services import accounts
 from backpack.services.errors import ServiceError
@@ -31,3 +32,4 @@ def create_user(email: str, password: str, name: str) -> None:
 def register(app: Flask) -> None:
     """Add the command groups to the app's CLI."""
     app.cli.add_command(users)
+    app.cli.add_command(badges)

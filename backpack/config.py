@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 ENV_PREFIX = "BACKPACK"
@@ -37,6 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_VERIFICATION_MAX_AGE": 24 * 3600,
     "PASSWORD_RESET_MAX_AGE": 3600,
     "PASSWORD_MIN_LENGTH": 10,
+    # Argon2id cost (argon2-cffi's defaults, RFC 9106's second recommendation).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,  # KiB
+    "ARGON2_PARALLELISM": 4,
     "SESSION_COOKIE_SECURE": None,  # None: secure everywhere but development
     "REMEMBER_COOKIE_SECURE": None,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -90,13 +95,23 @@ def _check_secret_key(app: Flask) -> None:
     key = app.config.get("SECRET_KEY")
     if isinstance(key, str) and len(key) >= MIN_SECRET_KEY_LENGTH:
         return
-    if not is_development(app):
+    if not is_development(app) and not _loaded_by_flask_command():
         raise ConfigError(
             f"SECRET_KEY is missing or shorter than {MIN_SECRET_KEY_LENGTH} characters. "
             f"Set {ENV_PREFIX}_SECRET_KEY (for example to the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
         )
     app.config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
+
+
+def _loaded_by_flask_command() -> bool:
+    """Whether a `flask ...` command (not a server) is building the app.
+
+    Commands such as `badges verify` work without settings, using the key in instance/ that
+    a development server shares; a server process (gunicorn) still refuses to start.
+    """
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name != "run"
 
 
 def _development_secret_key(instance: Path) -> str:

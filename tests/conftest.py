@@ -18,6 +18,9 @@ from backpack.extensions import db
 from backpack.models import Base
 from tests import services
 
+# Fixtures for badge tests (a test issuer on a local server, an app that may reach it).
+pytest_plugins = ["tests.badge_fixtures"]
+
 TEST_PASSWORD = "a long enough test passphrase"
 SERVICE_MARKERS = ("postgresql", "mariadb", "browser", "redis")
 
@@ -65,6 +68,10 @@ def make_test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dic
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "http://backpack.test",
+        # The cheapest Argon2 cost: tests check behaviour, not hash strength.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
     }
     config.update(overrides)
     return config
@@ -123,7 +130,15 @@ def post_form(
 ) -> Any:
     """Submit a form the way a browser does: load the page, then post with its token."""
     data = {"csrf_token": csrf_token(client, page_url), **data}
-    return client.post(action or page_url, data=data, **kwargs)
+    response = client.post(action or page_url, data=data, **kwargs)
+    response.get_data()
+    response.close()
+    # The test client spools a large multipart body to a temporary file and closes only a
+    # wrapper around it; close the file itself.
+    body = response.request.environ.get("wsgi.input")
+    if body is not None:
+        body.close()
+    return response
 
 
 class Outbox:

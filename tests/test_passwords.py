@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import bcrypt
 import sqlalchemy as sa
 from flask import Flask
@@ -45,13 +47,27 @@ def test_a_mozilla_bcrypt_hash_logs_in_and_is_rehashed_to_argon2(
     assert accounts.login("ann@example.org", "mozilla era password").status_code == 302
     rehashed = _user(app).password_hash
     assert rehashed.startswith("$argon2id$")
-    assert check_password(rehashed, "mozilla era password") == (True, False)
+    with app.app_context():
+        assert check_password(rehashed, "mozilla era password") == (True, False)
 
 
-def test_a_malformed_stored_hash_never_matches() -> None:
-    assert check_password("not a hash", "anything at all") == (False, False)
-    assert check_password("$2b$04$broken", "anything at all") == (False, True)
-    assert check_password(hash_password("x" * 12), "x" * 2000) == (False, False)
+def test_a_malformed_stored_hash_never_matches(app: Flask) -> None:
+    with app.app_context():
+        assert check_password("not a hash", "anything at all") == (False, False)
+        assert check_password("$2b$04$broken", "anything at all") == (False, True)
+        assert check_password(hash_password("x" * 12), "x" * 2000) == (False, False)
+
+
+def test_a_hash_of_an_older_cost_is_upgraded_at_login(
+    app_factory: Callable[..., Flask], accounts: Accounts
+) -> None:
+    accounts.create("ann@example.org")
+    assert "m=1024,t=1" in _user(accounts.app).password_hash
+    stronger = app_factory(ARGON2_TIME_COST=2, ARGON2_MEMORY_COST=2048)
+    client = stronger.test_client()
+    response = post_form(client, "/login", {"email": "ann@example.org", "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    assert "m=2048,t=2" in _user(stronger).password_hash
 
 
 def test_changing_the_password_needs_the_current_one(app: Flask, accounts: Accounts) -> None:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from backpack.openbadges.errors import BakingError, OpenBadgesError
-from backpack.openbadges.fetch import decode_json
 from backpack.openbadges.images import inspect_image, sniff_image_type
+from backpack.openbadges.json_limits import decode_json
 from backpack.openbadges.png_baking import BADGE_KEYWORDS, bake_png
 from backpack.openbadges.png_baking import find_baked_badge as find_png_badge
 from backpack.openbadges.svg_baking import bake_svg

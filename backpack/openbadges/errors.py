@@ -50,3 +50,9 @@ class ParseError(OpenBadgesError):
     """Input that is not a badge of any known version, or is malformed JSON or JWS."""
 
     code = "unparseable"
+
+
+class SignatureError(OpenBadgesError):
+    """A signed badge whose signature cannot be trusted: bad algorithm, key or signature."""
+
+    code = "jws_invalid_signature"

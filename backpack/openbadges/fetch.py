@@ -8,28 +8,21 @@ the connection. Redirects are followed by hand so that every hop is checked the 
 
 from __future__ import annotations
 
-import contextlib
-import json
-import re
-import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, IPv6Network, ip_address
+from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urljoin
 
 from urllib3 import (
     BaseHTTPResponse,
     HTTPConnectionPool,
-    HTTPResponse,
-    HTTPSConnectionPool,
     PoolManager,
     Timeout,
 )
-from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
     HTTPError,
     LocationParseError,
@@ -40,18 +33,19 @@ from urllib3.exceptions import (
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 from urllib3.util import Url, parse_url
 
-from backpack.openbadges.errors import FetchError, FetchRefused, ParseError
-
-IPAddress = IPv4Address | IPv6Address
-Resolver = Callable[[str, int], list[str]]
-AddressPolicy = Callable[[IPAddress], bool]
+from backpack.openbadges.addresses import (
+    AddressPolicy,
+    Resolver,
+    is_public_address,
+    resolve_host,
+)
+from backpack.openbadges.deadlines import DeadlineHTTPPool, DeadlineHTTPSPool, current_deadline
+from backpack.openbadges.errors import FetchError, FetchRefused
+from backpack.openbadges.json_limits import decode_json
 
 DEFAULT_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-MAX_JSON_DEPTH = 64
 READ_CHUNK_BYTES = 64 * 1024
-# NAT64 gateways translate these IPv6 addresses to the IPv4 address in their last 32 bits.
-NAT64_PREFIX = IPv6Network("64:ff9b::/96")
 
 
 @dataclass(frozen=True)
@@ -67,165 +61,6 @@ class FetchResponse:
     def json(self) -> Any:
         """The body parsed as JSON, or ParseError `not_json` / `json_too_deep`."""
         return decode_json(self.content, source=self.url)
-
-
-def decode_json(data: bytes | str, *, source: str = "the document") -> Any:
-    """Parse UTF-8 JSON, refusing documents nested deeper than MAX_JSON_DEPTH."""
-    try:
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        document = json.loads(text)
-    except RecursionError:
-        raise _too_deep(source) from None
-    except json.JSONDecodeError as error:
-        raise ParseError(
-            f"{source} is not valid JSON (line {error.lineno}, column {error.colno}).",
-            code="not_json",
-        ) from None
-    except ValueError:
-        # Not UTF-8, or a number too long to convert.
-        raise ParseError(f"{source} is not valid UTF-8 JSON.", code="not_json") from None
-    if _nesting_exceeds(text, MAX_JSON_DEPTH):
-        raise _too_deep(source)
-    return document
-
-
-def _too_deep(source: str) -> ParseError:
-    return ParseError(
-        f"{source} nests JSON deeper than {MAX_JSON_DEPTH} levels.", code="json_too_deep"
-    )
-
-
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
-
-
-def _nesting_exceeds(valid_json: str, max_depth: int) -> bool:
-    # Each pass removes the innermost bracket pairs, so the passes needed equal the depth;
-    # regular expressions keep this fast and free of recursion on hostile input.
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", valid_json))
-    for _ in range(max_depth):
-        if not brackets:
-            return False
-        brackets = _INNERMOST_PAIR.sub("", brackets)
-    return bool(brackets)
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """Whether an address is on the public internet (the default fetch policy)."""
-    if isinstance(address, IPv6Address):
-        if address.ipv4_mapped is not None:
-            return is_public_address(address.ipv4_mapped)
-        # 6to4 and NAT64 addresses lead to the IPv4 address inside them.
-        embedded = address.sixtofour
-        if embedded is None and address in NAT64_PREFIX:
-            embedded = IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None and not is_public_address(embedded):
-            return False
-    return address.is_global and not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
-def resolve_host(host: str, port: int) -> list[str]:
-    """Every address the system resolver gives for a host, in its order."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-class _DeadlineWatchdog:
-    """One thread that shuts down the sockets of fetches that outlive their deadline.
-
-    Read timeouts apply to each read, so a server that sends its headers a byte at a time
-    never trips them; shutting the socket down ends the blocked read at the deadline.
-    """
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._watched: dict[int, tuple[float, socket.socket]] = {}
-        self._waiting_until = float("inf")
-        self._thread: threading.Thread | None = None
-
-    def watch(self, deadline: float, sock: socket.socket) -> None:
-        """Shut `sock` down at `deadline` unless `release` comes first."""
-        with self._changed:
-            self._watched[id(sock)] = (deadline, sock)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, daemon=True)
-                self._thread.start()
-            if deadline < self._waiting_until:
-                self._changed.notify()
-
-    def release(self, sock: socket.socket) -> None:
-        """Stop watching a socket."""
-        with self._changed:
-            self._watched.pop(id(sock), None)
-
-    def _run(self) -> None:
-        with self._changed:
-            while True:
-                now = time.monotonic()
-                for key, (deadline, sock) in list(self._watched.items()):
-                    if deadline <= now:
-                        del self._watched[key]
-                        _shut_down(sock)
-                deadlines = [deadline for deadline, _ in self._watched.values()]
-                self._waiting_until = min(deadlines, default=float("inf"))
-                self._changed.wait(None if not deadlines else self._waiting_until - now)
-
-
-def _shut_down(sock: socket.socket) -> None:
-    # The plain socket method: SSLSocket.shutdown would also drop its TLS state under the
-    # feet of the thread that is reading. A socket closed meanwhile raises OSError.
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-_WATCHDOG = _DeadlineWatchdog()
-# The deadline of the fetch running on this thread, for the connection classes below.
-_current_deadline = threading.local()
-
-
-def _get_response_by_deadline(
-    connection: HTTPConnection, get: Callable[[], HTTPResponse]
-) -> HTTPResponse:
-    deadline: float | None = getattr(_current_deadline, "value", None)
-    sock = connection.sock  # captured: a "Connection: close" answer unsets it
-    if deadline is None or sock is None:
-        return get()
-    _WATCHDOG.watch(deadline, sock)
-    try:
-        response = get()
-    finally:
-        _WATCHDOG.release(sock)
-    if time.monotonic() >= deadline:
-        # The watchdog may have cut the headers short, which reads as a complete answer.
-        raise TimeoutError("the fetch deadline passed while the headers were arriving")
-    return response
-
-
-# urllib3's connections return urllib3 responses, as urllib3's own override says.
-class _DeadlineHTTPConnection(HTTPConnection):
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        return _get_response_by_deadline(self, super().getresponse)
-
-
-class _DeadlineHTTPSConnection(HTTPSConnection):
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        return _get_response_by_deadline(self, super().getresponse)
-
-
-class _DeadlineHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _DeadlineHTTPConnection
-
-
-class _DeadlineHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _DeadlineHTTPSConnection
 
 
 class Fetcher:
@@ -266,8 +101,8 @@ class Fetcher:
             num_pools=64, maxsize=16, block=False, retries=False, ca_certs=ca_file
         )
         self._pools.pool_classes_by_scheme = {
-            "http": _DeadlineHTTPPool,
-            "https": _DeadlineHTTPSPool,
+            "http": DeadlineHTTPPool,
+            "https": DeadlineHTTPSPool,
         }
 
     def close(self) -> None:
@@ -277,12 +112,12 @@ class Fetcher:
     def get(self, url: str, *, accept: str = DEFAULT_ACCEPT) -> FetchResponse:
         """GET a URL, following redirects; HTTP error statuses are returned, not raised."""
         deadline = time.monotonic() + self.deadline
-        outer_deadline = getattr(_current_deadline, "value", None)
-        _current_deadline.value = deadline
+        outer_deadline = getattr(current_deadline, "value", None)
+        current_deadline.value = deadline
         try:
             return self._follow_redirects(url, accept, deadline)
         finally:
-            _current_deadline.value = outer_deadline
+            current_deadline.value = outer_deadline
 
     def _follow_redirects(self, url: str, accept: str, deadline: float) -> FetchResponse:
         seen = {url}

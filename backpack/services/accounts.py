@@ -11,7 +11,7 @@ from backpack.links import external_url
 from backpack.models import User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
-from backpack.services import emails, tokens
+from backpack.services import badges, emails, tokens
 from backpack.services.errors import AddressTaken, BadToken, WrongPassword
 from backpack.services.mail import send_mail
 from backpack.services.passwords import check_password, check_password_strength, hash_password
@@ -121,9 +121,11 @@ def delete_account(user: User, password: str) -> None:
     """Delete an account and everything it owns, after checking its password."""
     if not check_password(user.password_hash, password)[0]:
         raise WrongPassword("That password is not correct; nothing was deleted.")
-    # Rows of other tables go with the user through ON DELETE CASCADE foreign keys.
+    # Rows of other tables go with the user through ON DELETE CASCADE foreign keys;
+    # then images, badge classes and issuers that only this user's badges used go too.
     db.session.delete(user)
     db.session.flush()
+    badges.delete_orphans()
 
 
 def load_user(session_id: str) -> User | None:

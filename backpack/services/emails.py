@@ -13,7 +13,7 @@ from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
-from backpack.services import tokens
+from backpack.services import badges, tokens
 from backpack.services.errors import (
     AddressRemovalRefused,
     AddressTaken,
@@ -135,6 +135,8 @@ def mark_verified(email: EmailAddress) -> None:
     if user.primary_email is None:
         email.is_primary = True
     db.session.flush()
+    # Badges sent to this address waited as pending; now they join the backpack.
+    badges.release_pending(email)
 
 
 def set_primary(email: EmailAddress) -> None:

@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 import bcrypt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 
 from backpack.services.errors import WeakPassword
 
-_hasher = PasswordHasher()
 # Mozilla Backpack stored bcrypt hashes; these prefixes identify them.
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 MAX_PASSWORD_LENGTH = 1024
 
 
+@functools.cache
+def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """The Argon2id hasher with the cost the settings ask for (tune it to the hardware)."""
+    config = current_app.config
+    return _hasher_with(
+        int(config["ARGON2_TIME_COST"]),
+        int(config["ARGON2_MEMORY_COST"]),
+        int(config["ARGON2_PARALLELISM"]),
+    )
+
+
 def hash_password(password: str) -> str:
     """Hash a password with Argon2id."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(stored_hash: str, password: str) -> tuple[bool, bool]:
@@ -27,11 +43,13 @@ def check_password(stored_hash: str, password: str) -> tuple[bool, bool]:
         return False, False
     if stored_hash.startswith(BCRYPT_PREFIXES):
         return _check_bcrypt(stored_hash, password), True
+    hasher = _hasher()
     try:
-        _hasher.verify(stored_hash, password)
+        hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False, False
-    return True, _hasher.check_needs_rehash(stored_hash)
+    # A hash made with other cost settings is upgraded at the next log-in.
+    return True, hasher.check_needs_rehash(stored_hash)
 
 
 def _check_bcrypt(stored_hash: str, password: str) -> bool:

@@ -12,16 +12,10 @@ from typing import Any
 
 import pytest
 
+from backpack.openbadges.addresses import IPAddress, Resolver, is_public_address
 from backpack.openbadges.errors import FetchError, FetchRefused, ParseError
-from backpack.openbadges.fetch import (
-    FetchCache,
-    Fetcher,
-    FetchResponse,
-    IPAddress,
-    Resolver,
-    decode_json,
-    is_public_address,
-)
+from backpack.openbadges.fetch import FetchCache, Fetcher, FetchResponse
+from backpack.openbadges.json_limits import decode_json
 from tests.support.http_server import LocalHTTPServer, RecordedRequest, Response
 
 LOOPBACK = IPv4Address("127.0.0.1")

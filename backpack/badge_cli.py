@@ -1,0 +1,119 @@
+"""`flask --app wsgi badges verify|reverify`: verification from the command line and cron."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from backpack.extensions import db
+from backpack.models import Badge
+from backpack.models.base import utcnow
+from backpack.openbadges.images import sniff_image_type
+from backpack.openbadges.verify import verify_badge
+from backpack.services import badges as badge_service
+from backpack.services.fetching import app_fetcher
+
+badges = AppGroup("badges", help="Verify badges.")
+DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+
+
+def read_input(value: str) -> str | bytes:
+    """A badge input from the command line: a URL as given, or a file's bytes or text."""
+    if value.lower().startswith(("http://", "https://")):
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise click.UsageError(f"{value} is neither an http(s) URL nor a readable file.")
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise click.UsageError(f"{value} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB.")
+    data = path.read_bytes()
+    if sniff_image_type(data):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data  # the verifier reports what it is not
+
+
+@badges.command("verify")
+@click.argument("badge_input", metavar="INPUT")
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    metavar="EMAIL",
+    help="An address the badge should be awarded to (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def verify_command(badge_input: str, recipients: tuple[str, ...], as_json: bool) -> None:
+    """Verify a badge: INPUT is a file (PNG, SVG, JSON, JWS) or a URL. Exit 0 if valid, else 1."""
+    data = read_input(badge_input)
+    report = verify_badge(
+        data, recipients={"email": list(recipients)} if recipients else None, fetcher=app_fetcher()
+    )
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        summary = report.badge
+        click.echo(
+            f"{'VALID' if report.valid else 'NOT VALID'}: "
+            f"{summary.name if summary else 'unknown badge'} "
+            f"(Open Badges {report.version or 'unknown version'})"
+        )
+        if summary and summary.issuer_name:
+            click.echo(
+                f"  issued by {summary.issuer_name} on {summary.issued_on or 'an unknown date'}"
+            )
+        if recipients:
+            click.echo(f"  recipient matched: {'yes' if report.recipient_matched else 'no'}")
+        for message in report.errors:
+            click.echo(f"  error {message.code}: {message.message}")
+        for message in report.warnings:
+            click.echo(f"  warning {message.code}: {message.message}")
+    sys.exit(0 if report.valid else 1)
+
+
+def parse_duration(value: str) -> timedelta:
+    """`7d`, `12h`, `30m`, `2w` or `90s` as a time span."""
+    match = DURATION.match(value.strip().lower())
+    if not match:
+        raise click.BadParameter("use a number and a unit, such as 7d, 12h or 30m")
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+@badges.command("reverify")
+@click.option(
+    "--older-than",
+    default="7d",
+    show_default=True,
+    help="Re-verify badges last checked longer ago than this (e.g. 7d, 12h).",
+)
+def reverify_command(older_than: str) -> None:
+    """Verify stored badges again, to catch revocation and expiry; safe to run from cron."""
+    cutoff = utcnow() - parse_duration(older_than)
+    verdicts: Counter[str] = Counter()
+    changed = 0
+    ids = [badge.id for badge in badge_service.badges_due_for_reverification(cutoff)]
+    for badge_id in ids:
+        badge = db.session.get(Badge, badge_id)
+        if badge is None:  # deleted meanwhile
+            continue
+        before = badge.verification
+        after = badge_service.reverify_badge(badge)
+        db.session.commit()  # one badge at a time: an interruption loses nothing done
+        verdicts[after] += 1
+        changed += before != after
+    parts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(verdicts.items()))
+    click.echo(
+        f"Re-verified {len(ids)} badge(s) last checked before {cutoff:%Y-%m-%d %H:%M} UTC"
+        f"{': ' + parts if parts else ''}; {changed} changed."
+    )

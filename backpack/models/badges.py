@@ -1,0 +1,123 @@
+"""Badges in backpacks, the issuers and badge classes they share, and their images."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backpack.models.accounts import User
+from backpack.models.base import Base, utcnow
+
+# JSON columns are JSONB on PostgreSQL (indexable, compact) and JSON text elsewhere.
+JSONDocument = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class Image(Base):
+    """Image bytes, stored once however many badges show them (content-addressed)."""
+
+    __tablename__ = "image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    mime_type: Mapped[str] = mapped_column(sa.String(40))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    byte_size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Issuer(Base):
+    """An issuer profile as one or more badges described it; shared by IRI and content."""
+
+    __tablename__ = "issuer"
+    __table_args__ = (sa.UniqueConstraint("iri", "content_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iri: Mapped[str] = mapped_column(sa.String(2048))
+    content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(500), default="")
+    url: Mapped[str | None] = mapped_column(sa.String(2048))
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BadgeClass(Base):
+    """What a badge is for (name, criteria, image); shared by IRI and content."""
+
+    __tablename__ = "badge_class"
+    __table_args__ = (sa.UniqueConstraint("iri", "content_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iri: Mapped[str] = mapped_column(sa.String(2048))
+    content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    issuer_id: Mapped[int] = mapped_column(sa.ForeignKey("issuer.id"), index=True)
+    image_id: Mapped[int | None] = mapped_column(sa.ForeignKey("image.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(500), default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    issuer: Mapped[Issuer] = relationship(lazy="joined")
+    image: Mapped[Image | None] = relationship()
+
+
+class Badge(Base):
+    """One badge in one earner's backpack."""
+
+    __tablename__ = "badge"
+    __table_args__ = (
+        # One badge is stored once per backpack, even when pushed twice at the same moment.
+        sa.UniqueConstraint("user_id", "fingerprint"),
+        sa.Index("ix_badge_user_id_status_id", "user_id", "status", "id"),
+        sa.CheckConstraint("status IN ('accepted', 'pending', 'rejected')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    badge_class_id: Mapped[int] = mapped_column(sa.ForeignKey("badge_class.id"), index=True)
+    image_id: Mapped[int | None] = mapped_column(sa.ForeignKey("image.id"), index=True)
+    # accepted: in the backpack; pending: waits for its address to be verified;
+    # rejected: the earner declined it (kept so a re-push does not bring it back).
+    status: Mapped[str] = mapped_column(sa.String(16))
+    # The last verification's verdict: valid, expired, unverifiable (issuer unreachable).
+    verification: Mapped[str] = mapped_column(sa.String(16))
+    # The normalised address (or url/telephone identity) the recipient matched.
+    recipient: Mapped[str] = mapped_column(sa.String(2048))
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    assertion_iri: Mapped[str | None] = mapped_column(sa.String(2048), index=True)
+    version: Mapped[str] = mapped_column(sa.String(8))
+    verification_kind: Mapped[str | None] = mapped_column(sa.String(8))
+    # How it arrived (upload, url, paste, push, import, pull) and from where.
+    source: Mapped[str] = mapped_column(sa.String(16))
+    source_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    # Exactly what was received (JSON, JWS or URL text), never modified.
+    original_payload: Mapped[str] = mapped_column(sa.Text, deferred=True)
+    # The baked image as received, when the badge came as one.
+    original_image_id: Mapped[int | None] = mapped_column(sa.ForeignKey("image.id"))
+    assertion: Mapped[dict[str, Any]] = mapped_column(JSONDocument, deferred=True)
+    issued_on: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    last_report: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    last_verified_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+    badge_class: Mapped[BadgeClass] = relationship(lazy="joined")
+    image: Mapped[Image | None] = relationship(foreign_keys=[image_id])
+    original_image: Mapped[Image | None] = relationship(foreign_keys=[original_image_id])
+
+    @property
+    def name(self) -> str:
+        """The badge's name, from its badge class."""
+        return self.badge_class.name
+
+    @property
+    def is_valid(self) -> bool:
+        """Whether the last verification found the badge valid."""
+        return self.verification == "valid"

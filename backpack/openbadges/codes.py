@@ -1,0 +1,87 @@
+"""Every machine code a verification report can carry, and what it means.
+
+The web pages, the APIs and the CLI map these codes to their own wording and statuses, so a
+code never changes meaning once published. A report message's `code` is always a key of
+`ERROR_CODES` or `WARNING_CODES`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Codes of problems that make a badge invalid.
+ERROR_CODES: Final[dict[str, str]] = {
+    # What was handed in
+    "unrecognised_input": "The input is not badge JSON, a signed badge (JWS), a URL or an image.",
+    "input_too_large": "The input is larger than the library accepts.",
+    "not_json": "Text that should be JSON (the input or a fetched document) is malformed.",
+    "json_too_deep": "JSON nested more deeply than the library accepts.",
+    "not_a_badge": "Well-formed JSON that is not an Open Badges assertion of any version.",
+    "internal_error": "The verifier failed unexpectedly; the badge may be fine (a bug to report).",
+    "unsupported_version": "A badge version this library does not verify yet (Open Badges 3.0).",
+    "unknown_context": "A JSON-LD @context that is not one of the bundled Open Badges contexts.",
+    "invalid_jsonld": "JSON-LD that cannot be processed (a broken @context or term).",
+    # Images (raised by the baking and image modules, reported as they come)
+    "not_an_image": "Bytes that are neither a badge image nor badge text.",
+    "image_too_large": "An image over the size or pixel limit.",
+    "decompression_bomb": "A PNG whose compressed data expands far beyond its size.",
+    "truncated_image": "An image file that ends early.",
+    "unsafe_svg": "An SVG that uses entities or external references the library refuses.",
+    "svg_has_scripts": "An SVG that contains scripts.",
+    "no_badge_in_image": "An image with no baked badge in it (only PNG and SVG can hold one).",
+    "invalid_baked_text": "The text baked into an image is not UTF-8.",
+    # Signed badges (JWS)
+    "jws_malformed": "A signed badge whose JWS cannot be decoded.",
+    "jws_alg_not_allowed": "A JWS signed with `none`, an HMAC secret or an unknown algorithm.",
+    "jws_invalid_signature": "The signature does not verify with the issuer's key.",
+    "public_key_invalid": "The issuer's public key is not a usable PEM public key.",
+    "no_public_key": "No public key could be found to check the signature with.",
+    "key_not_authorised": "The signing key is not linked from (owned by) the badge's issuer.",
+    "signature_required": "A signed badge was given as plain JSON, without its signature.",
+    # Fetching issuer resources
+    "fetch_refused": "A URL the fetcher will not try (not http(s), or otherwise refused).",
+    "private_address": "A URL that points at a private, loopback or link-local address.",
+    "unreachable": "An issuer's server could not be reached (the badge is unverifiable).",
+    "fetch_timeout": "An issuer's server was too slow to answer (the badge is unverifiable).",
+    "server_error": "An issuer's server answered with a 5xx error (the badge is unverifiable).",
+    "response_too_large": "An issuer's document is larger than the fetcher accepts.",
+    "too_many_redirects": "An issuer's URL redirects too many times.",
+    "not_found": "An issuer resource (assertion, badge class, issuer, key, list) answered 404.",
+    "http_error": "An issuer resource answered with an HTTP error other than 404, 410 or 5xx.",
+    # Hosted badges
+    "no_hosted_url": "A hosted badge that names no URL where its issuer hosts it.",
+    "hosted_mismatch": "The issuer's hosted copy differs from the badge that was handed in.",
+    "id_mismatch": "A fetched document declares an id other than the URL it was fetched from.",
+    "outside_issuer_scope": "The hosted assertion's URL is outside what its issuer allows.",
+    # Content
+    "missing_property": "A required property is missing.",
+    "invalid_property": "A property has a value of the wrong kind or format.",
+    "wrong_type": "A document is not of the expected class (Assertion, BadgeClass, Issuer...).",
+    "invalid_revocation_list": "The issuer's revocation list is malformed.",
+    # Verdicts
+    "revoked": "The issuer has revoked the badge.",
+    "expired": "The badge's expiry date has passed.",
+    "issued_in_future": "The badge's issue date is in the future.",
+    "expires_before_issued": "The badge expires before it was issued.",
+    "recipient_mismatch": "The badge is not awarded to any of the given recipient identities.",
+}
+
+# Codes of things worth knowing that do not make a badge invalid.
+WARNING_CODES: Final[dict[str, str]] = {
+    "insecure_url": "An issuer resource is served over plain http, not https.",
+    "redirected": "An issuer resource was served from another URL after a redirect.",
+    "id_differs": "A fetched document declared another id; the declared id was fetched instead.",
+    "weak_key": "The issuer signs with an RSA key shorter than 2048 bits.",
+    "issuer_not_http": "The issuer's id is not an http(s) URL, so hosting scope is not enforced.",
+    "unknown_recipient_type": "The recipient is identified by a property other than email, url, "
+    "telephone or id.",
+}
+
+# Codes of fetch failures that leave a badge "unverifiable" rather than proven bad: the
+# issuer may be back tomorrow, so the backpack keeps the badge and checks again later.
+TRANSIENT_CODES: Final[frozenset[str]] = frozenset({"unreachable", "fetch_timeout", "server_error"})
+
+
+def describe(code: str) -> str:
+    """Return the documented meaning of a report code, or an empty string if unknown."""
+    return ERROR_CODES.get(code) or WARNING_CODES.get(code, "")

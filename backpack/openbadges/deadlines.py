@@ -1,0 +1,102 @@
+"""Connections that give up at a fetch's overall deadline, however slowly bytes trickle in."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from urllib3 import HTTPConnectionPool, HTTPResponse, HTTPSConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
+
+
+class _DeadlineWatchdog:
+    """One thread that shuts down the sockets of fetches that outlive their deadline.
+
+    Read timeouts apply to each read, so a server that sends its headers a byte at a time
+    never trips them; shutting the socket down ends the blocked read at the deadline.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._watched: dict[int, tuple[float, socket.socket]] = {}
+        self._waiting_until = float("inf")
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: float, sock: socket.socket) -> None:
+        """Shut `sock` down at `deadline` unless `release` comes first."""
+        with self._changed:
+            self._watched[id(sock)] = (deadline, sock)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+            if deadline < self._waiting_until:
+                self._changed.notify()
+
+    def release(self, sock: socket.socket) -> None:
+        """Stop watching a socket."""
+        with self._changed:
+            self._watched.pop(id(sock), None)
+
+    def _run(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                for key, (deadline, sock) in list(self._watched.items()):
+                    if deadline <= now:
+                        del self._watched[key]
+                        _shut_down(sock)
+                deadlines = [deadline for deadline, _ in self._watched.values()]
+                self._waiting_until = min(deadlines, default=float("inf"))
+                self._changed.wait(None if not deadlines else self._waiting_until - now)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    # The plain socket method: SSLSocket.shutdown would also drop its TLS state under the
+    # feet of the thread that is reading. A socket closed meanwhile raises OSError.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_WATCHDOG = _DeadlineWatchdog()
+# The deadline of the fetch running on this thread, for the connection classes below.
+current_deadline = threading.local()
+
+
+def _get_response_by_deadline(
+    connection: HTTPConnection, get: Callable[[], HTTPResponse]
+) -> HTTPResponse:
+    deadline: float | None = getattr(current_deadline, "value", None)
+    sock = connection.sock  # captured: a "Connection: close" answer unsets it
+    if deadline is None or sock is None:
+        return get()
+    _WATCHDOG.watch(deadline, sock)
+    try:
+        response = get()
+    finally:
+        _WATCHDOG.release(sock)
+    if time.monotonic() >= deadline:
+        # The watchdog may have cut the headers short, which reads as a complete answer.
+        raise TimeoutError("the fetch deadline passed while the headers were arriving")
+    return response
+
+
+# urllib3's connections return urllib3 responses, as urllib3's own override says.
+class _DeadlineHTTPConnection(HTTPConnection):
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
+        return _get_response_by_deadline(self, super().getresponse)
+
+
+class _DeadlineHTTPSConnection(HTTPSConnection):
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
+        return _get_response_by_deadline(self, super().getresponse)
+
+
+class DeadlineHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class DeadlineHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection

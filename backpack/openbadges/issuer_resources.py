@@ -1,0 +1,122 @@
+"""The issuer documents one verification needs, fetched once each and checked on arrival.
+
+A hosted assertion, its BadgeClass, the issuer profile, keys and revocation lists are all
+fetched through one `FetchCache`, so a document two parts of a badge point at is fetched
+once. HTTP errors become `FetchError`s with report codes (`not_found`, `http_error`,
+`server_error`); a document that declares an id other than its URL is fetched again from
+that id, once, as the reference verifier does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from backpack.openbadges.codes import TRANSIENT_CODES
+from backpack.openbadges.errors import FetchError, ParseError
+from backpack.openbadges.fetch import FetchCache, Fetcher, FetchResponse
+from backpack.openbadges.parse import detect_version, load_json
+from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.upgrades import NodeKind, upgrade_node
+from backpack.openbadges.validation import is_http_url
+
+JSON_ACCEPT: Final = "application/ld+json, application/json;q=0.9, */*;q=0.1"
+BADGE_ACCEPT: Final = "application/ld+json, application/json, image/png, image/svg+xml;q=0.9"
+
+
+class IssuerResources:
+    """Fetches the documents a badge links to, recording redirects and failures in a report."""
+
+    def __init__(self, fetcher: Fetcher, report: VerificationReport) -> None:
+        self._cache = FetchCache(fetcher)
+        self._report = report
+
+    def get(
+        self, url: str, what: str, *, accept: str = JSON_ACCEPT, gone_ok: bool = False
+    ) -> FetchResponse:
+        """GET an issuer URL; an HTTP error (410 too, unless `gone_ok`) raises FetchError."""
+        try:
+            response = self._cache.get(url, accept=accept)
+        except FetchError as error:
+            raise FetchError(
+                f"{_capital(what)} could not be fetched: {error.message}", code=error.code
+            ) from None
+        status = response.status
+        if status in (404, 410) and not (status == 410 and gone_ok):
+            raise FetchError(
+                f"{_capital(what)} at {url} does not exist (HTTP {status}).", code="not_found"
+            )
+        if status >= 500:
+            raise FetchError(
+                f"The issuer's server failed (HTTP {status}) to serve {what} at {url}; "
+                "it may work again later.",
+                code="server_error",
+            )
+        if status >= 300 and status != 410:
+            raise FetchError(
+                f"{_capital(what)} at {url} could not be fetched (HTTP {status}).",
+                code="http_error",
+            )
+        if response.url != url:
+            self._report.warn(
+                "redirected", f"{_capital(what)} at {url} is served from {response.url}."
+            )
+        if url.lower().startswith("http://"):
+            self._report.warn(
+                "insecure_url",
+                f"Documents from {urlsplit(url).netloc} are served over plain http, so they "
+                "could have been altered on the way.",
+            )
+        return response
+
+    def json_document(
+        self, url: str, what: str, *, gone_ok: bool = False
+    ) -> tuple[Any, FetchResponse]:
+        """Fetch a JSON document; return it parsed, with the response."""
+        response = self.get(url, what, gone_ok=gone_ok)
+        try:
+            return load_json(response.content), response
+        except ParseError as error:
+            raise ParseError(
+                f"{_capital(what)} at {url}: {error.message}", code=error.code
+            ) from None
+
+    def node(self, url: str, kind: NodeKind, what: str) -> dict[str, Any]:
+        """Fetch a BadgeClass, issuer, key or list and return it upgraded to a 2.0 node."""
+        node, declared = self._upgraded(url, kind, what)
+        if declared is None:
+            return node
+        self._report.warn(
+            "id_differs",
+            f"{_capital(what)} fetched from {url} declares its id as {declared}; that was "
+            "fetched instead.",
+        )
+        node, again = self._upgraded(declared, kind, what)
+        if again is not None:
+            raise FetchError(
+                f"{_capital(what)} at {declared} declares yet another id, {again}.",
+                code="id_mismatch",
+            )
+        return node
+
+    def _upgraded(self, url: str, kind: NodeKind, what: str) -> tuple[dict[str, Any], str | None]:
+        # Returns the node, and the other http(s) id it declares if it declares one.
+        document, response = self.json_document(url, what)
+        if not isinstance(document, dict):
+            raise FetchError(f"{_capital(what)} at {url} is not a JSON object.", code="not_json")
+        node = upgrade_node(document, detect_version(document), kind=kind, url=url)
+        declared = node.get("id")
+        if declared in (url, response.url) or not is_http_url(declared):
+            return node, None
+        return node, str(declared)
+
+
+def record_unavailable(error: FetchError, report: VerificationReport) -> None:
+    """Report a document that could not be fetched, flagging transient failures."""
+    report.error(error.code, error.message)
+    if error.code in TRANSIENT_CODES:
+        report.unverifiable = True
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,101 @@
+"""The outcome of verifying one badge: a verdict, machine codes and human messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+VerificationKind = Literal["hosted", "signed"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One problem or remark: a stable `code` (see `codes.py`) and a sentence for people."""
+
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        """Return the message as the `{"code", "message"}` object of the CLI contract."""
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class BadgeSummary:
+    """What a person wants to see of a badge at a glance."""
+
+    name: str | None
+    issuer_name: str | None
+    issued_on: str | None
+    expires: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        """Return the summary as the `badge` object of the CLI contract."""
+        return {
+            "name": self.name,
+            "issuer_name": self.issuer_name,
+            "issued_on": self.issued_on,
+            "expires": self.expires,
+        }
+
+
+@dataclass
+class VerificationReport:
+    """Everything verification learned about a badge; `valid` only when there is no error."""
+
+    version: str | None = None
+    recipient_matched: bool | None = None
+    matched_identity: str | None = None
+    revoked: bool = False
+    expired: bool = False
+    unverifiable: bool = False
+    errors: list[Message] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
+    badge: BadgeSummary | None = None
+    assertion: dict[str, Any] | None = None
+    verification_kind: VerificationKind | None = None
+    source_url: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        """True when verification found no error at all."""
+        return not self.errors
+
+    def error(self, code: str, message: str) -> None:
+        """Record a problem that makes the badge invalid."""
+        self.errors.append(Message(code, message))
+
+    def warn(self, code: str, message: str) -> None:
+        """Record a remark that leaves the verdict unchanged."""
+        if Message(code, message) not in self.warnings:
+            self.warnings.append(Message(code, message))
+
+    def to_json(self) -> dict[str, Any]:
+        """Return exactly the object `badges verify --json` prints (DESIGN section 4)."""
+        return {
+            "valid": self.valid,
+            "version": self.version,
+            "recipient_matched": self.recipient_matched,
+            "revoked": self.revoked,
+            "expired": self.expired,
+            "errors": [m.to_json() for m in self.errors],
+            "warnings": [m.to_json() for m in self.warnings],
+            "badge": self.badge.to_json() if self.badge else None,
+        }
+
+
+def summarise(assertion: Mapping[str, Any]) -> BadgeSummary:
+    """Return the at-a-glance summary of a normalised assertion."""
+    badge = assertion.get("badge") or {}
+    issuer = badge.get("issuer") or {}
+
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    return BadgeSummary(
+        name=text(badge.get("name")),
+        issuer_name=text(issuer.get("name")),
+        issued_on=text(assertion.get("issuedOn")),
+        expires=text(assertion.get("expires")),
+    )

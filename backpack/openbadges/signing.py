@@ -1,0 +1,191 @@
+"""Signed badges: reading a compact JWS and checking its signature with joserfc.
+
+Only public-key algorithms are accepted. `none` and the HMAC family are refused: a badge
+signed with a shared secret proves nothing to anyone but the issuer.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from joserfc import jws
+from joserfc.errors import BadSignatureError, JoseError, UnsupportedAlgorithmError
+from joserfc.jwa import JWSAlgModel
+from joserfc.jwk import ECKey, OKPKey, RSAKey
+
+from backpack.openbadges.errors import ParseError, SignatureError
+
+# Algorithms accepted for each kind of public key.
+ALLOWED_ALGORITHMS: Final[dict[str, frozenset[str]]] = {
+    "RSA": frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}),
+    "EC": frozenset({"ES256", "ES384", "ES512"}),
+    "OKP": frozenset({"EdDSA", "Ed25519", "Ed448"}),
+}
+_ANY_ALLOWED: Final = frozenset().union(*ALLOWED_ALGORITHMS.values())
+# The 2.0 spec calls for RSA keys of at least 2048 bits; older 1.0 keys may be shorter.
+MIN_RSA_BITS: Final = 2048
+# joserfc's defaults (128 kB payload, 512-byte header) are for tokens; a badge may carry a
+# data: URI image, and its header may carry a certificate chain.
+_MAX_PAYLOAD: Final = 4 * 1024 * 1024
+_MAX_HEADER: Final = 16 * 1024
+_MAX_SIGNATURE: Final = 2048
+
+_PEM: Final = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class UnverifiedJWS:
+    """A compact JWS read without checking its signature."""
+
+    header: dict[str, Any]
+    payload: bytes
+
+    @property
+    def algorithm(self) -> str:
+        """The `alg` the signer declared."""
+        return str(self.header["alg"])
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A public key ready for joserfc, with its kind ("RSA", "EC" or "OKP") and size."""
+
+    key: RSAKey | ECKey | OKPKey
+    kind: str
+    bits: int | None
+
+    @property
+    def weak(self) -> bool:
+        """True for an RSA key shorter than the 2048 bits Open Badges 2.0 expects."""
+        return self.kind == "RSA" and (self.bits or 0) < MIN_RSA_BITS
+
+
+def read_jws(token: str) -> UnverifiedJWS:
+    """Decode a compact JWS without verifying it; refuse `none` and HMAC algorithms."""
+    try:
+        signed = jws.extract_compact(token.strip().encode("ascii"), registry=_registry(None))
+    except (JoseError, ValueError, TypeError, UnicodeError):
+        raise ParseError(
+            "The signed badge (JWS) cannot be decoded.", code="jws_malformed"
+        ) from None
+    header = signed.headers()
+    algorithm = header.get("alg")
+    if not isinstance(algorithm, str):
+        raise ParseError("The signed badge (JWS) names no algorithm.", code="jws_malformed")
+    if algorithm not in _ANY_ALLOWED:
+        raise SignatureError(_refusal(algorithm), code="jws_alg_not_allowed")
+    return UnverifiedJWS(header=dict(header), payload=signed.payload)
+
+
+def read_jws_payload(token: str) -> bytes:
+    """Return the payload of a compact JWS without verifying it (see `read_jws`)."""
+    return read_jws(token).payload
+
+
+@lru_cache(maxsize=512)
+def load_public_key(pem: str) -> PublicKey:
+    """Read a PEM public key (or certificate) as issuers publish it; results are cached."""
+    try:
+        native = _load_native_key(_tidy_pem(pem))
+    except (ValueError, TypeError, UnicodeError):
+        raise SignatureError(
+            "The issuer's public key is not a readable PEM public key.", code="public_key_invalid"
+        ) from None
+    # Building joserfc keys from the native key skips the warning joserfc gives on import of
+    # short RSA keys; a short key is reported as a verification warning instead.
+    if isinstance(native, rsa.RSAPublicKey):
+        return PublicKey(RSAKey(native, native), "RSA", native.key_size)
+    if isinstance(native, ec.EllipticCurvePublicKey):
+        return PublicKey(ECKey(native, native), "EC", native.curve.key_size)
+    if isinstance(native, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return PublicKey(OKPKey(native, native), "OKP", None)
+    raise SignatureError(
+        "The issuer's public key is of a kind badges cannot be signed with.",
+        code="public_key_invalid",
+    )
+
+
+def verify_jws(token: str, key: PublicKey) -> bytes:
+    """Return the payload of a compact JWS whose signature `key` verifies, or raise."""
+    algorithm = read_jws(token).algorithm
+    if algorithm not in ALLOWED_ALGORITHMS[key.kind]:
+        raise SignatureError(
+            f"The badge is signed with {algorithm}, which does not match the issuer's "
+            f"{key.kind} key.",
+            code="jws_invalid_signature",
+        )
+    try:
+        verified = jws.deserialize_compact(
+            token.strip(), key.key, algorithms=[algorithm], registry=_registry(algorithm)
+        )
+    except BadSignatureError:
+        raise SignatureError(
+            "The signature does not match the badge: it was changed after signing, or signed "
+            "with another key.",
+            code="jws_invalid_signature",
+        ) from None
+    except (JoseError, ValueError, TypeError):
+        raise SignatureError(
+            "The signature cannot be checked with the issuer's key.", code="jws_invalid_signature"
+        ) from None
+    return verified.payload
+
+
+class _BadgeRegistry(jws.JWSRegistry):
+    """joserfc's registry, without its deprecation warning for `EdDSA`.
+
+    RFC 9864 deprecates the name `EdDSA` in favour of `Ed25519`, but issuers still sign
+    with it and the signature is the same; `none`, the other algorithm joserfc warns about,
+    is refused before it gets here.
+    """
+
+    def get_alg(self, name: str) -> JWSAlgModel:
+        """Return the algorithm `name` if it is allowed here."""
+        if name not in self.algorithms or (self.allowed and name not in self.allowed):
+            raise UnsupportedAlgorithmError(f"Algorithm of '{name}' is not allowed")
+        return self.algorithms[name]
+
+
+def _registry(algorithm: str | None) -> jws.JWSRegistry:
+    registry = _BadgeRegistry(
+        algorithms=[algorithm] if algorithm else None, strict_check_header=False
+    )
+    registry.max_payload_length = _MAX_PAYLOAD
+    registry.max_header_length = _MAX_HEADER
+    registry.max_signature_length = _MAX_SIGNATURE
+    return registry
+
+
+def _refusal(algorithm: str) -> str:
+    if algorithm.lower() == "none":
+        return "The badge is not really signed: its JWS uses the algorithm `none`."
+    if algorithm.upper().startswith("HS"):
+        return (
+            f"The badge is signed with {algorithm}, a shared secret that only its issuer can "
+            "check; badges must be signed with a public key."
+        )
+    return f"The badge is signed with {algorithm}, an algorithm this backpack does not accept."
+
+
+def _tidy_pem(pem: str) -> bytes:
+    # Issuers publish keys with escaped or missing line breaks; rebuild the PEM lines.
+    text = pem.replace("\\n", "\n").replace("\r", "").strip()
+    match = _PEM.search(text)
+    if match is None:
+        raise ValueError("no PEM block")
+    label, body = match.group(1), re.sub(r"\s+", "", match.group(2))
+    lines = "\n".join(textwrap.wrap(body, 64))
+    return f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n".encode("ascii")
+
+
+def _load_native_key(pem: bytes) -> Any:
+    if b"CERTIFICATE" in pem.split(b"\n", 1)[0]:
+        return x509.load_pem_x509_certificate(pem).public_key()
+    return serialization.load_pem_public_key(pem)

@@ -1,0 +1,210 @@
+"""The one way a badge enters a backpack: upload, URL, paste, push, import and pull alike.
+
+Every route verifies the badge the same way, matches it to the earner's addresses, and
+deduplicates it, so no route can store what another would refuse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from backpack.extensions import db
+from backpack.models import Badge, EmailAddress, Image, User
+from backpack.models.base import utcnow
+from backpack.openbadges.baking import unbake
+from backpack.openbadges.codes import TRANSIENT_CODES
+from backpack.openbadges.errors import OpenBadgesError
+from backpack.openbadges.images import inspect_image, sniff_image_type
+from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.verify import verify_badge
+from backpack.services.badge_catalogue import store_badge_class
+from backpack.services.errors import ServiceError
+from backpack.services.fetching import app_fetcher
+from backpack.services.images import image_from_reference, store_image
+
+SOURCES = ("upload", "url", "paste", "push", "import", "pull")
+# Verdicts a badge can be kept with: the truth is shown, and re-verification may change it.
+KEPT_ERROR_CODES = frozenset({"expired"}) | TRANSIENT_CODES
+
+
+class BadgeRefused(ServiceError):
+    """A badge that cannot go into this backpack, with the verifier's code and reason."""
+
+    status = 422
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Received:
+    """What happened to a badge handed in."""
+
+    badge: Badge
+    created: bool  # False: the backpack held this badge already
+
+    @property
+    def pending(self) -> bool:
+        return self.badge.status == "pending"
+
+
+def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
+    """Verify a badge (image bytes, JSON, JWS or URL) and put it in the user's backpack."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown badge source {source!r}")
+    if source == "upload" and isinstance(data, bytes):
+        _refuse_unless_image(data)
+    addresses = {e.normalised: e for e in user.emails}
+    report = verify_badge(data, recipients={"email": sorted(addresses)}, fetcher=app_fetcher())
+    _refuse_unless_keepable(report)
+    assert report.assertion is not None
+    email = addresses.get((report.matched_identity or "").casefold())
+    if email is None:
+        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
+
+    fingerprint = badge_fingerprint(report.assertion)
+    existing = _find(user, fingerprint)
+    if existing is not None:
+        return Received(existing, created=False)
+
+    original_image = (
+        store_image(data) if isinstance(data, bytes) and sniff_image_type(data) else None
+    )
+    badge = _new_badge(user, email, report, data, source, fingerprint, original_image)
+    with db.session.begin_nested() as savepoint:
+        db.session.add(badge)
+        try:
+            db.session.flush()
+        except sa.exc.IntegrityError:
+            # The same badge arrived through another request at the same moment.
+            savepoint.rollback()
+            existing = _find(user, fingerprint)
+            if existing is None:
+                raise
+            return Received(existing, created=False)
+    return Received(badge, created=True)
+
+
+_NOT_YOURS = (
+    "This badge was awarded to someone else: its recipient is none of the addresses on your "
+    "account. If it was sent to another address of yours, add that address first."
+)
+
+
+def _refuse_unless_image(data: bytes) -> None:
+    try:
+        inspect_image(data)
+    except OpenBadgesError as exc:
+        raise BadgeRefused(exc.code, exc.message) from exc
+
+
+def _refuse_unless_keepable(report: VerificationReport) -> None:
+    if report.assertion is None:
+        first = report.errors[0] if report.errors else None
+        raise BadgeRefused(
+            first.code if first else "not_a_badge",
+            first.message if first else "This is not an Open Badge.",
+        )
+    if report.recipient_matched is False:
+        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
+    for error in report.errors:
+        if error.code not in KEPT_ERROR_CODES:
+            raise BadgeRefused(error.code, error.message)
+
+
+def verdict(report: VerificationReport) -> str:
+    """The one-word verification state stored with a badge."""
+    if report.unverifiable:
+        return "unverifiable"
+    if report.revoked:
+        return "revoked"
+    if report.expired:
+        return "expired"
+    return "valid" if report.valid else "invalid"
+
+
+def report_record(report: VerificationReport) -> dict[str, Any]:
+    """The report as stored with the badge (the CLI's JSON plus when and how it was checked)."""
+    record = report.to_json()
+    record["unverifiable"] = report.unverifiable
+    record["checked_at"] = utcnow().isoformat()
+    return record
+
+
+def badge_fingerprint(assertion: dict[str, Any]) -> str:
+    """What identifies one award of one badge, however it arrives."""
+    assertion_id = assertion.get("id")
+    if isinstance(assertion_id, str) and assertion_id.startswith(("http://", "https://")):
+        key = assertion_id
+    else:
+        badge = assertion.get("badge") or {}
+        badge_id = badge.get("id") if isinstance(badge, dict) else badge
+        recipient = assertion.get("recipient") or {}
+        key = json.dumps(
+            [assertion_id, badge_id, recipient.get("identity"), assertion.get("issuedOn")],
+            sort_keys=True,
+        )
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _find(user: User, fingerprint: str) -> Badge | None:
+    return db.session.scalar(
+        sa.select(Badge).where(Badge.user_id == user.id, Badge.fingerprint == fingerprint)
+    )
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _new_badge(
+    user: User,
+    email: EmailAddress,
+    report: VerificationReport,
+    data: str | bytes,
+    source: str,
+    fingerprint: str,
+    original_image: Image | None,
+) -> Badge:
+    assertion = report.assertion or {}
+    badge_class = store_badge_class(assertion.get("badge") or {})
+    image = original_image or image_from_reference(assertion.get("image")) or badge_class.image
+    payload = data if isinstance(data, str) else _baked_text(data)
+    return Badge(
+        user_id=user.id,
+        badge_class=badge_class,
+        image=image,
+        original_image=original_image,
+        status="accepted" if email.is_verified else "pending",
+        verification=verdict(report),
+        recipient=email.normalised,
+        fingerprint=fingerprint,
+        assertion_iri=assertion.get("id") if isinstance(assertion.get("id"), str) else None,
+        version=report.version or "",
+        verification_kind=report.verification_kind,
+        source=source,
+        source_url=report.source_url,
+        original_payload=payload,
+        assertion=assertion,
+        issued_on=_parse_time(assertion.get("issuedOn")),
+        expires_at=_parse_time(assertion.get("expires")),
+        last_report=report_record(report),
+        last_verified_at=utcnow(),
+    )
+
+
+def _baked_text(image: bytes) -> str:
+    return unbake(image).text

@@ -1,0 +1,172 @@
+"""An earner's badges: listing, accepting, rejecting, deleting, re-verifying, baking."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from backpack.extensions import db
+from backpack.models import Badge, BadgeClass, EmailAddress, Image, Issuer, User
+from backpack.models.base import utcnow
+from backpack.openbadges.baking import bake
+from backpack.openbadges.verify import verify_badge
+from backpack.services.badge_intake import report_record, verdict
+from backpack.services.errors import NotVerified, ServiceError
+from backpack.services.fetching import app_fetcher
+
+STATUSES = ("accepted", "pending", "rejected")
+PAGE_SIZE = 24
+
+
+@dataclass(frozen=True)
+class BadgePage:
+    """One page of an earner's badges."""
+
+    badges: list[Badge]
+    page: int
+    pages: int
+    total: int
+
+
+def list_badges(
+    user: User, *, status: str | None = None, page: int = 1, per_page: int = PAGE_SIZE
+) -> BadgePage:
+    """The user's badges, newest first, optionally of one status (two queries per page)."""
+    query = sa.select(Badge).where(Badge.user_id == user.id)
+    if status in STATUSES:
+        query = query.where(Badge.status == status)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    badges = db.session.scalars(
+        query.options(selectinload(Badge.image))
+        .order_by(Badge.created_at.desc(), Badge.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return BadgePage(list(badges), page, pages, total)
+
+
+def get_badge(user: User, badge_id: int) -> Badge | None:
+    """One of the user's badges, or None (another user's badge is never returned)."""
+    badge = db.session.get(Badge, badge_id)
+    if badge is None or badge.user_id != user.id:
+        return None
+    return badge
+
+
+def accept_badge(badge: Badge) -> None:
+    """Put a rejected badge back in the backpack (its address must be verified)."""
+    if not _address_verified(badge):
+        raise NotVerified("Verify the address this badge was sent to first.")
+    badge.status = "accepted"
+    db.session.flush()
+
+
+def reject_badge(badge: Badge) -> None:
+    """Decline a badge: it leaves the backpack and a re-send does not bring it back."""
+    badge.status = "rejected"
+    db.session.flush()
+
+
+def delete_badge(badge: Badge) -> None:
+    """Remove a badge from the backpack for good."""
+    db.session.delete(badge)
+    db.session.flush()
+    delete_orphans()
+
+
+def release_pending(email: EmailAddress) -> int:
+    """Accept the badges that waited for this address to be verified; return how many."""
+    result = db.session.execute(
+        sa.update(Badge)
+        .where(
+            Badge.user_id == email.user_id,
+            Badge.recipient == email.normalised,
+            Badge.status == "pending",
+        )
+        .values(status="accepted")
+    )
+    db.session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _address_verified(badge: Badge) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(EmailAddress.id).where(
+                EmailAddress.user_id == badge.user_id,
+                EmailAddress.normalised == badge.recipient,
+                EmailAddress.verified_at.is_not(None),
+            )
+        )
+        is not None
+    )
+
+
+def reverify_badge(badge: Badge) -> str:
+    """Verify a stored badge again from what was received; return the new verdict.
+
+    A badge is never dropped by re-verification, only marked (revoked, expired, ...).
+    """
+    report = verify_badge(
+        badge.original_payload, recipients={"email": [badge.recipient]}, fetcher=app_fetcher()
+    )
+    badge.verification = verdict(report)
+    badge.last_report = report_record(report)
+    badge.last_verified_at = utcnow()
+    db.session.flush()
+    return badge.verification
+
+
+def badges_due_for_reverification(older_than: datetime, batch: int = 200) -> Iterator[Badge]:
+    """Accepted and pending badges last verified before `older_than`, in id order, in batches."""
+    last_id = 0
+    while True:
+        rows = db.session.scalars(
+            sa.select(Badge)
+            .where(
+                Badge.last_verified_at < older_than, Badge.status != "rejected", Badge.id > last_id
+            )
+            .order_by(Badge.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+def baked_image(badge: Badge) -> tuple[bytes, str]:
+    """The badge's image with its assertion baked in, made now from what is stored."""
+    if badge.original_image is not None:
+        return badge.original_image.data, badge.original_image.mime_type
+    image = badge.image
+    if image is None or image.mime_type not in ("image/png", "image/svg+xml"):
+        raise ServiceError("This badge has no PNG or SVG image to bake it into.")
+    payload = badge.original_payload
+    if payload.startswith(("http://", "https://")) or badge.verification_kind == "signed":
+        text = payload
+    else:
+        text = json.dumps(badge.assertion, ensure_ascii=False)
+    return bake(image.data, text), image.mime_type
+
+
+def delete_orphans() -> None:
+    """Delete images, badge classes and issuers that no badge uses any more."""
+    used_classes = sa.select(Badge.badge_class_id)
+    db.session.execute(sa.delete(BadgeClass).where(BadgeClass.id.not_in(used_classes)))
+    used_issuers = sa.select(BadgeClass.issuer_id)
+    db.session.execute(sa.delete(Issuer).where(Issuer.id.not_in(used_issuers)))
+    used_images = sa.union(
+        sa.select(Badge.image_id).where(Badge.image_id.is_not(None)),
+        sa.select(Badge.original_image_id).where(Badge.original_image_id.is_not(None)),
+        sa.select(BadgeClass.image_id).where(BadgeClass.image_id.is_not(None)),
+    )
+    db.session.execute(sa.delete(Image).where(Image.id.not_in(used_images)))
+    db.session.flush()

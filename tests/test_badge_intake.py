@@ -1,0 +1,236 @@
+"""Adding badges by every route: what is accepted, pending, refused, deduplicated and kept."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+
+from backpack.extensions import db
+from backpack.models import Badge, BadgeClass, Image, Issuer
+from backpack.openbadges.baking import unbake
+from tests.badge_fixtures import add_badge
+from tests.conftest import Accounts, local_path
+from tests.support.issuer import TestIssuer, make_svg
+
+
+def _badges(app: Flask) -> list[Badge]:
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(Badge).order_by(Badge.id)))
+        for row in rows:
+            _ = row.original_payload, row.assertion, row.badge_class.issuer
+            db.session.expunge(row)
+        return rows
+
+
+def _count(app: Flask, model: type) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def test_a_hosted_badge_added_by_url_is_verified_and_kept(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    response = add_badge(earner.client, "url", assertion["id"])
+    assert response.status_code == 302
+    page = earner.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Robotics Level 1" in page
+    assert "is now in your backpack" in page
+    assert "Example Institute" in page
+    assert "Build a robot that follows a line." in page
+    assert "Verified" in page
+    assert "ann@example.org" in page
+    [badge] = _badges(badge_app)
+    assert badge.status == "accepted"
+    assert badge.verification == "valid"
+    assert badge.version == "2.0"
+    assert badge.source == "url"
+    assert badge.original_payload == assertion["id"]
+    assert badge.recipient == "ann@example.org"
+    assert badge.image_id is not None
+
+
+def test_pasted_json_keeps_the_original_text_verbatim(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    text = json.dumps(assertion, indent=3)
+    assert add_badge(earner.client, "text", text).status_code == 302
+    [badge] = _badges(badge_app)
+    assert badge.original_payload == text.strip()
+    assert badge.source == "paste"
+    assert badge.assertion["id"] == assertion["id"]
+
+
+def test_an_uploaded_baked_png_is_stored_and_downloads_baked(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    png = issuer.baked_png(assertion)
+    response = add_badge(earner.client, "upload", (io.BytesIO(png), "badge.png"))
+    assert response.status_code == 302
+    [badge] = _badges(badge_app)
+    assert badge.source == "upload"
+    assert badge.original_image_id is not None
+    download = earner.client.get(f"/badges/{badge.id}/download")
+    assert download.status_code == 200
+    assert download.mimetype == "image/png"
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert json.loads(unbake(download.data).text)["id"] == assertion["id"]
+
+
+def test_a_badge_added_by_url_downloads_baked_on_the_fly(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    add_badge(earner.client, "url", assertion["id"])
+    [badge] = _badges(badge_app)
+    download = earner.client.get(f"/badges/{badge.id}/download")
+    assert download.status_code == 200
+    assert unbake(download.data).text == assertion["id"]
+
+
+def test_a_signed_badge_is_verified_with_the_issuers_key(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    token = issuer.award_signed("ann@example.org")
+    response = add_badge(earner.client, "text", token)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [badge] = _badges(badge_app)
+    assert badge.verification_kind == "signed"
+    assert badge.verification == "valid"
+    assert badge.original_payload == token
+
+
+def test_a_badge_for_someone_else_is_refused_and_nothing_is_stored(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("bob@example.org")
+    response = add_badge(earner.client, "url", assertion["id"])
+    assert response.status_code == 422
+    assert "awarded to someone else" in response.get_data(as_text=True)
+    assert "recipient_mismatch" in response.get_data(as_text=True)
+    assert _count(badge_app, Badge) == 0
+
+
+def test_a_badge_for_an_unverified_address_waits_until_it_is_verified(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    earner.add_email("ann@work.example")
+    assertion = issuer.award("Ann@Work.example", hashed=False)
+    response = add_badge(earner.client, "url", assertion["id"], follow_redirects=True)
+    assert "not verified yet" in response.get_data(as_text=True)
+    [badge] = _badges(badge_app)
+    assert badge.status == "pending"
+    assert "Robotics" not in earner.client.get("/badges/?status=accepted").get_data(as_text=True)
+    earner.client.get(local_path(earner.outbox.last_link_to("ann@work.example")))
+    [badge] = _badges(badge_app)
+    assert badge.status == "accepted"
+    assert "Robotics" in earner.client.get("/badges/?status=accepted").get_data(as_text=True)
+
+
+def test_adding_the_same_badge_twice_stores_it_once(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    add_badge(earner.client, "url", assertion["id"])
+    again = add_badge(
+        earner.client,
+        "upload",
+        (io.BytesIO(issuer.baked_png(assertion)), "b.png"),
+        follow_redirects=True,
+    )
+    assert "in your backpack already" in again.get_data(as_text=True)
+    assert _count(badge_app, Badge) == 1
+
+
+def test_a_baked_badge_whose_issuer_is_gone_is_kept_as_unverifiable(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    png = issuer.baked_png(assertion)
+    issuer.server.stop()
+    response = add_badge(earner.client, "upload", (io.BytesIO(png), "b.png"), follow_redirects=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Unverifiable" in page
+    [badge] = _badges(badge_app)
+    assert badge.verification == "unverifiable"
+    assert badge.status == "accepted"
+    assert badge.last_report["errors"]
+
+
+def test_a_revoked_badge_is_refused(badge_app: Flask, earner: Accounts, issuer: TestIssuer) -> None:
+    assertion = issuer.award("ann@example.org")
+    issuer.revoke(assertion)
+    response = add_badge(earner.client, "url", assertion["id"])
+    assert response.status_code == 422
+    assert "revoked" in response.get_data(as_text=True)
+    assert _count(badge_app, Badge) == 0
+
+
+def test_an_expired_badge_is_kept_and_shown_as_expired(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award(
+        "ann@example.org",
+        issued_on=datetime.now(UTC) - timedelta(days=400),
+        expires=datetime.now(UTC) - timedelta(days=10),
+    )
+    response = add_badge(earner.client, "url", assertion["id"], follow_redirects=True)
+    assert "Expired" in response.get_data(as_text=True)
+    [badge] = _badges(badge_app)
+    assert badge.verification == "expired"
+
+
+def test_issuers_badge_classes_and_images_are_shared_between_backpacks(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
+    earner.logout()
+    earner.create("bob@example.org", name="Bob")
+    earner.login("bob@example.org")
+    add_badge(earner.client, "url", issuer.award("bob@example.org")["id"])
+    assert _count(badge_app, Badge) == 2
+    assert _count(badge_app, BadgeClass) == 1
+    assert _count(badge_app, Issuer) == 1
+    assert _count(badge_app, Image) == 1
+
+
+def test_reverification_catches_a_revocation(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    add_badge(earner.client, "url", assertion["id"])
+    [badge] = _badges(badge_app)
+    issuer.revoke(assertion)
+    from tests.conftest import post_form
+
+    response = post_form(
+        earner.client,
+        f"/badges/{badge.id}",
+        {},
+        action=f"/badges/{badge.id}/reverify",
+        follow_redirects=True,
+    )
+    assert "revoked" in response.get_data(as_text=True).lower()
+    [badge] = _badges(badge_app)
+    assert badge.verification == "revoked"
+    assert badge.status == "accepted", "a revoked badge is marked, never dropped"
+
+
+def test_an_svg_badge_image_is_served_so_scripts_cannot_run(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    issuer.server.serve("/image.png", make_svg(), content_type="image/svg+xml")
+    add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
+    [badge] = _badges(badge_app)
+    image = earner.client.get(f"/badges/{badge.id}/image")
+    assert image.mimetype == "image/svg+xml"
+    assert "sandbox" in image.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in image.headers["Content-Security-Policy"]
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
