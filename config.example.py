@@ -94,3 +94,7 @@ WTF_CSRF_TIME_LIMIT = None  # seconds a form's CSRF token lives; None: as long a
 # after DNS resolution and on every redirect. Turn on only for local testing.
 FETCH_ALLOW_PRIVATE = False
 FETCH_TIMEOUT = 10.0  # seconds, per fetch
+# Seconds an issuer profile, badge class or key is kept across verifications (shortened by
+# its Cache-Control; 0 turns it off). Hosted assertions and revocation lists are fetched
+# for every verification, so a revocation is seen at once.
+ISSUER_DOCUMENT_TTL = 300

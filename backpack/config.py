@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "FETCH_ALLOW_PRIVATE": False,
     "FETCH_TIMEOUT": 10.0,
+    "ISSUER_DOCUMENT_TTL": 300,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
 }
 

@@ -13,6 +13,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from backpack.openbadges.codes import TRANSIENT_CODES
+from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.errors import FetchError, ParseError
 from backpack.openbadges.fetch import FetchCache, Fetcher, FetchResponse
 from backpack.openbadges.parse import detect_version, load_json
@@ -27,16 +28,32 @@ BADGE_ACCEPT: Final = "application/ld+json, application/json, image/png, image/s
 class IssuerResources:
     """Fetches the documents a badge links to, recording redirects and failures in a report."""
 
-    def __init__(self, fetcher: Fetcher, report: VerificationReport) -> None:
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        report: VerificationReport,
+        documents: IssuerDocumentCache | None = None,
+    ) -> None:
         self._cache = FetchCache(fetcher)
         self._report = report
+        self._documents = documents
 
     def get(
-        self, url: str, what: str, *, accept: str = JSON_ACCEPT, gone_ok: bool = False
+        self,
+        url: str,
+        what: str,
+        *,
+        accept: str = JSON_ACCEPT,
+        gone_ok: bool = False,
+        lasting: bool = False,
     ) -> FetchResponse:
-        """GET an issuer URL; an HTTP error (410 too, unless `gone_ok`) raises FetchError."""
+        """GET an issuer URL; an HTTP error (410 too, unless `gone_ok`) raises FetchError.
+
+        `lasting` documents (profiles, badge classes, keys) may come from, and go to, the
+        cache shared across verifications; assertions and revocation lists never do.
+        """
         try:
-            response = self._cache.get(url, accept=accept)
+            response = self._fetch(url, accept, lasting)
         except FetchError as error:
             raise FetchError(
                 f"{_capital(what)} could not be fetched: {error.message}", code=error.code
@@ -69,11 +86,21 @@ class IssuerResources:
             )
         return response
 
+    def _fetch(self, url: str, accept: str, lasting: bool) -> FetchResponse:
+        if not lasting or self._documents is None:
+            return self._cache.get(url, accept=accept)
+        kept = self._documents.get(url, accept)
+        if kept is not None:
+            return kept
+        response = self._cache.get(url, accept=accept)
+        self._documents.put(url, accept, response)
+        return response
+
     def json_document(
-        self, url: str, what: str, *, gone_ok: bool = False
+        self, url: str, what: str, *, gone_ok: bool = False, lasting: bool = False
     ) -> tuple[Any, FetchResponse]:
         """Fetch a JSON document; return it parsed, with the response."""
-        response = self.get(url, what, gone_ok=gone_ok)
+        response = self.get(url, what, gone_ok=gone_ok, lasting=lasting)
         try:
             return load_json(response.content), response
         except ParseError as error:
@@ -101,7 +128,7 @@ class IssuerResources:
 
     def _upgraded(self, url: str, kind: NodeKind, what: str) -> tuple[dict[str, Any], str | None]:
         # Returns the node, and the other http(s) id it declares if it declares one.
-        document, response = self.json_document(url, what)
+        document, response = self.json_document(url, what, lasting=kind != "Assertion")
         if not isinstance(document, dict):
             raise FetchError(f"{_capital(what)} at {url} is not a JSON object.", code="not_json")
         node = upgrade_node(document, detect_version(document), kind=kind, url=url)

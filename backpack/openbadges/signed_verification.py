@@ -108,7 +108,7 @@ def _load_key(candidate: Any, issuer: Mapping[str, Any], resources: IssuerResour
     if isinstance(candidate, dict):
         node = candidate
     elif isinstance(candidate, str):
-        response = resources.get(candidate, _WHAT)
+        response = resources.get(candidate, _WHAT, lasting=True)
         if response.content.lstrip().startswith(b"-----BEGIN"):
             # 1.0 issuers published the bare PEM.
             return load_public_key(response.content.decode("ascii", "replace"))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backpack.openbadges.baking import unbake
+from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.errors import FetchError, OpenBadgesError, ParseError
 from backpack.openbadges.fetch import Fetcher, FetchResponse
 from backpack.openbadges.hosting_scope import check_hosting_scope
@@ -50,14 +51,17 @@ def verify_badge(
     fetcher: Fetcher,
     now: datetime | None = None,
     hosted_url: str | None = None,
+    documents: IssuerDocumentCache | None = None,
 ) -> VerificationReport:
     """Verify badge JSON, JWS, a URL or a baked image; a plain recipient list means emails.
 
     `hosted_url` is where a 0.5 assertion, which names no URL of its own, is hosted (the
-    URL it was fetched or pushed from, Mozilla's `endpoint`).
+    URL it was fetched or pushed from, Mozilla's `endpoint`). `documents` keeps issuer
+    profiles, badge classes and keys across verifications for a short time.
     """
     report = VerificationReport()
-    run = _Verification(report, IssuerResources(fetcher, report), recipients, now)
+    resources = IssuerResources(fetcher, report, documents)
+    run = _Verification(report, resources, recipients, now)
     try:
         run.verify_input(data, hosted_url)
     except OpenBadgesError as error:

@@ -25,7 +25,7 @@ from backpack.openbadges.report import VerificationReport
 from backpack.openbadges.verify import verify_badge
 from backpack.services.badge_catalogue import store_badge_class
 from backpack.services.errors import ServiceError
-from backpack.services.fetching import app_fetcher
+from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.images import image_from_reference, store_image
 
 SOURCES = ("upload", "url", "paste", "push", "import", "pull")
@@ -62,7 +62,12 @@ def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
     if source == "upload" and isinstance(data, bytes):
         _refuse_unless_image(data)
     addresses = {e.normalised: e for e in user.emails}
-    report = verify_badge(data, recipients={"email": sorted(addresses)}, fetcher=app_fetcher())
+    report = verify_badge(
+        data,
+        recipients={"email": sorted(addresses)},
+        fetcher=app_fetcher(),
+        documents=app_issuer_documents(),
+    )
     _refuse_unless_keepable(report)
     assert report.assertion is not None
     email = addresses.get((report.matched_identity or "").casefold())

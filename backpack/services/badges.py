@@ -17,7 +17,7 @@ from backpack.openbadges.baking import bake
 from backpack.openbadges.verify import verify_badge
 from backpack.services.badge_intake import report_record, verdict
 from backpack.services.errors import NotVerified, ServiceError
-from backpack.services.fetching import app_fetcher
+from backpack.services.fetching import app_fetcher, app_issuer_documents
 
 STATUSES = ("accepted", "pending", "rejected")
 PAGE_SIZE = 24
@@ -115,7 +115,10 @@ def reverify_badge(badge: Badge) -> str:
     A badge is never dropped by re-verification, only marked (revoked, expired, ...).
     """
     report = verify_badge(
-        badge.original_payload, recipients={"email": [badge.recipient]}, fetcher=app_fetcher()
+        badge.original_payload,
+        recipients={"email": [badge.recipient]},
+        fetcher=app_fetcher(),
+        documents=app_issuer_documents(),
     )
     badge.verification = verdict(report)
     badge.last_report = report_record(report)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import current_app
 
+from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.fetch import Fetcher
 
 EXTENSION_KEY = "backpack.fetcher"
+DOCUMENTS_KEY = "backpack.issuer_documents"
 
 
 def app_fetcher() -> Fetcher:
@@ -19,3 +21,15 @@ def app_fetcher() -> Fetcher:
         )
         current_app.extensions[EXTENSION_KEY] = fetcher
     return fetcher
+
+
+def app_issuer_documents() -> IssuerDocumentCache | None:
+    """The issuer documents this server process keeps across verifications, if enabled."""
+    ttl = float(current_app.config["ISSUER_DOCUMENT_TTL"])
+    if ttl <= 0:
+        return None
+    documents = current_app.extensions.get(DOCUMENTS_KEY)
+    if documents is None:
+        documents = IssuerDocumentCache(ttl=ttl)
+        current_app.extensions[DOCUMENTS_KEY] = documents
+    return documents
