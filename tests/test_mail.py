@@ -1,0 +1,53 @@
+"""Mail goes out by SMTP when MAIL_SERVER is set, and to the outbox folder when not."""
+
+from __future__ import annotations
+
+import email
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.conftest import TEST_PASSWORD, post_form
+from tests.support.smtp_sink import SmtpSink
+
+
+def test_verification_mail_goes_out_by_smtp_when_configured(
+    app_factory: Callable[..., Flask],
+) -> None:
+    with SmtpSink() as sink:
+        app = app_factory(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=sink.port,
+            MAIL_USE_TLS=False,
+            MAIL_SENDER="Backpack <backpack@example.org>",
+        )
+        response = post_form(
+            app.test_client(),
+            "/signup",
+            {"email": "ann@example.org", "password": TEST_PASSWORD, "confirm": TEST_PASSWORD},
+        )
+        assert response.status_code == 302
+    [sent] = sink.messages
+    assert sent["rcpt"] == ["ann@example.org"]
+    message = email.message_from_bytes(sent["data"])  # type: ignore[arg-type]
+    assert message["From"] == "Backpack <backpack@example.org>"
+    assert message["Subject"] == "Verify your email address for Backpack"
+    assert "http://backpack.test/account/verify/" in message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert not Path(app.config["MAIL_OUTBOX_DIR"]).exists(), "nothing goes to the outbox"
+
+
+def test_without_smtp_mail_is_saved_as_eml_and_its_link_logged(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="backpack.services.mail"):
+        post_form(
+            app.test_client(),
+            "/signup",
+            {"email": "ann@example.org", "password": TEST_PASSWORD, "confirm": TEST_PASSWORD},
+        )
+    [saved] = list(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+    assert saved.name.endswith("ann@example.org.eml")
+    assert "http://backpack.test/account/verify/" in caplog.text
