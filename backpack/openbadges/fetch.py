@@ -46,6 +46,9 @@ from backpack.openbadges.json_limits import decode_json
 DEFAULT_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 READ_CHUNK_BYTES = 64 * 1024
+# Host lookups are remembered this long (seconds), at most this many hosts at once.
+RESOLUTION_TTL = 30.0
+MAX_REMEMBERED_HOSTS = 1024
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class Fetcher:
         # server that trickles bytes just inside the read timeout cannot hold a worker.
         self.deadline = deadline if deadline is not None else 3 * timeout
         self._resolve = resolver or resolve_host
+        self._resolved: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._lock = threading.Lock()
         self._address_allowed: AddressPolicy = address_policy or (
             (lambda address: True) if allow_private else is_public_address
         )
@@ -166,6 +171,14 @@ class Fetcher:
         raise FetchError(f"Could not connect to {url}.", code="unreachable") from unreachable
 
     def _allowed_addresses(self, url: str, host: str, port: int) -> list[str]:
+        # A short memory of lookups saves a resolver round trip per fetch; the connection
+        # still goes to the address checked here, so a DNS answer cannot change under it.
+        key = (host, port)
+        now = time.monotonic()
+        with self._lock:
+            remembered = self._resolved.get(key)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
         try:
             addresses = [ip_address(text) for text in self._resolve(host, port)]
         except (OSError, UnicodeError, ValueError):
@@ -178,7 +191,12 @@ class Fetcher:
                     f"{url} leads to a private or reserved address, which is not fetched.",
                     code="private_address",
                 )
-        return [str(address) for address in addresses]
+        allowed = [str(address) for address in addresses]
+        with self._lock:
+            if len(self._resolved) >= MAX_REMEMBERED_HOSTS:
+                self._resolved.clear()
+            self._resolved[key] = (now + RESOLUTION_TTL, allowed)
+        return allowed
 
     def _send(
         self,

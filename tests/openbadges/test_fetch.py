@@ -264,6 +264,25 @@ def test_connects_to_the_checked_address_under_the_real_host_name(
     assert asked == ["issuer.test"]
 
 
+def test_a_host_is_looked_up_once_within_the_memory_window(http_server: LocalHTTPServer) -> None:
+    http_server.serve_json("/issuer.json", {"name": "Issuer"})
+    asked, resolve = names_resolving_to({"issuer.test": "127.0.0.1"})
+    fetcher = Fetcher(resolver=resolve, address_policy=only_the_test_server)
+    for _ in range(3):
+        fetcher.get(f"http://issuer.test:{http_server.port}/issuer.json")
+    assert asked == ["issuer.test"]
+    assert len(http_server.requests) == 3
+
+
+def test_a_refused_host_is_never_remembered() -> None:
+    asked, resolve = names_resolving_to({"internal.test": "10.0.0.7"})
+    fetcher = Fetcher(resolver=resolve)
+    for _ in range(2):
+        with pytest.raises(FetchRefused):
+            fetcher.get("http://internal.test/secret")
+    assert asked == ["internal.test", "internal.test"]
+
+
 def test_a_redirect_to_a_private_host_is_refused(http_server: LocalHTTPServer) -> None:
     port = http_server.port
     http_server.redirect("/start", f"http://internal.test:{port}/secret")
