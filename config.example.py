@@ -22,8 +22,14 @@ ENVIRONMENT = "production"
 SECRET_KEY = None
 
 # The absolute URL of this server (scheme, host, optional path), used in mailed links and in
-# the discovery documents other servers read. Unset: taken from each request.
+# the discovery documents other servers read. Required, and https, outside development (a
+# link built from the request's Host header could be pointed at another site).
 BASE_URL = None
+
+# How many reverse proxies (nginx, a load balancer) stand in front of gunicorn. Their
+# X-Forwarded-For and X-Forwarded-Proto headers are trusted for that many hops, so rate
+# limits count each client's own address. 0: no proxy; the headers are ignored.
+TRUSTED_PROXIES = 0
 
 # Flask's own: the host name to build URLs with outside a request. Usually leave unset.
 SERVER_NAME = None
@@ -45,6 +51,13 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 # Unset: limits are counted in each process's memory.
 REDIS_URL = None
 
+# --- Background tasks (huey) ------------------------------------------------------------
+# Web imports run on a huey queue, worked by `huey_consumer backpack.worker.queue`. With
+# REDIS_URL set the queue lives in Redis; otherwise in this SQLite file (embedded, durable).
+TASKS_SQLITE_PATH = None  # None: instance/tasks.sqlite3
+# Run each task at once inside the request instead of queueing it (for tests).
+TASKS_IMMEDIATE = False
+
 # --- Rate limits (Flask-Limiter syntax; several limits separated by ";") ---------------
 
 RATELIMIT_ENABLED = True
@@ -52,6 +65,20 @@ RATELIMIT_LOGIN = "10 per minute;50 per hour"  # per client address
 RATELIMIT_SIGNUP = "5 per minute;20 per hour"  # per client address
 RATELIMIT_PASSWORD_RESET = "5 per minute;20 per hour"  # noqa: S105 (a limit); per client address
 RATELIMIT_EMAIL_SEND = "3 per minute;20 per day"  # verification mail, per account
+# "Verify now" on public pages: per visitor address, and for all visitors together.
+RATELIMIT_PUBLIC_VERIFY = "6 per minute;60 per hour"
+RATELIMIT_PUBLIC_VERIFY_ALL = "120 per minute"
+RATELIMIT_DISPLAYER_LOOKUP = "30 per minute;500 per day"  # Displayer address lookups, per client
+
+# --- Issuer platforms (Badge Connect, OAuth) --------------------------------------
+
+# The name issuer platforms show for this backpack (Badge Connect manifest).
+SITE_NAME = "Backpack"
+# Links the Badge Connect manifest must give; the home page is given when unset.
+TERMS_OF_SERVICE_URL = None
+PRIVACY_POLICY_URL = None
+# OAuth dynamic client registration (RFC 7591) needs no token, so it is limited per client IP.
+RATELIMIT_OAUTH_REGISTER = "10 per hour;50 per day"
 
 # --- Mail -----------------------------------------------------------------------------
 
@@ -87,6 +114,20 @@ SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None  # seconds a form's CSRF token lives; None: as long as the session
+
+# --- Public share pages ---------------------------------------------------------------
+
+# A visitor's "verify now" asks the issuer again at most this often per badge (seconds);
+# within it, the last result stands. With the rate limits above, this keeps visitors from
+# hammering an issuer's server.
+PUBLIC_VERIFY_INTERVAL = 600
+# Rendered public pages kept in each server process's memory, reused while their version
+# (read from the database) is unchanged. 0 turns the cache off.
+PUBLIC_PAGE_CACHE_SIZE = 512
+# Seconds a cached public page is served before its version is read again. Within it, an
+# unpublished link or a rejected badge may still show in other server processes (the process
+# that made the change forgets the page at once). 0: check the database on every request.
+PUBLIC_PAGE_FRESHNESS = 1.0
 
 # --- Fetching badges and issuer documents ---------------------------------------------
 

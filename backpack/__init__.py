@@ -11,11 +11,30 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack import cli, config
+from backpack.api import badge_connect, displayer, mozilla_issuer, mozilla_push
+from backpack.api import v1 as api_v1
 from backpack.extensions import csrf, db, limiter, login_manager, migrate
 from backpack.models import User
+from backpack.oauth import views as oauth_views
+from backpack.oauth.server import init_oauth
 from backpack.services import accounts
-from backpack.web import account, auth, badges, main
+from backpack.tasks import init_tasks
+from backpack.web import (
+    access_tokens,
+    account,
+    auth,
+    badges,
+    collections,
+    connected_apps,
+    export,
+    imports,
+    legacy_share,
+    main,
+    public,
+    sharing,
+)
 from backpack.web.errors import init_error_pages
+from backpack.web.request_parsing import init_request_parsing
 from backpack.web.security import init_security_headers
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -26,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load_config(app, test_config)
+    init_request_parsing(app)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     _init_database(app)
@@ -34,12 +54,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_rate_limits(app)
     init_security_headers(app)
     init_error_pages(app)
+    init_oauth(app)
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(badges.bp)
+    app.register_blueprint(collections.bp)
+    app.register_blueprint(sharing.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(legacy_share.bp)
+    app.register_blueprint(export.bp)
+    app.register_blueprint(imports.bp)
+    app.register_blueprint(displayer.bp)
+    app.register_blueprint(oauth_views.bp)
+    app.register_blueprint(badge_connect.bp)
+    app.register_blueprint(mozilla_push.bp)
+    app.register_blueprint(mozilla_issuer.bp)
+    app.register_blueprint(api_v1.bp)
+    app.register_blueprint(connected_apps.bp)
+    app.register_blueprint(access_tokens.bp)
     cli.register(app)
+    init_tasks(app)
     return app
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from backpack.badge_cli import badges
 from backpack.extensions import db
-from backpack.services import accounts
+from backpack.services import accounts, emails
 from backpack.services.errors import ServiceError
+from backpack.services.export import write_export
 
 users = AppGroup("users", help="Manage accounts.")
 
@@ -29,7 +32,33 @@ def create_user(email: str, password: str, name: str) -> None:
     click.echo(f"Created account {user.id} for {email} (verified).")
 
 
+@users.command("export")
+@click.argument("email")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the ZIP (default: <EMAIL>-backpack.zip here).",
+)
+def export_user(email: str, output: Path | None) -> None:
+    """Write the whole backpack of the account with EMAIL as a ZIP `import` restores."""
+    found = emails.find_verified(email)
+    if found is None:
+        raise click.ClickException(f"No account has the verified address {email}.")
+    target = output or Path(f"{email}-backpack.zip")
+    try:
+        with target.open("wb") as stream:
+            count = write_export(found.user, stream)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {target}: {exc.strerror or exc}") from exc
+    click.echo(f"Exported {count} badge(s) of {email} to {target}.")
+
+
 def register(app: Flask) -> None:
     """Add the command groups to the app's CLI."""
+    # Imported here: the importers package uses the app's services, so loading it while
+    # `backpack` itself is still being imported would be circular.
+    from backpack.import_cli import imports
+
     app.cli.add_command(users)
     app.cli.add_command(badges)
+    app.cli.add_command(imports)

@@ -19,15 +19,28 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "SERVER_NAME": None,
     "BASE_URL": None,  # absolute URL of this server, for links in mail and discovery
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front of the app whose X-Forwarded-* to trust
     "PREFERRED_URL_SCHEME": "http",
     "SQLALCHEMY_DATABASE_URI": None,  # filled in with SQLite under instance/ when unset
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "REDIS_URL": None,
+    "TASKS_SQLITE_PATH": None,  # the embedded queue's file; instance/tasks.sqlite3 when unset
+    "TASKS_IMMEDIATE": False,  # run background tasks in the request (tests only)
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_SIGNUP": "5 per minute;20 per hour",
     "RATELIMIT_PASSWORD_RESET": "5 per minute;20 per hour",
     "RATELIMIT_EMAIL_SEND": "3 per minute;20 per day",
+    "RATELIMIT_PUBLIC_VERIFY": "6 per minute;60 per hour",
+    "RATELIMIT_PUBLIC_VERIFY_ALL": "120 per minute",
+    "RATELIMIT_DISPLAYER_LOOKUP": "30 per minute;500 per day",
+    "RATELIMIT_OAUTH_REGISTER": "10 per hour;50 per day",
+    "SITE_NAME": "Backpack",
+    "TERMS_OF_SERVICE_URL": None,
+    "PRIVACY_POLICY_URL": None,
+    "PUBLIC_VERIFY_INTERVAL": 600,
+    "PUBLIC_PAGE_CACHE_SIZE": 512,
+    "PUBLIC_PAGE_FRESHNESS": 1.0,
     "MAIL_SERVER": None,
     "MAIL_PORT": 587,
     "MAIL_USERNAME": None,
@@ -71,6 +84,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
         app.config.from_mapping(test_config)
     _fill_derived_settings(app)
     _check_secret_key(app)
+    _check_base_url(app)
 
 
 def is_development(app: Flask) -> bool:
@@ -103,6 +117,19 @@ def _check_secret_key(app: Flask) -> None:
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
         )
     app.config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
+
+
+def _check_base_url(app: Flask) -> None:
+    # Links in mail would otherwise take their host from the request's Host header, which
+    # anyone can set: a password-reset link could point at an attacker's site.
+    base = app.config.get("BASE_URL")
+    if is_development(app) or _loaded_by_flask_command():
+        return
+    if not isinstance(base, str) or not base.startswith("https://"):
+        raise ConfigError(
+            f"BASE_URL must be this server's public https:// URL outside development. Set "
+            f"{ENV_PREFIX}_BASE_URL, for example to https://backpack.example.org."
+        )
 
 
 def _loaded_by_flask_command() -> bool:

@@ -1,4 +1,4 @@
-"""The real services tests need (PostgreSQL, Redis, Chromium), and what to do without them.
+"""The real services tests need (PostgreSQL, MariaDB, Redis, Chromium), and what to do without them.
 
 Locally a missing service skips its tests with one clear line; under CI (CI=true) it fails
 them, so a green CI run always means those tests ran.
@@ -16,6 +16,9 @@ import pytest
 
 POSTGRES_URL = os.environ.get(
     "BACKPACK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MARIADB_URL = os.environ.get(
+    "BACKPACK_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"
 )
 REDIS_URL = os.environ.get("BACKPACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("BACKPACK_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -51,6 +54,13 @@ def require_postgres() -> str:
     if not port_open(POSTGRES_URL, 5432):
         missing("PostgreSQL", f"nothing listens for {POSTGRES_URL}")
     return POSTGRES_URL
+
+
+def require_mariadb() -> str:
+    """The admin URL of the test MariaDB server (the Mozilla source), or skip/fail."""
+    if not port_open(MARIADB_URL, 3306):
+        missing("MariaDB", f"nothing listens for {MARIADB_URL}")
+    return MARIADB_URL
 
 
 def require_redis() -> str:

@@ -163,3 +163,18 @@ def test_text_that_is_no_badge_is_refused(earner: Accounts) -> None:
         add_badge(earner.client, "text", "hello, this is not a badge"), "unrecognised_input"
     )
     _assert_refused(add_badge(earner.client, "text", '{"name": "a document"}'), "not_a_badge")
+
+
+def test_json_with_an_unpaired_surrogate_is_refused(earner: Accounts, issuer: TestIssuer) -> None:
+    text = json.dumps(issuer.award("ann@example.org")).replace('"Assertion"', '"Assertion\\ud800"')
+    _assert_refused(add_badge(earner.client, "text", text), "not_json")
+
+
+def test_an_api_body_with_an_unpaired_surrogate_is_a_clear_400(earner: Accounts) -> None:
+    response = earner.client.post(
+        "/api/v1/collections",
+        data='{"name": "a\\ud800"}',
+        content_type="application/json",
+        headers={"X-CSRFToken": "x"},
+    )
+    assert response.status_code == 400

@@ -234,3 +234,34 @@ def test_an_svg_badge_image_is_served_so_scripts_cannot_run(
     assert "sandbox" in image.headers["Content-Security-Policy"]
     assert "default-src 'none'" in image.headers["Content-Security-Policy"]
     assert image.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_verified_copy_replaces_one_that_could_not_be_checked(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    path = "/assertions/1.json"
+    issuer.server.serve(path, b"down for maintenance", status=503, content_type="text/plain")
+    png = issuer.baked_png(assertion)
+    add_badge(earner.client, "upload", (io.BytesIO(png), "b.png"))
+    [placeholder] = _badges(badge_app)
+    assert placeholder.verification == "unverifiable"
+    issuer.server.serve_json(path, assertion)
+    add_badge(earner.client, "url", assertion["id"])
+    [badge] = _badges(badge_app)
+    assert badge.id == placeholder.id
+    assert badge.verification == "valid"
+    assert badge.source == "url"
+
+
+def test_a_badge_with_a_non_latin_name_downloads(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    issuer.badge_class("hanzi", name="徽章 Robotics")
+    assertion = issuer.award("ann@example.org", slug="hanzi")
+    issuer.badge_class("hanzi", name="徽章 Robotics")
+    add_badge(earner.client, "url", assertion["id"])
+    [badge] = _badges(badge_app)
+    download = earner.client.get(f"/badges/{badge.id}/download")
+    assert download.status_code == 200
+    assert 'filename="Robotics.png"' in download.headers["Content-Disposition"]

@@ -56,7 +56,7 @@ def test_settings_load_in_order_file_then_environment_then_test_mapping(
     config_file = tmp_path / "settings.py"
     config_file.write_text(
         f"SECRET_KEY = {GOOD_KEY!r}\nMAIL_SENDER = 'from-file'\nPASSWORD_MIN_LENGTH = 12\n"
-        "FETCH_TIMEOUT = 3.0\n"
+        "FETCH_TIMEOUT = 3.0\nBASE_URL = 'https://backpack.example.org'\n"
     )
     clean_env.setenv("BACKPACK_CONFIG", str(config_file))
     clean_env.setenv("BACKPACK_PASSWORD_MIN_LENGTH", "14")
@@ -76,3 +76,16 @@ def test_every_default_setting_is_documented_in_config_example() -> None:
     example = (Path(__file__).parent.parent / "config.example.py").read_text()
     undocumented = [name for name in DEFAULTS if f"{name} =" not in example]
     assert undocumented == []
+
+
+def test_production_refuses_to_start_without_an_https_base_url(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("BACKPACK_SECRET_KEY", GOOD_KEY)
+    with pytest.raises(ConfigError, match="BASE_URL must be"):
+        create_app()
+    clean_env.setenv("BACKPACK_BASE_URL", "http://backpack.example.org")
+    with pytest.raises(ConfigError, match="BASE_URL must be"):
+        create_app()
+    clean_env.setenv("BACKPACK_BASE_URL", "https://backpack.example.org")
+    assert create_app().config["BASE_URL"] == "https://backpack.example.org"

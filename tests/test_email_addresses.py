@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -232,3 +234,28 @@ def test_verification_mail_names_the_address_and_the_time_limit(ann: Accounts) -
     assert message["To"] == "ann@work.example"
     assert "ann@work.example" in body
     assert re.search(r"for 24 hours", body)
+
+
+def test_an_address_gets_few_verification_mails_however_often_it_is_re_added(
+    app_factory: Callable[..., Flask],
+) -> None:
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_EMAIL_SEND="100 per minute")
+    helper = Accounts(app, app.test_client(), Outbox(Path(app.config["MAIL_OUTBOX_DIR"])))
+    helper.create("ann@example.org")
+    helper.login("ann@example.org")
+    statuses = []
+    for _ in range(4):
+        statuses.append(helper.add_email("victim@example.net").status_code)
+        email_id = _emails(app).get("victim@example.net")
+        if email_id is not None:
+            post_form(
+                helper.client, "/account/", {}, action=f"/account/emails/{email_id.id}/remove"
+            )
+    assert statuses == [302, 302, 302, 429]
+    assert len(helper.outbox.links_to("victim@example.net")) == 3
+
+
+def test_the_verification_mail_names_the_account_asking(ann: Accounts) -> None:
+    ann.add_email("ann@work.example")
+    body = ann.outbox.messages()[-1].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "The Backpack account “Ann” asks to add ann@work.example" in body

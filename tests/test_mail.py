@@ -51,3 +51,16 @@ def test_without_smtp_mail_is_saved_as_eml_and_its_link_logged(
     [saved] = list(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
     assert saved.name.endswith("ann@example.org.eml")
     assert "http://backpack.test/account/verify/" in caplog.text
+
+
+def test_outside_development_the_log_never_holds_a_live_link(
+    app_factory: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    from backpack.services.mail import send_mail
+
+    app = app_factory(TESTING=False, ENVIRONMENT="production", BASE_URL="https://backpack.test")
+    link = "https://backpack.test/password/reset/secret-token"
+    with caplog.at_level(logging.WARNING, logger="backpack.services.mail"), app.app_context():
+        send_mail("ann@example.org", "Reset", f"Open {link}", link=link)
+    assert "secret-token" not in caplog.text
+    assert "not logged outside development" in caplog.text

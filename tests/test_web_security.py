@@ -60,7 +60,7 @@ def test_session_cookie_is_http_only_and_same_site(accounts: Accounts) -> None:
 
 
 def test_cookies_are_secure_outside_development(app_factory: Callable[..., Flask]) -> None:
-    app = app_factory(TESTING=False, ENVIRONMENT="production")
+    app = app_factory(TESTING=False, ENVIRONMENT="production", BASE_URL="https://backpack.test")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     response = app.test_client().get("/")
@@ -159,3 +159,40 @@ def test_verification_mail_is_rate_limited_per_account(limited_app: Flask) -> No
     helper.login("ann@example.org")
     statuses = [helper.add_email(f"ann{i}@example.org").status_code for i in range(3)]
     assert statuses == [302, 302, 429]
+
+
+def test_pages_for_a_logged_in_user_are_not_cached(accounts: Accounts) -> None:
+    assert "Cache-Control" not in accounts.client.get("/").headers
+    accounts.create("ann@example.org")
+    accounts.login("ann@example.org")
+    assert accounts.client.get("/account/").headers["Cache-Control"] == "no-store"
+
+
+def test_an_id_too_large_for_any_row_is_not_found(accounts: Accounts) -> None:
+    accounts.create("ann@example.org")
+    accounts.login("ann@example.org")
+    assert accounts.client.get(f"/badges/{2**63}").status_code == 404
+    response = post_form(
+        accounts.client, "/account/", {}, action=f"/account/emails/{10**30}/resend"
+    )
+    assert response.status_code == 404
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_rate_limit(
+    app_factory: Callable[..., Flask],
+) -> None:
+    form = {"email": "ann@example.org", "password": "wrong password!"}
+    direct = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="1 per minute").test_client()
+    statuses = [
+        post_form(direct, "/login", form, headers={"X-Forwarded-For": ip}).status_code
+        for ip in ("203.0.113.1", "203.0.113.2")
+    ]
+    assert statuses == [401, 429], "without TRUSTED_PROXIES the header is ignored"
+    proxied = app_factory(
+        RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="1 per minute", TRUSTED_PROXIES=1
+    ).test_client()
+    statuses = [
+        post_form(proxied, "/login", form, headers={"X-Forwarded-For": ip}).status_code
+        for ip in ("198.51.100.1", "198.51.100.2")
+    ]
+    assert statuses == [401, 401]

@@ -3,5 +3,33 @@
 from backpack.models.accounts import EmailAddress, User
 from backpack.models.badges import Badge, BadgeClass, Image, Issuer
 from backpack.models.base import Base
+from backpack.models.collections import BadgeShare, Collection, CollectionItem, RetiredShareToken
+from backpack.models.imports import ImportedRecord, ImportJob
+from backpack.models.oauth import (
+    BackpackConnectGrant,
+    OAuthAuthorizationCode,
+    OAuthClient,
+    OAuthToken,
+    PersonalAccessToken,
+)
 
-__all__ = ["Badge", "BadgeClass", "Base", "EmailAddress", "Image", "Issuer", "User"]
+__all__ = [
+    "BackpackConnectGrant",
+    "Badge",
+    "BadgeClass",
+    "BadgeShare",
+    "Base",
+    "Collection",
+    "CollectionItem",
+    "EmailAddress",
+    "Image",
+    "ImportJob",
+    "ImportedRecord",
+    "Issuer",
+    "OAuthAuthorizationCode",
+    "OAuthClient",
+    "OAuthToken",
+    "PersonalAccessToken",
+    "RetiredShareToken",
+    "User",
+]

@@ -28,6 +28,8 @@ class User(Base):
     session_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Opt-in to the Mozilla Displayer API: found by a verified address, published collections read.
+    findable_by_email: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     emails: Mapped[list[EmailAddress]] = relationship(
         back_populates="user",

@@ -24,7 +24,7 @@ def decode_json(data: bytes | str, *, source: str = "the document") -> Any:
             f"{source} nests JSON deeper than {MAX_JSON_DEPTH} levels.", code="json_too_deep"
         )
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ParseError(
             f"{source} is not valid JSON (line {error.lineno}, column {error.colno}).",
@@ -33,6 +33,26 @@ def decode_json(data: bytes | str, *, source: str = "the document") -> Any:
     except (ValueError, RecursionError):
         # A number too long to convert, or nesting the count above could not see.
         raise ParseError(f"{source} is not valid JSON.", code="not_json") from None
+    if has_lone_surrogate(text, document):
+        raise ParseError(
+            f"{source} holds an unpaired UTF-16 surrogate (\\ud800-\\udfff), which is not text.",
+            code="not_json",
+        )
+    return document
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def has_lone_surrogate(text: str, document: Any) -> bool:
+    """Whether a decoded JSON document holds an unpaired surrogate, which is not UTF-8 text."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return False  # the fast, usual answer: the text has no surrogate escapes at all
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def nests_deeper_than(text: str, limit: int) -> bool:

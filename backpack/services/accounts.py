@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from flask import current_app
 
@@ -14,7 +15,12 @@ from backpack.models.base import utcnow
 from backpack.services import badges, emails, tokens
 from backpack.services.errors import AddressTaken, BadToken, WrongPassword
 from backpack.services.mail import send_mail
-from backpack.services.passwords import check_password, check_password_strength, hash_password
+from backpack.services.passwords import (
+    BCRYPT_PREFIXES,
+    check_password,
+    check_password_strength,
+    hash_password,
+)
 
 
 def _check_strength(password: str, email: str = "") -> None:
@@ -36,6 +42,35 @@ def create_account(email: str, password: str, *, name: str = "", verified: bool 
         emails.add_verified_email(user, address)
     else:
         emails.add_email(user, address)
+    return user
+
+
+def import_account(
+    email: str,
+    password_hash: str,
+    *,
+    name: str = "",
+    verified: bool = False,
+    created_at: datetime | None = None,
+) -> User:
+    """Create an account brought over from another backpack, keeping its password hash.
+
+    Only bcrypt hashes (`$2a$`, `$2b$`, `$2y$`) are kept: the login checks them and re-hashes
+    to Argon2 on the first success. Anything else leaves an unusable password to reset.
+    """
+    address = emails.clean_address(email)
+    if emails.find_verified(address) is not None:
+        raise AddressTaken(f"An account already uses {address}.")
+    kept = password_hash if password_hash.startswith(BCRYPT_PREFIXES) else "!"
+    user = User(name=name.strip()[:200], password_hash=kept[:255])
+    if created_at is not None:
+        user.created_at = created_at
+    db.session.add(user)
+    db.session.flush()
+    if verified:
+        emails.add_verified_email(user, address)
+    else:
+        emails.add_email(user, address, send=False)
     return user
 
 

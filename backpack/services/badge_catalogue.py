@@ -37,11 +37,13 @@ def _get_or_add(model: type[Shared], iri: str, digest: str, build: dict[str, Any
         try:
             db.session.flush()
         except sa.exc.IntegrityError:
+            # Added by a concurrent request: read it once the savepoint's context has closed.
             savepoint.rollback()
-            found = db.session.scalar(query)
-            assert found is not None
-            return found
-    return row
+        else:
+            return row
+    found = db.session.scalar(query)
+    assert found is not None
+    return found
 
 
 def store_issuer(document: dict[str, Any]) -> Issuer:
@@ -61,8 +63,11 @@ def store_issuer(document: dict[str, Any]) -> Issuer:
     )
 
 
-def store_badge_class(document: dict[str, Any]) -> BadgeClass:
-    """The badge class row for this document, with its issuer and image stored too."""
+def store_badge_class(document: dict[str, Any], *, fetch: bool = True) -> BadgeClass:
+    """The badge class row for this document, with its issuer and image stored too.
+
+    With `fetch=False` an image named only by URL is left out rather than fetched.
+    """
     issuer_document = document.get("issuer")
     issuer = store_issuer(issuer_document if isinstance(issuer_document, dict) else {})
     digest = content_digest(document)
@@ -79,7 +84,7 @@ def store_badge_class(document: dict[str, Any]) -> BadgeClass:
         digest,
         {
             "issuer": issuer,
-            "image": image_from_reference(document.get("image")),
+            "image": image_from_reference(document.get("image"), fetch=fetch),
             "name": _text(document, "name", 500),
             "description": _text(document, "description", 20000),
             "document": document,

@@ -21,7 +21,12 @@ from backpack.openbadges.baking import unbake
 from backpack.openbadges.codes import TRANSIENT_CODES
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.images import inspect_image, sniff_image_type
-from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.normalise import normalise_assertion
+from backpack.openbadges.parse import parse_badge_text
+from backpack.openbadges.recipient import match_recipient
+from backpack.openbadges.report import VerificationReport, summarise
+from backpack.openbadges.upgrades import upgrade_node
+from backpack.openbadges.validation import is_http_url
 from backpack.openbadges.verify import verify_badge
 from backpack.services.badge_catalogue import store_badge_class
 from backpack.services.errors import ServiceError
@@ -76,31 +81,184 @@ def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
 
     fingerprint = badge_fingerprint(report.assertion)
     existing = _find(user, fingerprint)
-    if existing is not None:
-        return Received(existing, created=False)
-
     original_image = (
         store_image(data) if isinstance(data, bytes) and sniff_image_type(data) else None
     )
+    if existing is not None:
+        if existing.verification != "valid" and verdict(report) == "valid":
+            # A copy that could not be checked (its issuer was down, or it was a forgery
+            # claiming this award's id) gives way to one that verifies.
+            fresh = _new_badge(user, email, report, data, source, fingerprint, original_image)
+            _take_verified_copy(existing, fresh)
+        return Received(existing, created=False)
+
     badge = _new_badge(user, email, report, data, source, fingerprint, original_image)
     with db.session.begin_nested() as savepoint:
         db.session.add(badge)
         try:
             db.session.flush()
-        except sa.exc.IntegrityError:
-            # The same badge arrived through another request at the same moment.
+        except sa.exc.IntegrityError as error:
+            # The same badge arrived through another request at the same moment; read it
+            # once the savepoint's context has closed (the session refuses queries inside).
             savepoint.rollback()
-            existing = _find(user, fingerprint)
-            if existing is None:
-                raise
-            return Received(existing, created=False)
+            conflict = error
+        else:
+            return Received(badge, created=True)
+    existing = _find(user, fingerprint)
+    if existing is None:
+        raise conflict
+    return Received(existing, created=False)
+
+
+def receive_unchecked(
+    user: User,
+    payload: str,
+    *,
+    hosted_url: str | None = None,
+    image: bytes | None = None,
+    checked_at: datetime | None = None,
+    described_by: str | None = None,
+) -> Received:
+    """Store an imported badge from its stored content, fetching nothing; it awaits re-checking.
+
+    Imports must not depend on issuers that may be gone: the payload (JSON, Mozilla's stored
+    body or a JWS) is parsed and matched to the user's addresses offline, kept verbatim, and
+    marked unverifiable until `badges reverify` checks it. `hosted_url` is where a 0.5 body
+    was hosted (Mozilla's `endpoint`); `checked_at` the last time it was verified there;
+    `described_by` a stored copy with the badge class embedded (Mozilla's body beside a
+    JWS whose badge class is only a URL), used for the badge's name and issuer.
+    """
+    try:
+        parsed = parse_badge_text(payload)
+        if parsed.form == "url":
+            raise BadgeRefused("needs_fetch", _ONLY_A_URL)
+        assert parsed.document is not None
+        assert parsed.version is not None
+        node = upgrade_node(
+            parsed.document,
+            parsed.version,
+            kind="Assertion",
+            url=hosted_url if parsed.version == "0.5" else None,
+        )
+    except OpenBadgesError as exc:
+        raise BadgeRefused(exc.code, exc.message) from exc
+    if not is_http_url(node.get("id")) and hosted_url and parsed.form == "json":
+        node["id"] = hosted_url
+    assertion = normalise_assertion(node)
+    if described_by and not assertion["badge"].get("name"):
+        assertion["badge"] = _described_badge(described_by) or assertion["badge"]
+    addresses = {e.normalised: e for e in user.emails}
+    recipient = assertion.get("recipient")
+    matched = (
+        match_recipient(recipient, {"email": sorted(addresses)})
+        if isinstance(recipient, dict)
+        else None
+    )
+    email = addresses.get((matched or "").casefold())
+    if email is None:
+        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
+    fingerprint = badge_fingerprint(assertion)
+    existing = _find(user, fingerprint)
+    if existing is not None:
+        return Received(existing, created=False)
+    report = VerificationReport(
+        version=parsed.version,
+        recipient_matched=True,
+        matched_identity=matched,
+        unverifiable=True,
+        assertion=assertion,
+        badge=summarise(assertion),
+        verification_kind="signed" if parsed.form == "jws" else "hosted",
+        source_url=str(node["id"]) if is_http_url(node.get("id")) else None,
+    )
+    stored_image = _offline_image(image)
+    badge_class = store_badge_class(assertion.get("badge") or {}, fetch=False)
+    badge = Badge(
+        user_id=user.id,
+        badge_class=badge_class,
+        image=stored_image
+        or image_from_reference(assertion.get("image"), fetch=False)
+        or badge_class.image,
+        original_image=stored_image,
+        status="accepted" if email.is_verified else "pending",
+        verification=verdict(report),
+        recipient=email.normalised,
+        fingerprint=fingerprint,
+        assertion_iri=report.source_url,
+        version=parsed.version,
+        verification_kind=report.verification_kind,
+        source="import",
+        source_url=report.source_url,
+        original_payload=payload,
+        assertion=assertion,
+        issued_on=_parse_time(assertion.get("issuedOn")),
+        expires_at=_parse_time(assertion.get("expires")),
+        last_report=report_record(report) | {"imported_unchecked": True},
+        last_verified_at=checked_at or utcnow(),
+    )
+    db.session.add(badge)
+    db.session.flush()
     return Received(badge, created=True)
 
+
+def _described_badge(text: str) -> dict[str, Any] | None:
+    try:
+        parsed = parse_badge_text(text)
+    except OpenBadgesError:
+        return None
+    if parsed.document is None or parsed.version is None:
+        return None
+    node = upgrade_node(parsed.document, parsed.version, kind="Assertion")
+    badge = normalise_assertion(node)["badge"]
+    return badge if isinstance(badge, dict) and badge.get("name") else None
+
+
+def _offline_image(data: bytes | None) -> Image | None:
+    if not data:
+        return None
+    try:
+        return store_image(data)
+    except OpenBadgesError:
+        return None  # a badge is never refused for its picture
+
+
+_ONLY_A_URL = (
+    "Only the address of this badge is stored, and imports fetch nothing; "
+    "add it by its URL instead."
+)
 
 _NOT_YOURS = (
     "This badge was awarded to someone else: its recipient is none of the addresses on your "
     "account. If it was sent to another address of yours, add that address first."
 )
+
+
+VERIFIED_COPY_FIELDS = (
+    "badge_class",
+    "image",
+    "original_image",
+    "verification",
+    "recipient",
+    "assertion_iri",
+    "version",
+    "verification_kind",
+    "source",
+    "source_url",
+    "original_payload",
+    "assertion",
+    "issued_on",
+    "expires_at",
+    "last_report",
+    "last_verified_at",
+)
+
+
+def _take_verified_copy(existing: Badge, fresh: Badge) -> None:
+    for field in VERIFIED_COPY_FIELDS:
+        setattr(existing, field, getattr(fresh, field))
+    if existing.status == "pending" and fresh.status == "accepted":
+        existing.status = "accepted"
+    db.session.flush()
 
 
 def _refuse_unless_image(data: bytes) -> None:

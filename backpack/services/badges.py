@@ -114,10 +114,12 @@ def reverify_badge(badge: Badge) -> str:
 
     A badge is never dropped by re-verification, only marked (revoked, expired, ...).
     """
+    # A 0.5 assertion names no URL of its own: it is checked where it was hosted.
     report = verify_badge(
         badge.original_payload,
         recipients={"email": [badge.recipient]},
         fetcher=app_fetcher(),
+        hosted_url=badge.source_url,
         documents=app_issuer_documents(),
     )
     badge.verification = verdict(report)

@@ -7,8 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from limits import parse_many
 
-from backpack.extensions import db
+from backpack.extensions import db, limiter
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
@@ -24,8 +25,10 @@ from backpack.services.errors import (
 )
 from backpack.services.mail import send_mail
 
-# The least time between two verification mails to one address, whoever asks.
+# The least time between two verification mails to one address row, whoever asks, and the
+# most mails one address receives, whatever account asks.
 RESEND_INTERVAL = timedelta(seconds=60)
+ADDRESS_MAIL_LIMIT = "3 per hour;10 per day"
 
 
 def normalise_address(address: str) -> str:
@@ -86,6 +89,7 @@ def send_verification(email: EmailAddress) -> None:
     if email.verification_sent_at and now - email.verification_sent_at < RESEND_INTERVAL:
         wait = int((RESEND_INTERVAL - (now - email.verification_sent_at)).total_seconds()) + 1
         raise SendTooSoon(f"A link was sent moments ago. Wait {wait} seconds to ask again.")
+    _spend_mail_budget(email)
     email.verification_nonce = new_nonce()
     email.verification_sent_at = now
     db.session.flush()
@@ -95,13 +99,40 @@ def send_verification(email: EmailAddress) -> None:
     )
     link = external_url("account.verify_email", token=token)
     hours = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 3600
+    # Name the account, so that someone who did not ask can see it is not theirs.
+    account = email.user.display_name
     send_mail(
         email.address,
         "Verify your email address for Backpack",
-        f"Open this link to verify {email.address} on your Backpack account:\n\n{link}\n\n"
-        f"The link works once, for {hours} hours. If you did not ask for it, ignore this mail.",
+        f"The Backpack account “{account}” asks to add {email.address} to it. If that is "
+        f"your account, open this link to verify the address:\n\n{link}\n\n"
+        f"The link works once, for {hours} hours. If it is not your account, ignore this mail: "
+        "the address is not added without the link.",
         link=link,
     )
+
+
+def _spend_mail_budget(email: EmailAddress) -> None:
+    """Count one verification mail against the account's and the address's limits.
+
+    Every route that sends one (pages, APIs) passes here, so no route can mail-bomb an
+    address; the counts live in the rate-limit store (memory, or Redis when configured),
+    and the per-address count survives removing and re-adding the address.
+    """
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return
+    budgets = [
+        (item, f"account:{email.user_id}") for item in parse_many(config["RATELIMIT_EMAIL_SEND"])
+    ] + [(item, f"address:{email.normalised}") for item in parse_many(ADDRESS_MAIL_LIMIT)]
+    for item, key in budgets:
+        if not limiter.limiter.test(item, "verification-mail", key):
+            raise SendTooSoon(
+                "Too many verification mails were sent for this account or address. "
+                "Wait a while and try again."
+            )
+    for item, key in budgets:
+        limiter.limiter.hit(item, "verification-mail", key)
 
 
 def verify_email(token: str) -> EmailAddress:

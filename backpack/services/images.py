@@ -40,12 +40,14 @@ def store_image(data: bytes) -> Image:
         try:
             db.session.flush()
         except sa.exc.IntegrityError:
-            # Another request stored the same bytes a moment ago: use that row.
+            # Another request stored the same bytes a moment ago: use that row (read once
+            # the savepoint's context has closed; the session refuses queries inside it).
             savepoint.rollback()
-            existing = db.session.scalar(sa.select(Image).where(Image.sha256 == digest))
-            assert existing is not None
-            return existing
-    return image
+        else:
+            return image
+    existing = db.session.scalar(sa.select(Image).where(Image.sha256 == digest))
+    assert existing is not None
+    return existing
 
 
 def decode_data_uri(uri: str) -> bytes | None:
@@ -61,10 +63,11 @@ def decode_data_uri(uri: str) -> bytes | None:
         return None
 
 
-def image_from_reference(reference: object) -> Image | None:
+def image_from_reference(reference: object, *, fetch: bool = True) -> Image | None:
     """Store the image a badge names (a data URI or a URL); None when it cannot be had.
 
     A badge is never refused for its picture: a missing or bad image leaves a placeholder.
+    With `fetch=False` (imports, whose issuers may be gone) only a data URI is used.
     """
     if isinstance(reference, dict):
         reference = reference.get("id")
@@ -73,7 +76,7 @@ def image_from_reference(reference: object) -> Image | None:
     try:
         data = decode_data_uri(reference)
         if data is None:
-            if not reference.startswith(("http://", "https://")):
+            if not fetch or not reference.startswith(("http://", "https://")):
                 return None
             response = app_fetcher().get(reference, accept=IMAGE_ACCEPT)
             if response.status != 200:

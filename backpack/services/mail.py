@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from backpack.config import is_development
 from backpack.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,9 @@ def send_mail(to: str, subject: str, body: str, *, link: str | None = None) -> N
         _send_smtp(message)
         return
     path = _write_to_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
-    log.warning("Mail to %s saved to %s (no MAIL_SERVER set). Link: %s", to, path, link or "-")
+    # A developer clicks the logged link; in production a live reset link in a log is a leak.
+    shown = link if is_development(current_app) else "(not logged outside development)"
+    log.warning("Mail to %s saved to %s (no MAIL_SERVER set). Link: %s", to, path, shown or "-")
 
 
 def _send_smtp(message: EmailMessage) -> None:

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from backpack.extensions import db, limiter
+from backpack.extensions import db
 from backpack.models import EmailAddress
-from backpack.services import accounts, emails
+from backpack.services import accounts, emails, sharing
 from backpack.services.errors import ServiceError
+from backpack.web.collection_forms import FindableForm
 from backpack.web.forms import ActionForm, AddEmailForm, ChangePasswordForm, DeleteAccountForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-
-
-def _email_send_limit() -> str:
-    return str(current_app.config["RATELIMIT_EMAIL_SEND"])
-
-
-def _user_key() -> str:
-    # Limits on mail are per account, so one user cannot mail-bomb from many addresses.
-    return f"user:{current_user.get_id()}"
 
 
 def _settings_page(status: int = 200, **forms: object) -> tuple[str, int]:
@@ -30,6 +22,7 @@ def _settings_page(status: int = 200, **forms: object) -> tuple[str, int]:
         "password_form": ChangePasswordForm(),
         "delete_form": DeleteAccountForm(),
         "action_form": ActionForm(),
+        "findable_form": FindableForm(formdata=None, findable=current_user.findable_by_email),
     }
     context.update(forms)
     return render_template("account/settings.html", **context), status
@@ -51,7 +44,6 @@ def settings() -> tuple[str, int]:
 
 @bp.post("/emails")
 @login_required
-@limiter.limit(_email_send_limit, key_func=_user_key)
 def add_email() -> Response | tuple[str, int]:
     """Add an address and mail it a verification link."""
     form = AddEmailForm()
@@ -94,7 +86,6 @@ def _email_action(email_id: int, action: str) -> Response | tuple[str, int]:
 
 @bp.post("/emails/<int:email_id>/resend")
 @login_required
-@limiter.limit(_email_send_limit, key_func=_user_key)
 def resend_verification(email_id: int) -> Response | tuple[str, int]:
     """Mail a fresh verification link for an unverified address."""
     return _email_action(email_id, "resend")
@@ -127,6 +118,20 @@ def verify_email(token: str) -> Response | tuple[str, int]:
     if current_user.is_authenticated and current_user.id == email.user_id:
         return redirect(url_for("account.settings"))
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/displayer")
+@login_required
+def set_findable() -> Response:
+    """Opt in to, or out of, the Mozilla Displayer API (being found by email)."""
+    form = FindableForm()
+    if not form.validate_on_submit():
+        abort(400, "The form expired. Reload the page and try again.")
+    sharing.set_findable(current_user, bool(form.findable.data))
+    db.session.commit()
+    state = "can now find" if current_user.findable_by_email else "can no longer find"
+    flash(f"Badge widgets {state} you by your email addresses.", "success")
+    return redirect(url_for("account.settings") + "#displayer")
 
 
 @bp.post("/password")

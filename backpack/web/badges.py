@@ -123,7 +123,10 @@ def download(badge_id: int) -> Response:
     except (ServiceError, OpenBadgesError) as exc:
         abort(409, exc.message)
     extension = "svg" if mime_type == "image/svg+xml" else "png"
-    safe_name = "".join(c if c.isalnum() else "-" for c in badge.name)[:60].strip("-") or "badge"
+    safe_name = (
+        "".join(c if c.isascii() and c.isalnum() else "-" for c in badge.name)[:60].strip("-")
+        or "badge"
+    )
     holder = badge.original_image or badge.image
     assert holder is not None
     return _serve_image(holder, download_name=f"{safe_name}.{extension}", data=data)

@@ -1,0 +1,299 @@
+"""Open Badges 2.1 Badge Connect: the manifest, assertions and profile for OAuth clients.
+
+Every answer carries the `status` envelope of the specification; every endpoint takes a
+bearer token from the one authorization server (`backpack.oauth`) and checks its scope.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import orm
+from werkzeug.exceptions import HTTPException, abort
+
+from backpack.extensions import csrf, db
+from backpack.links import external_url
+from backpack.models import Badge, OAuthToken, User
+from backpack.oauth import scopes
+from backpack.oauth.server import require_oauth
+from backpack.openbadges.canonical_v2 import V2_CONTEXT
+from backpack.services import emails
+from backpack.services.badge_intake import BadgeRefused, receive_badge
+from backpack.services.errors import ServiceError
+
+API_BASE = "/ims/ob/v2p1"
+MANIFEST_CONTEXT = "https://purl.imsglobal.org/spec/ob/v2p1/ob_v2p1.jsonld"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+STATUS_TEXT = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+}
+
+bp = Blueprint("badge_connect", __name__)
+# Bearer tokens, not cookies, authenticate these routes: nothing for a forged form to ride on.
+csrf.exempt(bp)
+
+
+class BadgeConnectError(Exception):
+    """An error answered in the Badge Connect envelope."""
+
+    def __init__(self, status: int, text: str, message: str | None) -> None:
+        super().__init__(message)
+        self.status, self.text, self.message = status, text, message
+
+
+def envelope(status: int = 200, text: str = "OK", error: str | None = None) -> dict[str, Any]:
+    """The `status` member every Badge Connect answer has."""
+    return {"error": error, "statusCode": status, "statusText": text}
+
+
+def _json(document: dict[str, Any], status: int = 200) -> Response:
+    response = Response(json.dumps(document), status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(BadgeConnectError)
+def _badge_connect_error(error: BadgeConnectError) -> Response:
+    db.session.rollback()
+    return _json({"status": envelope(error.status, error.text, error.message)}, error.status)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    text = STATUS_TEXT.get(status, "BAD_REQUEST")
+    message = None if status == 404 else error.description
+    return _json({"status": envelope(status, text, message)}, status)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> Response:
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error in the Badge Connect API")
+    return _json(
+        {"status": envelope(500, "BAD_REQUEST", "The server hit an error; try again.")}, 500
+    )
+
+
+def _authorised(scope: str) -> User:
+    """The earner a valid token with this scope acts for."""
+    try:
+        token: OAuthToken = require_oauth.acquire_token([scope])
+    except OAuth2Error as error:
+        status = 403 if error.error == "insufficient_scope" else 401
+        text = "PERMISSION_DENIED" if status == 403 else "UNAUTHENTICATED"
+        message = (
+            f"This token was not granted the scope {scope}."
+            if status == 403
+            else "Send a valid, unexpired access token: Authorization: Bearer <token>."
+        )
+        response = _json({"status": envelope(status, text, message)}, status)
+        for name, value in error.get_headers():
+            if name.lower() == "www-authenticate":
+                response.headers[name] = value
+        abort(response)
+    return token.user
+
+
+@bp.get("/.well-known/badgeconnect.json")
+def manifest() -> Response:
+    """The Badge Connect manifest: where to register, authorise and call the API."""
+    name = current_app.config["SITE_NAME"]
+    document = {
+        "@context": MANIFEST_CONTEXT,
+        "id": external_url("badge_connect.manifest"),
+        "type": "Manifest",
+        "badgeConnectAPI": [
+            {
+                "type": "BadgeConnectAPI",
+                "name": name,
+                "apiBase": external_url("main.index").rstrip("/") + API_BASE,
+                "version": "v2p1",
+                "termsOfServiceUrl": current_app.config["TERMS_OF_SERVICE_URL"]
+                or external_url("main.index"),
+                "privacyPolicyUrl": current_app.config["PRIVACY_POLICY_URL"]
+                or external_url("main.index"),
+                "scopesOffered": list(scopes.BADGE_CONNECT_SCOPES),
+                "registrationUrl": external_url("oauth.register_client"),
+                "authorizationUrl": external_url("oauth.authorize"),
+                "tokenUrl": external_url("oauth.issue_token"),
+                "tokenRevocationUrl": external_url("oauth.revoke_token"),
+            }
+        ],
+    }
+    response = Response(json.dumps(document), mimetype="application/json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.get(f"{API_BASE}/assertions")
+def list_assertions() -> Response:
+    """The earner's accepted badges, newest first, a page at a time."""
+    user = _authorised(scopes.ASSERTION_READONLY)
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, 10**9)
+    conditions = [Badge.user_id == user.id, Badge.status == "accepted"]
+    since = request.args.get("since")
+    if since is not None:
+        conditions.append(Badge.created_at > _timestamp_arg("since", since))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Badge).where(*conditions))
+    badges = db.session.scalars(
+        sa.select(Badge)
+        .where(*conditions)
+        .options(orm.undefer(Badge.assertion), orm.undefer(Badge.original_payload))
+        .order_by(Badge.created_at.desc(), Badge.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    assertions, signed = [], []
+    for badge in badges:
+        if _is_jws(badge.original_payload):
+            signed.append(badge.original_payload.strip())
+        else:
+            assertions.append(badge.assertion)
+    response = _json({"status": envelope(), "assertions": assertions, "signedAssertions": signed})
+    response.headers["X-Total-Count"] = str(total or 0)
+    response.headers["Link"] = _links(limit, offset, total or 0)
+    return response
+
+
+@bp.post(f"{API_BASE}/assertions")
+def add_assertion() -> Response:
+    """Put a badge awarded to the earner into their backpack, through the one intake."""
+    user = _authorised(scopes.ASSERTION_CREATE)
+    body = _json_body()
+    signed, assertion = body.get("signedAssertion"), body.get("assertion")
+    if signed is not None:
+        if not isinstance(signed, str) or not signed.strip():
+            raise _invalid("signedAssertion must be a compact JWS string.")
+        data = signed.strip()
+    elif isinstance(assertion, dict):
+        data = json.dumps(assertion)
+    elif isinstance(assertion, str) and assertion.strip():
+        data = assertion.strip()  # a hosted assertion's URL
+    else:
+        raise _invalid('Send {"assertion": {...}} or {"signedAssertion": "<JWS>"}.')
+    try:
+        receive_badge(user, data, source="push")
+    except BadgeRefused as refusal:
+        text = (
+            "RECIPIENT_PROFILE_MISMATCH"
+            if refusal.code == "recipient_mismatch"
+            else "INVALID_BADGE"
+        )
+        raise BadgeConnectError(400, text, str(refusal)) from refusal
+    db.session.commit()
+    return _json({"status": envelope()})
+
+
+@bp.get(f"{API_BASE}/profile")
+def get_profile() -> Response:
+    """The earner's name and verified email address."""
+    user = _authorised(scopes.PROFILE_READONLY)
+    return _json({"status": envelope(), "profile": _profile(user)})
+
+
+@bp.post(f"{API_BASE}/profile")
+def update_profile() -> Response:
+    """Add an email address; it matches badges only once the earner verifies it."""
+    user = _authorised(scopes.PROFILE_UPDATE)
+    body = _json_body()
+    unknown = sorted(set(body) - {"email", "@context", "type", "id", "name"})
+    if unknown:
+        raise _invalid(f"Only email identifiers can be added here, not {', '.join(unknown)}.")
+    address = body.get("email")
+    if not isinstance(address, str) or not address.strip():
+        raise _invalid('Give the address to add as "email".')
+    if emails.normalise_address(address) not in {e.normalised for e in user.emails}:
+        try:
+            emails.add_email(user, address)
+        except ServiceError as error:
+            raise _invalid(error.message) from error
+        db.session.commit()
+    return _json({"status": envelope(), "profile": _profile(user)})
+
+
+@bp.route(f"{API_BASE}/assertions", methods=["PUT", "PATCH", "DELETE"])
+@bp.route(f"{API_BASE}/profile", methods=["PUT", "PATCH", "DELETE"])
+def method_not_allowed() -> Response:
+    """Other methods on the API's resources, answered in the envelope."""
+    response = _json({"status": envelope(405, "METHOD_NOT_ALLOWED", "Use GET or POST.")}, 405)
+    response.headers["Allow"] = "GET, HEAD, POST, OPTIONS"
+    return response
+
+
+@bp.route(f"{API_BASE}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(rest: str) -> Response:
+    """Any other path under the API base, answered in the envelope."""
+    return _json({"status": envelope(404, "NOT_FOUND", None)}, 404)
+
+
+def _profile(user: User) -> dict[str, Any]:
+    profile: dict[str, Any] = {"@context": V2_CONTEXT, "type": "Profile", "name": user.display_name}
+    primary = user.primary_email
+    if primary is not None:
+        profile["email"] = primary.address
+    return profile
+
+
+def _invalid(message: str) -> BadgeConnectError:
+    return BadgeConnectError(400, "REQUEST_VALIDATION_ERROR", message)
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise _invalid("The request body must be a JSON object (Content-Type: application/json).")
+    return body
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    # isdigit() alone admits digits such as "²" that int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise _invalid(f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def _timestamp_arg(name: str, raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        # Normalised to UTC here, where an offset at the edge of the calendar overflows.
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise _invalid(f"{name} must be an ISO 8601 date and time.") from None
+
+
+def _links(limit: int, offset: int, total: int) -> str:
+    def link(at: int, rel: str) -> str:
+        query = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
+        query.update(limit=str(limit), offset=str(at))
+        return f'<{external_url("badge_connect.list_assertions")}?{urlencode(query)}>; rel="{rel}"'
+
+    last = max(0, (total - 1) // limit * limit)
+    rels = [link(0, "first"), link(last, "last")]
+    if offset + limit < total:
+        rels.append(link(offset + limit, "next"))
+    if offset > 0:
+        rels.append(link(max(0, offset - limit), "prev"))
+    return ", ".join(rels)
+
+
+def _is_jws(payload: str) -> bool:
+    parts = payload.strip().split(".")
+    return len(parts) == 3 and all(parts) and not payload.lstrip().startswith(("{", "http"))

@@ -1,0 +1,210 @@
+"""Mozilla Backpack Connect, with the routes and shapes pre-2019 issuers were written against.
+
+`GET /access` asks the earner; `POST /accept` hands the issuer its tokens on its callback;
+`POST /api/token` rotates them; `POST /api/issue` pushes a badge with the access token sent
+base64-encoded (`Authorization: Bearer base64(token)`), and `GET /api/identity` gives the
+earner's hashed address. Pushes go through the one intake service.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Response, redirect, render_template, request
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from backpack.extensions import csrf, db
+from backpack.links import external_url
+from backpack.models import User
+from backpack.services import backpack_connect
+from backpack.services.badge_intake import BadgeRefused, receive_badge
+from backpack.services.errors import ServiceError
+from backpack.services.public_pages import public_assertion
+from backpack.web.security import CONTENT_SECURITY_POLICY
+
+bp = Blueprint("backpack_connect", __name__)
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+}
+
+
+def _json(document: dict[str, Any], status: int = 200) -> Response:
+    response = Response(json.dumps(document), status=status, mimetype="application/json")
+    # Issuer pages call these with XMLHttpRequest; the bearer token, not a cookie, authorises.
+    response.headers.update(CORS_HEADERS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def award(user: User, data: str) -> Response:
+    """Push a badge into the user's backpack; answer as Mozilla's issuer API did."""
+    try:
+        received = receive_badge(user, data, source="push")
+    except BadgeRefused as refusal:
+        if refusal.code == "recipient_mismatch":
+            return _json({"message": "badge assertion is for a different user"}, 403)
+        return _json({"message": str(refusal), "reason": refusal.code}, 400)
+    db.session.commit()
+    badge = public_assertion(received.badge)
+    if not received.created:
+        return _json({"badge": badge, "exists": True, "message": "badge already exists"}, 304)
+    return _json({"exists": False, "badge": badge}, 201)
+
+
+@bp.get("/access")
+@login_required
+def access() -> Response | tuple[str, int]:
+    """Ask the earner whether an issuer site may push badges to their backpack."""
+    callback = request.args.get("callback", "")
+    try:
+        origin = backpack_connect.origin_of(callback)
+        scope = backpack_connect.check_scope(request.args.get("scope", ""))
+    except ServiceError as error:
+        return render_template("oauth/error.html", message=error.message), 400
+    response = Response(
+        render_template(
+            "oauth/backpack_connect.html", origin=origin, callback=callback, scope=scope
+        )
+    )
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {origin}"
+    )
+    return response
+
+
+@bp.post("/accept")
+@login_required
+def accept() -> BaseResponse | tuple[str, int]:
+    """Answer the issuer on its callback: tokens if the earner allowed, else access_denied."""
+    callback = request.form.get("callback", "")
+    try:
+        backpack_connect.origin_of(callback)
+        backpack_connect.check_scope(request.form.get("scope", ""))
+    except ServiceError as error:
+        return render_template("oauth/error.html", message=error.message), 400
+    if request.form.get("decision") != "allow":
+        return redirect(_with_query(callback, {"error": "access_denied"}), 303)
+    tokens = backpack_connect.grant_access(current_user, callback)
+    db.session.commit()
+    params = {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "expires": str(tokens.expires),
+        "api_root": external_url("main.index").rstrip("/") + "/api",
+    }
+    return redirect(_with_query(callback, params), 303)
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    joiner = "&" if urlsplit(url).query else "?"
+    return url + joiner + urlencode(params)
+
+
+@bp.route("/api/token", methods=["POST", "OPTIONS"])
+@csrf.exempt
+def token() -> Response:
+    """Trade a refresh token for new tokens (both rotate)."""
+    if request.method == "OPTIONS":
+        return _json({})
+    body = request.get_json(silent=True)
+    fields = body if isinstance(body, dict) else request.form
+    if fields.get("grant_type") != "refresh_token":
+        return _text("invalid grant_type", 400)
+    refresh_token = fields.get("refresh_token")
+    tokens = backpack_connect.refresh(refresh_token) if isinstance(refresh_token, str) else None
+    if tokens is None:
+        return _text("invalid refresh_token", 400)
+    db.session.commit()
+    return _json(
+        {
+            "expires": tokens.expires,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+        }
+    )
+
+
+def _text(message: str, status: int) -> Response:
+    response = Response(message, status=status, mimetype="text/plain")
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+def _grant_user() -> tuple[User | None, str, Response | None]:
+    """The earner and origin of the base64 bearer token, or the 401 to answer."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    try:
+        raw = base64.b64decode(value.strip(), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    grant = backpack_connect.find_grant(raw) if scheme.lower() == "bearer" and raw else None
+    if grant is None:
+        description = "The access token is missing, invalid, expired or revoked"
+        response = _json(
+            {"status": "unauthorized", "message": f"invalid_token: {description}"}, 401
+        )
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="openbadges", error="invalid_token", error_description="{description}"'
+        )
+        return None, "", response
+    return grant.user, grant.origin, None
+
+
+@bp.route("/api/issue", methods=["POST", "OPTIONS"])
+@csrf.exempt
+def issue() -> Response:
+    """Push a badge (hosted assertion URL or JWS) from the token's issuer origin."""
+    if request.method == "OPTIONS":
+        return _json({})
+    user, origin, refusal = _grant_user()
+    if refusal is not None or user is None:
+        return refusal or _json({}, 401)
+    body = request.get_json(silent=True)
+    fields = body if isinstance(body, dict) else request.form
+    badge = fields.get("badge") or fields.get("assertion")
+    if not isinstance(badge, str) or not badge.strip():
+        return _json({"message": "must provide either url or signature"}, 400)
+    badge = badge.strip()
+    if _claimed_origin(badge) not in (origin, None):
+        return _json({"message": "issuer origin must be identical to bearer token origin"}, 400)
+    db.session.commit()  # keep last_used_at even if the push is refused
+    return award(user, badge)
+
+
+def _claimed_origin(badge: str) -> str | None:
+    """The origin a hosted assertion or a signed one's key lives at (None: cannot tell)."""
+    if badge.startswith(("http://", "https://")):
+        return backpack_connect.origin_of(badge)
+    parts = badge.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded))
+        creator = payload["verification"]["creator"]
+        return backpack_connect.origin_of(creator) if isinstance(creator, str) else None
+    except (ValueError, KeyError, TypeError, binascii.Error, ServiceError):
+        return None
+
+
+@bp.route("/api/identity", methods=["GET", "OPTIONS"])
+def identity() -> Response:
+    """The earner's primary address, hashed with a fresh salt."""
+    if request.method == "OPTIONS":
+        return _json({})
+    user, _origin, refusal = _grant_user()
+    if refusal is not None or user is None:
+        return refusal or _json({}, 401)
+    db.session.commit()
+    try:
+        return _json(backpack_connect.recipient_hash(user))
+    except ServiceError as error:
+        return _json({"message": error.message}, 404)

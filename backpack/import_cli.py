@@ -1,0 +1,217 @@
+"""`flask --app wsgi import ...`: bring badges over from a Mozilla Backpack or another backpack."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from backpack.models import User
+from backpack.services import emails
+from importers import backpack_export, mozilla_db, mozilla_dump, mozilla_instance, mozilla_zip
+from importers.pipeline import ImporterError, Pipeline, SourceFailure, Unit
+from importers.report import ImportReport
+
+imports = AppGroup("import", help="Import badges, accounts and collections from elsewhere.")
+
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Do everything but write; report what would happen."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+failures_option = click.option(
+    "--failures",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to list each failure (default: instance/imports/<time>-failures.jsonl).",
+)
+
+
+def new_report(dry_run: bool, failures: Path | None) -> ImportReport:
+    """A report whose failures go to the given file or one under the instance folder."""
+    report = ImportReport(dry_run=dry_run)
+    if failures is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        failures = Path(current_app.instance_path) / "imports" / f"{stamp}-failures.jsonl"
+    report.open_failures(failures)
+    return report
+
+
+def account_for(address: str) -> User:
+    """The account with this verified address, or a usage error."""
+    email = emails.find_verified(address)
+    if email is None:
+        raise click.ClickException(f"No account has the verified address {address}.")
+    return email.user
+
+
+class Progress:
+    """A progress bar on a terminal's stderr; silent when stderr is not a terminal."""
+
+    def __init__(self, total: int | None, label: str, quiet: bool) -> None:
+        self.bar: Any = None  # click's ProgressBar class is private
+        if not quiet and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+
+    def advance(self, steps: int) -> None:
+        if self.bar is not None:
+            self.bar.update(steps)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def run_import(
+    scope: str,
+    units: Callable[[ImportReport], Iterable[Unit | SourceFailure]],
+    *,
+    report: ImportReport,
+    total: int | None,
+    label: str,
+    as_json: bool,
+) -> None:
+    """Run a source through the pipeline and print its report; exit 1 when a record failed."""
+    progress = Progress(total, label, as_json)
+    try:
+        Pipeline(scope, report, progress=progress.advance).run(units(report))
+    except ImporterError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        progress.close()
+    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_table())
+    if sum(report.failed.values()):
+        sys.exit(1)
+
+
+@imports.command("mozilla-zip")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--user", "address", required=True, help="The verified address of the account.")
+@dry_run_option
+@json_option
+@failures_option
+def mozilla_zip_command(
+    path: Path, address: str, dry_run: bool, as_json: bool, failures: Path | None
+) -> None:
+    """Import the badges of a Mozilla Backpack ZIP (manifest.txt plus baked images)."""
+    user = account_for(address)
+    try:
+        archive = mozilla_zip.open_archive(path)
+    except ImporterError as exc:
+        raise click.ClickException(exc.message) from exc
+    user_id = user.id
+    with archive:
+        report = new_report(dry_run, failures)
+        run_import(
+            mozilla_zip.scope_for(user),
+            lambda r: mozilla_zip.zip_units(archive, user_id, r),
+            report=report,
+            total=mozilla_zip.count_entries(archive),
+            label="Importing badges",
+            as_json=as_json,
+        )
+
+
+instance_option = click.option(
+    "--instance",
+    default="mozilla",
+    show_default=True,
+    help="A name for the Mozilla instance; its database and its dumps share what was imported.",
+)
+
+
+def import_instance(
+    source: sa.Engine, instance: str, dry_run: bool, as_json: bool, failures: Path | None
+) -> None:
+    """Run a Mozilla instance's tables through the pipeline."""
+    report = new_report(dry_run, failures)
+    pipeline = Pipeline(f"mozilla:{instance}", report)
+    progress = Progress(mozilla_instance.count_units(source), "Importing", as_json)
+    pipeline.progress = progress.advance
+    try:
+        pipeline.run(mozilla_instance.instance_units(source, pipeline, report))
+    except sa.exc.OperationalError as exc:
+        raise click.ClickException(f"Reading the Mozilla data failed: {exc.orig}") from exc
+    finally:
+        progress.close()
+        source.dispose()
+    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_table())
+    if sum(report.failed.values()):
+        sys.exit(1)
+
+
+@imports.command("mozilla-db")
+@click.argument("url")
+@instance_option
+@dry_run_option
+@json_option
+@failures_option
+def mozilla_db_command(
+    url: str, instance: str, dry_run: bool, as_json: bool, failures: Path | None
+) -> None:
+    """Import a whole Mozilla Backpack from its MySQL/MariaDB database (mysql+pymysql://...)."""
+    try:
+        source = mozilla_db.source_engine(url)
+    except ImporterError as exc:
+        raise click.ClickException(exc.message) from exc
+    import_instance(source, instance, dry_run, as_json, failures)
+
+
+@imports.command("mozilla-dump")
+@click.argument("path", type=click.Path(path_type=Path))
+@instance_option
+@dry_run_option
+@json_option
+@failures_option
+def mozilla_dump_command(
+    path: Path, instance: str, dry_run: bool, as_json: bool, failures: Path | None
+) -> None:
+    """Import a whole Mozilla Backpack from a mysqldump file, with no MySQL server."""
+    with tempfile.TemporaryDirectory(prefix="mozilla-dump-") as folder:
+        staging = sa.create_engine(f"sqlite:///{Path(folder) / 'staging.sqlite3'}")
+        try:
+            mozilla_dump.load_dump(path, staging)
+        except ImporterError as exc:
+            staging.dispose()
+            raise click.ClickException(exc.message) from exc
+        import_instance(staging, instance, dry_run, as_json, failures)
+
+
+@imports.command("backpack-export")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--user", "address", required=True, help="The verified address of the account.")
+@dry_run_option
+@json_option
+@failures_option
+def backpack_export_command(
+    path: Path, address: str, dry_run: bool, as_json: bool, failures: Path | None
+) -> None:
+    """Restore an export of this server (`users export`) into an account."""
+    user = account_for(address)
+    try:
+        archive = mozilla_zip.open_archive(path)
+        manifest = backpack_export.read_manifest(archive)
+    except ImporterError as exc:
+        raise click.ClickException(exc.message) from exc
+    user_id = user.id
+    with archive:
+        report = new_report(dry_run, failures)
+        pipeline = Pipeline(backpack_export.scope_for(manifest, user), report)
+        progress = Progress(None, "Restoring", as_json)
+        pipeline.progress = progress.advance
+        try:
+            pipeline.run(backpack_export.export_units(archive, manifest, user_id, pipeline))
+        finally:
+            progress.close()
+    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_table())
+    if sum(report.failed.values()):
+        sys.exit(1)

@@ -1,0 +1,103 @@
+"""RFC 7591 dynamic client registration, under the Badge Connect rules.
+
+No initial access token is asked for (Open Badges 2.1 and 3.0 forbid it); the endpoint is
+rate limited instead. Every URI must be https and on the host of `client_uri`, so a
+registration cannot name someone else's site as its home.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.oauth2.rfc7591 import (
+    ClientRegistrationEndpoint,
+    InvalidClientMetadataError,
+    InvalidRedirectURIError,
+)
+
+from backpack.extensions import db
+from backpack.models import OAuthClient
+from backpack.models.oauth import token_digest
+from backpack.oauth import scopes
+from backpack.oauth.metadata import GRANT_TYPES, server_metadata
+from backpack.origins import web_origin
+
+REQUIRED_FIELDS = ("client_name", "client_uri", "redirect_uris")
+URI_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
+# Marks an anonymous registration: Authlib refuses the request if authenticate_token is falsy.
+ANONYMOUS_REGISTRATION = "anonymous"
+
+
+class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]
+    """Register a client that follows the Badge Connect rules; store its secret hashed."""
+
+    def authenticate_token(self, request: Any) -> str:
+        return ANONYMOUS_REGISTRATION
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        return server_metadata()
+
+    def extract_client_metadata(self, request: Any) -> dict[str, Any]:
+        metadata: dict[str, Any] = super().extract_client_metadata(request)
+        return badge_connect_metadata(metadata)
+
+    def save_client(
+        self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any
+    ) -> OAuthClient:
+        client = OAuthClient(
+            client_id=client_info["client_id"],
+            client_secret_hash=token_digest(client_info["client_secret"]),
+            client_id_issued_at=client_info["client_id_issued_at"],
+            client_secret_expires_at=client_info["client_secret_expires_at"],
+            client_metadata=client_metadata,
+        )
+        db.session.add(client)
+        db.session.commit()
+        return client
+
+
+def badge_connect_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Check registered metadata against the Badge Connect rules and fill in the defaults."""
+    missing = [name for name in REQUIRED_FIELDS if not metadata.get(name)]
+    if missing:
+        raise InvalidClientMetadataError(f"Missing {', '.join(missing)}.")
+    host = _https_host(metadata["client_uri"], "client_uri", InvalidClientMetadataError)
+    for name in URI_FIELDS:
+        if (
+            metadata.get(name)
+            and _https_host(metadata[name], name, InvalidClientMetadataError) != host
+        ):
+            raise InvalidClientMetadataError(f"{name} must be on the host of client_uri ({host}).")
+    redirect_uris = metadata["redirect_uris"]
+    if not isinstance(redirect_uris, list):
+        raise InvalidRedirectURIError("redirect_uris must be a list.")
+    for uri in redirect_uris:
+        if _https_host(uri, "redirect_uris", InvalidRedirectURIError) != host:
+            raise InvalidRedirectURIError(f"Every redirect URI must be on {host}.")
+        if urlsplit(uri).fragment:
+            raise InvalidRedirectURIError("A redirect URI may not have a fragment.")
+
+    grant_types = metadata.setdefault("grant_types", ["authorization_code"])
+    if "authorization_code" not in grant_types or not set(grant_types) <= set(GRANT_TYPES):
+        raise InvalidClientMetadataError(
+            "grant_types must include authorization_code, and may add only refresh_token."
+        )
+    if metadata.setdefault("response_types", ["code"]) != ["code"]:
+        raise InvalidClientMetadataError('response_types must be ["code"].')
+    method = metadata.setdefault("token_endpoint_auth_method", "client_secret_basic")
+    if method != "client_secret_basic":
+        raise InvalidClientMetadataError("token_endpoint_auth_method must be client_secret_basic.")
+    if not metadata.get("scope"):
+        default = list(scopes.BADGE_CONNECT_SCOPES)
+        if "refresh_token" in grant_types:
+            default.append(scopes.OFFLINE_ACCESS)
+        metadata["scope"] = " ".join(default)
+    return metadata
+
+
+def _https_host(uri: object, name: str, error: type[Exception]) -> str:
+    parts = urlsplit(uri) if isinstance(uri, str) else None
+    if parts is None or web_origin(uri, schemes=("https",)) is None or not parts.hostname:
+        raise error(f"{name} must be an https URL with a plain host name.")
+    return parts.hostname

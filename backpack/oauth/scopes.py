@@ -1,0 +1,28 @@
+"""The scopes a client may ask for, and what each lets it do, in plain words."""
+
+from __future__ import annotations
+
+BADGE_CONNECT = "https://purl.imsglobal.org/spec/ob/v2p1/scope/"
+ASSERTION_READONLY = BADGE_CONNECT + "assertion.readonly"
+ASSERTION_CREATE = BADGE_CONNECT + "assertion.create"
+PROFILE_READONLY = BADGE_CONNECT + "profile.readonly"
+PROFILE_UPDATE = BADGE_CONNECT + "profile.update"
+OFFLINE_ACCESS = "offline_access"
+
+# Shown on the consent page, in the order listed here.
+DESCRIPTIONS: dict[str, str] = {
+    ASSERTION_READONLY: "See the badges you have accepted into your backpack",
+    ASSERTION_CREATE: "Add badges awarded to you to your backpack",
+    PROFILE_READONLY: "See your name and your verified email addresses",
+    PROFILE_UPDATE: "Add email addresses to your profile (you verify each before it counts)",
+    OFFLINE_ACCESS: "Keep this access when you are not using the app, until you revoke it",
+}
+
+BADGE_CONNECT_SCOPES = (ASSERTION_READONLY, ASSERTION_CREATE, PROFILE_READONLY, PROFILE_UPDATE)
+SUPPORTED = tuple(DESCRIPTIONS)
+
+
+def describe(scope: str) -> list[tuple[str, str]]:
+    """The known scopes of a space-separated scope string, with their descriptions."""
+    requested = set(scope.split())
+    return [(name, text) for name, text in DESCRIPTIONS.items() if name in requested]

@@ -1,0 +1,247 @@
+"""The one Authlib authorization server: grants, PKCE, tokens, revocation and protection.
+
+Every client, confidential or not, must use PKCE with S256; codes live 10 minutes and are
+used once; refresh tokens (scope `offline_access`) rotate on every use; every secret and
+token is stored as a digest (`backpack.models.oauth`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from flask import Flask, current_app
+
+from backpack.extensions import db
+from backpack.models import OAuthAuthorizationCode, OAuthClient, OAuthToken, User
+from backpack.models.base import utcnow
+from backpack.models.oauth import (
+    ACCESS_TOKEN_LIFETIME,
+    CODE_LIFETIME,
+    new_token,
+    token_digest,
+)
+from backpack.oauth import scopes
+
+# Badge Connect clients authenticate with HTTP Basic; the form variant is accepted as RFC 6749
+# allows, and each client may use only the method it registered.
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+# One resource protector for every API family; each app gets its own AuthorizationServer
+# (init_oauth), kept in app.extensions, so that test apps do not share registered grants.
+require_oauth = ResourceProtector()
+EXTENSION_KEY = "backpack.oauth"
+
+
+class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
+    """PKCE for every client, S256 only: `plain` and a missing challenge are refused.
+
+    Authlib's `required=True` only covers public clients and defaults to `plain`.
+    """
+
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Missing 'code_challenge': PKCE is required.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be 'S256'.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        if not grant.request.form.get("code_verifier"):
+            raise InvalidRequestError("Missing 'code_verifier'.")
+        super().validate_code_verifier(grant, result)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    """The authorization code grant, with codes stored as digests."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: Any) -> OAuthAuthorizationCode:
+        data = request.payload.data
+        now = utcnow()
+        # Codes never exchanged would pile up; each new one clears the expired ones.
+        db.session.execute(
+            sa.delete(OAuthAuthorizationCode).where(OAuthAuthorizationCode.expires_at < now)
+        )
+        authorization_code = OAuthAuthorizationCode(
+            code_hash=token_digest(code),
+            client_id=request.client.id,
+            user_id=request.user.id,
+            redirect_uri=request.payload.redirect_uri or "",
+            scope=request.scope or "",
+            code_challenge=data["code_challenge"],
+            code_challenge_method=data["code_challenge_method"],
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
+        db.session.add(authorization_code)
+        db.session.commit()
+        return authorization_code
+
+    def query_authorization_code(
+        self, code: str, client: OAuthClient
+    ) -> OAuthAuthorizationCode | None:
+        # Deleting the row as it is read makes the code single-use even under concurrency.
+        found: OAuthAuthorizationCode | None = db.session.scalar(
+            sa.delete(OAuthAuthorizationCode)
+            .where(
+                OAuthAuthorizationCode.code_hash == token_digest(code),
+                OAuthAuthorizationCode.client_id == client.id,
+            )
+            .returning(OAuthAuthorizationCode)
+        )
+        if found is not None:
+            # Keep the row's values readable after the commit below (its row is gone).
+            db.session.expunge(found)
+        db.session.commit()
+        if found is None or found.is_expired():
+            return None
+        return found
+
+    def delete_authorization_code(self, authorization_code: OAuthAuthorizationCode) -> None:
+        """Nothing left to do: the code was deleted when it was read."""
+
+    def authenticate_user(self, authorization_code: OAuthAuthorizationCode) -> User | None:
+        return db.session.get(User, authorization_code.user_id)
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    """Refresh with rotation: the old access and refresh tokens die with each use."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> OAuthToken | None:
+        token = db.session.scalar(
+            sa.select(OAuthToken).where(
+                OAuthToken.refresh_token_hash == token_digest(refresh_token)
+            )
+        )
+        if token is None or token.refresh_token_revoked_at is not None:
+            return None
+        return token
+
+    def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
+        return db.session.get(User, refresh_token.user_id)
+
+    def revoke_old_credential(self, refresh_token: OAuthToken) -> None:
+        refresh_token.revoke()
+        db.session.commit()
+
+
+class TokenRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
+    """RFC 7009: revoking either token of a pair revokes both."""
+
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> OAuthToken | None:
+        digest = token_digest(token_string)
+        # The hint is only a hint (RFC 7009 section 2.1): look in both columns.
+        return db.session.scalar(
+            sa.select(OAuthToken).where(
+                sa.or_(
+                    OAuthToken.access_token_hash == digest, OAuthToken.refresh_token_hash == digest
+                )
+            )
+        )
+
+    def revoke_token(self, token: OAuthToken, request: Any) -> None:
+        token.revoke()
+        db.session.commit()
+
+
+class HashedBearerTokenValidator(BearerTokenValidator):  # type: ignore[misc]
+    """Find a bearer token by its digest and note when it was last used."""
+
+    def authenticate_token(self, token_string: str) -> OAuthToken | None:
+        token = db.session.scalar(
+            sa.select(OAuthToken).where(OAuthToken.access_token_hash == token_digest(token_string))
+        )
+        if token is not None:
+            now = utcnow()
+            # Write at most once a minute per token: last use is for people, not auditing.
+            if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+                token.last_used_at = now
+                db.session.commit()
+        return token
+
+
+class RefreshOnlyWhenOffline(BearerTokenGenerator):  # type: ignore[misc]
+    """Issue a refresh token only when the earner granted `offline_access`."""
+
+    def generate(self, grant_type: str, client: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        token: dict[str, Any] = super().generate(grant_type, client, *args, **kwargs)
+        if scopes.OFFLINE_ACCESS not in str(token.get("scope", "")).split():
+            token.pop("refresh_token", None)
+        return token
+
+
+def _access_token(**kwargs: Any) -> str:
+    return new_token()
+
+
+def _refresh_token(**kwargs: Any) -> str:
+    return new_token()
+
+
+def _expires_in(client: Any, grant_type: str) -> int:
+    return int(ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
+def query_client(client_id: str) -> OAuthClient | None:
+    """The registered client with this id."""
+    return db.session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
+
+
+def save_token(token: dict[str, Any], request: Any) -> None:
+    """Store a newly issued token pair as digests."""
+    refresh = token.get("refresh_token")
+    db.session.add(
+        OAuthToken(
+            client_id=request.client.id,
+            user_id=request.user.id,
+            token_type=token.get("token_type", "Bearer"),
+            access_token_hash=token_digest(token["access_token"]),
+            refresh_token_hash=token_digest(refresh) if refresh else None,
+            scope=token.get("scope", ""),
+            expires_in=int(token["expires_in"]),
+        )
+    )
+    db.session.commit()
+
+
+def authorization_server() -> AuthorizationServer:
+    """The app's authorization server."""
+    server: AuthorizationServer = current_app.extensions[EXTENSION_KEY]
+    return server
+
+
+def init_oauth(app: Flask) -> None:
+    """Create the app's authorization server with its grants and endpoints."""
+    from backpack.oauth.registration import BadgeConnectRegistrationEndpoint
+
+    authorization = AuthorizationServer()
+    authorization.init_app(app, query_client=query_client, save_token=save_token)
+    authorization.scopes_supported = list(scopes.SUPPORTED)
+    authorization.register_token_generator(
+        "default", RefreshOnlyWhenOffline(_access_token, _refresh_token, _expires_in)
+    )
+    authorization.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+    authorization.register_grant(RefreshTokenGrant)
+    authorization.register_endpoint(TokenRevocationEndpoint)
+    authorization.register_endpoint(BadgeConnectRegistrationEndpoint)
+    app.extensions[EXTENSION_KEY] = authorization
+
+
+require_oauth.register_token_validator(HashedBearerTokenValidator())

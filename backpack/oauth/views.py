@@ -1,0 +1,116 @@
+"""OAuth 2 endpoints: consent, token, revocation, registration and metadata."""
+
+from __future__ import annotations
+
+import json
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_login import current_user, login_required
+from werkzeug.exceptions import BadRequest
+
+from backpack.extensions import csrf, limiter
+from backpack.oauth import scopes
+from backpack.oauth.metadata import server_metadata
+from backpack.oauth.server import authorization_server
+from backpack.origins import web_origin
+from backpack.web.security import CONTENT_SECURITY_POLICY
+
+bp = Blueprint("oauth", __name__)
+
+
+def _limit() -> str:
+    return str(current_app.config["RATELIMIT_OAUTH_REGISTER"])
+
+
+@bp.route("/oauth/authorize", methods=["GET", "POST"])
+@login_required
+def authorize() -> Response | tuple[str, int] | str:
+    """Ask the earner whether a client may act for them, and answer the client."""
+    server = authorization_server()
+    try:
+        grant = server.get_consent_grant(end_user=current_user)
+    except OAuth2Error as error:
+        # Without a valid client and redirect URI there is nobody safe to send the error to.
+        if error.redirect_uri:
+            return server.handle_error_response(request, error)  # type: ignore[no-any-return]
+        description = error.description or "The application sent an invalid request."
+        return render_template("oauth/error.html", message=description), 400
+    if request.method == "POST":
+        decision = request.form.get("decision")
+        if decision not in ("allow", "deny"):
+            raise BadRequest("Choose to allow or to deny.")
+        user = current_user._get_current_object() if decision == "allow" else None
+        return server.create_authorization_response(  # type: ignore[no-any-return]
+            grant=grant, grant_user=user
+        )
+    client = grant.client
+    response = Response(
+        render_template(
+            "oauth/consent.html",
+            client=client,
+            scopes=scopes.describe(grant.request.scope or ""),
+            redirect_uri=grant.redirect_uri,
+        )
+    )
+    response.headers["Content-Security-Policy"] = _consent_policy(
+        grant.redirect_uri, client.client_metadata.get("logo_uri")
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _consent_policy(redirect_uri: str, logo_uri: object) -> str:
+    """The site's policy, letting the form lead to the client and the page show its logo.
+
+    Browsers apply form-action to the redirect that answers the form, so the client's
+    origin must be allowed there or the earner's browser stops at our page.
+    """
+    policy = CONTENT_SECURITY_POLICY
+    target = web_origin(redirect_uri)
+    if target is not None:
+        policy = policy.replace("form-action 'self'", f"form-action 'self' {target}")
+    logo = web_origin(logo_uri, schemes=("https",))
+    if logo is not None:
+        policy = policy.replace("img-src 'self' data:", f"img-src 'self' data: {logo}")
+    return policy
+
+
+@bp.route("/oauth/token", methods=["POST"])
+@csrf.exempt
+def issue_token() -> Response:
+    """Exchange a code or a refresh token for tokens."""
+    return authorization_server().create_token_response()  # type: ignore[no-any-return]
+
+
+@bp.route("/oauth/revoke", methods=["POST"])
+@csrf.exempt
+def revoke_token() -> Response:
+    """Revoke a token (RFC 7009)."""
+    server = authorization_server()
+    return server.create_endpoint_response("revocation")  # type: ignore[no-any-return]
+
+
+@bp.route("/oauth/register", methods=["POST"])
+@csrf.exempt
+@limiter.limit(_limit)
+def register_client() -> Response:
+    """Register a client (RFC 7591), without an initial access token."""
+    if not isinstance(request.get_json(silent=True), dict):
+        error = {
+            "error": "invalid_client_metadata",
+            "error_description": "Send the client metadata as a JSON object.",
+        }
+        return Response(json.dumps(error), status=400, mimetype="application/json")
+    server = authorization_server()
+    return server.create_endpoint_response("client_registration")  # type: ignore[no-any-return]
+
+
+@bp.route("/.well-known/oauth-authorization-server")
+def metadata() -> Response:
+    """This server's metadata (RFC 8414)."""
+    response = jsonify(server_metadata())
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

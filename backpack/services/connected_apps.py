@@ -1,0 +1,117 @@
+"""The applications an earner has let act for them, and revoking them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from backpack.extensions import db
+from backpack.models import BackpackConnectGrant, OAuthClient, OAuthToken, User
+from backpack.models.base import utcnow
+from backpack.oauth import scopes
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """One client or Backpack Connect origin holding a live grant."""
+
+    kind: str  # "oauth" or "backpack-connect"
+    key: str  # the client_id, or the origin
+    name: str
+    uri: str | None
+    scopes: list[str]  # in plain words
+    granted_at: datetime
+    last_used_at: datetime | None
+
+
+def _live_token() -> sa.ColumnElement[bool]:
+    # A token pair still grants access while its refresh token (or its access token) lives.
+    return sa.or_(
+        sa.and_(
+            OAuthToken.refresh_token_hash.is_not(None),
+            OAuthToken.refresh_token_revoked_at.is_(None),
+        ),
+        OAuthToken.access_token_revoked_at.is_(None),
+    )
+
+
+def connected_apps(user: User) -> list[ConnectedApp]:
+    """Every client and origin with a grant from this user, most recently used first."""
+    apps: dict[str, ConnectedApp] = {}
+    rows = db.session.execute(
+        sa.select(OAuthToken, OAuthClient)
+        .join(OAuthClient, OAuthToken.client_id == OAuthClient.id)
+        .where(OAuthToken.user_id == user.id, _live_token())
+        .order_by(OAuthToken.issued_at)
+    )
+    for token, client in rows:
+        if token.refresh_token_hash is None and token.is_expired():
+            continue
+        previous = apps.get(client.client_id)
+        names = set(token.scope.split()) | set(previous.scopes if previous else [])
+        apps[client.client_id] = ConnectedApp(
+            kind="oauth",
+            key=client.client_id,
+            name=client.client_name,
+            uri=client.client_metadata.get("client_uri"),
+            scopes=sorted(names),
+            granted_at=previous.granted_at if previous else token.issued_at,
+            last_used_at=_latest(previous.last_used_at if previous else None, token.last_used_at),
+        )
+    grants = db.session.scalars(
+        sa.select(BackpackConnectGrant).where(
+            BackpackConnectGrant.user_id == user.id, BackpackConnectGrant.revoked_at.is_(None)
+        )
+    )
+    for grant in grants:
+        previous = apps.get(grant.origin)
+        apps[grant.origin] = ConnectedApp(
+            kind="backpack-connect",
+            key=grant.origin,
+            name=grant.origin,
+            uri=grant.origin,
+            scopes=["issue"],
+            granted_at=previous.granted_at if previous else grant.issued_at,
+            last_used_at=_latest(previous.last_used_at if previous else None, grant.last_used_at),
+        )
+    return sorted(apps.values(), key=lambda a: a.last_used_at or a.granted_at, reverse=True)
+
+
+def describe_scopes(app: ConnectedApp) -> list[str]:
+    """An app's scopes in plain words."""
+    if app.kind == "backpack-connect":
+        return ["Add badges awarded to you to your backpack (Mozilla Backpack Connect)"]
+    return [text for _, text in scopes.describe(" ".join(app.scopes))]
+
+
+def revoke_app(user: User, kind: str, key: str) -> int:
+    """Revoke every token one client or origin holds for this user; the count revoked."""
+    now = utcnow()
+    if kind == "oauth":
+        client_ids = sa.select(OAuthClient.id).where(OAuthClient.client_id == key)
+        tokens = db.session.scalars(
+            sa.select(OAuthToken).where(
+                OAuthToken.user_id == user.id, OAuthToken.client_id.in_(client_ids), _live_token()
+            )
+        ).all()
+        for token in tokens:
+            token.revoke()
+        db.session.flush()
+        return len(tokens)
+    result = db.session.execute(
+        sa.update(BackpackConnectGrant)
+        .where(
+            BackpackConnectGrant.user_id == user.id,
+            BackpackConnectGrant.origin == key,
+            BackpackConnectGrant.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    db.session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max((x for x in (a, b) if x is not None), default=None)

@@ -1,0 +1,50 @@
+"""Links from an imported backpack's old share pages to the pages that replace them.
+
+Mozilla shared a collection at `/share/<group url>` and a badge at `/share/badge/<path>`;
+an import remembers each old path beside the record it imported, and the redirect looks it
+up. A link leads on only while its collection or badge is public here.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from backpack.extensions import db
+from backpack.models import BadgeShare, Collection, ImportedRecord
+
+COLLECTION = "share-collection"
+BADGE = "share-badge"
+
+
+def remember_link(scope: str, kind: str, old_path: str, target_id: int) -> None:
+    """Record that an old share path now means this collection or badge."""
+    if find_target(kind, old_path) is None:
+        record = ImportedRecord(scope=scope, kind=kind, key=old_path[:255], target_id=target_id)
+        db.session.add(record)
+        db.session.flush()
+
+
+def find_target(kind: str, old_path: str) -> int | None:
+    """The id an old share path was imported as, if any."""
+    return db.session.scalar(
+        sa.select(ImportedRecord.target_id)
+        .where(ImportedRecord.kind == kind, ImportedRecord.key == old_path[:255])
+        .limit(1)
+    )
+
+
+def collection_token(old_path: str) -> str | None:
+    """The public token of the collection an old `/share/<url>` showed, if it is public."""
+    target = find_target(COLLECTION, old_path)
+    collection = db.session.get(Collection, target) if target is not None else None
+    return collection.share_token if collection is not None else None
+
+
+def badge_token(old_path: str) -> str | None:
+    """The public token of the badge an old `/share/badge/<path>` showed, if it is public."""
+    target = find_target(BADGE, old_path)
+    if target is None:
+        return None
+    return db.session.scalar(
+        sa.select(BadgeShare.share_token).where(BadgeShare.badge_id == target).limit(1)
+    )

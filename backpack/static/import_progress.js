@@ -1,0 +1,46 @@
+// Follows a background import: polls its state and updates the progress and the report.
+(function () {
+  "use strict";
+  const box = document.getElementById("import-job");
+  if (!box) return;
+  const status = document.getElementById("import-status");
+  const bar = document.getElementById("import-progress");
+  const report = document.getElementById("import-report");
+
+  function show(state) {
+    bar.max = state.total || 1;
+    bar.value = state.done;
+    if (state.status === "queued") status.textContent = "Waiting for its turn…";
+    if (state.status === "running") {
+      status.textContent = "Imported " + state.done + " of " + state.total + "…";
+    }
+    if (state.status === "failed") status.textContent = "The import failed: " + state.error;
+    if (state.status === "done") {
+      status.textContent = "Done.";
+      for (const span of report.querySelectorAll("[data-count]")) {
+        span.textContent = String(state.report[span.dataset.count] || 0);
+      }
+      const list = document.getElementById("import-failures");
+      list.replaceChildren();
+      for (const failure of state.report.first_failures || []) {
+        const item = document.createElement("li");
+        item.textContent = failure.label + ": " + failure.reason;
+        list.append(item);
+      }
+      report.hidden = false;
+    }
+    return state.status === "done" || state.status === "failed";
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch(box.dataset.stateUrl, { credentials: "same-origin" });
+      if (response.ok && show(await response.json())) return;
+    } catch (error) {
+      // A dropped connection: try again at the next tick.
+    }
+    window.setTimeout(poll, 1000);
+  }
+
+  if (box.dataset.status !== "done" && box.dataset.status !== "failed") poll();
+})();

@@ -1,0 +1,76 @@
+"""Uploading the ZIP Mozilla sent, imported in the background, with its progress live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.wrappers import Response
+from wtforms import SubmitField
+
+from backpack.extensions import db
+from backpack.models import ImportJob
+from backpack.tasks import is_zip, start_zip_import
+
+bp = Blueprint("imports", __name__, url_prefix="/account/import")
+
+
+class MozillaZipForm(FlaskForm):
+    archive = FileField(
+        "The ZIP file Mozilla sent you", validators=[FileRequired("Choose the ZIP file.")]
+    )
+    submit = SubmitField("Import my Mozilla badges")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def upload() -> Response | tuple[str, int]:
+    """The upload form; a valid upload starts a job and leads to its progress page."""
+    form = MozillaZipForm()
+    if form.validate_on_submit():
+        if not is_zip(form.archive.data):
+            form.archive.errors = ["That file is not a ZIP file."]
+        else:
+            job = start_zip_import(current_user, form.archive.data)
+            flash("Your badges are being imported.", "info")
+            return redirect(url_for("imports.job_page", job_id=job.id))
+    status = 400 if form.errors else 200
+    return render_template("imports/upload.html", form=form), status
+
+
+def _own_job(job_id: int) -> ImportJob:
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+def job_state(job: ImportJob) -> dict[str, Any]:
+    """What the progress page shows, as JSON for its script."""
+    return {
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "error": job.error,
+        "report": job.report,
+    }
+
+
+@bp.get("/<int:job_id>")
+@login_required
+def job_page(job_id: int) -> str:
+    """A job's progress, updated live by static/import_progress.js, then its report."""
+    job = _own_job(job_id)
+    return render_template("imports/job.html", job=job, state=job_state(job))
+
+
+@bp.get("/<int:job_id>.json")
+@login_required
+def job_json(job_id: int) -> Response:
+    """A job's state, for the progress page to poll."""
+    response = jsonify(job_state(_own_job(job_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response

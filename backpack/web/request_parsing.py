@@ -1,0 +1,45 @@
+"""How requests are read: proxies trusted, ids bounded, JSON strict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
+
+from backpack.openbadges.json_limits import has_lone_surrogate
+
+# Ids fit a 32-bit column; a larger number in a URL is simply not found (never an overflow).
+MAX_ID = 2**31 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:...>` in routes, refusing numbers larger than any id can be."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """JSON request bodies, refusing text no database can store (unpaired surrogates)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        document = super().loads(s, **kwargs)
+        text = s if isinstance(s, str) else s.decode("utf-8", "replace")
+        if has_lone_surrogate(text, document):
+            raise ValueError("the JSON holds an unpaired UTF-16 surrogate")
+        return document
+
+
+def init_request_parsing(app: Flask) -> None:
+    """Install the converter, the JSON provider and, behind proxies, ProxyFix."""
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    app.json = StrictJSONProvider(app)
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0
+        )

@@ -1,0 +1,171 @@
+"""This server's own export (`services/export.py`), restored into an account on any instance."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from backpack.extensions import db
+from backpack.models import Badge, User
+from backpack.services import badges as badge_service
+from backpack.services import collections, emails, sharing
+from backpack.services.badge_intake import receive_unchecked
+from backpack.services.errors import ServiceError
+from backpack.services.export import BADGES, FORMAT, MANIFEST, VERSION
+from importers.mozilla_zip import Budget, read_entry
+from importers.pipeline import (
+    Outcome,
+    Pipeline,
+    RecordRefused,
+    SourceFailure,
+    SourceUnreadable,
+    Unit,
+)
+
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = 8 * 1024 * 1024
+
+
+def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
+    """The export's manifest, checked to be one this server wrote."""
+    try:
+        info = archive.getinfo(MANIFEST)
+    except KeyError:
+        raise SourceUnreadable(f"This is not a backpack export: it holds no {MANIFEST}.") from None
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise SourceUnreadable(f"{MANIFEST} is larger than an export's manifest can be.")
+    try:
+        with archive.open(info) as stream:
+            manifest = json.loads(stream.read(MAX_MANIFEST_BYTES + 1))
+    except (ValueError, zipfile.BadZipFile, OSError, RuntimeError):
+        raise SourceUnreadable(f"{MANIFEST} is not readable JSON.") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise SourceUnreadable("This is not a backpack export (its manifest says otherwise).")
+    if manifest.get("version") != VERSION:
+        raise SourceUnreadable(
+            f"This export is of version {manifest.get('version')}; {VERSION} is read."
+        )
+    return manifest
+
+
+def scope_for(manifest: dict[str, Any], user: User) -> str:
+    """One export restored into one account."""
+    return f"backpack-export:{manifest.get('export_id')}:user:{user.id}"
+
+
+def export_units(
+    archive: zipfile.ZipFile, manifest: dict[str, Any], user_id: int, pipeline: Pipeline
+) -> Iterator[Unit | SourceFailure]:
+    """The units of an export: addresses, then badges, then collections."""
+    for email in manifest.get("emails") or []:
+        if isinstance(email, dict) and isinstance(email.get("address"), str):
+            address = email["address"]
+            apply = _email_adder(user_id, address, bool(email.get("verified")))
+            yield Unit("emails", address.casefold(), apply, address)
+    budget = Budget()
+    for number, line in enumerate(_lines(archive), 1):
+        try:
+            entry = json.loads(line)
+            key = f"badge:{int(entry['id'])}"
+        except (ValueError, KeyError, TypeError):
+            yield SourceFailure("badges", f"line:{number}", "its line is not a badge entry")
+            continue
+        image = None
+        if isinstance(entry.get("image"), str) and entry["image"] in archive.namelist():
+            read = read_entry(archive, archive.getinfo(entry["image"]), budget)
+            image = read if isinstance(read, bytes) else None
+        yield Unit(
+            "badges", key, _badge_adder(user_id, entry, image), str(entry.get("source_url") or key)
+        )
+    for position, collection in enumerate(manifest.get("collections") or [], 1):
+        if isinstance(collection, dict):
+            apply = _collection_adder(user_id, collection, pipeline)
+            yield Unit("collections", f"collection:{position}", apply, str(collection.get("name")))
+
+
+def _lines(archive: zipfile.ZipFile) -> Iterator[bytes]:
+    try:
+        stream = archive.open(BADGES)
+    except KeyError:
+        return
+    with stream:
+        while line := stream.readline(MAX_LINE_BYTES + 1):
+            if line.strip():
+                yield line
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    assert user is not None
+    return user
+
+
+def _email_adder(user_id: int, address: str, verified: bool) -> Callable[[], Outcome]:
+    def apply() -> Outcome:
+        user = _user(user_id)
+        normalised = emails.normalise_address(address)
+        held = next((e for e in user.emails if e.normalised == normalised), None)
+        try:
+            email = held or emails.add_email(user, address, send=False)
+            if verified and not email.is_verified:
+                emails.mark_verified(email)
+        except ServiceError as exc:
+            raise RecordRefused(f"{address}: {exc.message}") from exc
+        return Outcome(email.id, created=held is None)
+
+    return apply
+
+
+def _badge_adder(user_id: int, entry: dict[str, Any], image: bytes | None) -> Callable[[], Outcome]:
+    def apply() -> Outcome:
+        payload = entry.get("payload")
+        if not isinstance(payload, str):
+            raise RecordRefused("the entry holds no payload")
+        source_url = entry.get("source_url") if isinstance(entry.get("source_url"), str) else None
+        if payload.strip().startswith(("http://", "https://")):
+            # Added by its URL: the stored assertion stands in, since imports fetch nothing.
+            payload = json.dumps(entry.get("assertion") or {})
+        received = receive_unchecked(_user(user_id), payload, hosted_url=source_url, image=image)
+        if received.created and entry.get("status") == "rejected":
+            badge_service.reject_badge(received.badge)
+        return Outcome(received.badge.id, created=received.created, pending=received.pending)
+
+    return apply
+
+
+def _collection_adder(
+    user_id: int, document: dict[str, Any], pipeline: Pipeline
+) -> Callable[[], Outcome]:
+    def apply() -> Outcome:
+        user = _user(user_id)
+        try:
+            collection = collections.create_collection(
+                user,
+                str(document.get("name") or "Untitled collection"),
+                str(document.get("description") or ""),
+            )
+            ours: list[tuple[int, str]] = []
+            for item in document.get("items") or []:
+                target = (
+                    pipeline.target("badges", f"badge:{item.get('badge')}")
+                    if isinstance(item, dict)
+                    else None
+                )
+                badge = db.session.get(Badge, target) if target is not None else None
+                if badge is not None and badge.status == "accepted":
+                    ours.append((badge.id, str(item.get("story") or "")))
+            if ours:
+                collections.add_badges(collection, [badge_id for badge_id, _ in ours])
+            for badge_id, story in ours:
+                if story:
+                    collections.set_story(collection, badge_id, story)
+            collection.show_owner_name = bool(document.get("show_owner_name"))
+            if document.get("published"):
+                sharing.publish_collection(collection)
+        except ServiceError as exc:
+            raise RecordRefused(exc.message) from exc
+        return Outcome(collection.id)
+
+    return apply

@@ -1,0 +1,93 @@
+"""The import report: counts per kind of record, failures streamed to a file as they happen."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+# The kinds of record an import counts, in the order the report shows them.
+KINDS = ("users", "emails", "badges", "collections")
+FIRST_FAILURES = 50
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do)."""
+
+    dry_run: bool = False
+    imported: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    pending_badges: int = 0
+    unverified_emails: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    failures_path: Path | None = None
+    # The first failures, kept for pages that show the report (the file has them all).
+    first_failures: list[dict[str, str]] = field(default_factory=list)
+    _failures: IO[str] | None = None
+
+    def open_failures(self, path: Path) -> None:
+        """Write each failure to `path` (one JSON object a line) as it happens."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.failures_path = path
+        self._failures = path.open("w", encoding="utf-8")
+
+    def fail(self, kind: str, key: str, reason: str, label: str = "") -> None:
+        """Count a record that could not be imported, and write down why."""
+        self.failed[kind] += 1
+        line = {"kind": kind, "key": key, "label": label or key, "reason": reason}
+        if len(self.first_failures) < FIRST_FAILURES:
+            self.first_failures.append(line)
+        if self._failures is not None:
+            self._failures.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self._failures.flush()
+
+    def close(self) -> None:
+        """Close the failures file; remove it when nothing failed."""
+        if self._failures is not None:
+            self._failures.close()
+            self._failures = None
+            if not sum(self.failed.values()) and self.failures_path is not None:
+                self.failures_path.unlink(missing_ok=True)
+                self.failures_path = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as one JSON object: counts of what was imported, and of failures."""
+        document: dict[str, Any] = {kind: self.imported[kind] for kind in KINDS}
+        document |= {
+            "failed": sum(self.failed.values()),
+            "dry_run": self.dry_run,
+            "already_imported": {k: self.skipped[k] for k in KINDS if self.skipped[k]},
+            "failed_by_kind": {k: v for k, v in self.failed.items() if v},
+            "pending_badges": self.pending_badges,
+            "unverified_emails": self.unverified_emails,
+            "notes": self.notes,
+            "first_failures": self.first_failures,
+            "failures_file": str(self.failures_path) if self.failures_path else None,
+        }
+        return document
+
+    def to_table(self) -> str:
+        """The report as a table a person reads at the end of a run."""
+        verb = "Would import" if self.dry_run else "Imported"
+        rows = [f"{'':<12} {verb:>12} {'Already in':>11} {'Failed':>8}"]
+        for kind in KINDS:
+            rows.append(
+                f"{kind:<12} {self.imported[kind]:>12} {self.skipped[kind]:>11}"
+                f" {self.failed[kind]:>8}"
+            )
+        if self.pending_badges:
+            rows.append(
+                f"{self.pending_badges} badge(s) wait as pending until their address is verified."
+            )
+        for address in self.unverified_emails:
+            rows.append(f"Unverified address added: {address} (verify it to release its badges)")
+        rows.extend(self.notes)
+        if self.failures_path is not None:
+            rows.append(f"Each failure and its reason: {self.failures_path}")
+        if self.dry_run:
+            rows.append("Dry run: nothing was written.")
+        return "\n".join(rows)

@@ -1,0 +1,263 @@
+"""Importing a whole Mozilla Backpack: `import mozilla-db URL` and `import mozilla-dump FILE`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from backpack.extensions import db
+from backpack.models import Badge, Collection, EmailAddress, User
+from backpack.services import accounts
+from tests import services
+from tests.support import mozilla_instance as generated
+from tests.support.mozilla_instance import ANN, ANN_PASSWORD, BOB, CAT, OLD, SCHOOL
+
+pytestmark = pytest.mark.mariadb
+
+
+@pytest.fixture
+def mozilla_url() -> Iterator[str]:
+    """A MariaDB database holding the small generated Mozilla instance."""
+    admin = services.require_mariadb()
+    name = services.unique_name("mozilla")
+    url = generated.create_database(admin, name)
+    try:
+        generated.fill(url, generated.table_rows(generated.small()))
+        yield url
+    finally:
+        generated.drop_database(admin, name)
+
+
+@pytest.fixture(params=["hex-blob", "quoted-blob"])
+def dump_path(request: pytest.FixtureRequest, mozilla_url: str, tmp_path: Path) -> Path:
+    return generated.mysqldump(
+        mozilla_url, tmp_path / "mozilla.sql", hex_blob=request.param == "hex-blob"
+    )
+
+
+def run(runner: FlaskCliRunner, *args: str) -> tuple[int, dict[str, Any], Path]:
+    failures = Path(runner.app.config["MAIL_OUTBOX_DIR"]).parent / "failures.jsonl"
+    result = runner.invoke(args=["import", *args, "--json", "--failures", str(failures)])
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, json.loads(result.output), failures
+
+
+def failure_reasons(path: Path) -> dict[str, str]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return {f"{d['kind']}:{d['key']}": d["reason"] for d in map(json.loads, lines)}
+
+
+def check_imported(app: Flask, report: dict[str, Any], failures: Path) -> None:
+    assert report["users"] == 3
+    assert report["badges"] == 8
+    assert report["collections"] == 3
+    reasons = failure_reasons(failures)
+    # Badge 7's body is not JSON; Bob claimed Ann's verified school address.
+    assert set(reasons) == {"badges:badge:7", "emails:user:2:email:1"}
+    assert "JSON" in reasons["badges:badge:7"]
+    assert "already verified" in reasons["emails:user:2:email:1"]
+    assert report["failed"] == 2
+    with app.app_context():
+        ann = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=ANN)).user
+        assert ann.name == "Ann Example"
+        assert ann.created_at.year == 2017
+        held = {e.normalised: e.is_verified for e in ann.emails}
+        assert held == {ANN: True, SCHOOL: True, OLD: False}
+        # The old bcrypt hash still opens the account.
+        assert accounts.authenticate(ANN, ANN_PASSWORD) is not None
+        cat = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=CAT))
+        assert cat is not None
+        assert not cat.is_verified
+        badges = db.session.scalars(sa.select(Badge).where(Badge.user_id == ann.id)).all()
+        assert len(badges) == 6
+        assert {b.recipient for b in badges} == {ANN, SCHOOL}
+        assert all(b.verification == "unverifiable" and b.source == "import" for b in badges)
+        assert all(b.original_image is not None for b in badges)
+        assert {b.last_verified_at.year for b in badges} == {2018}
+        assert {b.version for b in badges} == {"0.5", "1.0"}
+        web = db.session.scalar(sa.select(Collection).filter_by(name="Web skills"))
+        assert web is not None
+        assert web.is_published
+        assert web.description == "My web journey\n\n2011 to 2014\n\nHow I learnt the web."
+        assert [i.badge.badge_class.name for i in web.items] == [
+            "HTML5 Fundamental 1",
+            "Community Contributor 3",
+            "Community Contributor 4",
+        ]
+        stories = [i.story for i in web.items]
+        assert stories == ["My very first badge.", "", "Signed, sealed, delivered."]
+        private = db.session.scalar(sa.select(Collection).filter_by(name="Private things"))
+        assert private is not None
+        assert not private.is_published
+        assert len(private.items) == 2
+        bob = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=BOB)).user
+        assert [e.normalised for e in bob.emails] == [BOB]
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3
+
+
+def snapshot(app: Flask) -> tuple[int, ...]:
+    with app.app_context():
+        return tuple(
+            db.session.scalar(sa.select(sa.func.count()).select_from(model))  # type: ignore[misc]
+            for model in (User, EmailAddress, Badge, Collection)
+        )
+
+
+def test_live_database_imports_users_emails_badges_and_groups(
+    app: Flask, runner: FlaskCliRunner, mozilla_url: str
+) -> None:
+    code, report, failures = run(runner, "mozilla-db", mozilla_url)
+    assert code == 1  # two records failed, each with its reason
+    check_imported(app, report, failures)
+    assert "deleted or not imported" in " ".join(report["notes"])
+
+
+def test_second_run_changes_nothing(app: Flask, runner: FlaskCliRunner, mozilla_url: str) -> None:
+    run(runner, "mozilla-db", mozilla_url)
+    before = snapshot(app)
+    _code, report, _ = run(runner, "mozilla-db", mozilla_url)
+    assert (report["users"], report["badges"], report["collections"]) == (0, 0, 0)
+    assert report["already_imported"] == {"users": 3, "emails": 2, "badges": 8, "collections": 3}
+    assert snapshot(app) == before
+
+
+def test_dry_run_writes_nothing(app: Flask, runner: FlaskCliRunner, mozilla_url: str) -> None:
+    _code, report, _ = run(runner, "mozilla-db", mozilla_url, "--dry-run")
+    assert report["dry_run"] is True
+    assert (report["users"], report["badges"], report["collections"]) == (3, 8, 3)
+    assert snapshot(app) == (0, 0, 0, 0)
+
+
+def test_dump_imports_the_same_as_the_database(
+    app: Flask, runner: FlaskCliRunner, dump_path: Path
+) -> None:
+    code, report, failures = run(runner, "mozilla-dump", str(dump_path))
+    assert code == 1
+    check_imported(app, report, failures)
+
+
+def test_dump_and_database_of_one_instance_share_their_records(
+    app: Flask, runner: FlaskCliRunner, mozilla_url: str, dump_path: Path
+) -> None:
+    run(runner, "mozilla-db", mozilla_url)
+    before = snapshot(app)
+    _, report, _ = run(runner, "mozilla-dump", str(dump_path))
+    assert report["badges"] == 0
+    assert snapshot(app) == before
+
+
+def test_unreachable_database_is_a_clear_error(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(
+        args=["import", "mozilla-db", "mysql+pymysql://root@127.0.0.1:1/nothing"]
+    )
+    assert result.exit_code == 1
+    assert "Cannot read the database" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_database_without_mozilla_tables_is_refused(runner: FlaskCliRunner) -> None:
+    admin = services.require_mariadb()
+    result = runner.invoke(args=["import", "mozilla-db", admin])
+    assert result.exit_code == 1
+    assert "not a Mozilla Backpack database" in result.output
+
+
+def test_a_file_that_is_not_a_dump_is_refused(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "x.sql"
+    path.write_text("hello\n")
+    result = runner.invoke(args=["import", "mozilla-dump", str(path)])
+    assert result.exit_code == 1
+    assert "is not a mysqldump" in result.output
+
+
+def test_old_share_links_lead_to_the_new_public_pages(
+    app: Flask, runner: FlaskCliRunner, mozilla_url: str
+) -> None:
+    run(runner, "mozilla-db", mozilla_url)
+    client = app.test_client()
+    public = client.get("/share/" + "a" * 32)
+    assert public.status_code == 301
+    assert "/public/collections/" in public.headers["Location"]
+    assert client.get(public.headers["Location"]).status_code == 200
+    # A private group's old link leads nowhere: the collection stays private.
+    assert client.get("/share/" + "b" * 32).status_code == 404
+    assert client.get("/share/unknown").status_code == 404
+    shared = [row for row in generated.small().badges if row["public_path"] and row["id"] == 1]
+    badge = client.get("/share/badge/" + shared[0]["public_path"])
+    assert badge.status_code == 301
+    assert "/public/badges/" in badge.headers["Location"]
+    assert client.get(badge.headers["Location"]).status_code == 200
+
+
+def test_kill_9_midway_then_rerun_imports_everything_once(tmp_path: Path) -> None:
+    """A real `kill -9` of the import process, then a second run that finishes the job."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from backpack import create_app
+
+    admin = services.require_mariadb()
+    name = services.unique_name("mozilla_kill")
+    url = generated.create_database(admin, name)
+    try:
+        generated.fill(url, generated.synthetic(0.002))  # 200 users, 400 badges, 100 groups
+        target = f"sqlite:///{tmp_path / 'backpack.sqlite3'}"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": target, "SECRET_KEY": "k" * 48})
+        with app.app_context():
+            db.create_all()
+        env = dict(
+            os.environ, BACKPACK_SQLALCHEMY_DATABASE_URI=target, BACKPACK_SECRET_KEY="k" * 48
+        )
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", "import", "mozilla-db", url]
+        command += ["--json", "--failures", str(tmp_path / "failures.jsonl")]
+        root = Path(__file__).resolve().parent.parent
+        child = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while count_badges(target) < 100 and time.monotonic() < deadline:
+            assert child.poll() is None, "the import ended before it could be killed"
+            time.sleep(0.2)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        interrupted = count_badges(target)
+        assert 100 <= interrupted < 400
+
+        rerun = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True)
+        report = json.loads(rerun.stdout)
+        assert rerun.returncode == 0, rerun.stderr
+        assert report["failed"] == 0
+        assert report["badges"] + report["already_imported"]["badges"] == 400
+        assert report["already_imported"]["badges"] >= interrupted - 100  # at most a batch redone
+        engine = sa.create_engine(target)
+        with engine.connect() as connection:
+            assert connection.scalar(sa.text("SELECT count(*) FROM badge")) == 400
+            assert connection.scalar(sa.text('SELECT count(*) FROM "user"')) == 200
+            assert connection.scalar(sa.text("SELECT count(*) FROM collection")) == 100
+            duplicates = (
+                "SELECT count(*) FROM (SELECT fingerprint FROM badge"
+                " GROUP BY user_id, fingerprint HAVING count(*) > 1) d"
+            )
+            assert connection.scalar(sa.text(duplicates)) == 0
+        engine.dispose()
+    finally:
+        generated.drop_database(admin, name)
+
+
+def count_badges(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(sa.text("SELECT count(*) FROM badge")) or 0)
+    except sa.exc.OperationalError:
+        return 0  # locked for a moment by the writer
+    finally:
+        engine.dispose()
