@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from backpack.extensions import db
 from backpack.models import BadgeClass, Issuer
 from backpack.services.images import image_from_reference
+from backpack.services.unique_rows import add_or_find
 
 Shared = TypeVar("Shared", Issuer, BadgeClass)
 
@@ -32,18 +33,8 @@ def _get_or_add(model: type[Shared], iri: str, digest: str, build: dict[str, Any
     if found is not None:
         return found
     row = model(iri=iri, content_sha256=digest, **build)
-    with db.session.begin_nested() as savepoint:
-        db.session.add(row)
-        try:
-            db.session.flush()
-        except sa.exc.IntegrityError:
-            # Added by a concurrent request: read it once the savepoint's context has closed.
-            savepoint.rollback()
-        else:
-            return row
-    found = db.session.scalar(query)
-    assert found is not None
-    return found
+    stored, _ = add_or_find(row, lambda: db.session.scalar(query))
+    return stored
 
 
 def store_issuer(document: dict[str, Any]) -> Issuer:

@@ -32,6 +32,7 @@ from backpack.services.badge_catalogue import store_badge_class
 from backpack.services.errors import ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.images import image_from_reference, store_image
+from backpack.services.unique_rows import add_or_find
 
 SOURCES = ("upload", "url", "paste", "push", "import", "pull")
 # Verdicts a badge can be kept with: the truth is shown, and re-verification may change it.
@@ -93,21 +94,9 @@ def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
         return Received(existing, created=False)
 
     badge = _new_badge(user, email, report, data, source, fingerprint, original_image)
-    with db.session.begin_nested() as savepoint:
-        db.session.add(badge)
-        try:
-            db.session.flush()
-        except sa.exc.IntegrityError as error:
-            # The same badge arrived through another request at the same moment; read it
-            # once the savepoint's context has closed (the session refuses queries inside).
-            savepoint.rollback()
-            conflict = error
-        else:
-            return Received(badge, created=True)
-    existing = _find(user, fingerprint)
-    if existing is None:
-        raise conflict
-    return Received(existing, created=False)
+    # The same badge may arrive through another request at the same moment (a push twice).
+    stored, created = add_or_find(badge, lambda: _find(user, fingerprint))
+    return Received(stored, created=created)
 
 
 def receive_unchecked(

@@ -15,6 +15,7 @@ from backpack.models import Image
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.images import inspect_image
 from backpack.services.fetching import app_fetcher
+from backpack.services.unique_rows import add_or_find
 
 log = logging.getLogger(__name__)
 IMAGE_ACCEPT = "image/png, image/svg+xml;q=0.9, image/*;q=0.5"
@@ -35,19 +36,10 @@ def store_image(data: bytes) -> Image:
         byte_size=len(data),
         data=data,
     )
-    with db.session.begin_nested() as savepoint:
-        db.session.add(image)
-        try:
-            db.session.flush()
-        except sa.exc.IntegrityError:
-            # Another request stored the same bytes a moment ago: use that row (read once
-            # the savepoint's context has closed; the session refuses queries inside it).
-            savepoint.rollback()
-        else:
-            return image
-    existing = db.session.scalar(sa.select(Image).where(Image.sha256 == digest))
-    assert existing is not None
-    return existing
+    stored, _ = add_or_find(
+        image, lambda: db.session.scalar(sa.select(Image).where(Image.sha256 == digest))
+    )
+    return stored
 
 
 def decode_data_uri(uri: str) -> bytes | None:
