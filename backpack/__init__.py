@@ -33,7 +33,7 @@ from backpack.web import (
     public,
     sharing,
 )
-from backpack.web.errors import init_error_pages
+from backpack.web.errors import init_error_pages, register_api_errors
 from backpack.web.request_parsing import init_request_parsing
 from backpack.web.security import init_security_headers
 
@@ -72,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(mozilla_push.bp)
     app.register_blueprint(mozilla_issuer.bp)
     app.register_blueprint(api_v1.bp)
+    register_api_errors(app, "/api/v1/", api_v1.http_error)
     app.register_blueprint(connected_apps.bp)
     app.register_blueprint(access_tokens.bp)
     cli.register(app)

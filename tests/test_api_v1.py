@@ -191,6 +191,7 @@ def test_session_auth_needs_the_csrf_token_to_change_anything(earner: Accounts) 
         ("POST", "/api/v1/collections", {"name": ""}, 422, "invalid"),
         ("POST", "/api/v1/emails", {"address": "nope"}, 400, "invalid_address"),
         ("GET", "/api/v1/nothing", None, 404, "not_found"),
+        ("GET", f"/api/v1/badges/{2**40}", None, 404, "not_found"),
     ],
 )
 def test_errors_have_one_shape(

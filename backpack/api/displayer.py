@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from backpack.extensions import csrf, limiter
 from backpack.links import external_url
 from backpack.models import Badge
+from backpack.models.base import MAX_ID
 from backpack.services import displayer
 from backpack.services.public_pages import public_assertion
 
@@ -31,7 +32,6 @@ csrf.exempt(bp)
 # no brackets, quotes or parentheses that could smuggle code into the response.
 CALLBACK = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,3}")
 ID = re.compile(r"[0-9]{1,18}")
-MAX_ID = 2**31 - 1
 MISSING: dict[str, Any] = {"httpStatus": 404, "status": "missing"}
 READ_METHODS = "GET, HEAD, OPTIONS"
 

@@ -19,6 +19,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Primary keys are 32-bit integers on every supported database; a larger id cannot exist.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)

@@ -207,7 +207,7 @@ def _serve_picture(badge_id: int, token: str, *, in_collection: bool) -> Respons
     return response.make_conditional(request)
 
 
-@bp.get("/collections/<share_token:token>/badges/<int(max=2147483647):badge_id>/image")
+@bp.get("/collections/<share_token:token>/badges/<int:badge_id>/image")
 def collection_image(token: str, badge_id: int) -> Response:
     """The picture of a badge on a published collection's page."""
     return _serve_picture(badge_id, token, in_collection=True)
@@ -258,7 +258,7 @@ def _check_for_visitor(badge: Badge, token: str) -> None:
 
 # Visitors have no session to protect: the button changes nothing of theirs, and anyone may
 # press it, so a forged request gains nothing; the rate limits bound what it can cost.
-@bp.post("/collections/<share_token:token>/badges/<int(max=2147483647):badge_id>/verify")
+@bp.post("/collections/<share_token:token>/badges/<int:badge_id>/verify")
 @csrf.exempt
 @limiter.limit(_verify_limit)
 @limiter.limit(_verify_limit_all, key_func=_every_visitor)

@@ -9,14 +9,13 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
+from backpack.models.base import MAX_ID
 from backpack.openbadges.json_limits import has_lone_surrogate
-
-# Ids fit a 32-bit column; a larger number in a URL is simply not found (never an overflow).
-MAX_ID = 2**31 - 1
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """`<int:...>` in routes, refusing numbers larger than any id can be."""
+    """`<int:...>` in routes, refusing numbers larger than any id can be (a 404, not an
+    overflow in the database driver)."""
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)

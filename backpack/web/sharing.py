@@ -53,21 +53,21 @@ def _collection_action(collection_id: int, action: str) -> Response:
     return redirect(url_for("collections.edit", collection_id=collection_id) + "#sharing")
 
 
-@bp.post("/collections/<int(max=2147483647):collection_id>/publish")
+@bp.post("/collections/<int:collection_id>/publish")
 @login_required
 def publish_collection(collection_id: int) -> Response:
     """Give a collection a public link."""
     return _collection_action(collection_id, "publish")
 
 
-@bp.post("/collections/<int(max=2147483647):collection_id>/unpublish")
+@bp.post("/collections/<int:collection_id>/unpublish")
 @login_required
 def unpublish_collection(collection_id: int) -> Response:
     """Make a collection private; its link dies."""
     return _collection_action(collection_id, "unpublish")
 
 
-@bp.post("/collections/<int(max=2147483647):collection_id>/relink")
+@bp.post("/collections/<int:collection_id>/relink")
 @login_required
 def relink_collection(collection_id: int) -> Response:
     """Give a collection a new link; the old one dies."""
@@ -94,7 +94,7 @@ def share_chosen_badge() -> Response:
     return _badge_action(int(form.badge_id.data), "publish")
 
 
-@bp.get("/shared-badges/<int(max=2147483647):badge_id>")
+@bp.get("/shared-badges/<int:badge_id>")
 @login_required
 def badge_sharing(badge_id: int) -> str:
     """The sharing settings of one badge."""
@@ -131,7 +131,7 @@ def _badge_action(badge_id: int, action: str) -> Response:
     return back
 
 
-@bp.post("/shared-badges/<int(max=2147483647):badge_id>/publish")
+@bp.post("/shared-badges/<int:badge_id>/publish")
 @login_required
 def publish_badge(badge_id: int) -> Response:
     """Give a single badge a public page."""
@@ -139,7 +139,7 @@ def publish_badge(badge_id: int) -> Response:
     return _badge_action(badge_id, "publish")
 
 
-@bp.post("/shared-badges/<int(max=2147483647):badge_id>/unpublish")
+@bp.post("/shared-badges/<int:badge_id>/unpublish")
 @login_required
 def unpublish_badge(badge_id: int) -> Response:
     """Make a single badge private; its link dies."""
@@ -147,7 +147,7 @@ def unpublish_badge(badge_id: int) -> Response:
     return _badge_action(badge_id, "unpublish")
 
 
-@bp.post("/shared-badges/<int(max=2147483647):badge_id>/relink")
+@bp.post("/shared-badges/<int:badge_id>/relink")
 @login_required
 def relink_badge(badge_id: int) -> Response:
     """Give a single badge a new link; the old one dies."""
@@ -155,7 +155,7 @@ def relink_badge(badge_id: int) -> Response:
     return _badge_action(badge_id, "relink")
 
 
-@bp.post("/shared-badges/<int(max=2147483647):badge_id>/owner-name")
+@bp.post("/shared-badges/<int:badge_id>/owner-name")
 @login_required
 def badge_owner_name(badge_id: int) -> Response:
     """Choose whether a shared badge's page shows the owner's name."""

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from backpack.extensions import csrf, db
 from backpack.models import User
+from backpack.models.base import MAX_ID
 from backpack.services import access_tokens
 from backpack.services.errors import ServiceError
 
@@ -71,7 +72,8 @@ def _csrf(error: CSRFError) -> Response:
 
 
 @bp.errorhandler(HTTPException)
-def _http(error: HTTPException) -> Response:
+def http_error(error: HTTPException) -> Response:
+    """An HTTP error in this API's JSON shape (also used for routing errors, see create_app)."""
     status = error.code or 500
     return _error(
         status, (error.name or "error").lower().replace(" ", "_"), error.description or ""
@@ -103,9 +105,6 @@ def caller(scope: str) -> User:
         csrf.protect()
     user: User = current_user._get_current_object()
     return user
-
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 
 
 def known_id(value: int, what: str) -> int:
