@@ -57,6 +57,10 @@ REDIS_URL = None
 TASKS_SQLITE_PATH = None  # None: instance/tasks.sqlite3
 # Run each task at once inside the request instead of queueing it (for tests).
 TASKS_IMMEDIATE = False
+# Where imports keep their files: uploaded ZIPs waiting for the worker, and each import's
+# failures file (one JSON line per failed record). Keep it outside any web-served folder:
+# the owner downloads a web job's failures through a logged-in page.
+IMPORTS_DIR = None  # None: instance/imports
 
 # --- Rate limits (Flask-Limiter syntax; several limits separated by ";") ---------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -12,8 +13,9 @@ from backpack.badge_cli import badges
 from backpack.extensions import db
 from backpack.services import accounts, emails
 from backpack.services.errors import ServiceError
-from backpack.services.export import write_export
+from backpack.services.export import write_export_file
 
+log = logging.getLogger(__name__)
 users = AppGroup("users", help="Manage accounts.")
 
 
@@ -46,10 +48,17 @@ def export_user(email: str, output: Path | None) -> None:
         raise click.ClickException(f"No account has the verified address {email}.")
     target = output or Path(f"{email}-backpack.zip")
     try:
-        with target.open("wb") as stream:
-            count = write_export(found.user, stream)
+        count = write_export_file(found.user, target)
     except OSError as exc:
-        raise click.ClickException(f"Cannot write {target}: {exc.strerror or exc}") from exc
+        reason = exc.strerror or exc
+        message = f"Cannot write {target}: {reason}. {target} is unchanged."
+        raise click.ClickException(message) from exc
+    except Exception as exc:
+        log.exception("The export of %s failed", email)
+        raise click.ClickException(
+            f"The export of {email} stopped because of an error here (logged above). "
+            f"{target} is unchanged."
+        ) from exc
     click.echo(f"Exported {count} badge(s) of {email} to {target}.")
 
 

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "TASKS_SQLITE_PATH": None,  # the embedded queue's file; instance/tasks.sqlite3 when unset
     "TASKS_IMMEDIATE": False,  # run background tasks in the request (tests only)
+    "IMPORTS_DIR": None,  # uploads and failures files of imports; instance/imports when unset
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_SIGNUP": "5 per minute;20 per hour",
@@ -98,6 +99,8 @@ def _fill_derived_settings(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'backpack.sqlite3'}"
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
+    if not app.config["IMPORTS_DIR"]:
+        app.config["IMPORTS_DIR"] = str(instance / "imports")
     secure = not is_development(app)
     for setting in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config[setting] is None:

@@ -2,7 +2,8 @@
 
 Run the worker with `huey_consumer backpack.worker.queue` (see the README). The web enqueues
 a job by its id only; the job row carries the state, the progress and the final report, so
-the page that follows it needs nothing from the queue.
+the page that follows it needs nothing from the queue. Its files (the upload, and every
+failure written one JSON object a line) live under IMPORTS_DIR, named by the job's id.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
@@ -54,11 +56,13 @@ def queue_of(app: Flask) -> Huey:
 
 def start_zip_import(user: User, upload: Any) -> ImportJob:
     """Keep an uploaded Mozilla ZIP and queue its import; return the job to follow."""
-    folder = Path(current_app.instance_path) / "imports" / "uploads"
+    folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     job = ImportJob(user_id=user.id, kind="mozilla-zip", upload_path="")
     db.session.add(job)
     db.session.flush()
+    # SQLite hands out the id of a deleted last row again: its old file must not show here.
+    failures_path(job.id).unlink(missing_ok=True)
     path = folder / f"job-{job.id}.zip"
     upload.save(path)
     job.upload_path = str(path)
@@ -89,6 +93,7 @@ def run_zip_job(job_id: int) -> None:
     with archive:
         job.status, job.total = "running", mozilla_zip.count_entries(archive)
         db.session.commit()
+        report.open_failures(failures_path(job_id))
         counter = _Progress(job_id)
         pipeline = Pipeline(mozilla_zip.scope_for(user), report, batch=PROGRESS_EVERY)
         pipeline.progress = counter.advance
@@ -97,11 +102,15 @@ def run_zip_job(job_id: int) -> None:
         except Exception:
             log.exception("Import job %s failed", job_id)
             db.session.rollback()
+            failures_path(job_id).unlink(missing_ok=True)  # only a finished job offers it
             _finish(job_id, "failed", error="The import stopped because of an error here.")
             return
         finally:
             path.unlink(missing_ok=True)
-    _finish(job_id, "done", report=report.to_json())
+    stored = report.to_json()
+    # The file's place on the server is not the owner's business: the page links to it.
+    stored.pop("failures_file", None)
+    _finish(job_id, "done", report=stored)
 
 
 class _Progress:
@@ -122,10 +131,45 @@ def _finish(
 ) -> None:
     job = db.session.get(ImportJob, job_id)
     if job is None:
+        # The account was deleted while its import ran: nobody is left to download this.
+        failures_path(job_id).unlink(missing_ok=True)
         return
     job.status, job.error, job.report, job.finished_at = status, error, report, utcnow()
     job.done = job.total if status == "done" else job.done
     db.session.commit()
+
+
+def failures_path(job_id: int) -> Path:
+    """Where a job writes every failure: under IMPORTS_DIR, never a web-served folder."""
+    return Path(current_app.config["IMPORTS_DIR"]) / f"job-{job_id}-failures.jsonl"
+
+
+def failures_file(job: ImportJob) -> Path | None:
+    """The file listing every failure of a finished job, if it had any and still has it."""
+    if job.status != "done" or not (job.report or {}).get("failed"):
+        return None
+    path = failures_path(job.id)
+    return path if path.is_file() else None
+
+
+def job_files(user: User) -> list[Path]:
+    """The files the user's import jobs keep, to remove once the account is deleted.
+
+    Listed before the deletion: the jobs' rows go with the account, and their ids with them.
+    """
+    jobs = db.session.scalars(sa.select(ImportJob).where(ImportJob.user_id == user.id))
+    paths = []
+    for job in jobs:
+        paths.append(failures_path(job.id))
+        if job.upload_path:
+            paths.append(Path(job.upload_path))
+    return paths
+
+
+def remove_files(paths: list[Path]) -> None:
+    """Remove files that may already be gone (a worker removes an upload once it is read)."""
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def is_zip(upload: Any) -> bool:

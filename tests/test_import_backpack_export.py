@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import zipfile
 from pathlib import Path
@@ -15,7 +16,7 @@ from flask.testing import FlaskCliRunner
 from backpack import create_app
 from backpack.extensions import db
 from backpack.models import Badge, Collection, EmailAddress, User
-from backpack.services import accounts, collections, sharing
+from backpack.services import accounts, collections, export, sharing
 from tests.conftest import TEST_PASSWORD, Accounts, make_test_config
 from tests.support.mozilla import export_zip, sample_badges
 
@@ -110,6 +111,50 @@ def test_export_restores_the_same_badges_collections_and_stories(
     assert contents(other) == contents(filled)
     with other.app_context():
         db.engine.dispose()
+
+
+def break_third_image(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """Make the export fail midway, after some of the ZIP is written."""
+    real = export.baked_image
+    calls = 0
+
+    def baked_image(badge: Badge) -> tuple[bytes, str]:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise error
+        return real(badge)
+
+    monkeypatch.setattr(export, "baked_image", baked_image)
+
+
+def test_a_failed_export_leaves_the_existing_file_untouched(
+    filled: Flask, runner: FlaskCliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    target = folder / "ann.zip"
+    target.write_bytes(b"last week's export")
+    break_third_image(monkeypatch, RuntimeError("an unreadable image"))
+    result = runner.invoke(args=["users", "export", ANN, "--output", str(target)])
+    assert result.exit_code == 1
+    assert f"The export of {ANN} stopped because of an error here" in result.output
+    assert f"{target} is unchanged" in result.output
+    assert target.read_bytes() == b"last week's export"
+    assert list(folder.iterdir()) == [target]
+
+
+def test_a_full_disk_leaves_no_partial_export(
+    filled: Flask, runner: FlaskCliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    target = folder / "ann.zip"
+    break_third_image(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    result = runner.invoke(args=["users", "export", ANN, "--output", str(target)])
+    assert result.exit_code == 1
+    assert f"Cannot write {target}: No space left on device" in result.output
+    assert not list(folder.iterdir())
 
 
 def test_settings_page_downloads_the_export(

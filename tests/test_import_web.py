@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,9 +14,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack.extensions import db
-from backpack.models import Badge
+from backpack.models import Badge, ImportJob
 from backpack.tasks import queue_of
-from tests.conftest import Accounts, Outbox, csrf_token
+from tests.conftest import TEST_PASSWORD, Accounts, Outbox, csrf_token, post_form
 from tests.support.mozilla import export_zip, sample_badges
 
 ANN = "ann@example.org"
@@ -66,12 +68,10 @@ def test_upload_runs_as_a_queued_job_with_progress_and_a_report(
     page = accounts.client.get(job_url).get_data(as_text=True)
     assert "could not be imported" in page
     assert f"Verify {SCHOOL}" in page
-    assert not list((Path(app.instance_path) / "imports" / "uploads").glob("job-*.zip"))
+    assert not list((Path(app.config["IMPORTS_DIR"]) / "uploads").glob("job-*.zip"))
 
 
 def test_hostile_upload_reports_each_refusal(app: Flask) -> None:
-    import zipfile
-
     accounts = logged_in(app)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -103,7 +103,105 @@ def test_another_users_job_is_not_found(app: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/account/import/", "/account/import/1", "/account/import/1.json"]
+    "path",
+    [
+        "/account/import/",
+        "/account/import/1",
+        "/account/import/1.json",
+        "/account/import/1/failures.jsonl",
+    ],
 )
 def test_import_pages_need_a_login(app: Flask, path: str) -> None:
-    assert app.test_client().get(path).status_code == 302
+    response = app.test_client().get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+NOT_BADGES = 60  # more failures than the page lists
+
+
+def zip_of_failures(count: int = NOT_BADGES) -> bytes:
+    """A ZIP of one real badge and `count` files that are not images at all."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("good.png", sample_badges(ANN, SCHOOL)[0].baked_image())
+        for number in range(count):
+            archive.writestr(f"notes/not-a-badge-{number:02}.png", b"just some text")
+    return buffer.getvalue()
+
+
+def failures_url(accounts: Accounts, job_url: str) -> Any:
+    return accounts.client.get(job_url + ".json").get_json()["failures_url"]
+
+
+def test_owner_downloads_every_failure_beyond_those_the_page_lists(app: Flask) -> None:
+    accounts = logged_in(app)
+    job_url = upload(accounts, zip_of_failures()).headers["Location"]
+    state = accounts.client.get(job_url + ".json").get_json()
+    assert (state["report"]["badges"], state["report"]["failed"]) == (1, NOT_BADGES)
+    assert len(state["report"]["first_failures"]) < NOT_BADGES
+    assert "failures_file" not in state["report"]  # the server's paths stay on the server
+    link = state["failures_url"]
+    assert f'href="{link}"' in accounts.client.get(job_url).get_data(as_text=True)
+
+    response = accounts.client.get(link)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "backpack-import-" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    response.close()
+    assert sorted(line["key"] for line in lines) == [
+        f"notes/not-a-badge-{number:02}.png" for number in range(NOT_BADGES)
+    ]
+    assert all(line["reason"] == "it is not a PNG or SVG image; skipped" for line in lines)
+    assert all(set(line) == {"kind", "key", "label", "reason"} for line in lines)
+
+
+def test_another_user_cannot_download_a_jobs_failures(app: Flask) -> None:
+    accounts = logged_in(app)
+    job_url = upload(accounts, zip_of_failures(3)).headers["Location"]
+    link = failures_url(accounts, job_url)
+    other = Accounts(app, app.test_client(), accounts.outbox)
+    other.create("bob@example.org")
+    other.login("bob@example.org")
+    assert other.client.get(link).status_code == 404
+    response = accounts.client.get(link)
+    assert response.status_code == 200
+    response.close()
+
+
+def test_a_job_without_failures_has_no_failures_file(app: Flask) -> None:
+    accounts = logged_in(app)
+    job_url = upload(accounts, export_zip(sample_badges(ANN, SCHOOL))).headers["Location"]
+    assert failures_url(accounts, job_url) is None
+    page = accounts.client.get(job_url).get_data(as_text=True)
+    assert '<p id="import-failures-file" hidden>' in page  # shown by the script, if ever
+    assert accounts.client.get(job_url + "/failures.jsonl").status_code == 404
+    assert not list(Path(app.config["IMPORTS_DIR"]).glob("job-*-failures.jsonl"))
+
+
+def test_a_deleted_job_no_longer_serves_its_failures(app: Flask) -> None:
+    accounts = logged_in(app)
+    job_url = upload(accounts, zip_of_failures(3)).headers["Location"]
+    link = failures_url(accounts, job_url)
+    with app.app_context():
+        db.session.execute(sa.delete(ImportJob))
+        db.session.commit()
+    assert accounts.client.get(link).status_code == 404
+
+
+def test_deleting_the_account_removes_its_failures_files(app: Flask) -> None:
+    accounts = logged_in(app)
+    upload(accounts, zip_of_failures(3))
+    folder = Path(app.config["IMPORTS_DIR"])
+    assert len(list(folder.glob("job-*-failures.jsonl"))) == 1
+    post_form(accounts.client, "/account/", {"password": TEST_PASSWORD}, action="/account/delete")
+    assert not list(folder.glob("job-*-failures.jsonl"))
+
+    # The next job may get the same id (SQLite reuses it): it shows nothing of the old one.
+    bob = Accounts(app, app.test_client(), accounts.outbox)
+    bob.create("bob@example.org")
+    bob.login("bob@example.org")
+    job_url = upload(bob, export_zip(sample_badges("bob@example.org", SCHOOL)[:1]))
+    assert failures_url(bob, job_url.headers["Location"]) is None

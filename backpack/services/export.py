@@ -9,11 +9,13 @@ badge's baked image. Badges are written in batches, so a large backpack never si
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -55,6 +57,29 @@ def write_export(user: User, stream: IO[bytes]) -> int:
         with archive.open(BADGES, "w") as target:
             shutil.copyfileobj(lines, target)
         archive.writestr(MANIFEST, json.dumps(_manifest(user), ensure_ascii=False, indent=1))
+    return count
+
+
+def write_export_file(user: User, target: Path) -> int:
+    """Write the user's export ZIP to `target`, whole or not at all; return its badge count.
+
+    It is written beside `target` under a temporary name and renamed into place once
+    complete, so a failed export (a full disk, an unreadable image) leaves no partial ZIP
+    that looks like a backup, and a file already at `target` stays as it was.
+    """
+    descriptor, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+    )
+    partial = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            count = write_export(user, stream)
+            stream.flush()
+            os.fsync(stream.fileno())  # on disk before the rename makes it the export
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return count
 
 

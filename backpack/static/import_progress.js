@@ -27,6 +27,9 @@
         item.textContent = failure.label + ": " + failure.reason;
         list.append(item);
       }
+      const file = document.getElementById("import-failures-file");
+      if (state.failures_url) file.querySelector("a").href = state.failures_url;
+      file.hidden = !state.failures_url;
       report.hidden = false;
     }
     return state.status === "done" || state.status === "failed";

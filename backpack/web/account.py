@@ -10,6 +10,7 @@ from backpack.extensions import db
 from backpack.models import EmailAddress
 from backpack.services import accounts, emails, sharing
 from backpack.services.errors import ServiceError
+from backpack.tasks import job_files, remove_files
 from backpack.web.collection_forms import FindableForm
 from backpack.web.forms import ActionForm, AddEmailForm, ChangePasswordForm, DeleteAccountForm
 
@@ -161,6 +162,7 @@ def delete_account() -> Response | tuple[str, int]:
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return _settings_page(400, delete_form=form)
+    leftovers = job_files(current_user)  # named by the job rows the deletion removes
     try:
         accounts.delete_account(current_user, form.password.data or "")
     except ServiceError as exc:
@@ -168,6 +170,7 @@ def delete_account() -> Response | tuple[str, int]:
         flash(exc.message, "error")
         return _settings_page(exc.status, delete_form=form)
     db.session.commit()
+    remove_files(leftovers)
     logout_user()
     flash("Your account and everything in it are deleted.", "info")
     return redirect(url_for("main.index"))

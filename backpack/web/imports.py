@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -13,7 +22,7 @@ from wtforms import SubmitField
 
 from backpack.extensions import db
 from backpack.models import ImportJob
-from backpack.tasks import is_zip, start_zip_import
+from backpack.tasks import failures_file, is_zip, start_zip_import
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
 
@@ -56,6 +65,9 @@ def job_state(job: ImportJob) -> dict[str, Any]:
         "total": job.total,
         "error": job.error,
         "report": job.report,
+        "failures_url": (
+            url_for("imports.failures", job_id=job.id) if failures_file(job) else None
+        ),
     }
 
 
@@ -72,5 +84,25 @@ def job_page(job_id: int) -> str:
 def job_json(job_id: int) -> Response:
     """A job's state, for the progress page to poll."""
     response = jsonify(job_state(_own_job(job_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:job_id>/failures.jsonl")
+@login_required
+def failures(job_id: int) -> Response:
+    """Every failure of a job and its reason, one JSON object a line, to keep.
+
+    The page lists only the first few; an import of thousands of badges needs them all.
+    """
+    path = failures_file(_own_job(job_id))
+    if path is None:
+        abort(404)
+    response = send_file(
+        path,
+        mimetype="application/x-ndjson",
+        as_attachment=True,
+        download_name=f"backpack-import-{job_id}-failures.jsonl",
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
