@@ -30,16 +30,16 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 failures_option = click.option(
     "--failures",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to list each failure (default: instance/imports/<time>-failures.jsonl).",
+    help="Where to list each failure (default: IMPORTS_DIR/<time>-failures.jsonl).",
 )
 
 
 def new_report(dry_run: bool, failures: Path | None) -> ImportReport:
-    """A report whose failures go to the given file or one under the instance folder."""
+    """A report whose failures go to the given file or one under IMPORTS_DIR."""
     report = ImportReport(dry_run=dry_run)
     if failures is None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        failures = Path(current_app.instance_path) / "imports" / f"{stamp}-failures.jsonl"
+        failures = Path(current_app.config["IMPORTS_DIR"]) / f"{stamp}-failures.jsonl"
     report.open_failures(failures)
     return report
 
@@ -129,12 +129,26 @@ instance_option = click.option(
 )
 
 
+batch_size_option = click.option(
+    "--batch-size",
+    type=click.IntRange(1, 5000),
+    default=500,
+    show_default=True,
+    help="Records written and committed together (a crash redoes at most one batch).",
+)
+
+
 def import_instance(
-    source: sa.Engine, instance: str, dry_run: bool, as_json: bool, failures: Path | None
+    source: sa.Engine,
+    instance: str,
+    dry_run: bool,
+    as_json: bool,
+    failures: Path | None,
+    batch_size: int,
 ) -> None:
     """Run a Mozilla instance's tables through the pipeline."""
     report = new_report(dry_run, failures)
-    pipeline = Pipeline(f"mozilla:{instance}", report)
+    pipeline = Pipeline(f"mozilla:{instance}", report, batch=batch_size)
     progress = Progress(mozilla_instance.count_units(source), "Importing", as_json)
     pipeline.progress = progress.advance
     try:
@@ -155,15 +169,16 @@ def import_instance(
 @dry_run_option
 @json_option
 @failures_option
+@batch_size_option
 def mozilla_db_command(
-    url: str, instance: str, dry_run: bool, as_json: bool, failures: Path | None
+    url: str, instance: str, dry_run: bool, as_json: bool, failures: Path | None, batch_size: int
 ) -> None:
     """Import a whole Mozilla Backpack from its MySQL/MariaDB database (mysql+pymysql://...)."""
     try:
         source = mozilla_db.source_engine(url)
     except ImporterError as exc:
         raise click.ClickException(exc.message) from exc
-    import_instance(source, instance, dry_run, as_json, failures)
+    import_instance(source, instance, dry_run, as_json, failures, batch_size)
 
 
 @imports.command("mozilla-dump")
@@ -172,8 +187,14 @@ def mozilla_db_command(
 @dry_run_option
 @json_option
 @failures_option
+@batch_size_option
 def mozilla_dump_command(
-    path: Path, instance: str, dry_run: bool, as_json: bool, failures: Path | None
+    path: Path,
+    instance: str,
+    dry_run: bool,
+    as_json: bool,
+    failures: Path | None,
+    batch_size: int,
 ) -> None:
     """Import a whole Mozilla Backpack from a mysqldump file, with no MySQL server."""
     with tempfile.TemporaryDirectory(prefix="mozilla-dump-") as folder:
@@ -183,7 +204,7 @@ def mozilla_dump_command(
         except ImporterError as exc:
             staging.dispose()
             raise click.ClickException(exc.message) from exc
-        import_instance(staging, instance, dry_run, as_json, failures)
+        import_instance(staging, instance, dry_run, as_json, failures, batch_size)
 
 
 @imports.command("backpack-export")

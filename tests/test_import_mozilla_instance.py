@@ -212,14 +212,14 @@ def test_kill_9_midway_then_rerun_imports_everything_once(tmp_path: Path) -> Non
     try:
         generated.fill(url, generated.synthetic(0.002))  # 200 users, 400 badges, 100 groups
         target = f"sqlite:///{tmp_path / 'backpack.sqlite3'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": target, "SECRET_KEY": "k" * 48})
+        settings = {"SQLALCHEMY_DATABASE_URI": target, "SECRET_KEY": "k" * 48}
+        app = create_app(settings | {"ENVIRONMENT": "testing"})
         with app.app_context():
             db.create_all()
-        env = dict(
-            os.environ, BACKPACK_SQLALCHEMY_DATABASE_URI=target, BACKPACK_SECRET_KEY="k" * 48
-        )
+        env = dict(os.environ, BACKPACK_SQLALCHEMY_DATABASE_URI=target)
+        env |= {"BACKPACK_SECRET_KEY": "k" * 48, "BACKPACK_ENVIRONMENT": "testing"}
         command = [sys.executable, "-m", "flask", "--app", "wsgi", "import", "mozilla-db", url]
-        command += ["--json", "--failures", str(tmp_path / "failures.jsonl")]
+        command += ["--json", "--failures", str(tmp_path / "failures.jsonl"), "--batch-size", "25"]
         root = Path(__file__).resolve().parent.parent
         child = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120

@@ -20,7 +20,11 @@ class ImportedRecord(Base):
     """
 
     __tablename__ = "imported_record"
-    __table_args__ = (sa.UniqueConstraint("scope", "kind", "key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("scope", "kind", "key"),
+        # Old share links are found by kind and path, whichever import brought them.
+        sa.Index("ix_imported_record_kind_key", "kind", "key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(sa.String(300))

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import BadgeClass, Issuer
-from backpack.services.images import image_from_reference
+from backpack.services.bulk_rows import insert_rows_returning_ids
+from backpack.services.images import image_from_reference, reference_bytes, store_images
+from backpack.services.row_ids import CatalogueIds, RowIds
 from backpack.services.unique_rows import add_or_find
 
 Shared = TypeVar("Shared", Issuer, BadgeClass)
+Value = TypeVar("Value")
+SharedKey = tuple[str, str]  # (iri, content digest): what makes a shared row the same one
 
 
 def content_digest(document: dict[str, Any]) -> str:
@@ -27,7 +32,36 @@ def _text(document: dict[str, Any], key: str, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-def _get_or_add(model: type[Shared], iri: str, digest: str, build: dict[str, Any]) -> Shared:
+def _shared_key(document: dict[str, Any]) -> SharedKey:
+    digest = content_digest(document)
+    iri = document.get("id") if isinstance(document.get("id"), str) else f"urn:sha256:{digest}"
+    return str(iri)[:2048], digest
+
+
+def _issuer_values(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": _text(document, "name", 500),
+        "url": _text(document, "url", 2048) or None,
+        "email": _text(document, "email", 320) or None,
+        "document": document,
+    }
+
+
+def _class_values(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": _text(document, "name", 500),
+        "description": _text(document, "description", 20000),
+        "document": document,
+    }
+
+
+def _issuer_document(badge_class: dict[str, Any]) -> dict[str, Any]:
+    issuer = badge_class.get("issuer")
+    return issuer if isinstance(issuer, dict) else {}
+
+
+def _get_or_add(model: type[Shared], key: SharedKey, build: dict[str, Any]) -> Shared:
+    iri, digest = key
     query = sa.select(model).where(model.iri == iri, model.content_sha256 == digest)
     found = db.session.scalar(query)
     if found is not None:
@@ -39,19 +73,7 @@ def _get_or_add(model: type[Shared], iri: str, digest: str, build: dict[str, Any
 
 def store_issuer(document: dict[str, Any]) -> Issuer:
     """The issuer row for this profile, shared with every badge that has the same one."""
-    digest = content_digest(document)
-    iri = document.get("id") if isinstance(document.get("id"), str) else f"urn:sha256:{digest}"
-    return _get_or_add(
-        Issuer,
-        str(iri)[:2048],
-        digest,
-        {
-            "name": _text(document, "name", 500),
-            "url": _text(document, "url", 2048) or None,
-            "email": _text(document, "email", 320) or None,
-            "document": document,
-        },
-    )
+    return _get_or_add(Issuer, _shared_key(document), _issuer_values(document))
 
 
 def store_badge_class(document: dict[str, Any], *, fetch: bool = True) -> BadgeClass:
@@ -59,25 +81,88 @@ def store_badge_class(document: dict[str, Any], *, fetch: bool = True) -> BadgeC
 
     With `fetch=False` an image named only by URL is left out rather than fetched.
     """
-    issuer_document = document.get("issuer")
-    issuer = store_issuer(issuer_document if isinstance(issuer_document, dict) else {})
-    digest = content_digest(document)
-    iri = document.get("id") if isinstance(document.get("id"), str) else f"urn:sha256:{digest}"
+    issuer = store_issuer(_issuer_document(document))
+    key = _shared_key(document)
     query = sa.select(BadgeClass).where(
-        BadgeClass.iri == str(iri)[:2048], BadgeClass.content_sha256 == digest
+        BadgeClass.iri == key[0], BadgeClass.content_sha256 == key[1]
     )
     found = db.session.scalar(query)
     if found is not None:
         return found
-    return _get_or_add(
-        BadgeClass,
-        str(iri)[:2048],
-        digest,
-        {
-            "issuer": issuer,
-            "image": image_from_reference(document.get("image"), fetch=fetch),
-            "name": _text(document, "name", 500),
-            "description": _text(document, "description", 20000),
-            "document": document,
-        },
-    )
+    build = _class_values(document) | {
+        "issuer": issuer,
+        "image": image_from_reference(document.get("image"), fetch=fetch),
+    }
+    return _get_or_add(BadgeClass, key, build)
+
+
+def store_badge_classes(
+    documents: Sequence[dict[str, Any]], ids: CatalogueIds
+) -> list[tuple[int, int | None]]:
+    """`store_badge_class` for many at once, offline (imports): for each document its badge
+    class id and that class's image id. A few statements in all, whatever the count."""
+    keys = [_shared_key(document) for document in documents]
+    _look_up(BadgeClass, keys, ids.badge_classes)
+    new = {
+        key: document
+        for key, document in zip(keys, documents, strict=True)
+        if ids.badge_classes.get(key) is None
+    }
+    if new:
+        issuer_ids = _store_issuers([_issuer_document(d) for d in new.values()], ids.issuers)
+        image_ids = store_images(
+            [reference_bytes(d.get("image")) for d in new.values()], ids.images
+        )
+        rows = [
+            _class_values(document)
+            | {"iri": key[0], "content_sha256": key[1], "issuer_id": issuer, "image_id": image}
+            for (key, document), issuer, image in zip(
+                new.items(), issuer_ids, image_ids, strict=True
+            )
+        ]
+        for key, class_id, image in zip(
+            new, insert_rows_returning_ids(BadgeClass, rows), image_ids, strict=True
+        ):
+            ids.badge_classes.add(key, (class_id, image))
+    return [_known(ids.badge_classes, key) for key in keys]
+
+
+def _store_issuers(documents: Sequence[dict[str, Any]], known: RowIds[int]) -> list[int]:
+    keys = [_shared_key(document) for document in documents]
+    _look_up(Issuer, keys, known)
+    new = {
+        key: document
+        for key, document in zip(keys, documents, strict=True)
+        if known.get(key) is None
+    }
+    if new:
+        rows = [
+            _issuer_values(document) | {"iri": key[0], "content_sha256": key[1]}
+            for key, document in new.items()
+        ]
+        for key, issuer_id in zip(new, insert_rows_returning_ids(Issuer, rows), strict=True):
+            known.add(key, issuer_id)
+    return [_known(known, key) for key in keys]
+
+
+def _known(known: RowIds[Value], key: SharedKey) -> Value:
+    value = known.get(key)
+    if value is None:  # looked up or inserted just before: cannot happen
+        raise RuntimeError(f"no id for {key!r}")
+    return value
+
+
+def _look_up(model: type[Shared], keys: Sequence[SharedKey], known: RowIds[Any]) -> None:
+    """Remember the ids of the rows among `keys` that are stored but not yet known."""
+    unknown = {key for key in keys if known.get(key) is None}
+    if not unknown:
+        return
+    columns: list[Any] = [model.id, model.iri, model.content_sha256]
+    if model is BadgeClass:
+        columns.append(BadgeClass.image_id)
+    # By IRI: the leading column of the (iri, content_sha256) unique index.
+    query = sa.select(*columns).where(model.iri.in_(sorted({iri for iri, _ in unknown})))
+    for row in db.session.execute(query):
+        key = (row.iri, row.content_sha256)
+        if key in unknown:
+            known.add(key, (row.id, row.image_id) if model is BadgeClass else row.id)

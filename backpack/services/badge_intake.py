@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -99,23 +100,27 @@ def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
     return Received(stored, created=created)
 
 
-def receive_unchecked(
-    user: User,
+@dataclass(frozen=True)
+class OfflineBadge:
+    """An imported badge as read from its stored content, before anything is stored."""
+
+    payload: str
+    assertion: dict[str, Any]
+    report: VerificationReport
+    recipient: str  # the normalised address it matched
+    fingerprint: str
+
+
+def read_offline(
     payload: str,
+    addresses: Collection[str],
     *,
     hosted_url: str | None = None,
-    image: bytes | None = None,
-    checked_at: datetime | None = None,
     described_by: str | None = None,
-) -> Received:
-    """Store an imported badge from its stored content, fetching nothing; it awaits re-checking.
+) -> OfflineBadge:
+    """Parse a stored badge and match it to one of `addresses` (normalised), fetching nothing.
 
-    Imports must not depend on issuers that may be gone: the payload (JSON, Mozilla's stored
-    body or a JWS) is parsed and matched to the user's addresses offline, kept verbatim, and
-    marked unverifiable until `badges reverify` checks it. `hosted_url` is where a 0.5 body
-    was hosted (Mozilla's `endpoint`); `checked_at` the last time it was verified there;
-    `described_by` a stored copy with the badge class embedded (Mozilla's body beside a
-    JWS whose badge class is only a URL), used for the badge's name and issuer.
+    Raises BadgeRefused for a payload that is not a badge, or not one of these addresses'.
     """
     try:
         parsed = parse_badge_text(payload)
@@ -136,20 +141,15 @@ def receive_unchecked(
     assertion = normalise_assertion(node)
     if described_by and not assertion["badge"].get("name"):
         assertion["badge"] = _described_badge(described_by) or assertion["badge"]
-    addresses = {e.normalised: e for e in user.emails}
     recipient = assertion.get("recipient")
     matched = (
         match_recipient(recipient, {"email": sorted(addresses)})
         if isinstance(recipient, dict)
         else None
     )
-    email = addresses.get((matched or "").casefold())
-    if email is None:
+    normalised = (matched or "").casefold()
+    if normalised not in addresses:
         raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
-    fingerprint = badge_fingerprint(assertion)
-    existing = _find(user, fingerprint)
-    if existing is not None:
-        return Received(existing, created=False)
     report = VerificationReport(
         version=parsed.version,
         recipient_matched=True,
@@ -160,30 +160,71 @@ def receive_unchecked(
         verification_kind="signed" if parsed.form == "jws" else "hosted",
         source_url=str(node["id"]) if is_http_url(node.get("id")) else None,
     )
+    return OfflineBadge(payload, assertion, report, normalised, badge_fingerprint(assertion))
+
+
+def offline_values(
+    badge: OfflineBadge, *, accepted: bool, checked_at: datetime | None
+) -> dict[str, Any]:
+    """The columns of an imported badge's row, but for its owner, class and images."""
+    assertion, report = badge.assertion, badge.report
+    return {
+        "status": "accepted" if accepted else "pending",
+        "verification": verdict(report),
+        "recipient": badge.recipient,
+        "fingerprint": badge.fingerprint,
+        "assertion_iri": report.source_url,
+        "version": report.version or "",
+        "verification_kind": report.verification_kind,
+        "source": "import",
+        "source_url": report.source_url,
+        "original_payload": badge.payload,
+        "assertion": assertion,
+        "issued_on": _parse_time(assertion.get("issuedOn")),
+        "expires_at": _parse_time(assertion.get("expires")),
+        "last_report": report_record(report) | {"imported_unchecked": True},
+        "last_verified_at": checked_at or utcnow(),
+    }
+
+
+def receive_unchecked(
+    user: User,
+    payload: str,
+    *,
+    hosted_url: str | None = None,
+    image: bytes | None = None,
+    checked_at: datetime | None = None,
+    described_by: str | None = None,
+) -> Received:
+    """Store an imported badge from its stored content, fetching nothing; it awaits re-checking.
+
+    Imports must not depend on issuers that may be gone: the payload (JSON, Mozilla's stored
+    body or a JWS) is parsed and matched to the user's addresses offline, kept verbatim, and
+    marked unverifiable until `badges reverify` checks it. `hosted_url` is where a 0.5 body
+    was hosted (Mozilla's `endpoint`); `checked_at` the last time it was verified there;
+    `described_by` a stored copy with the badge class embedded (Mozilla's body beside a
+    JWS whose badge class is only a URL), used for the badge's name and issuer.
+    (`bulk_intake.receive_unchecked_many` is the same for many badges at once.)
+    """
+    addresses = {e.normalised: e for e in user.emails}
+    offline = read_offline(payload, addresses, hosted_url=hosted_url, described_by=described_by)
+    existing = _find(user, offline.fingerprint)
+    if existing is not None:
+        return Received(existing, created=False)
     stored_image = _offline_image(image)
-    badge_class = store_badge_class(assertion.get("badge") or {}, fetch=False)
+    badge_class = store_badge_class(offline.assertion.get("badge") or {}, fetch=False)
     badge = Badge(
         user_id=user.id,
         badge_class=badge_class,
         image=stored_image
-        or image_from_reference(assertion.get("image"), fetch=False)
+        or image_from_reference(offline.assertion.get("image"), fetch=False)
         or badge_class.image,
         original_image=stored_image,
-        status="accepted" if email.is_verified else "pending",
-        verification=verdict(report),
-        recipient=email.normalised,
-        fingerprint=fingerprint,
-        assertion_iri=report.source_url,
-        version=parsed.version,
-        verification_kind=report.verification_kind,
-        source="import",
-        source_url=report.source_url,
-        original_payload=payload,
-        assertion=assertion,
-        issued_on=_parse_time(assertion.get("issuedOn")),
-        expires_at=_parse_time(assertion.get("expires")),
-        last_report=report_record(report) | {"imported_unchecked": True},
-        last_verified_at=checked_at or utcnow(),
+        **offline_values(
+            offline,
+            accepted=addresses[offline.recipient].is_verified,
+            checked_at=checked_at,
+        ),
     )
     db.session.add(badge)
     db.session.flush()

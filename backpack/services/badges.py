@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,6 +94,24 @@ def release_pending(email: EmailAddress) -> int:
     )
     db.session.flush()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release_pending_many(addresses: Sequence[tuple[int, str]]) -> None:
+    """`release_pending` for many (user id, normalised address) pairs at once (imports)."""
+    if not addresses:
+        return
+    owners = sorted({user_id for user_id, _ in addresses})
+    waiting = db.session.execute(
+        sa.select(Badge.id, Badge.user_id, Badge.recipient).where(
+            Badge.user_id.in_(owners), Badge.status == "pending"
+        )
+    ).all()
+    wanted = set(addresses)
+    released = [
+        badge_id for badge_id, user_id, recipient in waiting if (user_id, recipient) in wanted
+    ]
+    if released:
+        db.session.execute(sa.update(Badge).where(Badge.id.in_(released)).values(status="accepted"))
 
 
 def _address_verified(badge: Badge) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -11,8 +12,9 @@ from sqlalchemy.orm import selectinload
 from backpack.extensions import db
 from backpack.models import Badge, Collection, CollectionItem, User
 from backpack.models.base import utcnow
-from backpack.models.collections import DESCRIPTION_MAX, NAME_MAX, STORY_MAX
+from backpack.models.collections import DESCRIPTION_MAX, NAME_MAX, STORY_MAX, new_share_token
 from backpack.services import sharing
+from backpack.services.bulk_rows import insert_rows, insert_rows_returning_ids
 from backpack.services.errors import ServiceError
 
 # Only badges in the backpack proper can be collected; pending and rejected ones cannot.
@@ -255,3 +257,92 @@ def move_collection(user: User, collection: Collection, offset: int) -> bool:
 def _renumber(items: Sequence[CollectionItem]) -> None:
     for position, item in enumerate(items):
         item.position = position
+
+
+@dataclass(frozen=True)
+class ImportedCollection:
+    """A collection an import brings: its badges in order, their stories, whether public."""
+
+    user_id: int
+    name: str
+    description: str = ""
+    badge_ids: Sequence[int] = ()
+    stories: Mapping[int, str] = field(default_factory=dict)
+    published: bool = False
+
+
+def import_collections(collections: Sequence[ImportedCollection]) -> list[int | ServiceError]:
+    """Create many collections at once, filled, with stories, published where asked (imports).
+
+    Each is checked as `create_collection`, `add_badges`, `set_story` and
+    `sharing.publish_collection` check one; the result is each new id or why it was refused.
+    A few statements in all, whatever the count.
+    """
+    owners = sorted({c.user_id for c in collections})
+    listed = sorted({badge_id for c in collections for badge_id in c.badge_ids})
+    collectable = _collectable(listed)
+    positions = db.session.execute(
+        sa.select(Collection.user_id, sa.func.max(Collection.position))
+        .where(Collection.user_id.in_(owners))
+        .group_by(Collection.user_id)
+    )
+    last = {user_id: position for user_id, position in positions}
+    results: list[int | ServiceError] = []
+    rows: list[dict[str, object]] = []
+    contents: list[list[dict[str, object]]] = []
+    now = utcnow()
+    for wanted in collections:
+        try:
+            row, items = _new_collection(wanted, collectable, now)
+        except ServiceError as exc:
+            results.append(exc)
+            continue
+        last[wanted.user_id] = row["position"] = (last.get(wanted.user_id) or 0) + 1
+        results.append(len(rows))  # replaced by the collection's id below
+        rows.append(row)
+        contents.append(items)
+    if not rows:
+        return results
+    ids = insert_rows_returning_ids(Collection, rows)
+    items = [
+        item | {"collection_id": i} for i, each in zip(ids, contents, strict=True) for item in each
+    ]
+    insert_rows(CollectionItem, items)
+    return [ids[r] if isinstance(r, int) else r for r in results]
+
+
+def _collectable(badge_ids: Sequence[int]) -> dict[int, int]:
+    """Of these badges, the ones a collection may hold, each with its owner."""
+    if not badge_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Badge.id, Badge.user_id).where(
+            Badge.id.in_(badge_ids), Badge.status == COLLECTABLE_STATUS
+        )
+    )
+    return {badge_id: user_id for badge_id, user_id in rows}
+
+
+def _new_collection(
+    wanted: ImportedCollection, collectable: Mapping[int, int], now: datetime
+) -> tuple[dict[str, object], list[dict[str, object]]]:
+    badge_ids = list(dict.fromkeys(wanted.badge_ids))
+    if any(collectable.get(badge_id) != wanted.user_id for badge_id in badge_ids):
+        raise CollectionRefused("Only accepted badges of its owner can go into a collection.")
+    stories = {
+        badge_id: _clean_text(story, STORY_MAX, "A story")
+        for badge_id, story in wanted.stories.items()
+        if badge_id in badge_ids
+    }
+    row: dict[str, object] = {
+        "user_id": wanted.user_id,
+        "name": _clean_name(wanted.name),
+        "description": _clean_text(wanted.description, DESCRIPTION_MAX, "A description"),
+        "share_token": new_share_token() if wanted.published else None,
+        "published_at": now if wanted.published else None,
+    }
+    items: list[dict[str, object]] = [
+        {"badge_id": badge_id, "position": position, "story": stories.get(badge_id, "")}
+        for position, badge_id in enumerate(badge_ids)
+    ]
+    return row, items

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
 from backpack.services import badges, tokens
+from backpack.services.bulk_rows import insert_rows_returning_ids
 from backpack.services.errors import (
     AddressRemovalRefused,
     AddressTaken,
@@ -22,6 +25,7 @@ from backpack.services.errors import (
     InvalidAddress,
     NotVerified,
     SendTooSoon,
+    ServiceError,
 )
 from backpack.services.mail import send_mail
 
@@ -192,3 +196,111 @@ def remove_email(email: EmailAddress) -> None:
         raise AddressRemovalRefused("You cannot remove your last verified address.")
     email.user.emails.remove(email)
     db.session.flush()
+
+
+@dataclass
+class HeldAddresses:
+    """The addresses an account holds: normalised address to whether it is verified."""
+
+    verified: dict[str, bool] = field(default_factory=dict)
+    has_primary: bool = False
+
+
+def held_addresses(user_ids: Iterable[int]) -> dict[int, HeldAddresses]:
+    """The addresses of many accounts in one query (imports)."""
+    held: dict[int, HeldAddresses] = {}
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return held
+    rows = db.session.execute(
+        sa.select(
+            EmailAddress.user_id,
+            EmailAddress.normalised,
+            EmailAddress.verified_at.is_not(None),
+            EmailAddress.is_primary,
+        ).where(EmailAddress.user_id.in_(wanted))
+    )
+    for user_id, normalised, verified, primary in rows:
+        account = held.setdefault(user_id, HeldAddresses())
+        account.verified[normalised] = bool(verified)
+        account.has_primary = account.has_primary or bool(primary)
+    return held
+
+
+def verified_among(normalised: Iterable[str]) -> set[str]:
+    """Which of these normalised addresses are verified on some account (one query)."""
+    wanted = sorted(set(normalised))
+    if not wanted:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(EmailAddress.normalised).where(
+                EmailAddress.normalised.in_(wanted), EmailAddress.verified_at.is_not(None)
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NewAddress:
+    """An address an import adds to an account, verified or not."""
+
+    user_id: int
+    address: str
+    verified: bool
+
+
+def import_addresses(addresses: Sequence[NewAddress]) -> list[int | ServiceError | None]:
+    """`add_email` (then `mark_verified` when verified) for many addresses, mailing nothing.
+
+    For each: the new row's id; None when the account holds the address already; or the
+    error `add_email` would raise. A few statements in all, whatever the count.
+    """
+    held = held_addresses(a.user_id for a in addresses)
+    cleaned: list[tuple[int, str, str] | ServiceError] = []
+    for new in addresses:
+        try:
+            address = clean_address(new.address)
+        except ServiceError as exc:
+            cleaned.append(exc)
+        else:
+            cleaned.append((new.user_id, address, normalise_address(address)))
+    taken = verified_among(c[2] for c in cleaned if not isinstance(c, ServiceError))
+    results: list[int | ServiceError | None] = []
+    rows: list[dict[str, object]] = []
+    verified_now: list[tuple[int, str]] = []
+    now = utcnow()
+    for new, outcome in zip(addresses, cleaned, strict=True):
+        if isinstance(outcome, ServiceError):
+            results.append(outcome)
+            continue
+        user_id, address, normalised = outcome
+        account = held.setdefault(user_id, HeldAddresses())
+        if normalised in account.verified:
+            results.append(None)
+            continue
+        if normalised in taken:
+            results.append(AddressTaken("That address is already verified on another account."))
+            continue
+        primary = new.verified and not account.has_primary
+        account.verified[normalised] = new.verified
+        account.has_primary = account.has_primary or primary
+        if new.verified:
+            taken.add(normalised)
+            verified_now.append((user_id, normalised))
+        results.append(len(rows))  # replaced by the row's id below
+        rows.append(
+            {
+                "user_id": user_id,
+                "address": address,
+                "normalised": normalised,
+                "verified_at": now if new.verified else None,
+                "is_primary": primary,
+            }
+        )
+    if not rows:
+        return results
+    ids = insert_rows_returning_ids(EmailAddress, rows)
+    # Badges sent to a newly verified address waited as pending; now they join the backpack.
+    badges.release_pending_many(verified_now)
+    return [ids[r] if isinstance(r, int) else r for r in results]

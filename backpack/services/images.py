@@ -6,6 +6,8 @@ import base64
 import binascii
 import hashlib
 import logging
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import sqlalchemy as sa
@@ -14,28 +16,36 @@ from backpack.extensions import db
 from backpack.models import Image
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.images import inspect_image
+from backpack.services.bulk_rows import insert_rows_returning_ids
 from backpack.services.fetching import app_fetcher
+from backpack.services.row_ids import RowIds
 from backpack.services.unique_rows import add_or_find
 
 log = logging.getLogger(__name__)
 IMAGE_ACCEPT = "image/png, image/svg+xml;q=0.9, image/*;q=0.5"
 
 
+def _image_values(data: bytes, digest: str) -> dict[str, Any]:
+    """The columns of a new image row; raises OpenBadgesError for bytes unsafe to keep."""
+    info = inspect_image(data)
+    return {
+        "sha256": digest,
+        "mime_type": info.mime_type,
+        "width": info.width,
+        "height": info.height,
+        "byte_size": len(data),
+        "data": data,
+    }
+
+
 def store_image(data: bytes) -> Image:
     """Store checked image bytes, or return the identical image stored already."""
-    info = inspect_image(data)
     digest = hashlib.sha256(data).hexdigest()
+    values = _image_values(data, digest)
     image = db.session.scalar(sa.select(Image).where(Image.sha256 == digest))
     if image is not None:
         return image
-    image = Image(
-        sha256=digest,
-        mime_type=info.mime_type,
-        width=info.width,
-        height=info.height,
-        byte_size=len(data),
-        data=data,
-    )
+    image = Image(**values)
     stored, _ = add_or_find(
         image, lambda: db.session.scalar(sa.select(Image).where(Image.sha256 == digest))
     )
@@ -79,3 +89,33 @@ def image_from_reference(reference: object, *, fetch: bool = True) -> Image | No
     except OpenBadgesError as exc:
         log.info("Badge image %s not stored: %s", reference[:200], exc.message)
         return None
+
+
+def store_images(items: Sequence[bytes | None], known: RowIds[int]) -> list[int | None]:
+    """`store_image` for many at once (imports): each item's image id, None where there are
+    no bytes or they are not an image safe to keep. One lookup and one insert in all."""
+    digests = [hashlib.sha256(data).hexdigest() if data else None for data in items]
+    unknown = {digest for digest in digests if digest and known.get(digest) is None}
+    if unknown:
+        found = sa.select(Image.sha256, Image.id).where(Image.sha256.in_(sorted(unknown)))
+        for found_digest, image_id in db.session.execute(found):
+            known.add(found_digest, image_id)
+    new: dict[str, dict[str, Any]] = {}
+    for data, digest in zip(items, digests, strict=True):
+        if data and digest and digest not in new and known.get(digest) is None:
+            try:
+                new[digest] = _image_values(data, digest)
+            except OpenBadgesError:
+                continue  # a badge is never refused for its picture
+    if new:
+        ids = insert_rows_returning_ids(Image, list(new.values()))
+        for new_digest, image_id in zip(new, ids, strict=True):
+            known.add(new_digest, image_id)
+    return [known.get(digest) if digest else None for digest in digests]
+
+
+def reference_bytes(reference: object) -> bytes | None:
+    """The bytes of an image a badge names by data URI, read offline; None otherwise."""
+    if isinstance(reference, dict):
+        reference = reference.get("id")
+    return decode_data_uri(reference) if isinstance(reference, str) else None

@@ -7,10 +7,13 @@ up. A link leads on only while its collection or badge is public here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import BadgeShare, Collection, ImportedRecord
+from backpack.services.bulk_rows import insert_rows
 
 COLLECTION = "share-collection"
 BADGE = "share-badge"
@@ -22,6 +25,27 @@ def remember_link(scope: str, kind: str, old_path: str, target_id: int) -> None:
         record = ImportedRecord(scope=scope, kind=kind, key=old_path[:255], target_id=target_id)
         db.session.add(record)
         db.session.flush()
+
+
+def remember_links(scope: str, kind: str, links: Iterable[tuple[str, int]]) -> None:
+    """`remember_link` for many (old path, id) pairs at once (imports)."""
+    wanted = {old_path[:255]: target_id for old_path, target_id in links}
+    if not wanted:
+        return
+    known = set(
+        db.session.scalars(
+            sa.select(ImportedRecord.key).where(
+                ImportedRecord.kind == kind, ImportedRecord.key.in_(sorted(wanted))
+            )
+        )
+    )
+    new = [
+        {"scope": scope, "kind": kind, "key": key, "target_id": target_id}
+        for key, target_id in wanted.items()
+        if key not in known
+    ]
+    if new:
+        insert_rows(ImportedRecord, new)
 
 
 def find_target(kind: str, old_path: str) -> int | None:

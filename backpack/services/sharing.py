@@ -8,6 +8,7 @@ so the old link answers 410 Gone and never shows anything again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -15,6 +16,7 @@ from backpack.extensions import db
 from backpack.models import Badge, BadgeShare, Collection, RetiredShareToken, User
 from backpack.models.base import utcnow
 from backpack.models.collections import new_share_token
+from backpack.services.bulk_rows import insert_rows
 from backpack.services.errors import ServiceError
 
 # What a visitor may ever see: badges in the backpack proper, never pending or rejected ones.
@@ -106,6 +108,23 @@ def share_badge(badge: Badge, share: BadgeShare | None) -> BadgeShare:
         db.session.add(share)
     db.session.flush()
     return share
+
+
+def share_badges(badge_ids: Iterable[int]) -> None:
+    """`share_badge` for many at once (imports); badges not in a backpack stay private."""
+    wanted = sorted(set(badge_ids))
+    if not wanted:
+        return
+    unshared = db.session.scalars(
+        sa.select(Badge.id)
+        .outerjoin(BadgeShare, BadgeShare.badge_id == Badge.id)
+        .where(Badge.id.in_(wanted), Badge.status == PUBLIC_STATUS, BadgeShare.id.is_(None))
+    ).all()
+    if unshared:
+        insert_rows(
+            BadgeShare,
+            [{"badge_id": badge_id, "share_token": new_share_token()} for badge_id in unshared],
+        )
 
 
 def unshare_badge(badge: Badge, share: BadgeShare) -> None:

@@ -1,0 +1,155 @@
+"""Imported badges stored many at a time: `receive_unchecked` for a whole batch at once.
+
+A Mozilla instance brings hundreds of thousands of badges, and storing each on its own
+costs a dozen statements (its owner's addresses, a duplicate check, its image, issuer and
+badge class, the insert). Here a batch costs about that many in all: each badge is read
+offline exactly as `receive_unchecked` reads it (`read_offline`, `offline_values`), and
+the lookups and inserts are made once for the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from backpack.extensions import db
+from backpack.models import Badge
+from backpack.services.badge_catalogue import store_badge_classes
+from backpack.services.badge_intake import (
+    BadgeRefused,
+    OfflineBadge,
+    offline_values,
+    read_offline,
+)
+from backpack.services.bulk_rows import insert_rows_returning_ids
+from backpack.services.emails import HeldAddresses, held_addresses
+from backpack.services.images import reference_bytes, store_images
+from backpack.services.row_ids import CatalogueIds
+
+
+@dataclass(frozen=True)
+class UncheckedBadge:
+    """A badge an import hands in (see `receive_unchecked` for each field)."""
+
+    user_id: int
+    payload: str
+    hosted_url: str | None = None
+    image: bytes | None = None
+    checked_at: datetime | None = None
+    described_by: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredBadge:
+    """Where a handed-in badge is now, and whether it was new."""
+
+    badge_id: int
+    created: bool
+    status: str
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
+
+
+def receive_unchecked_many(
+    badges: Sequence[UncheckedBadge], ids: CatalogueIds
+) -> list[StoredBadge | BadgeRefused]:
+    """Store many imported badges, fetching nothing; for each, where it is or why it was
+    refused. A refused badge writes nothing; the others are written whatever it was."""
+    held = held_addresses(badge.user_id for badge in badges)
+    results: list[StoredBadge | BadgeRefused | None] = [None] * len(badges)
+    read: dict[int, OfflineBadge] = {}
+    for index, badge in enumerate(badges):
+        addresses = held[badge.user_id].verified if badge.user_id in held else {}
+        try:
+            read[index] = read_offline(
+                badge.payload,
+                addresses,
+                hosted_url=badge.hosted_url,
+                described_by=badge.described_by,
+            )
+        except BadgeRefused as exc:
+            results[index] = exc
+
+    stored = _stored(badges, read)
+    new: dict[tuple[int, str], int] = {}  # (owner, fingerprint) to its index here
+    copies: dict[int, int] = {}  # a second copy in this batch to the first one's index
+    for index, offline in read.items():
+        key = (badges[index].user_id, offline.fingerprint)
+        if key in stored:
+            badge_id, status = stored[key]
+            results[index] = StoredBadge(badge_id, created=False, status=status)
+        elif key in new:
+            copies[index] = new[key]
+        else:
+            new[key] = index
+
+    order = list(new.values())
+    rows = _rows([badges[i] for i in order], [read[i] for i in order], held, ids)
+    if rows:
+        for index, badge_id, row in zip(
+            order, insert_rows_returning_ids(Badge, rows), rows, strict=True
+        ):
+            results[index] = StoredBadge(badge_id, created=True, status=row["status"])
+    for index, first in copies.items():
+        original = results[first]
+        assert isinstance(original, StoredBadge)
+        results[index] = StoredBadge(original.badge_id, created=False, status=original.status)
+    assert all(result is not None for result in results)
+    return [result for result in results if result is not None]
+
+
+def _stored(
+    badges: Sequence[UncheckedBadge], read: dict[int, OfflineBadge]
+) -> dict[tuple[int, str], tuple[int, str]]:
+    """The badges of this batch that their owners hold already: id and status."""
+    if not read:
+        return {}
+    owners = sorted({badges[index].user_id for index in read})
+    fingerprints = sorted({offline.fingerprint for offline in read.values()})
+    query = sa.select(Badge.user_id, Badge.fingerprint, Badge.id, Badge.status).where(
+        Badge.user_id.in_(owners), Badge.fingerprint.in_(fingerprints)
+    )
+    return {
+        (row.user_id, row.fingerprint): (row.id, row.status) for row in db.session.execute(query)
+    }
+
+
+def _rows(
+    badges: Sequence[UncheckedBadge],
+    read: Sequence[OfflineBadge],
+    held: dict[int, HeldAddresses],
+    ids: CatalogueIds,
+) -> list[dict[str, Any]]:
+    """The new badges' rows, with their images and badge classes stored first."""
+    if not badges:
+        return []
+    originals = store_images([badge.image for badge in badges], ids.images)
+    named = store_images(
+        [
+            None if original else reference_bytes(offline.assertion.get("image"))
+            for original, offline in zip(originals, read, strict=True)
+        ],
+        ids.images,
+    )
+    classes = store_badge_classes([offline.assertion.get("badge") or {} for offline in read], ids)
+    rows = []
+    for badge, offline, original, image, (class_id, class_image) in zip(
+        badges, read, originals, named, classes, strict=True
+    ):
+        accepted = held[badge.user_id].verified[offline.recipient]
+        rows.append(
+            {
+                "user_id": badge.user_id,
+                "badge_class_id": class_id,
+                "image_id": original or image or class_image,
+                "original_image_id": original,
+                **offline_values(offline, accepted=accepted, checked_at=badge.checked_at),
+            }
+        )
+    return rows

@@ -1,0 +1,364 @@
+"""The pipeline's batch path: many units written together, exactly as one at a time would.
+
+A whole Mozilla instance is written a batch at a time through the services' bulk functions
+(`import_accounts`, `import_addresses`, `receive_unchecked_many`, `import_collections`...).
+These tests hold the batch path to the one-unit path: the same rows result, a refused unit
+costs no other, and a batch that fails in the database is redone one unit at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from backpack.extensions import db
+from backpack.models import (
+    Badge,
+    BadgeClass,
+    BadgeShare,
+    Collection,
+    ImportedRecord,
+    User,
+)
+from backpack.services import accounts, emails, planner_statistics
+from backpack.services.badge_catalogue import store_badge_classes
+from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
+from backpack.services.errors import AddressTaken
+from backpack.services.row_ids import CatalogueIds, RowIds
+from importers import mozilla_instance
+from importers import mozilla_schema as schema
+from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit
+from importers.report import ImportReport
+from tests.support import mozilla_instance as generated
+from tests.support.mozilla import body_0_5
+
+
+@pytest.fixture
+def mozilla_source(tmp_path: Path) -> Iterator[sa.Engine]:
+    """The small generated Mozilla instance, in SQLite (the tables are the same)."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'mozilla.sqlite3'}")
+    schema.metadata.create_all(engine)
+    generated.fill(
+        engine.url.render_as_string(hide_password=False), generated.table_rows(generated.small())
+    )
+    yield engine
+    engine.dispose()
+
+
+def import_instance(source: sa.Engine, *, batch: int, one_at_a_time: bool = False) -> ImportReport:
+    pipeline = Pipeline("mozilla:test", ImportReport(), batch=batch)
+    units: Iterator[Unit] = mozilla_instance.instance_units(source, pipeline, pipeline.report)
+    if one_at_a_time:
+        units = (dataclasses.replace(unit, writer=None) for unit in units)
+    return pipeline.run(units)
+
+
+def snapshot() -> dict[str, Any]:
+    """Everything an import wrote, by natural keys (no ids, no times of the run)."""
+    fingerprint = {i: f for i, f in db.session.execute(sa.select(Badge.id, Badge.fingerprint))}
+    names = {i: n for i, n in db.session.execute(sa.select(Collection.id, Collection.name))}
+    users = {}
+    for user in db.session.scalars(sa.select(User)):
+        users[user.emails[0].normalised] = (
+            user.name,
+            user.created_at,
+            user.password_hash,
+            sorted((e.normalised, e.address, e.is_verified, e.is_primary) for e in user.emails),
+        )
+    badges = {}
+    for badge in db.session.scalars(sa.select(Badge)):
+        report = {k: v for k, v in badge.last_report.items() if k != "checked_at"}
+        badges[badge.fingerprint] = (
+            badge.user.emails[0].normalised,
+            badge.status,
+            badge.verification,
+            badge.recipient,
+            badge.version,
+            badge.verification_kind,
+            badge.source_url,
+            badge.assertion_iri,
+            badge.original_payload,
+            badge.assertion,
+            report,
+            badge.issued_on,
+            badge.last_verified_at,
+            badge.badge_class.iri,
+            badge.badge_class.content_sha256,
+            badge.badge_class.issuer.iri,
+            badge.image.sha256 if badge.image else None,
+            badge.original_image.sha256 if badge.original_image else None,
+        )
+    shared = sorted(
+        fingerprint[badge_id] for badge_id in db.session.scalars(sa.select(BadgeShare.badge_id))
+    )
+    collections = {}
+    for collection in db.session.scalars(sa.select(Collection)):
+        collections[collection.name] = (
+            collection.user.emails[0].normalised,
+            collection.description,
+            collection.position,
+            collection.is_published,
+            [(fingerprint[i.badge_id], i.position, i.story) for i in collection.items],
+        )
+    records = set()
+    for record in db.session.scalars(sa.select(ImportedRecord)):
+        target: object = record.target_id
+        if record.kind in ("badges", "share-badge"):
+            target = fingerprint.get(record.target_id or 0)
+        elif record.kind in ("collections", "share-collection"):
+            target = names.get(record.target_id or 0)
+        elif record.kind in ("users", "emails"):
+            target = record.target_id is not None
+        records.add((record.scope, record.kind, record.key, target))
+    return {
+        "users": users,
+        "badges": badges,
+        "shared": shared,
+        "collections": collections,
+        "records": records,
+    }
+
+
+def test_batches_write_exactly_what_one_unit_at_a_time_writes(
+    app_factory: Callable[..., Flask],
+    tmp_path: Path,
+    mozilla_source: sa.Engine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reference = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'reference.db'}")
+    with reference.app_context():
+        db.create_all()
+        expected_report = import_instance(mozilla_source, batch=100, one_at_a_time=True)
+        expected = snapshot()
+    app = app_factory()
+    with app.app_context(), caplog.at_level(logging.INFO, logger="importers.pipeline"):
+        report = import_instance(mozilla_source, batch=100)
+        got = snapshot()
+    assert not [r for r in caplog.records if "one at a time" in r.getMessage()]
+    assert report.to_json() == expected_report.to_json()
+    assert got == expected
+    assert len(got["badges"]) == 8
+    assert len(got["collections"]) == 3
+
+
+def test_small_batches_also_write_the_same(
+    app: Flask, mozilla_source: sa.Engine, tmp_path: Path
+) -> None:
+    """Batches of two cut users from their addresses and groups from each other."""
+    with app.app_context():
+        report = import_instance(mozilla_source, batch=2)
+        assert (report.imported["users"], report.imported["badges"]) == (3, 8)
+        assert report.imported["collections"] == 3
+        assert sum(report.failed.values()) == 2
+        again = import_instance(mozilla_source, batch=2)
+        assert sum(again.imported.values()) == 0
+        assert again.skipped["badges"] == 8
+
+
+class FailingWriter:
+    """Writes half a batch, then meets a constraint it could not foresee."""
+
+    def __init__(self) -> None:
+        self.rolled_back = False
+
+    def write(self, units: Sequence[Unit]) -> list[Outcome | ImporterError]:
+        db.session.add(User(name="half a batch", password_hash="!"))
+        db.session.flush()
+        raise sa.exc.IntegrityError("INSERT INTO ...", {}, Exception("raced by another writer"))
+
+    def rollback(self) -> None:
+        self.rolled_back = True
+
+
+def add_user(name: str) -> Callable[[], Outcome]:
+    def apply() -> Outcome:
+        user = User(name=name, password_hash="!")
+        db.session.add(user)
+        db.session.flush()
+        return Outcome(user.id)
+
+    return apply
+
+
+def test_a_batch_that_fails_in_the_database_is_written_one_unit_at_a_time(app: Flask) -> None:
+    writer = FailingWriter()
+    units = [Unit("users", f"u{n}", add_user(f"user {n}"), writer=writer) for n in range(5)]
+    with app.app_context():
+        report = Pipeline("test", ImportReport(), batch=10).run(units)
+        assert report.imported["users"] == 5
+        assert writer.rolled_back
+        names = set(db.session.scalars(sa.select(User.name)))
+        assert names == {f"user {n}" for n in range(5)}  # nothing of the failed batch
+        assert db.session.scalar(sa.select(sa.func.count(ImportedRecord.id))) == 5
+
+
+class RefusingWriter:
+    """Writes every unit but the one its source cannot give."""
+
+    def write(self, units: Sequence[Unit]) -> list[Outcome | ImporterError]:
+        results: list[Outcome | ImporterError] = []
+        for unit in units:
+            if unit.record == "bad":
+                results.append(RecordRefused("its body is not JSON"))
+            else:
+                results.append(unit.apply())
+        return results
+
+    def rollback(self) -> None:
+        pass
+
+
+def test_a_refused_unit_costs_no_other_and_is_tried_again_next_run(app: Flask) -> None:
+    writer = RefusingWriter()
+
+    def units(bad: str) -> list[Unit]:
+        return [
+            Unit(
+                "users", f"u{n}", add_user(f"user {n}"), writer=writer, record=bad if n == 2 else ""
+            )
+            for n in range(4)
+        ]
+
+    with app.app_context():
+        first = Pipeline("test", ImportReport(), batch=10).run(units("bad"))
+        assert (first.imported["users"], first.failed["users"]) == (3, 1)
+        assert first.first_failures[0]["key"] == "u2"
+        assert first.first_failures[0]["reason"] == "its body is not JSON"
+        second = Pipeline("test", ImportReport(), batch=10).run(units("fixed"))
+        assert (second.imported["users"], second.skipped["users"]) == (1, 3)
+
+
+def test_a_key_twice_in_one_batch_is_written_once(app: Flask) -> None:
+    writer = RefusingWriter()
+    units = [Unit("users", "same", add_user(f"user {n}"), writer=writer) for n in range(2)]
+    with app.app_context():
+        report = Pipeline("test", ImportReport(), batch=10).run(units)
+        assert (report.imported["users"], report.skipped["users"]) == (1, 1)
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_one_address_twice_in_a_batch_of_accounts(app: Flask) -> None:
+    with app.app_context():
+        results = accounts.import_accounts(
+            [
+                accounts.ImportedAccount("ann@example.org", "sha1$salt$digest", verified=True),
+                accounts.ImportedAccount("Ann@Example.org", "$2a$04$y", verified=True),
+                accounts.ImportedAccount("bob@example.org", "!", verified=False),
+                accounts.ImportedAccount("bob@example.org", "!", verified=False),
+                accounts.ImportedAccount("not an address", "!", verified=True),
+            ]
+        )
+        assert isinstance(results[0], int)
+        assert isinstance(results[1], AddressTaken)
+        # Unverified, an address may sit on two accounts, as on Mozilla and as one at a time.
+        assert isinstance(results[2], int)
+        assert isinstance(results[3], int)
+        assert "not a valid email address" in getattr(results[4], "message", "")
+        ann = db.session.get(User, results[0])
+        assert ann is not None
+        assert ann.password_hash == "!"  # not a bcrypt hash: the password is to be reset
+        assert [(e.is_verified, e.is_primary) for e in ann.emails] == [(True, True)]
+
+
+def test_addresses_added_in_a_batch_keep_the_rules_of_add_email(app: Flask) -> None:
+    with app.app_context():
+        ann, bob = accounts.import_accounts(
+            [
+                accounts.ImportedAccount("ann@example.org", "!", verified=True),
+                accounts.ImportedAccount("bob@example.org", "!", verified=False),
+            ]
+        )
+        assert isinstance(ann, int)
+        assert isinstance(bob, int)
+        results = emails.import_addresses(
+            [
+                emails.NewAddress(ann, "ann@school.example.edu", True),
+                emails.NewAddress(bob, "ann@school.example.edu", False),  # verified on Ann's
+                emails.NewAddress(ann, "ANN@example.org", True),  # Ann has it already
+                emails.NewAddress(bob, "bob@work.example.com", True),
+            ]
+        )
+        assert isinstance(results[0], int)
+        assert isinstance(results[1], AddressTaken)
+        assert results[2] is None
+        assert isinstance(results[3], int)
+        bob_user = db.session.get(User, bob)
+        assert bob_user is not None
+        held = {e.normalised: (e.is_verified, e.is_primary) for e in bob_user.emails}
+        # Bob's first verified address becomes his primary, as mark_verified makes it.
+        assert held == {"bob@example.org": (False, False), "bob@work.example.com": (True, True)}
+
+
+def test_the_same_badge_twice_in_a_batch_is_stored_once(app: Flask) -> None:
+    badge = body_0_5(1, "ann@example.org")
+    with app.app_context():
+        [ann] = accounts.import_accounts(
+            [accounts.ImportedAccount("ann@example.org", "!", verified=True)]
+        )
+        assert isinstance(ann, int)
+        unchecked = UncheckedBadge(ann, badge.body, hosted_url=badge.endpoint)
+        first, second, refused = receive_unchecked_many(
+            [unchecked, unchecked, dataclasses.replace(unchecked, payload="{broken")],
+            CatalogueIds(),
+        )
+        assert isinstance(first, StoredBadge)
+        assert first.created
+        assert second == StoredBadge(first.badge_id, created=False, status="accepted")
+        assert not isinstance(refused, StoredBadge)
+        [again] = receive_unchecked_many([unchecked], CatalogueIds())
+        assert again == StoredBadge(first.badge_id, created=False, status="accepted")
+        assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 1
+
+
+def test_ids_remembered_from_a_rolled_back_batch_are_forgotten(app: Flask) -> None:
+    document = {"id": "https://issuer.example/classes/1", "name": "One", "issuer": {"name": "I"}}
+    with app.app_context():
+        ids = CatalogueIds()
+        with db.session.begin_nested() as batch:
+            [(undone, _)] = store_badge_classes([document], ids)
+            batch.rollback()
+        ids.forget_fresh()
+        assert db.session.get(BadgeClass, undone) is None
+        [(stored, _)] = store_badge_classes([document], ids)
+        ids.keep()
+        assert db.session.get(BadgeClass, stored) is not None
+        [(again, _)] = store_badge_classes([document], ids)
+        assert again == stored
+
+
+def test_remembered_ids_are_bounded() -> None:
+    ids: RowIds[int] = RowIds(capacity=3)
+    for n in range(5):
+        ids.add(n, n * 10)
+    assert ids.get(4) == 40  # fresh ids are all kept until the batch stands
+    ids.keep()
+    assert [ids.get(n) for n in range(5)] == [None, None, 20, 30, 40]
+
+
+def test_statistics_are_refreshed_as_each_kind_doubles(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():
+        tables = {planner_statistics.RECORD_TABLE}.union(
+            *planner_statistics.TABLES_BY_KIND.values()
+        )
+        planner_statistics.refresh(sorted(tables))  # runs on this database
+    refreshed: list[list[str]] = []
+    monkeypatch.setattr(planner_statistics, "refresh", lambda tables: refreshed.append(tables))
+    keeper = planner_statistics.StatisticsKeeper(first=100)
+    for users in (50, 100, 150, 199, 200, 400):
+        keeper.written({"users": users})
+    assert len(refreshed) == 3  # at 100, 200 and 400
+    assert "user" in refreshed[0]
+    assert "imported_record" in refreshed[0]
+    assert "badge" not in refreshed[0]
+    keeper.written({"users": 400, "badges": 100})
+    assert "badge" in refreshed[-1]
+    assert "user" not in refreshed[-1]
