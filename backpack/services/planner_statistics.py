@@ -27,6 +27,9 @@ TABLES_BY_KIND = {
 # Where every kind's source keys are recorded.
 RECORD_TABLE = "imported_record"
 FIRST_REFRESH = 500
+# Past this many, a table's plans no longer change as it grows (every lookup is by index
+# by then) and autovacuum keeps up; an ANALYZE of a large JSONB table costs seconds.
+LAST_REFRESH = 32_000
 
 
 class StatisticsKeeper:
@@ -40,7 +43,8 @@ class StatisticsKeeper:
         """Call after a commit with how many units of each kind the import has written."""
         due = []
         for kind, count in counts.items():
-            if count >= self.next_refresh.get(kind, self.first):
+            due_at = self.next_refresh.get(kind, self.first)
+            if due_at <= count and due_at <= LAST_REFRESH:
                 self.next_refresh[kind] = count * 2
                 due.append(kind)
         if due:
