@@ -71,23 +71,24 @@ class Progress:
             self.bar = None
 
 
-def run_import(
-    scope: str,
-    units: Callable[[ImportReport], Iterable[Unit | SourceFailure]],
+def run_pipeline(
+    pipeline: Pipeline,
+    units: Callable[[Pipeline], Iterable[Unit | SourceFailure]],
     *,
-    report: ImportReport,
     total: int | None,
     label: str,
     as_json: bool,
 ) -> None:
     """Run a source through the pipeline and print its report; exit 1 when a record failed."""
     progress = Progress(total, label, as_json)
+    pipeline.progress = progress.advance
     try:
-        Pipeline(scope, report, progress=progress.advance).run(units(report))
+        pipeline.run(units(pipeline))
     except ImporterError as exc:
         raise click.ClickException(exc.message) from exc
     finally:
         progress.close()
+    report = pipeline.report
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_table())
     if sum(report.failed.values()):
         sys.exit(1)
@@ -110,11 +111,9 @@ def mozilla_zip_command(
         raise click.ClickException(exc.message) from exc
     user_id = user.id
     with archive:
-        report = new_report(dry_run, failures)
-        run_import(
-            mozilla_zip.scope_for(user),
-            lambda r: mozilla_zip.zip_units(archive, user_id, r),
-            report=report,
+        run_pipeline(
+            Pipeline(mozilla_zip.scope_for(user), new_report(dry_run, failures)),
+            lambda p: mozilla_zip.zip_units(archive, user_id, p.report),
             total=mozilla_zip.count_entries(archive),
             label="Importing badges",
             as_json=as_json,
@@ -147,20 +146,19 @@ def import_instance(
     batch_size: int,
 ) -> None:
     """Run a Mozilla instance's tables through the pipeline."""
-    report = new_report(dry_run, failures)
-    pipeline = Pipeline(f"mozilla:{instance}", report, batch=batch_size)
-    progress = Progress(mozilla_instance.count_units(source), "Importing", as_json)
-    pipeline.progress = progress.advance
+    pipeline = Pipeline(f"mozilla:{instance}", new_report(dry_run, failures), batch=batch_size)
     try:
-        pipeline.run(mozilla_instance.instance_units(source, pipeline, report))
+        run_pipeline(
+            pipeline,
+            lambda p: mozilla_instance.instance_units(source, p, p.report),
+            total=mozilla_instance.count_units(source),
+            label="Importing",
+            as_json=as_json,
+        )
     except sa.exc.OperationalError as exc:
         raise click.ClickException(f"Reading the Mozilla data failed: {exc.orig}") from exc
     finally:
-        progress.close()
         source.dispose()
-    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_table())
-    if sum(report.failed.values()):
-        sys.exit(1)
 
 
 @imports.command("mozilla-db")
@@ -225,14 +223,10 @@ def backpack_export_command(
         raise click.ClickException(exc.message) from exc
     user_id = user.id
     with archive:
-        report = new_report(dry_run, failures)
-        pipeline = Pipeline(backpack_export.scope_for(manifest, user), report)
-        progress = Progress(None, "Restoring", as_json)
-        pipeline.progress = progress.advance
-        try:
-            pipeline.run(backpack_export.export_units(archive, manifest, user_id, pipeline))
-        finally:
-            progress.close()
-    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_table())
-    if sum(report.failed.values()):
-        sys.exit(1)
+        run_pipeline(
+            Pipeline(backpack_export.scope_for(manifest, user), new_report(dry_run, failures)),
+            lambda p: backpack_export.export_units(archive, manifest, user_id, p),
+            total=None,
+            label="Restoring",
+            as_json=as_json,
+        )

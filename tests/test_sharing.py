@@ -88,6 +88,8 @@ def test_publishing_gives_an_unguessable_link_that_shows_the_badges(
     assert page.headers["X-Robots-Tag"] == "noindex"
     owner_view = client.get(f"/collections/{collection_id}").get_data(as_text=True)
     assert path in owner_view
+    # The same page for every visitor: a shared cache may serve it to the next one.
+    assert "Cookie" not in visitor.get(path).headers.get("Vary", "")
 
 
 def test_unpublishing_and_relinking_kill_the_old_link(

@@ -37,19 +37,35 @@ def list_badges(
     user: User, *, status: str | None = None, page: int = 1, per_page: int = PAGE_SIZE
 ) -> BadgePage:
     """The user's badges, newest first, optionally of one status (two queries per page)."""
-    query = sa.select(Badge).where(Badge.user_id == user.id)
-    if status in STATUSES:
-        query = query.where(Badge.status == status)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    total = count_badges(user, status=status)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    badges = db.session.scalars(
-        query.options(selectinload(Badge.image))
-        .order_by(Badge.created_at.desc(), Badge.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return BadgePage(list(badges), page, pages, total)
+    badges = badge_slice(user, status=status, limit=per_page, offset=(page - 1) * per_page)
+    return BadgePage(badges, page, pages, total)
+
+
+def _owned(user: User, status: str | None) -> sa.Select[Badge]:
+    query = sa.select(Badge).where(Badge.user_id == user.id)
+    return query.where(Badge.status == status) if status in STATUSES else query
+
+
+def count_badges(user: User, *, status: str | None = None) -> int:
+    """How many badges the user holds, optionally of one status."""
+    query = _owned(user, status).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query)) or 0
+
+
+def badge_slice(user: User, *, status: str | None, limit: int, offset: int) -> list[Badge]:
+    """The user's badges, newest first, from `offset` on (the pages and the API page both)."""
+    return list(
+        db.session.scalars(
+            _owned(user, status)
+            .options(selectinload(Badge.image))
+            .order_by(Badge.created_at.desc(), Badge.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
 
 
 def get_badge(user: User, badge_id: int) -> Badge | None:

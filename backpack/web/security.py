@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Response
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
 # Pages load nothing from other hosts; badge images from issuers are copied, not hot-linked.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -21,8 +22,29 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+class SharedCacheSessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, minus `Vary: Cookie` on pages made for every visitor.
+
+    Flask adds `Vary: Cookie` whenever a request touched the session, and Flask-Login
+    touches it on every response (its remember-cookie check), so every page would vary by
+    cookie and no shared cache could serve a public share page to a second visitor. A
+    response marked `Cache-Control: public` that sets no cookie is the same for everyone
+    (public pages are rendered once per version, whoever asks), so it may drop it.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+        if response.cache_control.public and "Set-Cookie" not in response.headers:
+            kept = [value for value in response.vary if value.lower() != "cookie"]
+            if kept:
+                response.headers["Vary"] = ", ".join(kept)
+            else:
+                response.headers.pop("Vary", None)
+
+
 def init_security_headers(app: Flask) -> None:
     """Add the security headers to every response that does not set its own."""
+    app.session_interface = SharedCacheSessionInterface()
 
     @app.after_request
     def add_headers(response: Response) -> Response:
@@ -35,10 +57,12 @@ def init_security_headers(app: Flask) -> None:
             # in its own policy (the embeddable widget) must not be contradicted by it.
             headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if current_user.is_authenticated:
-            # Pages for a logged-in user (tokens shown once, private badges) stay out of
-            # shared and browser caches; responses that chose their own policy keep it.
-            headers.setdefault("Cache-Control", "no-store")
+        # Pages for a logged-in user (tokens shown once, private badges) stay out of shared
+        # and browser caches. Responses that chose their own policy (public pages, the same
+        # for every visitor) keep it, and are not made to read the session for it: reading
+        # it adds `Vary: Cookie`, which keeps shared caches from serving them at all.
+        if "Cache-Control" not in headers and current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
         if app.config["SESSION_COOKIE_SECURE"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

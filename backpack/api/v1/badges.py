@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import sqlalchemy as sa
 from flask import Response
 
 from backpack.api.v1 import ApiError, bp, caller, json_response, known_id, load
@@ -29,16 +28,10 @@ def list_badges() -> Response:
     """The caller's badges, newest first."""
     user = caller("badges:read")
     args = load(BadgeListArgs(), "query")
-    query = sa.select(Badge).where(Badge.user_id == user.id)
-    if "status" in args:
-        query = query.where(Badge.status == args["status"])
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.order_by(Badge.created_at.desc(), Badge.id.desc())
-        .limit(args["limit"])
-        .offset(args["offset"])
-    ).all()
-    return json_response({"items": BADGE.dump(rows, many=True), "total": total or 0})
+    status = args.get("status")
+    rows = badges.badge_slice(user, status=status, limit=args["limit"], offset=args["offset"])
+    total = badges.count_badges(user, status=status)
+    return json_response({"items": BADGE.dump(rows, many=True), "total": total})
 
 
 @bp.post("/badges")
