@@ -229,3 +229,21 @@ def test_openapi_document_describes_every_route(app: Flask) -> None:
         for method in operations
     }
     assert documented == routes
+
+
+@pytest.mark.parametrize("number", ["2147483648", "9" * 40])
+def test_ids_no_row_can_have_are_not_found_whatever_the_method(
+    badge_app: Flask, earner: Accounts, number: str
+) -> None:
+    token = make_token(earner.client, ["badges:read", "badges:write", "collections:write"])
+    api = badge_app.test_client()
+    for method, path in (
+        ("get", f"/api/v1/badges/{number}"),
+        ("patch", f"/api/v1/badges/{number}"),
+        ("delete", f"/api/v1/badges/{number}"),
+        ("delete", f"/api/v1/collections/{number}"),
+        ("patch", f"/api/v1/collections/{number}"),
+    ):
+        response = getattr(api, method)(path, headers=bearer(token), json={"status": "accepted"})
+        assert response.status_code == 404, (method, path)
+        assert response.get_json()["error"] == "not_found"

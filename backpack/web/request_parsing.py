@@ -7,19 +7,28 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter
 
 from backpack.models.base import MAX_ID
 from backpack.openbadges.json_limits import has_lone_surrogate
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """`<int:...>` in routes, refusing numbers larger than any id can be (a 404, not an
-    overflow in the database driver)."""
+    """`<int:...>` in routes, where a number larger than any id can be means no such row.
 
-    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(url_map, *args, **kwargs)
+    It becomes 0, an id no row has, so the view answers its own 404 in its own shape
+    (HTML page or API error) and the database driver never sees a number it would
+    overflow on. Refusing it in routing instead would let another rule claim the path
+    (Werkzeug then answers 405 for the methods the refused rule lacked).
+    """
+
+    def to_python(self, value: str) -> int:
+        number = int(super().to_python(value))
+        return number if number <= MAX_ID else NO_SUCH_ID
+
+
+# No table hands out id 0 (sequences start at 1).
+NO_SUCH_ID = 0
 
 
 class StrictJSONProvider(DefaultJSONProvider):
