@@ -43,8 +43,10 @@ def count_units(source: sa.Engine) -> int:
 def instance_units(source: sa.Engine, pipeline: Pipeline, report: ImportReport) -> Iterator[Unit]:
     """Every unit of the instance, in the order their dependencies need.
 
-    Units carry batch writers, so the pipeline writes them a batch at a time; users come a
-    batch at a time too, each batch followed by its users' additional addresses.
+    Every account comes before any additional address, so that when two accounts claim one
+    address, which claim wins does not depend on how the units are batched: an account's
+    own address is taken before another account's additional one. Units carry batch
+    writers, so the pipeline writes them a batch at a time.
     """
     missing = _MissingBadges(report)
     users, emails_, badges, groups = (
@@ -53,20 +55,23 @@ def instance_units(source: sa.Engine, pipeline: Pipeline, report: ImportReport) 
         _BadgeWriter(pipeline),
         _GroupWriter(pipeline, missing),
     )
-    rows = _stream(source, sa.select(schema.user).order_by(schema.user.c.id))
-    for chunk in _chunks(rows, pipeline.batch):
-        for row in chunk:
-            key, label = f"user:{row['id']}", str(row["email"])
-            yield Unit("users", key, _user_importer(row), label, users, row)
-        for row in chunk:
-            for slot in (1, 2):
-                address = row[f"additional_email_{slot}"]
-                if address:
-                    verified = bool(row[f"additional_email_{slot}_is_verified"])
-                    key = f"user:{row['id']}:email:{slot}"
-                    apply = _email_importer(pipeline, row["id"], address, verified)
-                    record = (row["id"], str(address), verified)
-                    yield Unit("emails", key, apply, str(address), emails_, record)
+    for row in _stream(source, sa.select(schema.user).order_by(schema.user.c.id)):
+        key, label = f"user:{row['id']}", str(row["email"])
+        yield Unit("users", key, _user_importer(row), label, users, row)
+    with_more = sa.or_(
+        schema.user.c.additional_email_1.is_not(None),
+        schema.user.c.additional_email_2.is_not(None),
+    )
+    query = sa.select(schema.user).where(with_more).order_by(schema.user.c.id)
+    for row in _stream(source, query):
+        for slot in (1, 2):
+            address = row[f"additional_email_{slot}"]
+            if address:
+                verified = bool(row[f"additional_email_{slot}_is_verified"])
+                key = f"user:{row['id']}:email:{slot}"
+                apply = _email_importer(pipeline, row["id"], address, verified)
+                record = (row["id"], str(address), verified)
+                yield Unit("emails", key, apply, str(address), emails_, record)
     owners = _Owners(pipeline)
     query = sa.select(schema.badge, schema.badge_image.c.image_data).outerjoin(
         schema.badge_image, schema.badge_image.c.badge_hash == schema.badge.c.body_hash
@@ -87,17 +92,6 @@ def instance_units(source: sa.Engine, pipeline: Pipeline, report: ImportReport) 
         yield Unit("collections", f"group:{row['id']}", apply, str(row["name"]), groups, row)
 
 
-def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
-    chunk: list[Row] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _stream(source: sa.Engine, query: sa.Select[Any]) -> Iterator[Row]:
     with source.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=STREAM_ROWS).execute(
@@ -113,21 +107,20 @@ class _MissingBadges:
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         self.count = 0
-        self.note: int | None = None
+        self.note: str | None = None
 
     def add(self, count: int) -> None:
-        if not count:
-            return
+        """Count more (or, for a batch that was undone, fewer) missing badges."""
         self.count += count
-        text = (
-            f"{self.count} badge(s) listed in groups were deleted or not imported; "
-            "their collections hold the others."
-        )
-        if self.note is None:
-            self.note = len(self.report.notes)
-            self.report.notes.append(text)
-        else:
-            self.report.notes[self.note] = text
+        if self.note is not None:
+            self.report.notes.remove(self.note)
+            self.note = None
+        if self.count > 0:
+            self.note = (
+                f"{self.count} badge(s) listed in groups were deleted or not imported; "
+                "their collections hold the others."
+            )
+            self.report.notes.append(self.note)
 
 
 class _Owners:
@@ -148,13 +141,20 @@ class _Owners:
 
 def _text(value: object) -> str:
     if isinstance(value, bytes):
-        return value.decode("utf-8")
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RecordRefused("one of its stored texts is not UTF-8") from None
     return "" if value is None else str(value)
 
 
 def _millis(value: object) -> datetime | None:
+    """A Mozilla time (milliseconds since 1970); None when absent or out of any calendar."""
     if isinstance(value, int) and value > 0:
-        return datetime.fromtimestamp(value / 1000, UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     return None
 
 
@@ -332,7 +332,10 @@ def _owner_ids(pipeline: Pipeline, mozilla_ids: Iterable[object]) -> dict[object
     """Our user id for each Mozilla user id that was imported."""
     keys = {f"user:{mozilla_id}": mozilla_id for mozilla_id in mozilla_ids}
     found = pipeline.targets("users", keys)
-    return {keys[key]: target for key, target in found.items() if target is not None}
+    # An account imported earlier may have been deleted since: its records stay behind.
+    ids = [target for target in found.values() if target is not None]
+    present = set(db.session.scalars(sa.select(User.id).where(User.id.in_(ids)))) if ids else set()
+    return {keys[key]: target for key, target in found.items() if target in present}
 
 
 def _not_imported(mozilla_id: object) -> RecordRefused:
@@ -386,10 +389,8 @@ class _EmailWriter:
 class _BadgeWriter:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.ids = CatalogueIds()
 
     def write(self, units: Sequence[Unit]) -> Results:
-        self.ids.keep()  # the previous batch stood
         owners = _owner_ids(self.pipeline, (unit.record["user_id"] for unit in units))
         results: list[Outcome | ImporterError | None] = []
         wanted: list[UncheckedBadge] = []
@@ -403,7 +404,7 @@ class _BadgeWriter:
                 results.append(exc)
             else:
                 results.append(None)
-        stored = iter(receive_unchecked_many(wanted, self.ids))
+        stored = iter(receive_unchecked_many(wanted, CatalogueIds()))
         shared: list[tuple[str, int]] = []
         for index, unit in enumerate(units):
             if results[index] is not None:
@@ -422,15 +423,17 @@ class _BadgeWriter:
         return [result for result in results if result is not None]
 
     def rollback(self) -> None:
-        self.ids.forget_fresh()
+        pass
 
 
 class _GroupWriter:
     def __init__(self, pipeline: Pipeline, missing: _MissingBadges) -> None:
         self.pipeline = pipeline
         self.missing = missing
+        self.counted = 0  # missing badges the last batch counted, taken back if it is undone
 
     def write(self, units: Sequence[Unit]) -> Results:
+        self.counted = missing_here = 0
         owners = _owner_ids(self.pipeline, (unit.record["user_id"] for unit in units))
         read: dict[int, tuple[list[Any], dict[str, Any]]] = {}
         results: list[Outcome | ImporterError | None] = []
@@ -457,7 +460,7 @@ class _GroupWriter:
         for index, (badges, stories) in read.items():
             row = units[index].record
             name, description = _group_texts(row)
-            self.missing.add(sum(1 for m in badges if str(m) not in ours))
+            missing_here += sum(1 for m in badges if str(m) not in ours)
             badge_ids = [ours[str(m)] for m in badges if str(m) in ours]
             badge_ids = [b for b in badge_ids if accepted.get(b) == owners[row["user_id"]]]
             told = {
@@ -488,10 +491,14 @@ class _GroupWriter:
             if unit.record["url"]:
                 links.append((_text(unit.record["url"]), result))
         legacy_links.remember_links(self.pipeline.scope, legacy_links.COLLECTION, links)
+        self.missing.add(missing_here)
+        self.counted = missing_here
         return [result for result in results if result is not None]
 
     def rollback(self) -> None:
-        pass
+        # Its groups are written again one at a time, and counted again there.
+        self.missing.add(-self.counted)
+        self.counted = 0
 
 
 def _accepted_among(badge_ids: list[int]) -> dict[int, int]:

@@ -21,17 +21,17 @@ from flask import Flask
 from backpack.extensions import db
 from backpack.models import (
     Badge,
-    BadgeClass,
     BadgeShare,
     Collection,
+    EmailAddress,
     ImportedRecord,
     User,
 )
-from backpack.services import accounts, emails, planner_statistics
+from backpack.services import accounts, badges, emails, planner_statistics
 from backpack.services.badge_catalogue import store_badge_classes
 from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
 from backpack.services.errors import AddressTaken
-from backpack.services.row_ids import CatalogueIds, RowIds
+from backpack.services.row_ids import CatalogueIds
 from importers import mozilla_instance
 from importers import mozilla_schema as schema
 from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit
@@ -160,6 +160,50 @@ def test_small_batches_also_write_the_same(
         again = import_instance(mozilla_source, batch=2)
         assert sum(again.imported.values()) == 0
         assert again.skipped["badges"] == 8
+
+
+def test_which_account_gets_a_contested_address_does_not_depend_on_batching(
+    app_factory: Callable[..., Flask], tmp_path: Path
+) -> None:
+    """Ann's additional address is Bob's own: Bob's account comes first, whatever the size."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'contested.sqlite3'}")
+    schema.metadata.create_all(engine)
+    ann = generated.user_row(1, "ann@example.org")
+    ann |= {"additional_email_1": "bob@example.org", "additional_email_1_is_verified": True}
+    bob = generated.user_row(2, "bob@example.org")
+    url = engine.url.render_as_string(hide_password=False)
+    generated.fill(url, [("user", [ann, bob])])
+    outcomes = []
+    for batch in (1, 100):
+        app = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'b{batch}.db'}")
+        with app.app_context():
+            db.create_all()
+            report = import_instance(engine, batch=batch)
+            outcomes.append((report.to_json()["first_failures"], snapshot()["users"]))
+    engine.dispose()
+    assert outcomes[0] == outcomes[1]
+    [failure] = outcomes[0][0]
+    assert failure["key"] == "user:1:email:1"
+    assert "already verified on another account" in failure["reason"]
+
+
+def test_badges_of_an_account_deleted_since_are_refused_with_that_reason(
+    app: Flask, mozilla_source: sa.Engine
+) -> None:
+    with app.app_context():
+        import_instance(mozilla_source, batch=100)
+        ann = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=generated.ANN))
+        assert ann is not None
+        db.session.delete(ann.user)
+        db.session.commit()
+        rows = generated.badge_rows(1, body_0_5(50, generated.ANN))
+        generated.fill(
+            mozilla_source.url.render_as_string(hide_password=False),
+            [("badge", [rows[0]]), ("badge_image", [rows[1]])],
+        )
+        report = import_instance(mozilla_source, batch=100)
+        reasons = {f["key"]: f["reason"] for f in report.first_failures}
+        assert reasons["badge:50"] == "its owner (Mozilla user 1) was not imported"
 
 
 class FailingWriter:
@@ -320,29 +364,32 @@ def test_the_same_badge_twice_in_a_batch_is_stored_once(app: Flask) -> None:
         assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 1
 
 
-def test_ids_remembered_from_a_rolled_back_batch_are_forgotten(app: Flask) -> None:
-    document = {"id": "https://issuer.example/classes/1", "name": "One", "issuer": {"name": "I"}}
+def test_a_badge_class_deleted_between_batches_is_stored_again(app: Flask) -> None:
+    """Each batch looks its shared rows up afresh: the web may delete them in between (and
+    SQLite hands a deleted row's id to the next new row)."""
+    first = second = body_0_5(1, "ann@example.org")  # imported, deleted, imported again
     with app.app_context():
-        ids = CatalogueIds()
-        with db.session.begin_nested() as batch:
-            [(undone, _)] = store_badge_classes([document], ids)
-            batch.rollback()
-        ids.forget_fresh()
-        assert db.session.get(BadgeClass, undone) is None
-        [(stored, _)] = store_badge_classes([document], ids)
-        ids.keep()
-        assert db.session.get(BadgeClass, stored) is not None
-        [(again, _)] = store_badge_classes([document], ids)
-        assert again == stored
-
-
-def test_remembered_ids_are_bounded() -> None:
-    ids: RowIds[int] = RowIds(capacity=3)
-    for n in range(5):
-        ids.add(n, n * 10)
-    assert ids.get(4) == 40  # fresh ids are all kept until the batch stands
-    ids.keep()
-    assert [ids.get(n) for n in range(5)] == [None, None, 20, 30, 40]
+        [ann] = accounts.import_accounts(
+            [accounts.ImportedAccount("ann@example.org", "!", verified=True)]
+        )
+        assert isinstance(ann, int)
+        [stored] = receive_unchecked_many(
+            [UncheckedBadge(ann, first.body, hosted_url=first.endpoint)], CatalogueIds()
+        )
+        assert isinstance(stored, StoredBadge)
+        badge = db.session.get(Badge, stored.badge_id)
+        assert badge is not None
+        name = badge.name
+        badges.delete_badge(badge)  # its badge class goes with it, as an orphan
+        other = {"id": "https://other.example/classes/9", "name": "Another", "issuer": {}}
+        store_badge_classes([other], CatalogueIds())
+        [again] = receive_unchecked_many(
+            [UncheckedBadge(ann, second.body, hosted_url=second.endpoint)], CatalogueIds()
+        )
+        assert isinstance(again, StoredBadge)
+        renewed = db.session.get(Badge, again.badge_id)
+        assert renewed is not None
+        assert renewed.name == name
 
 
 def test_statistics_are_refreshed_as_each_kind_doubles(
@@ -367,6 +414,6 @@ def test_statistics_are_refreshed_as_each_kind_doubles(
     assert "user" not in refreshed[-1]
     # Large tables are left to autovacuum: their plans no longer change.
     before = len(refreshed)
-    for badges in range(200, 10_000_000, 1000):
-        keeper.written({"badges": badges})
+    for count in range(200, 10_000_000, 1000):
+        keeper.written({"badges": count})
     assert len(refreshed) - before <= 10

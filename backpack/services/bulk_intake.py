@@ -60,7 +60,8 @@ def receive_unchecked_many(
     badges: Sequence[UncheckedBadge], ids: CatalogueIds
 ) -> list[StoredBadge | BadgeRefused]:
     """Store many imported badges, fetching nothing; for each, where it is or why it was
-    refused. A refused badge writes nothing; the others are written whatever it was."""
+    refused. A refused badge writes nothing; the others are written whatever it was.
+    `ids` holds the shared rows this batch found or added (a new CatalogueIds a batch)."""
     held = held_addresses(badge.user_id for badge in badges)
     results: list[StoredBadge | BadgeRefused | None] = [None] * len(badges)
     read: dict[int, OfflineBadge] = {}

@@ -29,7 +29,9 @@ def remember_link(scope: str, kind: str, old_path: str, target_id: int) -> None:
 
 def remember_links(scope: str, kind: str, links: Iterable[tuple[str, int]]) -> None:
     """`remember_link` for many (old path, id) pairs at once (imports)."""
-    wanted = {old_path[:255]: target_id for old_path, target_id in links}
+    wanted: dict[str, int] = {}
+    for old_path, target_id in links:
+        wanted.setdefault(old_path[:255], target_id)  # the first claim stands, as one at a time
     if not wanted:
         return
     known = set(
