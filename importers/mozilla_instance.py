@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backpack.extensions import db
-from backpack.models import Badge, User
+from backpack.models import User
 from backpack.services import accounts, collections, emails, legacy_links, sharing
 from backpack.services.badge_intake import receive_unchecked
 from backpack.services.bulk_intake import UncheckedBadge, receive_unchecked_many
@@ -292,7 +292,8 @@ def _group_importer(owners: _Owners, row: Row, missing: _MissingBadges) -> Calla
                 missing.add(1)
             else:
                 ours[str(mozilla_id)] = target
-        accepted = _accepted(user, list(ours.values()))
+        owned = collections.collectable_badges(list(ours.values()))
+        accepted = [i for i in ours.values() if owned.get(i) == user.id]
         if accepted:
             collections.add_badges(collection, accepted)
         for mozilla_id, story in stories.items():
@@ -308,19 +309,6 @@ def _group_importer(owners: _Owners, row: Row, missing: _MissingBadges) -> Calla
         return Outcome(collection.id)
 
     return apply
-
-
-def _accepted(user: User, badge_ids: list[int]) -> list[int]:
-    if not badge_ids:
-        return []
-    found = set(
-        db.session.scalars(
-            sa.select(Badge.id).where(
-                Badge.id.in_(badge_ids), Badge.user_id == user.id, Badge.status == "accepted"
-            )
-        )
-    )
-    return [i for i in badge_ids if i in found]
 
 
 # Batch writers: the same work as the importers above, a batch of units at a time.
@@ -455,7 +443,7 @@ class _GroupWriter:
             for key, target in self.pipeline.targets("badges", listed).items()
             if target is not None
         }
-        accepted = _accepted_among(list(ours.values()))
+        accepted = collections.collectable_badges(list(ours.values()))
         wanted: list[collections.ImportedCollection] = []
         for index, (badges, stories) in read.items():
             row = units[index].record
@@ -499,15 +487,3 @@ class _GroupWriter:
         # Its groups are written again one at a time, and counted again there.
         self.missing.add(-self.counted)
         self.counted = 0
-
-
-def _accepted_among(badge_ids: list[int]) -> dict[int, int]:
-    """Of these badges, the accepted ones, each with its owner."""
-    if not badge_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Badge.id, Badge.user_id).where(
-            Badge.id.in_(badge_ids), Badge.status == "accepted"
-        )
-    )
-    return {badge_id: user_id for badge_id, user_id in rows}

@@ -141,13 +141,7 @@ class Pipeline:
 
     def target(self, kind: str, key: str) -> int | None:
         """The id of what a source record became, if it was imported (in any run)."""
-        return db.session.scalar(
-            sa.select(ImportedRecord.target_id).where(
-                ImportedRecord.scope == self.scope,
-                ImportedRecord.kind == kind,
-                ImportedRecord.key == key[:255],
-            )
-        )
+        return self.targets(kind, [key]).get(key[:255])
 
     def targets(self, kind: str, keys: Iterable[str]) -> dict[str, int | None]:
         """What each of these source records became, for those imported (in any run)."""
@@ -165,16 +159,7 @@ class Pipeline:
 
     def is_done(self, kind: str, key: str) -> bool:
         """Whether a source record was imported already."""
-        return (
-            db.session.scalar(
-                sa.select(ImportedRecord.id).where(
-                    ImportedRecord.scope == self.scope,
-                    ImportedRecord.kind == kind,
-                    ImportedRecord.key == key[:255],
-                )
-            )
-            is not None
-        )
+        return key[:255] in self.targets(kind, [key])
 
     def _step(self, unit: Unit) -> None:
         if self.is_done(unit.kind, unit.key):

@@ -365,8 +365,9 @@ def test_the_same_badge_twice_in_a_batch_is_stored_once(app: Flask) -> None:
 
 
 def test_a_badge_class_deleted_between_batches_is_stored_again(app: Flask) -> None:
-    """Each batch looks its shared rows up afresh: the web may delete them in between (and
-    SQLite hands a deleted row's id to the next new row)."""
+    """A badge imported, deleted with its orphaned class, and imported again gets its own
+    class back, not whatever row took the old id (SQLite hands it to the next new row).
+    Each batch looks its shared rows up afresh (a new CatalogueIds per batch)."""
     first = second = body_0_5(1, "ann@example.org")  # imported, deleted, imported again
     with app.app_context():
         [ann] = accounts.import_accounts(

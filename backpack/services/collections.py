@@ -280,7 +280,7 @@ def import_collections(collections: Sequence[ImportedCollection]) -> list[int | 
     """
     owners = sorted({c.user_id for c in collections})
     listed = sorted({badge_id for c in collections for badge_id in c.badge_ids})
-    collectable = _collectable(listed)
+    collectable = collectable_badges(listed)
     positions = db.session.execute(
         sa.select(Collection.user_id, sa.func.max(Collection.position))
         .where(Collection.user_id.in_(owners))
@@ -311,8 +311,8 @@ def import_collections(collections: Sequence[ImportedCollection]) -> list[int | 
     return [ids[r] if isinstance(r, int) else r for r in results]
 
 
-def _collectable(badge_ids: Sequence[int]) -> dict[int, int]:
-    """Of these badges, the ones a collection may hold, each with its owner."""
+def collectable_badges(badge_ids: Sequence[int]) -> dict[int, int]:
+    """Of these badges, the ones a collection may hold, each with its owner (one query)."""
     if not badge_ids:
         return {}
     rows = db.session.execute(
