@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from backpack.extensions import db
-from backpack.models import PersonalAccessToken
+from backpack.models import Collection, PersonalAccessToken
 from backpack.models.oauth import token_digest
 from tests.conftest import Accounts, csrf_token, post_form
 from tests.support.issuer import TestIssuer
@@ -247,3 +247,43 @@ def test_ids_no_row_can_have_are_not_found_whatever_the_method(
         response = getattr(api, method)(path, headers=bearer(token), json={"status": "accepted"})
         assert response.status_code == 404, (method, path)
         assert response.get_json()["error"] == "not_found"
+
+
+def test_a_nul_character_anywhere_is_a_clear_400_never_a_server_error(
+    badge_app: Flask, earner: Accounts
+) -> None:
+    """PostgreSQL stores no U+0000: it is refused with a reason wherever it comes in."""
+    token = make_token(earner.client, ALL)
+    created = earner.client.post(
+        "/api/v1/collections", json={"name": "Mine"}, headers=bearer(token)
+    )
+    assert created.status_code == 201
+    path = f"/api/v1/collections/{created.get_json()['id']}"
+    for method, body in (
+        ("post", '{"name": "a\\u0000b"}'),
+        ("patch", '{"name": "x", "description": "\\u0000"}'),
+    ):
+        response = getattr(earner.client, method)(
+            "/api/v1/collections" if method == "post" else path,
+            data=body,
+            content_type="application/json",
+            headers=bearer(token),
+        )
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert "NUL" in response.get_json()["message"]
+    utf16 = '{"name": "a\\u0000b"}'.encode("utf-16")
+    for body in (utf16, b"[" * 100_000):
+        response = earner.client.post(
+            "/api/v1/collections", data=body, content_type="application/json", headers=bearer(token)
+        )
+        assert response.status_code == 400
+    assert earner.client.get("/share/%00x").status_code == 400
+    assert earner.client.get("/share/badge/%00x").status_code == 400
+    listed = earner.client.get("/api/v1/badges?limit=1%00", headers=bearer(token))
+    assert listed.status_code == 400
+    assert "NUL" in listed.get_data(as_text=True)
+    form = post_form(earner.client, "/collections/", {"name": "a\x00b", "description": ""})
+    assert form.status_code == 400
+    assert "NUL" in form.get_data(as_text=True)
+    with badge_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 1

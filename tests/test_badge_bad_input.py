@@ -178,3 +178,8 @@ def test_an_api_body_with_an_unpaired_surrogate_is_a_clear_400(earner: Accounts)
         headers={"X-CSRFToken": "x"},
     )
     assert response.status_code == 400
+
+
+def test_json_with_a_nul_character_is_refused(earner: Accounts, issuer: TestIssuer) -> None:
+    text = json.dumps(issuer.award("ann@example.org")).replace('"Assertion"', '"Asser\\u0000tion"')
+    _assert_refused(add_badge(earner.client, "text", text), "not_json")

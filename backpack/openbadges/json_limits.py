@@ -38,6 +38,11 @@ def decode_json(data: bytes | str, *, source: str = "the document") -> Any:
             f"{source} holds an unpaired UTF-16 surrogate (\\ud800-\\udfff), which is not text.",
             code="not_json",
         )
+    if has_nul(text, document):
+        raise ParseError(
+            f"{source} holds a NUL character (\\u0000), which no database can store as text.",
+            code="not_json",
+        )
     return document
 
 
@@ -52,6 +57,28 @@ def has_lone_surrogate(text: str, document: Any) -> bool:
         json.dumps(document, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         return True
+    return False
+
+
+_NUL_ESCAPE = re.compile(r"\\u0000")
+
+
+def has_nul(text: str, document: Any) -> bool:
+    """Whether a decoded JSON document holds U+0000 in a string or a key; PostgreSQL stores
+    neither in text nor in JSONB."""
+    if not _NUL_ESCAPE.search(text):
+        return False  # the fast, usual answer (raw NULs are not valid JSON at all)
+    waiting = [document]
+    while waiting:  # without recursion: the document may be deep
+        item = waiting.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            waiting.extend(item)
+            waiting.extend(item.values())
+        elif isinstance(item, list):
+            waiting.extend(item)
     return False
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from backpack.models.base import MAX_ID
-from backpack.openbadges.json_limits import has_lone_surrogate
+from backpack.openbadges.errors import ParseError
+from backpack.openbadges.json_limits import decode_json
 
 
 class BoundedIntegerConverter(IntegerConverter):
@@ -32,20 +33,35 @@ NO_SUCH_ID = 0
 
 
 class StrictJSONProvider(DefaultJSONProvider):
-    """JSON request bodies, refusing text no database can store (unpaired surrogates)."""
+    """JSON request bodies, read as badge documents are (`decode_json`): UTF-8 only, nested
+    at most MAX_JSON_DEPTH deep, and without text no database can store (unpaired
+    surrogates, NUL characters). Refusals are ValueErrors, as Flask expects of `loads`."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        document = super().loads(s, **kwargs)
-        text = s if isinstance(s, str) else s.decode("utf-8", "replace")
-        if has_lone_surrogate(text, document):
-            raise ValueError("the JSON holds an unpaired UTF-16 surrogate")
-        return document
+        try:
+            return decode_json(s, source="The body")
+        except ParseError as exc:
+            raise ValueError(exc.message) from None
+
+
+def refuse_nul_characters() -> None:
+    """A path, form field or query parameter holding U+0000 is refused before any view reads it:
+    PostgreSQL cannot store the character, and it has no place in anything typed."""
+    fields = (
+        key + value
+        for values in (request.args, request.form)
+        for key, value in values.items(multi=True)
+    )
+    if "\x00" in request.path or any("\x00" in field for field in fields):
+        abort(400, description="The request holds a NUL character, which is not text.")
 
 
 def init_request_parsing(app: Flask) -> None:
-    """Install the converter, the JSON provider and, behind proxies, ProxyFix."""
+    """Install the converter, the JSON provider, the NUL guard and, behind proxies,
+    ProxyFix."""
     app.url_map.converters["int"] = BoundedIntegerConverter
     app.json = StrictJSONProvider(app)
+    app.before_request(refuse_nul_characters)
     hops = int(app.config["TRUSTED_PROXIES"])
     if hops > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -119,7 +119,10 @@ def load(schema: Schema, source: str = "json") -> dict[str, Any]:
     if source == "query":
         data: Any = request.args.to_dict()
     else:
-        data = request.get_json(silent=True)
+        try:
+            data = current_app.json.loads(request.get_data(cache=True)) if request.is_json else None
+        except ValueError as exc:  # not JSON, or JSON the server cannot store: it says which
+            raise ApiError(400, "bad_request", str(exc)) from None
         if not isinstance(data, dict):
             raise ApiError(400, "bad_request", "The body must be a JSON object.")
     loaded: dict[str, Any] = schema.load(data)
