@@ -96,15 +96,7 @@ def import_accounts(accounts: Sequence[ImportedAccount]) -> list[int | ServiceEr
 
     A few statements in all, whatever the count (a Mozilla instance holds a million).
     """
-    cleaned: list[tuple[str, str] | ServiceError] = []
-    for account in accounts:
-        try:
-            address = emails.clean_address(account.email)
-        except ServiceError as exc:
-            cleaned.append(exc)
-        else:
-            cleaned.append((address, emails.normalise_address(address)))
-    taken = emails.verified_among(c[1] for c in cleaned if not isinstance(c, ServiceError))
+    cleaned, taken = emails.clean_addresses(account.email for account in accounts)
     results: list[int | ServiceError] = []
     users: list[dict[str, object]] = []
     addresses: list[dict[str, object]] = []

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import BadgeClass, Issuer
-from backpack.services.bulk_rows import insert_rows_returning_ids
+from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.images import image_from_reference, reference_bytes, store_images
 from backpack.services.row_ids import CatalogueIds, RowIds
 from backpack.services.unique_rows import add_or_find
@@ -161,7 +161,7 @@ def _look_up(model: type[Shared], keys: Sequence[SharedKey], known: RowIds[Any])
     if model is BadgeClass:
         columns.append(BadgeClass.image_id)
     # By IRI: the leading column of the (iri, content_sha256) unique index.
-    query = sa.select(*columns).where(model.iri.in_(sorted({iri for iri, _ in unknown})))
+    query = sa.select(*columns).where(among(model.iri, (iri for iri, _ in unknown)))
     for row in db.session.execute(query):
         key = (row.iri, row.content_sha256)
         if key in unknown:

@@ -16,6 +16,7 @@ from backpack.models.base import utcnow
 from backpack.openbadges.baking import bake
 from backpack.openbadges.verify import verify_badge
 from backpack.services.badge_intake import report_record, verdict
+from backpack.services.bulk_rows import among
 from backpack.services.errors import NotVerified, ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
 
@@ -119,7 +120,7 @@ def release_pending_many(addresses: Sequence[tuple[int, str]]) -> None:
     owners = sorted({user_id for user_id, _ in addresses})
     waiting = db.session.execute(
         sa.select(Badge.id, Badge.user_id, Badge.recipient).where(
-            Badge.user_id.in_(owners), Badge.status == "pending"
+            among(Badge.user_id, owners), Badge.status == "pending"
         )
     ).all()
     wanted = set(addresses)
@@ -127,7 +128,9 @@ def release_pending_many(addresses: Sequence[tuple[int, str]]) -> None:
         badge_id for badge_id, user_id, recipient in waiting if (user_id, recipient) in wanted
     ]
     if released:
-        db.session.execute(sa.update(Badge).where(Badge.id.in_(released)).values(status="accepted"))
+        db.session.execute(
+            sa.update(Badge).where(among(Badge.id, released)).values(status="accepted")
+        )
 
 
 def _address_verified(badge: Badge) -> bool:

@@ -25,7 +25,7 @@ from backpack.services.badge_intake import (
     offline_values,
     read_offline,
 )
-from backpack.services.bulk_rows import insert_rows_returning_ids
+from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.emails import HeldAddresses, held_addresses
 from backpack.services.images import reference_bytes, store_images
 from backpack.services.row_ids import CatalogueIds
@@ -114,7 +114,7 @@ def _stored(
     owners = sorted({badges[index].user_id for index in read})
     fingerprints = sorted({offline.fingerprint for offline in read.values()})
     query = sa.select(Badge.user_id, Badge.fingerprint, Badge.id, Badge.status).where(
-        Badge.user_id.in_(owners), Badge.fingerprint.in_(fingerprints)
+        among(Badge.user_id, owners), among(Badge.fingerprint, fingerprints)
     )
     return {
         (row.user_id, row.fingerprint): (row.id, row.status) for row in db.session.execute(query)

@@ -14,7 +14,7 @@ from backpack.models import Badge, Collection, CollectionItem, User
 from backpack.models.base import utcnow
 from backpack.models.collections import DESCRIPTION_MAX, NAME_MAX, STORY_MAX, new_share_token
 from backpack.services import sharing
-from backpack.services.bulk_rows import insert_rows, insert_rows_returning_ids
+from backpack.services.bulk_rows import among, insert_rows, insert_rows_returning_ids
 from backpack.services.errors import ServiceError
 
 # Only badges in the backpack proper can be collected; pending and rejected ones cannot.
@@ -283,7 +283,7 @@ def import_collections(collections: Sequence[ImportedCollection]) -> list[int | 
     collectable = collectable_badges(listed)
     positions = db.session.execute(
         sa.select(Collection.user_id, sa.func.max(Collection.position))
-        .where(Collection.user_id.in_(owners))
+        .where(among(Collection.user_id, owners))
         .group_by(Collection.user_id)
     )
     last = {user_id: position for user_id, position in positions}
@@ -317,7 +317,7 @@ def collectable_badges(badge_ids: Sequence[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         sa.select(Badge.id, Badge.user_id).where(
-            Badge.id.in_(badge_ids), Badge.status == COLLECTABLE_STATUS
+            among(Badge.id, badge_ids), Badge.status == COLLECTABLE_STATUS
         )
     )
     return {badge_id: user_id for badge_id, user_id in rows}

@@ -17,7 +17,7 @@ from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
 from backpack.services import badges, tokens
-from backpack.services.bulk_rows import insert_rows_returning_ids
+from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.errors import (
     AddressRemovalRefused,
     AddressTaken,
@@ -218,7 +218,7 @@ def held_addresses(user_ids: Iterable[int]) -> dict[int, HeldAddresses]:
             EmailAddress.normalised,
             EmailAddress.verified_at.is_not(None),
             EmailAddress.is_primary,
-        ).where(EmailAddress.user_id.in_(wanted))
+        ).where(among(EmailAddress.user_id, wanted))
     )
     for user_id, normalised, verified, primary in rows:
         account = held.setdefault(user_id, HeldAddresses())
@@ -235,7 +235,7 @@ def verified_among(normalised: Iterable[str]) -> set[str]:
     return set(
         db.session.scalars(
             sa.select(EmailAddress.normalised).where(
-                EmailAddress.normalised.in_(wanted), EmailAddress.verified_at.is_not(None)
+                among(EmailAddress.normalised, wanted), EmailAddress.verified_at.is_not(None)
             )
         )
     )
@@ -250,6 +250,23 @@ class NewAddress:
     verified: bool
 
 
+def clean_addresses(
+    addresses: Iterable[str],
+) -> tuple[list[tuple[str, str] | ServiceError], set[str]]:
+    """`clean_address` for many (imports): each address as typed and normalised, or why it
+    was refused; and which of them are verified on some account already (one query)."""
+    cleaned: list[tuple[str, str] | ServiceError] = []
+    for address in addresses:
+        try:
+            typed = clean_address(address)
+        except ServiceError as exc:
+            cleaned.append(exc)
+        else:
+            cleaned.append((typed, normalise_address(typed)))
+    taken = verified_among(c[1] for c in cleaned if not isinstance(c, ServiceError))
+    return cleaned, taken
+
+
 def import_addresses(addresses: Sequence[NewAddress]) -> list[int | ServiceError | None]:
     """`add_email` (then `mark_verified` when verified) for many addresses, mailing nothing.
 
@@ -257,15 +274,7 @@ def import_addresses(addresses: Sequence[NewAddress]) -> list[int | ServiceError
     error `add_email` would raise. A few statements in all, whatever the count.
     """
     held = held_addresses(a.user_id for a in addresses)
-    cleaned: list[tuple[int, str, str] | ServiceError] = []
-    for new in addresses:
-        try:
-            address = clean_address(new.address)
-        except ServiceError as exc:
-            cleaned.append(exc)
-        else:
-            cleaned.append((new.user_id, address, normalise_address(address)))
-    taken = verified_among(c[2] for c in cleaned if not isinstance(c, ServiceError))
+    cleaned, taken = clean_addresses(new.address for new in addresses)
     results: list[int | ServiceError | None] = []
     rows: list[dict[str, object]] = []
     verified_now: list[tuple[int, str]] = []
@@ -274,7 +283,7 @@ def import_addresses(addresses: Sequence[NewAddress]) -> list[int | ServiceError
         if isinstance(outcome, ServiceError):
             results.append(outcome)
             continue
-        user_id, address, normalised = outcome
+        user_id, (address, normalised) = new.user_id, outcome
         account = held.setdefault(user_id, HeldAddresses())
         if normalised in account.verified:
             results.append(None)

@@ -16,7 +16,7 @@ from backpack.extensions import db
 from backpack.models import Image
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.images import inspect_image
-from backpack.services.bulk_rows import insert_rows_returning_ids
+from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.fetching import app_fetcher
 from backpack.services.row_ids import RowIds
 from backpack.services.unique_rows import add_or_find
@@ -97,7 +97,7 @@ def store_images(items: Sequence[bytes | None], known: RowIds[int]) -> list[int 
     digests = [hashlib.sha256(data).hexdigest() if data else None for data in items]
     unknown = {digest for digest in digests if digest and known.get(digest) is None}
     if unknown:
-        found = sa.select(Image.sha256, Image.id).where(Image.sha256.in_(sorted(unknown)))
+        found = sa.select(Image.sha256, Image.id).where(among(Image.sha256, unknown))
         for found_digest, image_id in db.session.execute(found):
             known.add(found_digest, image_id)
     new: dict[str, dict[str, Any]] = {}

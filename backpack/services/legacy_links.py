@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import BadgeShare, Collection, ImportedRecord
-from backpack.services.bulk_rows import insert_rows
+from backpack.services.bulk_rows import among, insert_rows
 
 COLLECTION = "share-collection"
 BADGE = "share-badge"
@@ -37,7 +37,7 @@ def remember_links(scope: str, kind: str, links: Iterable[tuple[str, int]]) -> N
     known = set(
         db.session.scalars(
             sa.select(ImportedRecord.key).where(
-                ImportedRecord.kind == kind, ImportedRecord.key.in_(sorted(wanted))
+                ImportedRecord.kind == kind, among(ImportedRecord.key, wanted)
             )
         )
     )

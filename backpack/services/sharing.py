@@ -16,7 +16,7 @@ from backpack.extensions import db
 from backpack.models import Badge, BadgeShare, Collection, RetiredShareToken, User
 from backpack.models.base import utcnow
 from backpack.models.collections import new_share_token
-from backpack.services.bulk_rows import insert_rows
+from backpack.services.bulk_rows import among, insert_rows
 from backpack.services.errors import ServiceError
 
 # What a visitor may ever see: badges in the backpack proper, never pending or rejected ones.
@@ -118,7 +118,7 @@ def share_badges(badge_ids: Iterable[int]) -> None:
     unshared = db.session.scalars(
         sa.select(Badge.id)
         .outerjoin(BadgeShare, BadgeShare.badge_id == Badge.id)
-        .where(Badge.id.in_(wanted), Badge.status == PUBLIC_STATUS, BadgeShare.id.is_(None))
+        .where(among(Badge.id, wanted), Badge.status == PUBLIC_STATUS, BadgeShare.id.is_(None))
     ).all()
     if unshared:
         insert_rows(
