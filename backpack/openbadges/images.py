@@ -26,6 +26,7 @@ from backpack.openbadges.png_baking import (
     png_size,
     read_chunks,
 )
+from backpack.openbadges.png_pixels import check_png_pixels
 
 ImageKind = Literal["png", "svg", "jpeg", "gif"]
 
@@ -120,11 +121,12 @@ def inspect_image(
 
 def _raster_size(data: bytes, kind: ImageKind, max_pixels: int) -> tuple[int, int]:
     if kind == "png":
-        # The chunk walk finds truncation, bad CRCs, ballooning text and the size before
-        # Pillow is involved at all.
+        # The chunk walk finds truncation, bad CRCs, ballooning text and the size; the pixel
+        # data is then checked without Pillow, which costs more than the rest of an import.
         chunks = read_chunks(data)
         check_compressed_chunks(chunks)
         _check_pixels(*png_size(chunks), max_pixels)
+        return check_png_pixels(chunks)
     try:
         with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[kind]]) as image:
             width, height = image.size
