@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import tempfile
@@ -18,8 +19,9 @@ from flask.cli import AppGroup
 from backpack.models import User
 from backpack.services import emails
 from importers import backpack_export, mozilla_db, mozilla_dump, mozilla_instance, mozilla_zip
-from importers.pipeline import ImporterError, Pipeline, SourceFailure, Unit
+from importers.pipeline import ImporterError, Pipeline, Unit
 from importers.report import ImportReport
+from importers.workers import run_shards, usable_workers
 
 imports = AppGroup("import", help="Import badges, accounts and collections from elsewhere.")
 
@@ -73,17 +75,21 @@ class Progress:
 
 def run_pipeline(
     pipeline: Pipeline,
-    units: Callable[[Pipeline], Iterable[Unit | SourceFailure]],
+    work: Callable[[Pipeline], None],
     *,
     total: int | None,
     label: str,
     as_json: bool,
 ) -> None:
-    """Run a source through the pipeline and print its report; exit 1 when a record failed."""
+    """Have `work` write a source through the pipeline, then print the report; exit 1 when
+    a record failed."""
     progress = Progress(total, label, as_json)
     pipeline.progress = progress.advance
     try:
-        pipeline.run(units(pipeline))
+        try:
+            work(pipeline)
+        finally:
+            pipeline.finish()
     except ImporterError as exc:
         raise click.ClickException(exc.message) from exc
     finally:
@@ -113,7 +119,7 @@ def mozilla_zip_command(
     with archive:
         run_pipeline(
             Pipeline(mozilla_zip.scope_for(user), new_report(dry_run, failures)),
-            lambda p: mozilla_zip.zip_units(archive, user_id, p.report),
+            lambda p: p.write(mozilla_zip.zip_units(archive, user_id, p.report)),
             total=mozilla_zip.count_entries(archive),
             label="Importing badges",
             as_json=as_json,
@@ -137,6 +143,21 @@ batch_size_option = click.option(
 )
 
 
+workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes importing side by side "
+    "[default: one per CPU core, at most 8, on PostgreSQL; one on SQLite and in a dry run].",
+)
+
+
+def _shard_units(
+    part: mozilla_instance.Part, source: sa.Engine, worker: Pipeline, index: int, count: int
+) -> Iterable[Unit]:
+    """A worker's share of one part of a Mozilla instance."""
+    return part(source, worker, mozilla_instance.Shard(index, count))
+
+
 def import_instance(
     source: sa.Engine,
     instance: str,
@@ -144,13 +165,28 @@ def import_instance(
     as_json: bool,
     failures: Path | None,
     batch_size: int,
+    workers: int | None,
 ) -> None:
-    """Run a Mozilla instance's tables through the pipeline."""
+    """Run a Mozilla instance's tables through the pipeline, part after part (accounts,
+    additional addresses, badges and groups), each shared out between worker processes
+    when there are several."""
     pipeline = Pipeline(f"mozilla:{instance}", new_report(dry_run, failures), batch=batch_size)
+    # A dry run's accounts are never committed, so other processes could not see them.
+    count = 1 if dry_run else usable_workers(workers)
+
+    def work(pipeline: Pipeline) -> None:
+        for part in mozilla_instance.PARTS:
+            if count == 1:
+                pipeline.write(part(source, pipeline, mozilla_instance.EVERYTHING))
+            else:
+                run_shards(
+                    pipeline, count, functools.partial(_shard_units, part, source), source.dispose
+                )
+
     try:
         run_pipeline(
             pipeline,
-            lambda p: mozilla_instance.instance_units(source, p, p.report),
+            work,
             total=mozilla_instance.count_units(source),
             label="Importing",
             as_json=as_json,
@@ -168,15 +204,22 @@ def import_instance(
 @json_option
 @failures_option
 @batch_size_option
+@workers_option
 def mozilla_db_command(
-    url: str, instance: str, dry_run: bool, as_json: bool, failures: Path | None, batch_size: int
+    url: str,
+    instance: str,
+    dry_run: bool,
+    as_json: bool,
+    failures: Path | None,
+    batch_size: int,
+    workers: int | None,
 ) -> None:
     """Import a whole Mozilla Backpack from its MySQL/MariaDB database (mysql+pymysql://...)."""
     try:
         source = mozilla_db.source_engine(url)
     except ImporterError as exc:
         raise click.ClickException(exc.message) from exc
-    import_instance(source, instance, dry_run, as_json, failures, batch_size)
+    import_instance(source, instance, dry_run, as_json, failures, batch_size, workers)
 
 
 @imports.command("mozilla-dump")
@@ -186,6 +229,7 @@ def mozilla_db_command(
 @json_option
 @failures_option
 @batch_size_option
+@workers_option
 def mozilla_dump_command(
     path: Path,
     instance: str,
@@ -193,6 +237,7 @@ def mozilla_dump_command(
     as_json: bool,
     failures: Path | None,
     batch_size: int,
+    workers: int | None,
 ) -> None:
     """Import a whole Mozilla Backpack from a mysqldump file, with no MySQL server."""
     with tempfile.TemporaryDirectory(prefix="mozilla-dump-") as folder:
@@ -202,7 +247,7 @@ def mozilla_dump_command(
         except ImporterError as exc:
             staging.dispose()
             raise click.ClickException(exc.message) from exc
-        import_instance(staging, instance, dry_run, as_json, failures, batch_size)
+        import_instance(staging, instance, dry_run, as_json, failures, batch_size, workers)
 
 
 @imports.command("backpack-export")
@@ -225,7 +270,7 @@ def backpack_export_command(
     with archive:
         run_pipeline(
             Pipeline(backpack_export.scope_for(manifest, user), new_report(dry_run, failures)),
-            lambda p: backpack_export.export_units(archive, manifest, user_id, p),
+            lambda p: p.write(backpack_export.export_units(archive, manifest, user_id, p)),
             total=None,
             label="Restoring",
             as_json=as_json,

@@ -10,24 +10,26 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import User
 from backpack.services import accounts, collections, emails, legacy_links, sharing
-from backpack.services.badge_intake import receive_unchecked
-from backpack.services.bulk_intake import UncheckedBadge, receive_unchecked_many
+from backpack.services.badge_intake import BadgeRefused, receive_unchecked
+from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
+from backpack.services.bulk_rows import among
 from backpack.services.errors import ServiceError
 from backpack.services.row_ids import CatalogueIds
 from importers import mozilla_schema as schema
 from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit
-from importers.report import ImportReport
 
-Row = sa.RowMapping
+Row = Mapping[str, Any]
 STREAM_ROWS = 500
 
 
@@ -40,24 +42,60 @@ def count_units(source: sa.Engine) -> int:
         )
 
 
-def instance_units(source: sa.Engine, pipeline: Pipeline, report: ImportReport) -> Iterator[Unit]:
-    """Every unit of the instance, in the order their dependencies need.
+@dataclass(frozen=True)
+class Shard:
+    """One of `count` parts of an instance, which separate processes import side by side.
 
-    Every account comes before any additional address, so that when two accounts claim one
-    address, which claim wins does not depend on how the units are batched: an account's
-    own address is taken before another account's additional one. Units carry batch
-    writers, so the pipeline writes them a batch at a time.
-    """
-    missing = _MissingBadges(report)
-    users, emails_, badges, groups = (
-        _UserWriter(),
-        _EmailWriter(pipeline),
-        _BadgeWriter(pipeline),
-        _GroupWriter(pipeline, missing),
-    )
+    Accounts are parted by address, so that every claim to one address lands in one part,
+    in the order of the source, and the same claim wins however many parts there are.
+    Badges and groups are parted by owner, so parts share no owner."""
+
+    index: int
+    count: int
+
+    def holds(self, user_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        """Whether a row owned by this Mozilla user id is in this part (as SQL). A row with
+        no owner is in the first part, where it is refused for that reason."""
+        if self.count == 1:
+            return sa.true()
+        owner = sa.func.coalesce(sa.func.abs(user_id), 0)
+        return owner % self.count == self.index
+
+    def takes(self, address: object) -> bool:
+        """Whether a claim to this address is in this part."""
+        if self.count == 1:
+            return True
+        text = address.decode("utf-8", "replace") if isinstance(address, bytes) else str(address)
+        return zlib.crc32(emails.normalise_address(text).encode()) % self.count == self.index
+
+
+EVERYTHING = Shard(0, 1)
+
+
+def instance_units(source: sa.Engine, pipeline: Pipeline) -> Iterator[Unit]:
+    """Every unit of the instance, in the order their dependencies need (one process)."""
+    for part in PARTS:
+        yield from part(source, pipeline, EVERYTHING)
+
+
+# The parts of an import, in order: each needs the one before it complete, in all shards.
+# Every account comes before any additional address, so that when two accounts claim one
+# address, which claim wins does not depend on how the units are batched or sharded: an
+# account's own address is taken before another account's additional one.
+
+
+def user_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator[Unit]:
+    """The accounts whose own address is in `shard`, written a batch at a time."""
+    users = _UserWriter()
     for row in _stream(source, sa.select(schema.user).order_by(schema.user.c.id)):
-        key, label = f"user:{row['id']}", str(row["email"])
-        yield Unit("users", key, _user_importer(row), label, users, row)
+        if shard.takes(row["email"]):
+            key, label = f"user:{row['id']}", str(row["email"])
+            yield Unit("users", key, _user_importer(row), label, users, row)
+
+
+def email_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator[Unit]:
+    """The additional addresses in `shard`; every account must have been imported before."""
+    emails_ = _EmailWriter(pipeline)
     with_more = sa.or_(
         schema.user.c.additional_email_1.is_not(None),
         schema.user.c.additional_email_2.is_not(None),
@@ -66,30 +104,69 @@ def instance_units(source: sa.Engine, pipeline: Pipeline, report: ImportReport) 
     for row in _stream(source, query):
         for slot in (1, 2):
             address = row[f"additional_email_{slot}"]
-            if address:
+            if address and shard.takes(address):
                 verified = bool(row[f"additional_email_{slot}_is_verified"])
                 key = f"user:{row['id']}:email:{slot}"
                 apply = _email_importer(pipeline, row["id"], address, verified)
                 record = (row["id"], str(address), verified)
                 yield Unit("emails", key, apply, str(address), emails_, record)
+
+
+def owned_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator[Unit]:
+    """The badges (with their images), then the groups (with their portfolios), of the
+    accounts in `shard`; every account must have been imported before."""
+    badges, groups = _BadgeWriter(pipeline), _GroupWriter(pipeline)
     owners = _Owners(pipeline)
-    query = sa.select(schema.badge, schema.badge_image.c.image_data).outerjoin(
-        schema.badge_image, schema.badge_image.c.badge_hash == schema.badge.c.body_hash
+    query = (
+        sa.select(schema.badge, schema.badge_image.c.image_data)
+        .outerjoin(schema.badge_image, schema.badge_image.c.badge_hash == schema.badge.c.body_hash)
+        .where(shard.holds(schema.badge.c.user_id))
     )
-    for row in _stream(source, query.order_by(schema.badge.c.user_id, schema.badge.c.id)):
+    # In the order they are stored: sorting a table of bodies by owner costs the source a
+    # sort on disk; batches look their owners up all at once anyway.
+    for row in _stream(source, query.order_by(schema.badge.c.id)):
         label = str(row["endpoint"] or row["body_hash"] or row["id"])
         apply = _badge_importer(owners, row)
         yield Unit("badges", f"badge:{row['id']}", apply, label, badges, row)
-    query = sa.select(
-        schema.group,
-        schema.portfolio.c.title,
-        schema.portfolio.c.subtitle,
-        schema.portfolio.c.preamble,
-        schema.portfolio.c.stories,
-    ).outerjoin(schema.portfolio, schema.portfolio.c.group_id == schema.group.c.id)
-    for row in _stream(source, query.order_by(schema.group.c.id)):
-        apply = _group_importer(owners, row, missing)
-        yield Unit("collections", f"group:{row['id']}", apply, str(row["name"]), groups, row)
+    for group in _groups_with_portfolios(source, shard):
+        apply = _group_importer(owners, group)
+        label = str(group["name"])
+        yield Unit("collections", f"group:{group['id']}", apply, label, groups, group)
+
+
+PORTFOLIO_TEXTS = ("title", "subtitle", "preamble", "stories")
+
+
+def _groups_with_portfolios(source: sa.Engine, shard: Shard) -> Iterator[dict[str, Any]]:
+    """Each group of the shard with its portfolio's texts (None where it has none).
+
+    Merged here from two ordered reads rather than joined by the source: Mozilla's
+    `portfolio.group_id` need not be indexed, and a join without that index compares every
+    group with every portfolio (fifty thousand groups took the source 20 s of CPU). A group
+    with several portfolios takes its first.
+    """
+    groups = sa.select(schema.group).where(shard.holds(schema.group.c.user_id))
+    texts = [schema.portfolio.c[name] for name in PORTFOLIO_TEXTS]
+    portfolios = _stream(
+        source,
+        sa.select(schema.portfolio.c.group_id, *texts)
+        .where(schema.portfolio.c.group_id.is_not(None))
+        .order_by(schema.portfolio.c.group_id, schema.portfolio.c.id),
+    )
+    portfolio = next(portfolios, None)
+    for group in _stream(source, groups.order_by(schema.group.c.id)):
+        while portfolio is not None and portfolio["group_id"] < group["id"]:
+            portfolio = next(portfolios, None)
+        row = dict(group)
+        if portfolio is not None and portfolio["group_id"] == group["id"]:
+            row |= {name: portfolio[name] for name in PORTFOLIO_TEXTS}
+        else:
+            row |= dict.fromkeys(PORTFOLIO_TEXTS)
+        yield row
+
+
+Part = Callable[[sa.Engine, Pipeline, Shard], Iterator[Unit]]
+PARTS: tuple[Part, ...] = (user_units, email_units, owned_units)
 
 
 def _stream(source: sa.Engine, query: sa.Select[Any]) -> Iterator[Row]:
@@ -98,33 +175,12 @@ def _stream(source: sa.Engine, query: sa.Select[Any]) -> Iterator[Row]:
             query
         )
         for row in result:
-            yield row._mapping
-
-
-class _MissingBadges:
-    """Counts badges listed in groups that are not here, and says so in the report's notes."""
-
-    def __init__(self, report: ImportReport) -> None:
-        self.report = report
-        self.count = 0
-        self.note: str | None = None
-
-    def add(self, count: int) -> None:
-        """Count more (or, for a batch that was undone, fewer) missing badges."""
-        self.count += count
-        if self.note is not None:
-            self.report.notes.remove(self.note)
-            self.note = None
-        if self.count > 0:
-            self.note = (
-                f"{self.count} badge(s) listed in groups were deleted or not imported; "
-                "their collections hold the others."
-            )
-            self.report.notes.append(self.note)
+            yield cast("Row", row._mapping)
 
 
 class _Owners:
-    """Our user for a Mozilla user id; badges come ordered by owner, so one is remembered."""
+    """Our user for a Mozilla user id (one at a time); the last one is remembered, since a
+    group's or a user's records often follow each other."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
@@ -140,12 +196,26 @@ class _Owners:
 
 
 def _text(value: object) -> str:
+    """A stored text as a string; RecordRefused when it is not UTF-8, or holds a NUL
+    character (which PostgreSQL cannot store, and which no address, hash or link holds)."""
     if isinstance(value, bytes):
         try:
-            return value.decode("utf-8")
+            value = value.decode("utf-8")
         except UnicodeDecodeError:
             raise RecordRefused("one of its stored texts is not UTF-8") from None
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        raise RecordRefused("one of its stored texts holds a NUL character")
+    return text
+
+
+def _words(value: object) -> str:
+    """A stored name or story: NUL characters, which carry nothing there, are dropped."""
+    if isinstance(value, str):
+        value = value.replace("\x00", "")
+    elif isinstance(value, bytes):
+        value = value.replace(b"\x00", b"")
+    return _text(value)
 
 
 def _millis(value: object) -> datetime | None:
@@ -159,7 +229,7 @@ def _millis(value: object) -> datetime | None:
 
 
 def _account(row: Row) -> accounts.ImportedAccount:
-    name = " ".join(_text(row[k]).strip() for k in ("first_name", "last_name")).strip()
+    name = " ".join(_words(row[k]).strip() for k in ("first_name", "last_name")).strip()
     return accounts.ImportedAccount(
         _text(row["email"]),
         _text(row["password"]),
@@ -207,10 +277,7 @@ def _email_importer(
 
 def _unchecked(row: Row, user_id: int) -> UncheckedBadge:
     """What the intake needs of a stored Mozilla badge; RecordRefused if unreadable."""
-    try:
-        body = _text(row["body"])
-    except UnicodeDecodeError:
-        raise RecordRefused("its stored body is not UTF-8 text") from None
+    body = _text(row["body"])
     signature = _text(row["signature"])
     image = None
     if row["image_data"]:
@@ -270,12 +337,12 @@ def _json(value: object, kind: type, what: str) -> Any:
 
 def _group_texts(row: Row) -> tuple[str, str]:
     """A group's collection name and description (its portfolio's title, subtitle, preamble)."""
-    parts = (_text(row[k]).strip() for k in ("title", "subtitle", "preamble"))
+    parts = (_words(row[k]).strip() for k in ("title", "subtitle", "preamble"))
     description = "\n\n".join(p for p in parts if p)[:2000]
-    return _text(row["name"]).strip()[:100] or "Untitled collection", description
+    return _words(row["name"]).strip()[:100] or "Untitled collection", description
 
 
-def _group_importer(owners: _Owners, row: Row, missing: _MissingBadges) -> Callable[[], Outcome]:
+def _group_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
     def apply() -> Outcome:
         user = owners.user(row["user_id"])
         listed = _json(row["badges"], list, "badges")
@@ -286,10 +353,11 @@ def _group_importer(owners: _Owners, row: Row, missing: _MissingBadges) -> Calla
         except ServiceError as exc:
             raise RecordRefused(exc.message) from exc
         ours: dict[str, int] = {}
+        missing = 0
         for mozilla_id in listed:
             target = owners.pipeline.target("badges", f"badge:{mozilla_id}")
             if target is None:
-                missing.add(1)
+                missing += 1
             else:
                 ours[str(mozilla_id)] = target
         owned = collections.collectable_badges(list(ours.values()))
@@ -306,6 +374,7 @@ def _group_importer(owners: _Owners, row: Row, missing: _MissingBadges) -> Calla
             legacy_links.remember_link(
                 scope, legacy_links.COLLECTION, _text(row["url"]), collection.id
             )
+        owners.pipeline.report.missing_from_collections += missing
         return Outcome(collection.id)
 
     return apply
@@ -322,7 +391,9 @@ def _owner_ids(pipeline: Pipeline, mozilla_ids: Iterable[object]) -> dict[object
     found = pipeline.targets("users", keys)
     # An account imported earlier may have been deleted since: its records stay behind.
     ids = [target for target in found.values() if target is not None]
-    present = set(db.session.scalars(sa.select(User.id).where(User.id.in_(ids)))) if ids else set()
+    present = (
+        set(db.session.scalars(sa.select(User.id).where(among(User.id, ids)))) if ids else set()
+    )
     return {keys[key]: target for key, target in found.items() if target in present}
 
 
@@ -330,114 +401,148 @@ def _not_imported(mozilla_id: object) -> RecordRefused:
     return RecordRefused(f"its owner (Mozilla user {mozilla_id}) was not imported")
 
 
-class _UserWriter:
-    def write(self, units: Sequence[Unit]) -> Results:
-        results = accounts.import_accounts([_account(unit.record) for unit in units])
-        return [
-            Outcome(result)
-            if isinstance(result, int)
-            else RecordRefused(f"{unit.record['email']}: {result.message}")
-            for unit, result in zip(units, results, strict=True)
-        ]
+Prepared = TypeVar("Prepared")
+Done = TypeVar("Done")
 
+
+def _prepared(
+    units: Sequence[Unit], prepare: Callable[[Unit], Prepared]
+) -> tuple[list[ImporterError | None], list[Prepared]]:
+    """Each unit's record made ready for a bulk service, in order; and, in each unit's
+    place, why its record was refused before reaching the service (None if it was not)."""
+    refused: list[ImporterError | None] = []
+    ready: list[Prepared] = []
+    for unit in units:
+        try:
+            ready.append(prepare(unit))
+        except RecordRefused as exc:
+            refused.append(exc)
+        else:
+            refused.append(None)
+    return refused, ready
+
+
+def _merged(
+    units: Sequence[Unit],
+    refused: Sequence[ImporterError | None],
+    done: Iterable[Done],
+    result: Callable[[Unit, Done], Outcome | ImporterError],
+) -> Results:
+    """Each unit's result: its refusal, or what the bulk service did with it (in order)."""
+    outcomes = iter(done)
+    return [
+        error if error is not None else result(unit, next(outcomes))
+        for unit, error in zip(units, refused, strict=True)
+    ]
+
+
+class _StatelessWriter:
     def rollback(self) -> None:
-        pass
+        pass  # it remembers nothing of a batch
 
 
-class _EmailWriter:
+class _UserWriter(_StatelessWriter):
+    def write(self, units: Sequence[Unit]) -> Results:
+        def result(unit: Unit, made: int | ServiceError) -> Outcome | ImporterError:
+            if isinstance(made, ServiceError):
+                return RecordRefused(f"{unit.record['email']}: {made.message}")
+            return Outcome(made)
+
+        refused, wanted = _prepared(units, lambda unit: _account(unit.record))
+        return _merged(units, refused, accounts.import_accounts(wanted), result)
+
+
+class _EmailWriter(_StatelessWriter):
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
     def write(self, units: Sequence[Unit]) -> Results:
         owners = _owner_ids(self.pipeline, (unit.record[0] for unit in units))
-        results: list[Outcome | ImporterError | None] = []
-        wanted: list[emails.NewAddress] = []
-        for unit in units:
+
+        def prepare(unit: Unit) -> emails.NewAddress:
             mozilla_id, address, verified = unit.record
-            if mozilla_id in owners:
-                results.append(None)
-                wanted.append(emails.NewAddress(owners[mozilla_id], address, verified))
-            else:
-                results.append(_not_imported(mozilla_id))
-        added = iter(emails.import_addresses(wanted))
-        for index, unit in enumerate(units):
-            if results[index] is None:
-                result = next(added)
-                results[index] = (
-                    RecordRefused(f"{unit.record[1]}: {result.message}")
-                    if isinstance(result, ServiceError)
-                    else Outcome(result, created=result is not None)
-                )
-        return [result for result in results if result is not None]
+            if mozilla_id not in owners:
+                raise _not_imported(mozilla_id)
+            return emails.NewAddress(owners[mozilla_id], address, verified)
 
-    def rollback(self) -> None:
-        pass
+        def result(unit: Unit, added: int | ServiceError | None) -> Outcome | ImporterError:
+            if isinstance(added, ServiceError):
+                return RecordRefused(f"{unit.record[1]}: {added.message}")
+            return Outcome(added, created=added is not None)
+
+        refused, wanted = _prepared(units, prepare)
+        return _merged(units, refused, emails.import_addresses(wanted), result)
 
 
-class _BadgeWriter:
+class _BadgeWriter(_StatelessWriter):
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
 
     def write(self, units: Sequence[Unit]) -> Results:
         owners = _owner_ids(self.pipeline, (unit.record["user_id"] for unit in units))
-        results: list[Outcome | ImporterError | None] = []
-        wanted: list[UncheckedBadge] = []
-        for unit in units:
-            mozilla_id = unit.record["user_id"]
-            try:
-                if mozilla_id not in owners:
-                    raise _not_imported(mozilla_id)
-                wanted.append(_unchecked(unit.record, owners[mozilla_id]))
-            except RecordRefused as exc:
-                results.append(exc)
-            else:
-                results.append(None)
-        stored = iter(receive_unchecked_many(wanted, CatalogueIds()))
         shared: list[tuple[str, int]] = []
-        for index, unit in enumerate(units):
-            if results[index] is not None:
-                continue
-            badge = next(stored)
+
+        public_paths: dict[str, str] = {}
+
+        def prepare(unit: Unit) -> UncheckedBadge:
+            mozilla_id = unit.record["user_id"]
+            if mozilla_id not in owners:
+                raise _not_imported(mozilla_id)
+            public_paths[unit.key] = _text(unit.record["public_path"])
+            return _unchecked(unit.record, owners[mozilla_id])
+
+        def result(unit: Unit, badge: StoredBadge | BadgeRefused) -> Outcome | ImporterError:
             if isinstance(badge, ServiceError):
-                results[index] = RecordRefused(badge.message)
-                continue
-            results[index] = Outcome(badge.badge_id, created=badge.created, pending=badge.pending)
-            public_path = _text(unit.record["public_path"])
+                return RecordRefused(badge.message)
+            public_path = public_paths[unit.key]
             if public_path and badge.created and badge.status == "accepted":
                 shared.append((public_path, badge.badge_id))
+            return Outcome(badge.badge_id, created=badge.created, pending=badge.pending)
+
+        refused, wanted = _prepared(units, prepare)
+        stored = receive_unchecked_many(wanted, CatalogueIds())
+        results = _merged(units, refused, stored, result)
         # Shared on Mozilla: they stay shared, and their old links lead to them.
         sharing.share_badges(badge_id for _, badge_id in shared)
         legacy_links.remember_links(self.pipeline.scope, legacy_links.BADGE, shared)
-        return [result for result in results if result is not None]
-
-    def rollback(self) -> None:
-        pass
+        return results
 
 
 class _GroupWriter:
-    def __init__(self, pipeline: Pipeline, missing: _MissingBadges) -> None:
+    def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.missing = missing
         self.counted = 0  # missing badges the last batch counted, taken back if it is undone
 
     def write(self, units: Sequence[Unit]) -> Results:
-        self.counted = missing_here = 0
+        self.counted = missing = 0
         owners = _owner_ids(self.pipeline, (unit.record["user_id"] for unit in units))
-        read: dict[int, tuple[list[Any], dict[str, Any]]] = {}
-        results: list[Outcome | ImporterError | None] = []
-        for index, unit in enumerate(units):
-            try:
-                if unit.record["user_id"] not in owners:
-                    raise _not_imported(unit.record["user_id"])
-                read[index] = (
-                    _json(unit.record["badges"], list, "badges"),
-                    _json(unit.record["stories"], dict, "portfolio stories"),
-                )
-            except RecordRefused as exc:
-                results.append(exc)
-            else:
-                results.append(None)
-        listed = {f"badge:{m}": m for listed, _ in read.values() for m in listed}
+
+        urls: dict[str, str] = {}
+
+        def prepare(unit: Unit) -> tuple[Row, int, list[Any], dict[str, Any]]:
+            row = unit.record
+            if row["user_id"] not in owners:
+                raise _not_imported(row["user_id"])
+            urls[unit.key] = _text(row["url"])
+            badges = _json(row["badges"], list, "badges")
+            return (
+                row,
+                owners[row["user_id"]],
+                badges,
+                _json(row["stories"], dict, "portfolio stories"),
+            )
+
+        links: list[tuple[str, int]] = []
+
+        def result(unit: Unit, made: int | ServiceError) -> Outcome | ImporterError:
+            if isinstance(made, ServiceError):
+                return RecordRefused(made.message)
+            if urls[unit.key]:
+                links.append((urls[unit.key], made))
+            return Outcome(made)
+
+        refused, read = _prepared(units, prepare)
+        listed = {f"badge:{m}": m for _, _, badges, _ in read for m in badges}
         ours = {
             str(listed[key]): target
             for key, target in self.pipeline.targets("badges", listed).items()
@@ -445,12 +550,10 @@ class _GroupWriter:
         }
         accepted = collections.collectable_badges(list(ours.values()))
         wanted: list[collections.ImportedCollection] = []
-        for index, (badges, stories) in read.items():
-            row = units[index].record
+        for row, owner, badges, stories in read:
             name, description = _group_texts(row)
-            missing_here += sum(1 for m in badges if str(m) not in ours)
+            missing += sum(1 for m in badges if str(m) not in ours)
             badge_ids = [ours[str(m)] for m in badges if str(m) in ours]
-            badge_ids = [b for b in badge_ids if accepted.get(b) == owners[row["user_id"]]]
             told = {
                 ours[str(m)]: story[:5000]
                 for m, story in stories.items()
@@ -458,32 +561,22 @@ class _GroupWriter:
             }
             wanted.append(
                 collections.ImportedCollection(
-                    owners[row["user_id"]],
+                    owner,
                     name,
                     description,
-                    badge_ids,
+                    [b for b in badge_ids if accepted.get(b) == owner],
                     told,
                     published=bool(row["public"]),
                 )
             )
-        made = iter(collections.import_collections(wanted))
-        links: list[tuple[str, int]] = []
-        for index, unit in enumerate(units):
-            if results[index] is not None:
-                continue
-            result = next(made)
-            if isinstance(result, ServiceError):
-                results[index] = RecordRefused(result.message)
-                continue
-            results[index] = Outcome(result)
-            if unit.record["url"]:
-                links.append((_text(unit.record["url"]), result))
+        results = _merged(units, refused, collections.import_collections(wanted), result)
         legacy_links.remember_links(self.pipeline.scope, legacy_links.COLLECTION, links)
-        self.missing.add(missing_here)
-        self.counted = missing_here
-        return [result for result in results if result is not None]
+        # Counted once the batch is written: a batch undone before this counted nothing.
+        self.pipeline.report.missing_from_collections += missing
+        self.counted = missing
+        return results
 
     def rollback(self) -> None:
         # Its groups are written again one at a time, and counted again there.
-        self.missing.add(-self.counted)
+        self.pipeline.report.missing_from_collections -= self.counted
         self.counted = 0

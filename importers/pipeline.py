@@ -11,8 +11,9 @@ In a batch, when the source gives it a `writer`: consecutive units sharing one w
 handed over together, so that the services can look up and insert a few hundred rows in a
 handful of statements instead of a dozen statements each (a whole Mozilla instance is
 millions of rows). The writer refuses a bad unit without writing it; if the batch as a whole
-fails in the database (a constraint another writer raced to), its savepoint is rolled back
-and each of its units is written on its own instead, so one bad record never costs others.
+fails in the database (a row another worker or request raced in), its savepoint is rolled
+back and the batch tried once more, which then finds that row; if it fails again, each of
+its units is written on its own, so one bad record never costs others.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ import sqlalchemy as sa
 from backpack.extensions import db
 from backpack.models import ImportedRecord
 from backpack.openbadges.errors import OpenBadgesError
-from backpack.services.bulk_rows import insert_rows
+from backpack.services.bulk_rows import among, insert_rows
 from backpack.services.errors import ServiceError
 from backpack.services.planner_statistics import StatisticsKeeper
 from importers.report import ImportReport
 
 log = logging.getLogger(__name__)
+# How often a batch is tried as a whole before its units are written one at a time.
+BATCH_ATTEMPTS = 2
 
 
 class ImporterError(Exception):
@@ -112,32 +115,41 @@ class Pipeline:
         self._since_commit = 0
         self._written: Counter[str] = Counter()
         self._pending: list[Unit] = []
-        self._statistics = StatisticsKeeper()
+        # Who refreshes the planner statistics as tables grow (None: someone else does).
+        self.statistics: StatisticsKeeper | None = StatisticsKeeper()
 
     def run(self, units: Iterable[Unit | SourceFailure]) -> ImportReport:
         """Write every unit; return the report. A dry run leaves the database untouched."""
         try:
-            for unit in units:
-                if isinstance(unit, SourceFailure):
-                    self.report.fail(unit.kind, unit.key, unit.reason, unit.label)
-                    self._advance(1)
-                elif unit.writer is None:
-                    self._write_pending()
-                    self._step(unit)
-                    self._advance(1)
-                else:
-                    if self._pending and self._pending[0].writer is not unit.writer:
-                        self._write_pending()
-                    self._pending.append(unit)
-                    if len(self._pending) >= self.batch:
-                        self._write_pending()
-            self._write_pending()
-            self._commit()
+            self.write(units)
         finally:
-            if self.report.dry_run:
-                db.session.rollback()
-            self.report.close()
+            self.finish()
         return self.report
+
+    def write(self, units: Iterable[Unit | SourceFailure]) -> None:
+        """Write every unit and commit (a dry run only flushes); more may follow."""
+        for unit in units:
+            if isinstance(unit, SourceFailure):
+                self.report.fail(unit.kind, unit.key, unit.reason, unit.label)
+                self._advance(1)
+            elif unit.writer is None:
+                self._write_pending()
+                self._step(unit)
+                self._advance(1)
+            else:
+                if self._pending and self._pending[0].writer is not unit.writer:
+                    self._write_pending()
+                self._pending.append(unit)
+                if len(self._pending) >= self.batch:
+                    self._write_pending()
+        self._write_pending()
+        self._commit()
+
+    def finish(self) -> None:
+        """The import is over: undo a dry run, and close the report."""
+        if self.report.dry_run:
+            db.session.rollback()
+        self.report.close()
 
     def target(self, kind: str, key: str) -> int | None:
         """The id of what a source record became, if it was imported (in any run)."""
@@ -152,7 +164,7 @@ class Pipeline:
             sa.select(ImportedRecord.key, ImportedRecord.target_id).where(
                 ImportedRecord.scope == self.scope,
                 ImportedRecord.kind == kind,
-                ImportedRecord.key.in_(sorted(wanted)),
+                among(ImportedRecord.key, wanted),
             )
         )
         return {key: target for key, target in rows}
@@ -186,14 +198,18 @@ class Pipeline:
             log.exception("Import of %s %s failed unexpectedly", unit.kind, unit.key)
             self.report.fail(unit.kind, unit.key, "an internal error (logged)", unit.label)
             return
-        counter = self.report.imported if outcome.created else self.report.skipped
-        counter[unit.kind] += 1
-        if outcome.pending:
-            self.report.pending_badges += 1
-        self._written[unit.kind] += 1
-        self._since_commit += 1
+        self._count(unit.kind, outcome)
         if self._since_commit >= self.batch:
             self._commit()
+
+    def _count(self, kind: str, outcome: Outcome) -> None:
+        """Count a unit written (or found there already) in the report and the batch."""
+        counter = self.report.imported if outcome.created else self.report.skipped
+        counter[kind] += 1
+        if outcome.pending:
+            self.report.pending_badges += 1
+        self._written[kind] += 1
+        self._since_commit += 1
 
     def _advance(self, steps: int) -> None:
         if self.progress is not None:
@@ -216,21 +232,39 @@ class Pipeline:
                 done[unit.key[:255]] = None  # a key twice in one source is written once
                 todo.append(unit)
         if todo:
-            _open_transaction()
-            try:
-                with db.session.begin_nested():
-                    results = writer.write(todo)
-                    self._record(todo, results)
-            except Exception as exc:
-                # Rare (a row raced in by a web request, a constraint the writer could not
-                # foresee): the savepoint is gone, so each unit is written on its own.
-                log.info("A batch of %d %s is written one at a time: %r", len(todo), kind, exc)
-                writer.rollback()
+            results = self._write_batch(writer, todo)
+            if results is None:
+                # Rare (a constraint the writer could not foresee): each unit on its own.
+                log.info("A batch of %d %s is written one at a time", len(todo), kind)
                 for unit in todo:
                     self._step(unit)
             else:
                 self._tally(todo, results)
         self._advance(len(units))
+
+    def _write_batch(
+        self, writer: BatchWriter, units: Sequence[Unit]
+    ) -> Sequence[Outcome | ImporterError] | None:
+        """Write a batch in one savepoint, twice if need be; None if it failed both times.
+
+        A batch can fail for a row another import worker (or a web request) added between
+        the writer's lookups and its inserts, such as a badge class both met at once. The
+        row is committed by then, so the second try finds it instead of adding it."""
+        for attempt in range(BATCH_ATTEMPTS):
+            _open_transaction()
+            try:
+                with db.session.begin_nested():
+                    results = writer.write(units)
+                    self._record(units, results)
+            except Exception as exc:
+                log.info(
+                    "A batch of %d %s failed (try %d): %r", len(units), units[0].kind,
+                    attempt + 1, exc,
+                )  # fmt: skip
+                writer.rollback()
+            else:
+                return results
+        return None
 
     def _record(self, units: Sequence[Unit], results: Sequence[Outcome | ImporterError]) -> None:
         assert len(units) == len(results)
@@ -250,13 +284,8 @@ class Pipeline:
         for unit, result in zip(units, results, strict=True):
             if isinstance(result, ImporterError):
                 self.report.fail(unit.kind, unit.key, result.message, unit.label)
-                continue
-            counter = self.report.imported if result.created else self.report.skipped
-            counter[unit.kind] += 1
-            if result.pending:
-                self.report.pending_badges += 1
-            self._written[unit.kind] += 1
-            self._since_commit += 1
+            else:
+                self._count(unit.kind, result)
         if self._since_commit >= self.batch:
             self._commit()
 
@@ -267,7 +296,8 @@ class Pipeline:
             db.session.expunge_all()  # keeps a long dry run's memory bounded
         else:
             db.session.commit()
-        self._statistics.written(self._written)
+        if self.statistics is not None:
+            self.statistics.written(self._written)
 
 
 def _open_transaction() -> None:

@@ -24,6 +24,8 @@ class ImportReport:
     pending_badges: int = 0
     unverified_emails: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Badges that collections listed but that were deleted or not imported (a note says so).
+    missing_from_collections: int = 0
     failures_path: Path | None = None
     # The first failures, kept for pages that show the report (the file has them all).
     first_failures: list[dict[str, str]] = field(default_factory=list)
@@ -54,6 +56,57 @@ class ImportReport:
                 self.failures_path.unlink(missing_ok=True)
                 self.failures_path = None
 
+    def absorb(self, other: ImportReport) -> None:
+        """Add the counts, notes and failures of a closed report of part of this import (a
+        worker's) to this one; its failures file is appended to this one's and removed."""
+        for mine, theirs in (
+            (self.imported, other.imported),
+            (self.skipped, other.skipped),
+            (self.failed, other.failed),
+        ):
+            mine.update(theirs)
+        self.pending_badges += other.pending_badges
+        self.missing_from_collections += other.missing_from_collections
+        self.unverified_emails.extend(other.unverified_emails)
+        self.notes.extend(note for note in other.notes if note not in self.notes)
+        room = FIRST_FAILURES - len(self.first_failures)
+        self.first_failures.extend(other.first_failures[: max(room, 0)])
+        if other.failures_path is not None:
+            self.absorb_failures(other.failures_path)
+
+    def absorb_failures(self, path: Path, *, count: bool = False) -> None:
+        """Append the failures another part of this import listed in `path`, then remove it.
+
+        With `count`, they are counted too: the part died before it could report them (a
+        line it was cut off in the middle of is left out)."""
+        if not path.exists():
+            return
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if count:
+                    try:
+                        failure = json.loads(line)
+                    except ValueError:
+                        continue
+                    self.failed[failure["kind"]] += 1
+                    if len(self.first_failures) < FIRST_FAILURES:
+                        self.first_failures.append(failure)
+                if self._failures is not None:
+                    self._failures.write(line)
+        if self._failures is not None:
+            self._failures.flush()
+        path.unlink(missing_ok=True)
+
+    def all_notes(self) -> list[str]:
+        """The notes, with the count of badges collections listed but could not hold."""
+        if not self.missing_from_collections:
+            return list(self.notes)
+        return [
+            *self.notes,
+            f"{self.missing_from_collections} badge(s) listed in groups were deleted or not "
+            "imported; their collections hold the others.",
+        ]
+
     def to_json(self) -> dict[str, Any]:
         """The report as one JSON object: counts of what was imported, and of failures."""
         document: dict[str, Any] = {kind: self.imported[kind] for kind in KINDS}
@@ -64,7 +117,7 @@ class ImportReport:
             "failed_by_kind": {k: v for k, v in self.failed.items() if v},
             "pending_badges": self.pending_badges,
             "unverified_emails": self.unverified_emails,
-            "notes": self.notes,
+            "notes": self.all_notes(),
             "first_failures": self.first_failures,
             "failures_file": str(self.failures_path) if self.failures_path else None,
         }
@@ -85,7 +138,7 @@ class ImportReport:
             )
         for address in self.unverified_emails:
             rows.append(f"Unverified address added: {address} (verify it to release its badges)")
-        rows.extend(self.notes)
+        rows.extend(self.all_notes())
         if self.failures_path is not None:
             rows.append(f"Each failure and its reason: {self.failures_path}")
         if self.dry_run:

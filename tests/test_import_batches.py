@@ -21,8 +21,6 @@ from flask import Flask
 from backpack.extensions import db
 from backpack.models import (
     Badge,
-    BadgeShare,
-    Collection,
     EmailAddress,
     ImportedRecord,
     User,
@@ -34,9 +32,10 @@ from backpack.services.errors import AddressTaken
 from backpack.services.row_ids import CatalogueIds
 from importers import mozilla_instance
 from importers import mozilla_schema as schema
-from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit
+from importers.pipeline import BATCH_ATTEMPTS, ImporterError, Outcome, Pipeline, RecordRefused, Unit
 from importers.report import ImportReport
 from tests.support import mozilla_instance as generated
+from tests.support.import_snapshot import snapshot
 from tests.support.mozilla import body_0_5
 
 
@@ -54,76 +53,10 @@ def mozilla_source(tmp_path: Path) -> Iterator[sa.Engine]:
 
 def import_instance(source: sa.Engine, *, batch: int, one_at_a_time: bool = False) -> ImportReport:
     pipeline = Pipeline("mozilla:test", ImportReport(), batch=batch)
-    units: Iterator[Unit] = mozilla_instance.instance_units(source, pipeline, pipeline.report)
+    units: Iterator[Unit] = mozilla_instance.instance_units(source, pipeline)
     if one_at_a_time:
         units = (dataclasses.replace(unit, writer=None) for unit in units)
     return pipeline.run(units)
-
-
-def snapshot() -> dict[str, Any]:
-    """Everything an import wrote, by natural keys (no ids, no times of the run)."""
-    fingerprint = {i: f for i, f in db.session.execute(sa.select(Badge.id, Badge.fingerprint))}
-    names = {i: n for i, n in db.session.execute(sa.select(Collection.id, Collection.name))}
-    users = {}
-    for user in db.session.scalars(sa.select(User)):
-        users[user.emails[0].normalised] = (
-            user.name,
-            user.created_at,
-            user.password_hash,
-            sorted((e.normalised, e.address, e.is_verified, e.is_primary) for e in user.emails),
-        )
-    badges = {}
-    for badge in db.session.scalars(sa.select(Badge)):
-        report = {k: v for k, v in badge.last_report.items() if k != "checked_at"}
-        badges[badge.fingerprint] = (
-            badge.user.emails[0].normalised,
-            badge.status,
-            badge.verification,
-            badge.recipient,
-            badge.version,
-            badge.verification_kind,
-            badge.source_url,
-            badge.assertion_iri,
-            badge.original_payload,
-            badge.assertion,
-            report,
-            badge.issued_on,
-            badge.last_verified_at,
-            badge.badge_class.iri,
-            badge.badge_class.content_sha256,
-            badge.badge_class.issuer.iri,
-            badge.image.sha256 if badge.image else None,
-            badge.original_image.sha256 if badge.original_image else None,
-        )
-    shared = sorted(
-        fingerprint[badge_id] for badge_id in db.session.scalars(sa.select(BadgeShare.badge_id))
-    )
-    collections = {}
-    for collection in db.session.scalars(sa.select(Collection)):
-        collections[collection.name] = (
-            collection.user.emails[0].normalised,
-            collection.description,
-            collection.position,
-            collection.is_published,
-            [(fingerprint[i.badge_id], i.position, i.story) for i in collection.items],
-        )
-    records = set()
-    for record in db.session.scalars(sa.select(ImportedRecord)):
-        target: object = record.target_id
-        if record.kind in ("badges", "share-badge"):
-            target = fingerprint.get(record.target_id or 0)
-        elif record.kind in ("collections", "share-collection"):
-            target = names.get(record.target_id or 0)
-        elif record.kind in ("users", "emails"):
-            target = record.target_id is not None
-        records.add((record.scope, record.kind, record.key, target))
-    return {
-        "users": users,
-        "badges": badges,
-        "shared": shared,
-        "collections": collections,
-        "records": records,
-    }
 
 
 def test_batches_write_exactly_what_one_unit_at_a_time_writes(
@@ -210,7 +143,7 @@ class FailingWriter:
     """Writes half a batch, then meets a constraint it could not foresee."""
 
     def __init__(self) -> None:
-        self.rolled_back = False
+        self.rolled_back = 0
 
     def write(self, units: Sequence[Unit]) -> list[Outcome | ImporterError]:
         db.session.add(User(name="half a batch", password_hash="!"))
@@ -218,7 +151,7 @@ class FailingWriter:
         raise sa.exc.IntegrityError("INSERT INTO ...", {}, Exception("raced by another writer"))
 
     def rollback(self) -> None:
-        self.rolled_back = True
+        self.rolled_back += 1
 
 
 def add_user(name: str) -> Callable[[], Outcome]:
@@ -237,10 +170,43 @@ def test_a_batch_that_fails_in_the_database_is_written_one_unit_at_a_time(app: F
     with app.app_context():
         report = Pipeline("test", ImportReport(), batch=10).run(units)
         assert report.imported["users"] == 5
-        assert writer.rolled_back
+        assert writer.rolled_back == BATCH_ATTEMPTS
         names = set(db.session.scalars(sa.select(User.name)))
         assert names == {f"user {n}" for n in range(5)}  # nothing of the failed batch
         assert db.session.scalar(sa.select(sa.func.count(ImportedRecord.id))) == 5
+
+
+class RacedOnceWriter:
+    """Meets a row another worker added meanwhile on its first try; finds it on the second."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def write(self, units: Sequence[Unit]) -> list[Outcome | ImporterError]:
+        self.tries += 1
+        if self.tries == 1:
+            db.session.add(User(name="first try", password_hash="!"))
+            db.session.flush()
+            raise sa.exc.IntegrityError("INSERT INTO ...", {}, Exception("raced"))
+        return [unit.apply() for unit in units]
+
+    def rollback(self) -> None:
+        pass
+
+
+def test_a_batch_raced_by_another_worker_is_tried_again_as_a_batch(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = RacedOnceWriter()
+    units = [Unit("users", f"u{n}", add_user(f"user {n}"), writer=writer) for n in range(5)]
+    with app.app_context(), caplog.at_level(logging.INFO, logger="importers.pipeline"):
+        report = Pipeline("test", ImportReport(), batch=10).run(units)
+        assert report.imported["users"] == 5
+        assert writer.tries == 2
+        names = set(db.session.scalars(sa.select(User.name)))
+        assert names == {f"user {n}" for n in range(5)}  # nothing of the first try
+    assert "try 1" in caplog.text
+    assert "one at a time" not in caplog.text
 
 
 class RefusingWriter:
@@ -418,3 +384,151 @@ def test_statistics_are_refreshed_as_each_kind_doubles(
     for count in range(200, 10_000_000, 1000):
         keeper.written({"badges": count})
     assert len(refreshed) - before <= 10
+    # One of three workers sharing an import out counts for all three.
+    refreshed.clear()
+    share = planner_statistics.StatisticsKeeper(first=300, parts=3)
+    for users in (50, 99, 100, 200):
+        share.written({"users": users})
+    assert len(refreshed) == 2  # at 300 and 600 rows in all
+
+
+def test_groups_meet_their_portfolios_without_the_source_joining_them(tmp_path: Path) -> None:
+    """Read apart and merged in order: a group without one, a group with two (the first
+    stands), portfolios of groups that are gone or of none, and another shard's groups."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'groups.sqlite3'}")
+    schema.metadata.create_all(engine)
+    groups = [
+        {"id": n, "user_id": n, "name": f"g{n}", "url": None, "public": False, "badges": b"[]"}
+        for n in (1, 2, 3, 4, 5, 6)
+    ]
+
+    def portfolio(number: int, group: int | None) -> dict[str, Any]:
+        texts = {"subtitle": None, "preamble": None, "stories": None, "url": None}
+        return {"id": number, "group_id": group, "title": f"p{number}", **texts}
+
+    portfolios = [portfolio(9, 2), portfolio(3, 2), portfolio(4, 4), portfolio(5, 7)]
+    portfolios += [portfolio(6, None), portfolio(8, 6)]
+    generated.fill(
+        engine.url.render_as_string(hide_password=False),
+        [("group", groups), ("portfolio", portfolios)],
+    )
+    read = mozilla_instance._groups_with_portfolios
+    titles = {g["id"]: g["title"] for g in read(engine, mozilla_instance.EVERYTHING)}
+    assert titles == {1: None, 2: "p3", 3: None, 4: "p4", 5: None, 6: "p8"}
+    even = {g["id"]: g["title"] for g in read(engine, mozilla_instance.Shard(0, 2))}
+    assert even == {2: "p3", 4: "p4", 6: "p8"}
+    engine.dispose()
+
+
+def test_nul_characters_leave_names_but_refuse_keys_and_bodies() -> None:
+    assert mozilla_instance._words(b"Ann\x00 Example") == "Ann Example"
+    assert mozilla_instance._words("Bob\x00") == "Bob"
+    with pytest.raises(RecordRefused, match="NUL character"):
+        mozilla_instance._text("ann\x00@example.org")
+    with pytest.raises(RecordRefused, match="not UTF-8"):
+        mozilla_instance._text(b"\xff\xfe")
+
+
+def test_a_badge_without_an_owner_is_refused_with_that_reason(
+    app: Flask, mozilla_source: sa.Engine
+) -> None:
+    rows = generated.badge_rows(1, body_0_5(60, generated.ANN))
+    generated.fill(
+        mozilla_source.url.render_as_string(hide_password=False),
+        [("badge", [rows[0] | {"user_id": None}]), ("badge_image", [rows[1]])],
+    )
+    with app.app_context():
+        report = import_instance(mozilla_source, batch=100)
+    reasons = {f["key"]: f["reason"] for f in report.first_failures}
+    assert reasons["badge:60"] == "its owner (Mozilla user None) was not imported"
+    assert report.failed["badges"] == 2  # with the body that is not JSON
+
+
+def test_worker_reports_add_up_in_the_main_report(tmp_path: Path) -> None:
+    main = ImportReport()
+    main.open_failures(tmp_path / "failures.jsonl")
+    main.fail("users", "user:1", "not an address")
+    main.notes.append("manifest.txt was ignored")
+    worker = ImportReport()
+    worker.open_failures(tmp_path / "failures.jsonl.worker-0")
+    for n in range(60):
+        worker.fail("badges", f"badge:{n}", "its body is not JSON")
+    worker.imported["badges"] = 5
+    worker.pending_badges = 2
+    worker.missing_from_collections = 3
+    worker.notes.append("manifest.txt was ignored")
+    worker.close()
+    main.absorb(worker)
+    # A worker that died wrote two whole lines and was cut off in a third.
+    dead = tmp_path / "failures.jsonl.worker-1"
+    line = '{"kind": "collections", "key": "group:%d", "label": "g", "reason": "gone"}\n'
+    dead.write_text(line % 1 + line % 2 + '{"kind": "coll')
+    main.absorb_failures(dead, count=True)
+    main.close()
+    assert (main.imported["badges"], main.pending_badges) == (5, 2)
+    assert dict(main.failed) == {"users": 1, "badges": 60, "collections": 2}
+    assert len(main.first_failures) == 50
+    assert main.all_notes() == [
+        "manifest.txt was ignored",
+        "3 badge(s) listed in groups were deleted or not imported; their collections hold "
+        "the others.",
+    ]
+    lines = (tmp_path / "failures.jsonl").read_text().splitlines()
+    assert len(lines) == 63
+    assert lines[-1].startswith('{"kind": "collections", "key": "group:2"')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["failures.jsonl"]
+
+
+def test_how_many_workers_an_import_uses(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importers import workers
+
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: set(range(32)))
+    with app_factory().app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+        assert workers.usable_workers(None) == (workers.DEFAULT_MOST_WORKERS if postgres else 1)
+        assert workers.usable_workers(3) == (3 if postgres else 1)
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0})
+    with app_factory().app_context():
+        assert workers.usable_workers(None) == 1
+
+
+def test_a_badge_class_deleted_between_two_batches_of_one_import_is_not_reused(
+    app: Flask, mozilla_source: sa.Engine
+) -> None:
+    """Between batches, the earner deletes the first imported badge and its class goes with
+    it: later badges of that class must get a class row that exists and is theirs."""
+    from backpack.models import BadgeClass
+    from backpack.services.badge_catalogue import content_digest
+
+    # Bob holds a badge of the class of Ann's first badge, imported last.
+    again = dataclasses.replace(body_0_5(1, generated.BOB), number=50)
+    rows = generated.badge_rows(2, again)
+    generated.fill(
+        mozilla_source.url.render_as_string(hide_password=False),
+        [("badge", [rows[0]]), ("badge_image", [rows[1]])],
+    )
+    with app.app_context():
+        pipeline = Pipeline("mozilla:test", ImportReport(), batch=1)
+        deleted: list[str] = []
+
+        def between_batches(steps: int) -> None:
+            if pipeline.report.imported["badges"] == 1 and not deleted:
+                first = db.session.scalars(sa.select(Badge)).one()
+                deleted.append(first.badge_class.content_sha256)
+                db.session.delete(first)
+                db.session.execute(sa.delete(BadgeClass).filter_by(id=first.badge_class_id))
+                db.session.commit()
+
+        pipeline.progress = between_batches
+        report = pipeline.run(mozilla_instance.instance_units(mozilla_source, pipeline))
+        assert deleted
+        assert report.imported["badges"] == 9
+        stored = db.session.scalars(sa.select(Badge)).all()
+        assert len(stored) == 8
+        # The class came back with Bob's badge of it.
+        assert deleted[0] in {badge.badge_class.content_sha256 for badge in stored}
+        for badge in stored:
+            assert badge.badge_class is not None
+            assert badge.badge_class.content_sha256 == content_digest(badge.assertion["badge"])

@@ -33,16 +33,21 @@ LAST_REFRESH = 32_000
 
 
 class StatisticsKeeper:
-    """Refreshes a kind's tables' statistics each time the count of that kind doubles."""
+    """Refreshes a kind's tables' statistics each time the count of that kind doubles.
 
-    def __init__(self, first: int = FIRST_REFRESH) -> None:
+    When `parts` processes share an import out evenly, one of them keeps the statistics
+    for all: it counts what it wrote `parts` times over."""
+
+    def __init__(self, first: int = FIRST_REFRESH, *, parts: int = 1) -> None:
         self.first = first
+        self.parts = parts
         self.next_refresh: dict[str, int] = {}
 
     def written(self, counts: Mapping[str, int]) -> None:
         """Call after a commit with how many units of each kind the import has written."""
         due = []
-        for kind, count in counts.items():
+        for kind, written in counts.items():
+            count = written * self.parts
             due_at = self.next_refresh.get(kind, self.first)
             if due_at <= count and due_at <= LAST_REFRESH:
                 self.next_refresh[kind] = count * 2
