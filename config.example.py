@@ -117,6 +117,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
+# Seconds a log-in lasts with "remember me" ticked (the cookie lasts as long), and without.
+# Each log-in is a row in login_session: logging out, changing the password, or ending it
+# from the settings page closes it, even for a stolen copy of the cookie.
+REMEMBER_COOKIE_DURATION = 365 * 24 * 3600
+LOGIN_SESSION_LIFETIME = 14 * 24 * 3600
 WTF_CSRF_TIME_LIMIT = None  # seconds a form's CSRF token lives; None: as long as the session
 
 # --- Public share pages ---------------------------------------------------------------

@@ -17,7 +17,7 @@ from backpack.extensions import csrf, db, limiter, login_manager, migrate
 from backpack.models import User
 from backpack.oauth import views as oauth_views
 from backpack.oauth.server import init_oauth
-from backpack.services import accounts
+from backpack.services import login_sessions
 from backpack.tasks import init_tasks
 from backpack.web import (
     access_tokens,
@@ -106,7 +106,7 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
-        return accounts.load_user(session_id)
+        return login_sessions.user_for(session_id)
 
 
 def _init_rate_limits(app: Flask) -> None:

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from backpack.badge_cli import badges
 from backpack.extensions import db
-from backpack.services import accounts, emails
+from backpack.services import accounts, emails, login_sessions
 from backpack.services.errors import ServiceError
 from backpack.services.export import write_export_file
 
@@ -60,6 +60,18 @@ def export_user(email: str, output: Path | None) -> None:
             f"{target} is unchanged."
         ) from exc
     click.echo(f"Exported {count} badge(s) of {email} to {target}.")
+
+
+@users.command("logout")
+@click.argument("email")
+def log_out_everywhere(email: str) -> None:
+    """End every login session of the account with EMAIL (a lost or stolen device)."""
+    found = emails.find_verified(email)
+    if found is None:
+        raise click.ClickException(f"No account has the verified address {email}.")
+    ended = login_sessions.end_all(found.user)
+    db.session.commit()
+    click.echo(f"Ended {ended} login session(s) of {email}.")
 
 
 def register(app: Flask) -> None:

@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Seconds a log-in lasts: with "remember me" (as its cookie does), and without.
+    "REMEMBER_COOKIE_DURATION": 365 * 24 * 3600,
+    "LOGIN_SESSION_LIFETIME": 14 * 24 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "FETCH_ALLOW_PRIVATE": False,
     "FETCH_TIMEOUT": 10.0,

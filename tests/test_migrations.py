@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -45,4 +46,54 @@ def test_migrations_match_the_models(empty_database: str, tmp_path: Path) -> Non
         downgrade(revision="base")
         remaining = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert remaining == set()
+        db.engine.dispose()
+
+
+def test_login_sessions_replace_the_nonce_and_a_downgrade_gives_fresh_ones(
+    empty_database: str,
+) -> None:
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": empty_database}
+    )
+    user = sa.table(
+        "user",
+        sa.column("id", sa.Integer),
+        sa.column("name", sa.String),
+        sa.column("password_hash", sa.String),
+        sa.column("session_nonce", sa.String),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("findable_by_email", sa.Boolean),
+    )
+    with app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.insert(user),
+                [
+                    {"id": n, "name": f"User {n}", "password_hash": "!", "session_nonce": "same",
+                     "created_at": datetime(2019, 1, 1, tzinfo=UTC), "findable_by_email": False}
+                    for n in (1, 2)
+                ],
+            )  # fmt: skip
+        upgrade()
+        inspector = sa.inspect(db.engine)
+        assert "session_nonce" not in {c["name"] for c in inspector.get_columns("user")}
+        with db.engine.begin() as connection:
+            names = connection.scalars(sa.text('SELECT name FROM "user" ORDER BY id')).all()
+            assert names == ["User 1", "User 2"]
+            connection.execute(
+                sa.text(
+                    "INSERT INTO login_session (user_id, secret_digest, remembered, user_agent,"
+                    " created_at, expires_at) VALUES (1, 'd', false, '', :now, :now)"
+                ),
+                {"now": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+        downgrade(revision="0006")
+        with db.engine.connect() as connection:
+            nonces = connection.scalars(sa.text('SELECT session_nonce FROM "user"')).all()
+        assert len(nonces) == 2
+        assert len(set(nonces)) == 2
+        assert all(len(nonce) == 32 for nonce in nonces)
+        assert "login_session" not in sa.inspect(db.engine).get_table_names()
+        downgrade(revision="base")
         db.engine.dispose()

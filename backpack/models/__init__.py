@@ -1,6 +1,6 @@
 """The database models. Importing this package registers every table on Base.metadata."""
 
-from backpack.models.accounts import EmailAddress, User
+from backpack.models.accounts import EmailAddress, LoginSession, User
 from backpack.models.badges import Badge, BadgeClass, Image, Issuer
 from backpack.models.base import Base
 from backpack.models.collections import BadgeShare, Collection, CollectionItem, RetiredShareToken
@@ -26,6 +26,7 @@ __all__ = [
     "ImportJob",
     "ImportedRecord",
     "Issuer",
+    "LoginSession",
     "OAuthAuthorizationCode",
     "OAuthClient",
     "OAuthToken",

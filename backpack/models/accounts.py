@@ -20,12 +20,11 @@ class User(Base):
     """An earner's account."""
 
     __tablename__ = "user"
+    __allow_unmapped__ = True  # login_session_id below is a plain attribute, not a column
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    # Part of the login session id: replacing it logs out every other session.
-    session_nonce: Mapped[str] = mapped_column(sa.String(32), default=new_nonce)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # Opt-in to the Mozilla Displayer API: found by a verified address, published collections read.
@@ -38,14 +37,27 @@ class User(Base):
         order_by="EmailAddress.id",
     )
 
-    # Flask-Login's protocol, written out so the session id carries the nonce.
+    login_sessions: Mapped[list[LoginSession]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="LoginSession.id",
+    )
+
+    # Flask-Login's protocol. The id it keeps in the cookie is not the user's but a login
+    # session's (services/login_sessions), so that logging out can end that session for good.
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
+    # Which login session this object was loaded or logged in under (not a column).
+    login_session_id: str | None = None
+
     def get_id(self) -> str:
-        """The login session id: the user id and the current session nonce."""
-        return f"{self.id}:{self.session_nonce}"
+        """The login session id Flask-Login keeps in the cookie (set by login_sessions)."""
+        if self.login_session_id is None:
+            raise RuntimeError("log in through services.login_sessions.start, which names it")
+        return self.login_session_id
 
     @property
     def primary_email(self) -> EmailAddress | None:
@@ -104,3 +116,25 @@ class EmailAddress(Base):
     def is_verified(self) -> bool:
         """Whether the owner proved they receive mail at this address."""
         return self.verified_at is not None
+
+
+class LoginSession(Base):
+    """One log-in on one device, alive until it is logged out, expires or the password changes.
+
+    The cookie holds the row's id and a random secret; only the secret's SHA-256 digest is
+    stored, so a copy of the database opens no session. Deleting the row ends the session,
+    even for a copy of the cookie taken before.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    secret_digest: Mapped[str] = mapped_column(sa.String(64))
+    remembered: Mapped[bool] = mapped_column(default=False)
+    # The browser's own description of itself, shortened, so the owner can tell devices apart.
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(back_populates="login_sessions")

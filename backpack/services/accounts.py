@@ -12,9 +12,8 @@ from flask import current_app
 from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
-from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
-from backpack.services import badges, emails, tokens
+from backpack.services import badges, emails, login_sessions, tokens
 from backpack.services.bulk_rows import insert_rows, insert_rows_returning_ids
 from backpack.services.errors import AddressTaken, BadToken, ServiceError, WrongPassword
 from backpack.services.mail import send_mail
@@ -155,17 +154,18 @@ def authenticate(address: str, password: str) -> User | None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Replace the password after checking the current one; other sessions are logged out."""
+    """Replace the password after checking the current one; every other session ends."""
     if not check_password(user.password_hash, current)[0]:
         raise WrongPassword("Your current password is not correct.")
-    _set_password(user, new)
+    _set_password(user, new, keep_session=user.login_session_id)
 
 
-def _set_password(user: User, new: str) -> None:
+def _set_password(user: User, new: str, *, keep_session: str | None = None) -> None:
     primary = user.primary_email
     _check_strength(new, primary.address if primary else "")
     user.password_hash = hash_password(new)
-    user.session_nonce = new_nonce()
+    # Whoever knew the old password may be logged in somewhere: those sessions end.
+    login_sessions.end_all(user, but=keep_session)
     db.session.flush()
 
 
@@ -223,14 +223,3 @@ def delete_account(user: User, password: str) -> None:
     db.session.delete(user)
     db.session.flush()
     badges.delete_orphans()
-
-
-def load_user(session_id: str) -> User | None:
-    """The user of a login session id (`id:nonce`), if the session is still valid."""
-    user_id, _, nonce = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_nonce != nonce:
-        return None
-    return user

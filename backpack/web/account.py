@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from backpack.extensions import db
 from backpack.models import EmailAddress
-from backpack.services import accounts, emails, sharing
+from backpack.services import accounts, emails, login_sessions, sharing
 from backpack.services.errors import ServiceError
 from backpack.tasks import job_files, remove_files
 from backpack.web.collection_forms import FindableForm
@@ -24,6 +24,8 @@ def _settings_page(status: int = 200, **forms: object) -> tuple[str, int]:
         "delete_form": DeleteAccountForm(),
         "action_form": ActionForm(),
         "findable_form": FindableForm(formdata=None, findable=current_user.findable_by_email),
+        "login_sessions": login_sessions.open_sessions(current_user),
+        "this_session": login_sessions.current_row_id(current_user.login_session_id),
     }
     context.update(forms)
     return render_template("account/settings.html", **context), status
@@ -149,10 +151,32 @@ def change_password() -> Response | tuple[str, int]:
         flash(exc.message, "error")
         return _settings_page(exc.status, password_form=form)
     db.session.commit()
-    # The session id carries the nonce that just changed: log in again under the new one.
-    login_user(current_user._get_current_object())
     flash("Your password is changed. Other devices are logged out.", "success")
     return redirect(url_for("account.settings"))
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> Response:
+    """Log out one of the account's other devices (this one logs out with the log-out button)."""
+    if session_id == login_sessions.current_row_id(current_user.login_session_id):
+        abort(400, "That is this browser's session: use Log out instead.")
+    if not login_sessions.end_one(current_user, session_id):
+        abort(404)
+    db.session.commit()
+    flash("That device is logged out.", "success")
+    return redirect(url_for("account.settings") + "#sessions")
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other_sessions() -> Response:
+    """Log out every device but this one."""
+    ended = login_sessions.end_all(current_user, but=current_user.login_session_id)
+    db.session.commit()
+    devices = "device is" if ended == 1 else "devices are"
+    flash(f"{ended} other {devices} logged out.", "success")
+    return redirect(url_for("account.settings") + "#sessions")
 
 
 @bp.post("/delete")
@@ -171,6 +195,6 @@ def delete_account() -> Response | tuple[str, int]:
         return _settings_page(exc.status, delete_form=form)
     db.session.commit()
     remove_files(leftovers)
-    logout_user()
+    logout_user()  # the account's login sessions went with it
     flash("Your account and everything in it are deleted.", "info")
     return redirect(url_for("main.index"))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from backpack.extensions import db, limiter
 from backpack.services import accounts
 from backpack.services.errors import BadToken, ServiceError
 from backpack.web.forms import LoginForm, PasswordResetForm, PasswordResetRequestForm, SignupForm
+from backpack.web.login import log_in, log_out
 from backpack.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -37,7 +38,7 @@ def signup() -> Response | tuple[str, int] | str:
         flash(exc.message, "error")
         return render_template("auth/signup.html", form=form), exc.status
     db.session.commit()
-    login_user(user)
+    log_in(user)
     flash(
         f"Welcome! We sent a link to {user.emails[0].address}: open it to verify the address.",
         "success",
@@ -61,14 +62,14 @@ def login() -> Response | tuple[str, int] | str:
         flash("That address and password do not match a verified address on any account.", "error")
         return render_template("auth/login.html", form=form), 401
     db.session.commit()
-    login_user(user, remember=bool(form.remember.data))
+    log_in(user, remember=bool(form.remember.data))
     return redirect(next_page or url_for("main.index"))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     """End the session."""
-    logout_user()
+    log_out()
     flash("You are logged out.", "info")
     return redirect(url_for("main.index"))
 
@@ -110,6 +111,6 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
         flash(exc.message, "error")
         return render_template("auth/reset_password.html", form=form), exc.status
     db.session.commit()
-    logout_user()
+    log_out()
     flash("Your password is changed. Log in with the new one.", "success")
     return redirect(url_for("auth.login"))

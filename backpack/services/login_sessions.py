@@ -1,0 +1,139 @@
+"""Login sessions: one row per log-in, so that logging out ends it for every copy of the cookie.
+
+Flask keeps its session in a signed cookie, and a signed cookie stays good for as long as
+the key signs it: logging out only deletes the browser's copy, and a copy taken before
+(from a shared computer, a proxy log, malware) would still open the account. So what
+Flask-Login keeps in the cookie is a login session's id and a random secret, and the
+session lives only as long as its row: the row goes on log-out, when the owner ends it from
+another device, for every device but the current one on a password change, and on expiry.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from datetime import timedelta
+from typing import Any, cast
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from backpack.extensions import db
+from backpack.models import LoginSession, User
+from backpack.models.base import utcnow
+from backpack.models.oauth import token_digest
+
+# "<row id>.<secret>": what Flask-Login keeps in the session and the remember-me cookie.
+SESSION_ID = re.compile(r"([1-9][0-9]{0,17})\.([A-Za-z0-9_-]{43})")
+USER_AGENT_MAX = 200
+
+
+def start(user: User, *, remembered: bool, user_agent: str = "") -> str:
+    """Open a login session for `user` and return its id (for Flask-Login's cookie).
+
+    A remembered session lasts as long as the remember-me cookie; any other one
+    LOGIN_SESSION_LIFETIME, however long the browser stays open.
+    """
+    now = utcnow()
+    setting = "REMEMBER_COOKIE_DURATION" if remembered else "LOGIN_SESSION_LIFETIME"
+    lifetime = current_app.config[setting]
+    if not isinstance(lifetime, timedelta):
+        lifetime = timedelta(seconds=int(lifetime))
+    # Expired rows of this account go now: nothing else would ever visit them.
+    db.session.execute(
+        sa.delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.expires_at <= now
+        )
+    )
+    secret = secrets.token_urlsafe(32)
+    row = LoginSession(
+        user_id=user.id,
+        secret_digest=token_digest(secret),
+        remembered=remembered,
+        user_agent=_printable(user_agent)[:USER_AGENT_MAX],
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    db.session.add(row)
+    db.session.flush()
+    user.login_session_id = f"{row.id}.{secret}"
+    return user.login_session_id
+
+
+def user_for(session_id: str) -> User | None:
+    """The user of a login session id, if that session is still open (one query)."""
+    row = _row(session_id)
+    if row is None:
+        return None
+    user = row.user
+    user.login_session_id = session_id
+    return user
+
+
+def end(session_id: str | None) -> None:
+    """End the login session with this id (log-out); an unknown or ended one is ignored."""
+    row = _row(session_id or "")
+    if row is not None:
+        db.session.delete(row)
+        db.session.flush()
+
+
+def end_one(user: User, login_session_id: int) -> bool:
+    """End one of the user's own sessions, by row id; False if it is not theirs or is gone."""
+    query = sa.delete(LoginSession).where(
+        LoginSession.id == login_session_id, LoginSession.user_id == user.id
+    )
+    return _deleted(query) > 0
+
+
+def end_all(user: User, *, but: str | None = None) -> int:
+    """End every session of the user, but the one with id `but`; how many ended."""
+    query = sa.delete(LoginSession).where(LoginSession.user_id == user.id)
+    kept = current_row_id(but)
+    if kept is not None:
+        query = query.where(LoginSession.id != kept)
+    return _deleted(query)
+
+
+def open_sessions(user: User) -> list[LoginSession]:
+    """The user's sessions that have not expired, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(LoginSession)
+            .where(LoginSession.user_id == user.id, LoginSession.expires_at > utcnow())
+            .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+        )
+    )
+
+
+def current_row_id(session_id: str | None) -> int | None:
+    """The row id a login session id names (not checked against the database)."""
+    match = SESSION_ID.fullmatch(session_id or "")
+    return int(match[1]) if match else None
+
+
+def _row(session_id: str) -> LoginSession | None:
+    match = SESSION_ID.fullmatch(session_id)
+    if match is None:
+        return None  # also every id from before login sessions ("<user id>:<nonce>")
+    row = db.session.scalar(
+        sa.select(LoginSession)
+        .options(joinedload(LoginSession.user))
+        .where(LoginSession.id == int(match[1]))
+    )
+    if row is None or not hmac.compare_digest(row.secret_digest, token_digest(match[2])):
+        return None
+    if row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def _deleted(query: sa.Delete) -> int:
+    result = cast("sa.CursorResult[Any]", db.session.execute(query))
+    return int(result.rowcount or 0)
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else " " for c in text).strip()
