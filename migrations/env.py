@@ -96,10 +96,39 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                _check_sqlite_foreign_keys(connection)
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, *, on):
+    """Turn SQLite's foreign keys on or off for this connection.
+
+    A batch migration rebuilds a table on SQLite: it copies the rows into a new table and
+    drops the old one. With foreign keys on (the app turns them on for every connection),
+    that DROP would cascade to every row that refers to the table: rebuilding `user` would
+    delete every address, badge and collection. The pragma is ignored inside a transaction,
+    so it is set before the migrations' transaction begins.
+    """
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+
+
+def _check_sqlite_foreign_keys(connection):
+    """Refuse to commit migrations that left a row pointing at nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(
+            f"The migration broke foreign keys (table, rowid, parent): {broken[:10]}"
+        )
 
 
 if context.is_offline_mode():

@@ -75,7 +75,25 @@ def test_login_sessions_replace_the_nonce_and_a_downgrade_gives_fresh_ones(
                     for n in (1, 2)
                 ],
             )  # fmt: skip
+            # Rows that refer to users: rebuilding the user table must not cascade to them.
+            connection.execute(
+                sa.text(
+                    "INSERT INTO email_address (user_id, address, normalised, verified_at,"
+                    " is_primary, created_at) VALUES (1, 'a@example.org', 'a@example.org',"
+                    " :now, true, :now), (2, 'b@example.org', 'b@example.org', NULL, false, :now)"
+                ),
+                {"now": datetime(2019, 1, 1, tzinfo=UTC)},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO collection (user_id, name, description, position,"
+                    " show_owner_name, created_at, updated_at) VALUES"
+                    " (1, 'Mine', '', 0, false, :now, :now)"
+                ),
+                {"now": datetime(2019, 1, 1, tzinfo=UTC)},
+            )
         upgrade()
+        assert _counts() == {"email_address": 2, "collection": 1}
         inspector = sa.inspect(db.engine)
         assert "session_nonce" not in {c["name"] for c in inspector.get_columns("user")}
         with db.engine.begin() as connection:
@@ -95,5 +113,14 @@ def test_login_sessions_replace_the_nonce_and_a_downgrade_gives_fresh_ones(
         assert len(set(nonces)) == 2
         assert all(len(nonce) == 32 for nonce in nonces)
         assert "login_session" not in sa.inspect(db.engine).get_table_names()
+        assert _counts() == {"email_address": 2, "collection": 1}
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def _counts() -> dict[str, int]:
+    with db.engine.connect() as connection:
+        return {
+            table: connection.scalar(sa.select(sa.func.count()).select_from(sa.table(table))) or 0
+            for table in ("email_address", "collection")
+        }
