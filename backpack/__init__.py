@@ -14,10 +14,8 @@ from backpack import cli, config
 from backpack.api import badge_connect, displayer, mozilla_issuer, mozilla_push
 from backpack.api import v1 as api_v1
 from backpack.extensions import csrf, db, limiter, login_manager, migrate
-from backpack.models import User
 from backpack.oauth import views as oauth_views
 from backpack.oauth.server import init_oauth
-from backpack.services import login_sessions
 from backpack.tasks import init_tasks
 from backpack.web import (
     access_tokens,
@@ -34,6 +32,7 @@ from backpack.web import (
     sharing,
 )
 from backpack.web.errors import init_error_pages, register_api_errors
+from backpack.web.login import load_user
 from backpack.web.request_parsing import init_request_parsing
 from backpack.web.security import init_security_headers
 
@@ -104,9 +103,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message = "Log in to see that page."
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def load_user(session_id: str) -> User | None:
-        return login_sessions.user_for(session_id)
+    login_manager.user_loader(load_user)
 
 
 def _init_rate_limits(app: Flask) -> None:

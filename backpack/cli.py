@@ -66,10 +66,16 @@ def export_user(email: str, output: Path | None) -> None:
 @click.argument("email")
 def log_out_everywhere(email: str) -> None:
     """End every login session of the account with EMAIL (a lost or stolen device)."""
-    found = emails.find_verified(email)
-    if found is None:
-        raise click.ClickException(f"No account has the verified address {email}.")
-    ended = login_sessions.end_all(found.user)
+    holders = emails.accounts_holding(email)
+    if not holders:
+        raise click.ClickException(f"No account has the address {email}.")
+    if len(holders) > 1:
+        ids = ", ".join(str(user.id) for user in holders)
+        raise click.ClickException(
+            f"{email} is not verified anywhere, and accounts {ids} all hold it; "
+            "nothing was ended. Use an address only one of them holds."
+        )
+    ended = login_sessions.end_all(holders[0])
     db.session.commit()
     click.echo(f"Ended {ended} login session(s) of {email}.")
 

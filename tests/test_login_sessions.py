@@ -145,15 +145,22 @@ def test_log_out_everywhere_else_keeps_this_browser(app: Flask, accounts: Accoun
     assert len(_sessions(app)) == 1
 
 
-def test_a_password_change_keeps_this_browser_and_ends_every_other(
+def test_a_password_change_ends_every_session_and_renews_this_one(
     app: Flask, accounts: Accounts
 ) -> None:
     accounts.create()
     here, there = app.test_client(), app.test_client()
     _log_in(here, remember=True)
     _log_in(there, remember=True)
-    thief = app.test_client()
-    _copy_cookies(there, thief, "remember_token")
+    # Copies of both browsers' cookies, taken before the change: this browser's own too,
+    # since a stolen cookie is a common reason to change a password.
+    thieves = []
+    for victim in (here, there):
+        for name in ("session", "remember_token"):
+            thief = app.test_client()
+            _copy_cookies(victim, thief, name)
+            assert _logged_in(thief)
+            thieves.append(thief)
     changed = post_form(
         here,
         "/account/",
@@ -161,10 +168,13 @@ def test_a_password_change_keeps_this_browser_and_ends_every_other(
         action="/account/password",
     )
     assert changed.status_code == 302
+    assert "Your password is changed." in here.get("/account/").get_data(as_text=True)
     assert _logged_in(here)
     assert not _logged_in(there)
-    assert not _logged_in(thief)
-    # This browser's remember-me cookie still names its session.
+    assert not any(_logged_in(thief) for thief in thieves)
+    (row,) = _sessions(app)
+    assert row.remembered, "the renewed session keeps 'keep me logged in'"
+    # This browser's new remember-me cookie names the new session.
     restarted = app.test_client()
     _copy_cookies(here, restarted, "remember_token")
     assert _logged_in(restarted)
@@ -182,21 +192,27 @@ def test_a_password_reset_ends_every_session(app: Flask, accounts: Accounts) -> 
     assert _sessions(app) == []
 
 
-def test_a_session_ends_when_it_expires_and_its_row_goes_at_the_next_log_in(
+def test_a_session_ends_when_it_expires_and_expired_rows_go_at_any_log_in(
     app: Flask, accounts: Accounts
 ) -> None:
     accounts.create()
-    old = app.test_client()
+    accounts.create("bob@example.org", name="Bob")
+    old, remembered = app.test_client(), app.test_client()
     _log_in(old)
+    _log_in(remembered, remember=True)
     with app.app_context():
         db.session.execute(
             sa.update(LoginSession).values(expires_at=utcnow() - timedelta(seconds=1))
         )
         db.session.commit()
     assert not _logged_in(old)
-    _log_in(accounts.client)
-    assert len(_sessions(app)) == 1, "the expired row was cleared"
-    assert "Where you are logged in" in accounts.client.get("/account/").get_data(as_text=True)
+    # Its remember-me cookie lasts as long as the session did; a copy of it is refused too.
+    restarted = app.test_client()
+    _copy_cookies(remembered, restarted, "remember_token")
+    assert not _logged_in(restarted)
+    # Ann never comes back; Bob's log-in clears her expired rows.
+    post_form(accounts.client, "/login", {"email": "bob@example.org", "password": TEST_PASSWORD})
+    assert [row.user_id for row in _sessions(app)] == [2]
 
 
 def test_forged_or_old_session_ids_open_nothing(app: Flask, accounts: Accounts) -> None:
@@ -207,6 +223,8 @@ def test_forged_or_old_session_ids_open_nothing(app: Flask, accounts: Accounts) 
         f"{user_id}:0123456789abcdef0123456789abcdef",  # the id format before login sessions
         f"{row.id}.{'A' * 43}",  # the right row, the wrong secret
         f"{row.id}",
+        f"{2**31}.{'A' * 43}",  # beyond any row id the database can hold
+        f"{10**17}.{'A' * 43}",
         "0.x",
         "",
     ):
@@ -244,4 +262,56 @@ def test_an_operator_ends_every_session_of_an_account_from_the_shell(
     assert _logged_in(bob)
     unknown = runner.invoke(args=["users", "logout", "nobody@example.org"])
     assert unknown.exit_code == 1
-    assert "No account has the verified address nobody@example.org." in unknown.output
+    assert "No account has the address nobody@example.org." in unknown.output
+
+
+def test_the_shell_logout_reaches_an_account_whose_address_is_not_verified_yet(
+    app: Flask, accounts: Accounts, runner: FlaskCliRunner
+) -> None:
+    # Sign-up logs in at once, before the address is verified.
+    assert accounts.signup("new@example.org").status_code == 302
+    assert _logged_in(accounts.client)
+    result = runner.invoke(args=["users", "logout", "new@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "Ended 1 login session(s)" in result.output
+    assert not _logged_in(accounts.client)
+    # An unverified address on two accounts names neither.
+    other = app.test_client()
+    post_form(other, "/signup", {"email": "new@example.org", "password": TEST_PASSWORD,
+                                 "confirm": TEST_PASSWORD, "name": ""})  # fmt: skip
+    accounts.signup("new@example.org")
+    ambiguous = runner.invoke(args=["users", "logout", "new@example.org"])
+    assert ambiguous.exit_code == 1
+    assert "nothing was ended" in ambiguous.output
+    assert _logged_in(other)
+
+
+def test_logging_in_starts_a_new_flask_session(app: Flask, accounts: Accounts) -> None:
+    """A session cookie planted before log-in (with a CSRF token its planter knows) does
+    not carry over into the logged-in session."""
+    accounts.create()
+    client = app.test_client()
+    client.get("/login")
+    with client.session_transaction() as session:
+        planted = session["csrf_token"]
+        session["planted"] = "by someone else"
+    _log_in(client)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("csrf_token") != planted
+
+
+def test_a_dead_remember_me_cookie_is_deleted_from_the_browser(
+    app: Flask, accounts: Accounts
+) -> None:
+    accounts.create()
+    laptop, elsewhere = app.test_client(), app.test_client()
+    _log_in(laptop, remember=True)
+    _copy_cookies(laptop, elsewhere, "remember_token")
+    assert _logged_in(elsewhere)
+    post_form(laptop, "/account/", {}, action="/logout")
+    response = elsewhere.get("/account/")
+    assert response.status_code == 302
+    assert elsewhere.get_cookie("remember_token") is None, "the server told the browser to drop it"
+    with elsewhere.session_transaction() as session:
+        assert "_user_id" not in session

@@ -135,6 +135,6 @@ class LoginSession(Base):
     # The browser's own description of itself, shortened, so the owner can tell devices apart.
     user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # expired rows are purged by it
 
     user: Mapped[User] = relationship(back_populates="login_sessions")

@@ -154,18 +154,22 @@ def authenticate(address: str, password: str) -> User | None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Replace the password after checking the current one; every other session ends."""
+    """Replace the password after checking the current one; every login session ends.
+
+    This one too: a copy of its cookie may be why the password is changed. The view logs
+    the browser in again under a new session.
+    """
     if not check_password(user.password_hash, current)[0]:
         raise WrongPassword("Your current password is not correct.")
-    _set_password(user, new, keep_session=user.login_session_id)
+    _set_password(user, new)
 
 
-def _set_password(user: User, new: str, *, keep_session: str | None = None) -> None:
+def _set_password(user: User, new: str) -> None:
     primary = user.primary_email
     _check_strength(new, primary.address if primary else "")
     user.password_hash = hash_password(new)
-    # Whoever knew the old password may be logged in somewhere: those sessions end.
-    login_sessions.end_all(user, but=keep_session)
+    # Whoever knew the old password may be logged in somewhere: every session ends.
+    login_sessions.end_all(user)
     db.session.flush()
 
 

@@ -62,6 +62,21 @@ def find_verified(address: str) -> EmailAddress | None:
     )
 
 
+def accounts_holding(address: str) -> list[User]:
+    """The account with this address verified; or else every account holding it unverified."""
+    verified = find_verified(address)
+    if verified is not None:
+        return [verified.user]
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(EmailAddress, EmailAddress.user_id == User.id)
+            .where(EmailAddress.normalised == normalise_address(address))
+            .order_by(User.id)
+        )
+    )
+
+
 def add_email(user: User, address: str, *, send: bool = True) -> EmailAddress:
     """Add an unverified address to an account and mail it a verification link."""
     address = clean_address(address)

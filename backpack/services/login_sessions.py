@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from backpack.extensions import db
 from backpack.models import LoginSession, User
-from backpack.models.base import utcnow
+from backpack.models.base import MAX_ID, utcnow
 from backpack.models.oauth import token_digest
 
 # "<row id>.<secret>": what Flask-Login keeps in the session and the remember-me cookie.
@@ -41,12 +41,9 @@ def start(user: User, *, remembered: bool, user_agent: str = "") -> str:
     lifetime = current_app.config[setting]
     if not isinstance(lifetime, timedelta):
         lifetime = timedelta(seconds=int(lifetime))
-    # Expired rows of this account go now: nothing else would ever visit them.
-    db.session.execute(
-        sa.delete(LoginSession).where(
-            LoginSession.user_id == user.id, LoginSession.expires_at <= now
-        )
-    )
+    # Expired rows of every account go now (by the expires_at index), so that accounts
+    # that never come back do not keep theirs; nothing else ever visits them.
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.expires_at <= now))
     secret = secrets.token_urlsafe(32)
     row = LoginSession(
         user_id=user.id,
@@ -70,6 +67,12 @@ def user_for(session_id: str) -> User | None:
     user = row.user
     user.login_session_id = session_id
     return user
+
+
+def remembered(session_id: str | None) -> bool:
+    """Whether the login session with this id was opened with "keep me logged in"."""
+    row = _row(session_id or "")
+    return row is not None and row.remembered
 
 
 def end(session_id: str | None) -> None:
@@ -110,24 +113,32 @@ def open_sessions(user: User) -> list[LoginSession]:
 
 def current_row_id(session_id: str | None) -> int | None:
     """The row id a login session id names (not checked against the database)."""
-    match = SESSION_ID.fullmatch(session_id or "")
-    return int(match[1]) if match else None
+    parsed = _parsed(session_id or "")
+    return parsed[0] if parsed else None
 
 
 def _row(session_id: str) -> LoginSession | None:
-    match = SESSION_ID.fullmatch(session_id)
-    if match is None:
+    parsed = _parsed(session_id)
+    if parsed is None:
         return None  # also every id from before login sessions ("<user id>:<nonce>")
+    row_id, secret = parsed
     row = db.session.scalar(
         sa.select(LoginSession)
         .options(joinedload(LoginSession.user))
-        .where(LoginSession.id == int(match[1]))
+        .where(LoginSession.id == row_id)
     )
-    if row is None or not hmac.compare_digest(row.secret_digest, token_digest(match[2])):
+    if row is None or not hmac.compare_digest(row.secret_digest, token_digest(secret)):
         return None
     if row.expires_at <= utcnow():
         return None
     return row
+
+
+def _parsed(session_id: str) -> tuple[int, str] | None:
+    match = SESSION_ID.fullmatch(session_id)
+    if match is None or int(match[1]) > MAX_ID:
+        return None
+    return int(match[1]), match[2]
 
 
 def _deleted(query: sa.Delete) -> int:

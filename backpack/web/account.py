@@ -13,6 +13,7 @@ from backpack.services.errors import ServiceError
 from backpack.tasks import job_files, remove_files
 from backpack.web.collection_forms import FindableForm
 from backpack.web.forms import ActionForm, AddEmailForm, ChangePasswordForm, DeleteAccountForm
+from backpack.web.login import log_in
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -144,13 +145,17 @@ def change_password() -> Response | tuple[str, int]:
     form = ChangePasswordForm()
     if not form.validate_on_submit():
         return _settings_page(400, password_form=form)
+    user = current_user._get_current_object()
+    remember = login_sessions.remembered(user.login_session_id)
     try:
-        accounts.change_password(current_user, form.current.data or "", form.password.data or "")
+        accounts.change_password(user, form.current.data or "", form.password.data or "")
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return _settings_page(exc.status, password_form=form)
     db.session.commit()
+    # Every session ended, this one too; this browser goes on under a new one.
+    log_in(user, remember=remember)
     flash("Your password is changed. Other devices are logged out.", "success")
     return redirect(url_for("account.settings"))
 

@@ -40,6 +40,9 @@ def upgrade():
     )
     with op.batch_alter_table("login_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_login_session_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_login_session_expires_at"), ["expires_at"], unique=False
+        )
 
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.drop_column("session_nonce")
@@ -59,6 +62,7 @@ def downgrade():
         batch_op.alter_column("session_nonce", existing_type=sa.String(length=32), nullable=False)
 
     with op.batch_alter_table("login_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_session_expires_at"))
         batch_op.drop_index(batch_op.f("ix_login_session_user_id"))
 
     op.drop_table("login_session")
