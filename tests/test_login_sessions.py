@@ -315,3 +315,33 @@ def test_a_dead_remember_me_cookie_is_deleted_from_the_browser(
     assert elsewhere.get_cookie("remember_token") is None, "the server told the browser to drop it"
     with elsewhere.session_transaction() as session:
         assert "_user_id" not in session
+
+
+def test_a_copied_cookie_opens_neither_the_api_nor_oauth_consent_after_log_out(
+    app: Flask, accounts: Accounts
+) -> None:
+    accounts.create()
+    _log_in(accounts.client)
+    thief = app.test_client()
+    _copy_cookies(accounts.client, thief, "session")
+    assert thief.get("/api/v1/badges").status_code == 200
+    accounts.logout()
+    refused = thief.get("/api/v1/badges")
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "unauthenticated"
+    consent = thief.get("/oauth/authorize?response_type=code&client_id=x")
+    assert consent.status_code == 302
+    assert consent.headers["Location"].startswith("/login")
+
+
+def test_a_copied_cookie_dies_with_the_account(app: Flask, accounts: Accounts) -> None:
+    accounts.create()
+    _log_in(accounts.client, remember=True)
+    thief = app.test_client()
+    _copy_cookies(accounts.client, thief, "session")
+    response = post_form(
+        accounts.client, "/account/", {"password": TEST_PASSWORD}, action="/account/delete"
+    )
+    assert response.status_code == 302
+    assert not _logged_in(thief)
+    assert _sessions(app) == []
