@@ -37,6 +37,15 @@ def _copy_cookies(source: FlaskClient, target: FlaskClient, *names: str) -> None
         target.set_cookie(name, cookie.value)
 
 
+def _owner_and_thief(app: Flask, accounts: Accounts, *, remember: bool = False) -> FlaskClient:
+    """Ann logs in with `accounts.client`; the client returned holds a copy of her cookie."""
+    accounts.create()
+    _log_in(accounts.client, remember=remember)
+    thief = app.test_client()
+    _copy_cookies(accounts.client, thief, "session")
+    return thief
+
+
 def _logged_in(client: FlaskClient) -> bool:
     status = client.get("/account/").status_code
     assert status in (200, 302)
@@ -51,10 +60,7 @@ def _sessions(app: Flask) -> list[LoginSession]:
 def test_a_copied_session_cookie_dies_when_its_owner_logs_out(
     app: Flask, accounts: Accounts
 ) -> None:
-    accounts.create()
-    _log_in(accounts.client)
-    thief = app.test_client()
-    _copy_cookies(accounts.client, thief, "session")
+    thief = _owner_and_thief(app, accounts)
     assert _logged_in(thief), "the copy works while the session is open"
     accounts.logout()
     assert not _logged_in(accounts.client)
@@ -320,10 +326,7 @@ def test_a_dead_remember_me_cookie_is_deleted_from_the_browser(
 def test_a_copied_cookie_opens_neither_the_api_nor_oauth_consent_after_log_out(
     app: Flask, accounts: Accounts
 ) -> None:
-    accounts.create()
-    _log_in(accounts.client)
-    thief = app.test_client()
-    _copy_cookies(accounts.client, thief, "session")
+    thief = _owner_and_thief(app, accounts)
     assert thief.get("/api/v1/badges").status_code == 200
     accounts.logout()
     refused = thief.get("/api/v1/badges")
@@ -335,10 +338,7 @@ def test_a_copied_cookie_opens_neither_the_api_nor_oauth_consent_after_log_out(
 
 
 def test_a_copied_cookie_dies_with_the_account(app: Flask, accounts: Accounts) -> None:
-    accounts.create()
-    _log_in(accounts.client, remember=True)
-    thief = app.test_client()
-    _copy_cookies(accounts.client, thief, "session")
+    thief = _owner_and_thief(app, accounts, remember=True)
     response = post_form(
         accounts.client, "/account/", {"password": TEST_PASSWORD}, action="/account/delete"
     )
