@@ -5,7 +5,8 @@ the key signs it: logging out only deletes the browser's copy, and a copy taken 
 (from a shared computer, a proxy log, malware) would still open the account. So what
 Flask-Login keeps in the cookie is a login session's id and a random secret, and the
 session lives only as long as its row: the row goes on log-out, when the owner ends it from
-another device, for every device but the current one on a password change, and on expiry.
+another device, on a password change or reset (every row of the account; the browser that
+changed it is logged in again under a new one), and on expiry.
 """
 
 from __future__ import annotations
@@ -122,11 +123,7 @@ def _row(session_id: str) -> LoginSession | None:
     if parsed is None:
         return None  # also every id from before login sessions ("<user id>:<nonce>")
     row_id, secret = parsed
-    row = db.session.scalar(
-        sa.select(LoginSession)
-        .options(joinedload(LoginSession.user))
-        .where(LoginSession.id == row_id)
-    )
+    row = db.session.get(LoginSession, row_id, options=[joinedload(LoginSession.user)])
     if row is None or not hmac.compare_digest(row.secret_digest, token_digest(secret)):
         return None
     if row.expires_at <= utcnow():
