@@ -99,14 +99,17 @@ def run_migrations_online():
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             _sqlite_foreign_keys(connection, on=False)
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _check_sqlite_foreign_keys(connection)
+        finally:
+            # The connection goes back to the app's pool: never with its foreign keys off.
             if sqlite:
-                _check_sqlite_foreign_keys(connection)
-        if sqlite:
-            _sqlite_foreign_keys(connection, on=True)
+                connection.rollback()
+                _sqlite_foreign_keys(connection, on=True)
 
 
 def _sqlite_foreign_keys(connection, *, on):
