@@ -71,6 +71,32 @@ def test_issuer_platform_registers_gets_consent_pushes_lists_refreshes_and_revok
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Badge)) == 1
 
 
+@pytest.mark.parametrize("registered", ["client_secret_basic", "client_secret_post"])
+@pytest.mark.parametrize("used", ["client_secret_basic", "client_secret_post"])
+def test_a_client_may_send_its_secret_either_way_whichever_it_registered(
+    badge_app: Flask, earner: Accounts, registered: str, used: str
+) -> None:
+    info = register(badge_app, token_endpoint_auth_method=registered)
+    platform = Platform(badge_app, info | {"token_endpoint_auth_method": used})
+    token = platform.exchange(consent(earner.client, platform.authorization_url()))
+    refreshed = platform.client.refresh_token("/oauth/token")
+    assert refreshed["refresh_token"] != token["refresh_token"]
+    with anonymous(badge_app) as other:
+        wrong = other.post(
+            "/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refreshed["refresh_token"],
+                "client_id": info["client_id"],
+                "client_secret": "not-the-secret",
+            },
+        )
+    assert wrong.status_code == 401
+    assert wrong.json()["error"] == "invalid_client"
+    platform.client.revoke_token("/oauth/revoke", refreshed["access_token"])
+    assert platform.client.get(f"{API}/profile").status_code == 401
+
+
 def test_secrets_and_tokens_are_stored_only_as_digests(badge_app: Flask, earner: Accounts) -> None:
     info = register(badge_app)
     platform = Platform(badge_app, info)
@@ -138,5 +164,10 @@ def test_metadata_describes_the_server(client: object, app: Flask) -> None:
     document = app.test_client().get("/.well-known/oauth-authorization-server").get_json()
     AuthorizationServerMetadata(document).validate()
     assert document["code_challenge_methods_supported"] == ["S256"]
+    for methods in (
+        "token_endpoint_auth_methods_supported",
+        "revocation_endpoint_auth_methods_supported",
+    ):
+        assert document[methods] == ["client_secret_basic", "client_secret_post"]
     assert document["token_endpoint"] == "http://backpack.test/oauth/token"
     assert document["registration_endpoint"] == "http://backpack.test/oauth/register"

@@ -43,6 +43,12 @@ def test_registration_without_scope_gets_the_badge_connect_scopes(app: Flask) ->
     assert body["grant_types"] == ["authorization_code"]
 
 
+def test_registration_may_choose_to_send_the_secret_in_the_form(app: Flask) -> None:
+    answer = _register(app, registration(token_endpoint_auth_method="client_secret_post"))
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["token_endpoint_auth_method"] == "client_secret_post"
+
+
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
@@ -58,6 +64,7 @@ def test_registration_without_scope_gets_the_badge_connect_scopes(app: Flask) ->
         ({"grant_types": ["refresh_token"]}, "invalid_client_metadata"),
         ({"response_types": ["token"]}, "invalid_client_metadata"),
         ({"token_endpoint_auth_method": "none"}, "invalid_client_metadata"),
+        ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
         ({"scope": "admin"}, "invalid_client_metadata"),
         ({"client_name": None}, "invalid_client_metadata"),
         ({"redirect_uris": None}, "invalid_client_metadata"),

@@ -124,7 +124,7 @@ def manifest() -> Response:
                 or external_url("main.index"),
                 "privacyPolicyUrl": current_app.config["PRIVACY_POLICY_URL"]
                 or external_url("main.index"),
-                "scopesOffered": list(scopes.BADGE_CONNECT_SCOPES),
+                "scopesOffered": list(scopes.SCOPES_OFFERED),
                 "registrationUrl": external_url("oauth.register_client"),
                 "authorizationUrl": external_url("oauth.authorize"),
                 "tokenUrl": external_url("oauth.issue_token"),

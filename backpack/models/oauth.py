@@ -21,6 +21,9 @@ from backpack.models.base import Base, utcnow
 
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 CODE_LIFETIME = timedelta(minutes=10)
+# How a client may prove it holds its secret at the token and revocation endpoints: HTTP
+# Basic (what Badge Connect names) or the form body (RFC 6749 section 2.3.1).
+CLIENT_SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 def token_digest(token: str) -> str:
@@ -83,8 +86,12 @@ class OAuthClient(Base):
         return hmac.compare_digest(self.client_secret_hash, token_digest(client_secret))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        # A client that registered either secret method may use the other: both present the
+        # same secret, so neither lets in anyone the other would not. Moodle needs this: it
+        # registers client_secret_basic, trades its code that way, and refreshes with
+        # client_secret_post. A client without a secret method gets nothing.
         registered = self.client_metadata.get("token_endpoint_auth_method", "client_secret_basic")
-        return bool(method == registered)
+        return registered in CLIENT_SECRET_METHODS and method in CLIENT_SECRET_METHODS
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in self.client_metadata.get("response_types", ["code"])

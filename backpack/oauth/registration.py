@@ -18,7 +18,7 @@ from authlib.oauth2.rfc7591 import (
 
 from backpack.extensions import db
 from backpack.models import OAuthClient
-from backpack.models.oauth import token_digest
+from backpack.models.oauth import CLIENT_SECRET_METHODS, token_digest
 from backpack.oauth import scopes
 from backpack.oauth.metadata import GRANT_TYPES, server_metadata
 from backpack.origins import web_origin
@@ -85,9 +85,13 @@ def badge_connect_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
         )
     if metadata.setdefault("response_types", ["code"]) != ["code"]:
         raise InvalidClientMetadataError('response_types must be ["code"].')
+    # Badge Connect names only client_secret_basic; the form variant is a secret all the same,
+    # and RFC 8414 metadata lists both.
     method = metadata.setdefault("token_endpoint_auth_method", "client_secret_basic")
-    if method != "client_secret_basic":
-        raise InvalidClientMetadataError("token_endpoint_auth_method must be client_secret_basic.")
+    if method not in CLIENT_SECRET_METHODS:
+        raise InvalidClientMetadataError(
+            "token_endpoint_auth_method must be client_secret_basic or client_secret_post."
+        )
     if not metadata.get("scope"):
         default = list(scopes.BADGE_CONNECT_SCOPES)
         if "refresh_token" in grant_types:

@@ -19,6 +19,14 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 BADGE_CONNECT_SCOPES = (ASSERTION_READONLY, ASSERTION_CREATE, PROFILE_READONLY, PROFILE_UPDATE)
+# The manifest's scopesOffered. Open Badges 2.1 defines `offline_access` as the scope that
+# gives a refresh token, and Moodle registers and asks for exactly what is offered here, so
+# offering it is how Moodle gets the refresh token its token store cannot do without; the
+# earner still sees it on the consent page, and a client that does not ask gets none.
+# The order matters: Moodle drops the FIRST scope of the list when it asks for consent (a
+# PHP `unset($scopes[false])`), so the first is one Moodle never uses (it never lists
+# assertions), and neither assertion.create nor offline_access may come first.
+SCOPES_OFFERED = (*BADGE_CONNECT_SCOPES, OFFLINE_ACCESS)
 SUPPORTED = tuple(DESCRIPTIONS)
 
 

@@ -23,6 +23,7 @@ from backpack.models import OAuthAuthorizationCode, OAuthClient, OAuthToken, Use
 from backpack.models.base import utcnow
 from backpack.models.oauth import (
     ACCESS_TOKEN_LIFETIME,
+    CLIENT_SECRET_METHODS,
     CODE_LIFETIME,
     new_token,
     token_digest,
@@ -30,8 +31,8 @@ from backpack.models.oauth import (
 from backpack.oauth import scopes
 
 # Badge Connect clients authenticate with HTTP Basic; the form variant is accepted as RFC 6749
-# allows, and each client may use only the method it registered.
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+# allows, from any client that registered either (`OAuthClient.check_endpoint_auth_method`).
+CLIENT_AUTH_METHODS = list(CLIENT_SECRET_METHODS)
 
 # One resource protector for every API family; each app gets its own AuthorizationServer
 # (init_oauth), kept in app.extensions, so that test apps do not share registered grants.

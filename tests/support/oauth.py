@@ -82,7 +82,7 @@ class Platform:
             client_secret=info["client_secret"],
             redirect_uri=info["redirect_uris"][0],
             scope=scope,
-            token_endpoint_auth_method="client_secret_basic",
+            token_endpoint_auth_method=info["token_endpoint_auth_method"],
         )
         self.verifier = generate_token(48)
 
