@@ -170,6 +170,96 @@ def test_old_issuer_page_connects_and_pushes(
     assert sources == ["push", "push", "push"]
 
 
+def mozilla_backpack_connect_page(issuer: TestIssuer, backpack: str, badge: str) -> str:
+    """Mozilla's fakeissuer/static/backpack-connect.html, pointed at this backpack and a badge
+    of the test issuer, served by the issuer: it connects with a RELATIVE callback."""
+    html = f"""<!DOCTYPE html>
+<meta charset="utf-8">
+<title>Backpack Connect Test</title>
+<style>
+#content:not(.connected) .if-connected {{ display: none; }}
+#content.connected .if-not-connected {{ display: none; }}
+</style>
+<div id="content">
+  <div class="if-connected">
+    <h2>You are connected to the backpack.</h2>
+    <button onclick="issue()">Issue Badge</button>
+  </div>
+  <div class="if-not-connected">
+    <h2>You are not connected to the backpack.</h2>
+    <button onclick="connect()">Connect to Backpack</button>
+  </div>
+</div>
+<script>
+function getParameterByName(name) {{
+  var results = new RegExp("[\\?&]" + name + "=([^&#]*)").exec(window.location.search);
+  return results == null ? "" : decodeURIComponent(results[1].replace(/\\+/g, " "));
+}}
+
+function issue() {{
+  var url = {json.dumps(badge)};
+  var req = new XMLHttpRequest();
+  req.open('POST', api_root + '/issue');
+  req.setRequestHeader('authorization', 'Bearer ' + btoa(access_token));
+  req.setRequestHeader('content-type', 'application/json');
+  req.onload = function() {{
+    alert("status: " + req.status + "\\ncontent: " + req.responseText);
+  }};
+  req.send(JSON.stringify({{badge: url}}));
+}}
+
+function connect() {{
+  OpenBadges.connect({{
+    callback: window.location.pathname,
+    scope: ["issue"]
+  }});
+}}
+
+var access_token = getParameterByName('access_token');
+var refresh_token = getParameterByName('refresh_token');
+var api_root = getParameterByName('api_root');
+
+document.getElementById("content").classList.toggle("connected", !!api_root);
+</script>
+<script src="{backpack}/issuer.js"></script>
+"""
+    issuer.server.serve("/backpack-connect.html", html.encode(), content_type="text/html")
+    return issuer.server.url("/backpack-connect.html")
+
+
+def test_mozillas_backpack_connect_page_connects_with_its_relative_callback_and_pushes(
+    browser: Browser, server: LiveServer, issuer: TestIssuer
+) -> None:
+    badge = issuer.award("ann@example.org")["id"]
+    url = mozilla_backpack_connect_page(issuer, server.url, badge)
+    page = browser.new_page()
+    page.goto(url)
+
+    page.get_by_role("button", name="Connect to Backpack").click()
+    log_in(page)
+    expect(page.get_by_role("heading", name="send badges to your backpack")).to_be_visible()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(url + "?*")
+    expect(page.get_by_role("heading", name="You are connected to the backpack.")).to_be_visible()
+    tokens = query(page.url)
+    assert tokens["api_root"] == f"{server.url}/api"
+
+    with page.expect_event("dialog") as shown:
+        page.get_by_role("button", name="Issue Badge").click()
+    alert = shown.value
+    message = alert.message
+    alert.accept()
+    assert message.startswith("status: 201\n"), message
+    assert json.loads(message.partition("content: ")[2])["exists"] is False
+    engine = sa.create_engine(server.env["BACKPACK_SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as connection:
+        origins = connection.execute(sa.text("SELECT origin FROM backpack_connect_grant"))
+        assert origins.scalars().all() == [issuer.server.url("/").rstrip("/")]
+        sources = connection.execute(sa.text("SELECT source FROM badge")).scalars().all()
+    engine.dispose()
+    assert sources == ["push"]
+
+
 def _b64(token: str) -> str:
     import base64
 

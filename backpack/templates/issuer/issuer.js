@@ -55,8 +55,15 @@
   }
 
   function connect(options) {
+    if (!options || typeof options.callback !== "string") {
+      throw new Error("OpenBadges.connect needs options.callback, a URL string");
+    }
     var scope = [].concat(options.scope || ["issue"]).join(",");
-    window.location.href = ROOT + "/access?callback=" + encodeURIComponent(options.callback) +
+    // Mozilla's own backpack-connect.html passes window.location.pathname: like Mozilla's
+    // issuer.js, make the callback absolute against the page, since /access takes only
+    // absolute URLs (the origin it names is the one allowed to push).
+    var callback = new URL(options.callback, document.baseURI).href;
+    window.location.href = ROOT + "/access?callback=" + encodeURIComponent(callback) +
       "&scope=" + encodeURIComponent(scope);
   }
 
