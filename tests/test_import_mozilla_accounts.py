@@ -164,3 +164,25 @@ def test_badges_whose_address_was_verified_here_before_the_import_are_kept(
     assert badge_statuses(app, BOB)[f"{SCHOOL} HTML5 Fundamental 10"] == "accepted"
     assert report["badges_address_on_another_account"] == 2
     assert badge_statuses(app, SCHOOL) == {}  # nothing of theirs went to the other account
+
+
+@pytest.mark.parametrize("command", ["mozilla-db", "mozilla-dump"])
+def test_a_latin1_database_imports_as_a_utf8_one_does(
+    app: Flask, command: str, tmp_path: Path
+) -> None:
+    """Mozilla's setup made its tables in the server's default character set: latin1 too."""
+    admin = services.require_mariadb()
+    name = services.unique_name("mozilla_latin1")
+    url = generated.create_database(admin, name, charset="latin1")
+    try:
+        generated.fill(url, generated.table_rows(generated.small()))
+        source = url if command == "mozilla-db" else str(generated.mysqldump(url, tmp_path / "d"))
+        result = app.test_cli_runner().invoke(args=["import", command, source, "--json"])
+    finally:
+        generated.drop_database(admin, name)
+    report = json.loads(result.output)
+    assert (report["users"], report["badges"], report["failed"]) == (5, 11, 2)
+    with app.app_context():
+        bob = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=BOB))
+        assert bob is not None
+        assert bob.user.name == "Bob Müller"

@@ -221,7 +221,14 @@ def small() -> Instance:
             additional_email_2_is_verified=False,
         ),
         # Bob claimed Ann's school address but never verified it: one email, two users.
-        user_row(2, BOB, additional_email_1=SCHOOL, additional_email_1_is_verified=False),
+        user_row(
+            2,
+            BOB,
+            first_name="Bob",
+            last_name="Müller",  # in latin1 as well as utf8 databases
+            additional_email_1=SCHOOL,
+            additional_email_1_is_verified=False,
+        ),
         # Cat signed up after 2017 and confirmed her address; her name is 4-byte characters.
         user_row(3, CAT, verified=True, first_name="Cat", last_name="\U0001f431"),
         # Dan came from Persona: his address as he typed it, and no password.
