@@ -67,7 +67,7 @@ def clean_imported_address(address: str) -> str:
     address = address.strip()
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain:
-        raise InvalidAddress(f"{address!r} is not an email address: it has no name@domain.")
+        raise InvalidAddress(f"“{address}” is not an email address: it has no name@domain.")
     if len(address) > IMPORTED_ADDRESS_MAX:
         raise InvalidAddress("That email address is too long.")
     if any(ord(char) < 32 or ord(char) == 127 for char in address):
