@@ -3,6 +3,26 @@
 Users come first (each followed by its additional addresses), then badges with their
 images, then groups with their portfolios. The source is read through server-side cursors,
 a row at a time, so memory stays flat however large the instance is.
+
+Accounts come over as Mozilla treated them (mozilla-backpack.md section 1.1):
+
+- The primary address (`user.email`) is the account's own, verified and primary here,
+  whatever `email_is_verified` says. Mozilla added that flag in November 2017 as 0 for every
+  account and never read it: log-in, password reset and badge matching trusted the primary.
+  So whoever logged in there with an address and password logs in here with the same pair
+  (the bcrypt hash is kept), resets the password by mail (how a Persona user, whose
+  `password` is NULL, sets one), and finds the badges Mozilla showed accepted; a new sign-up
+  with the address is refused as taken. No confirmation mail is sent for these addresses:
+  Mozilla never asked their owners for one, and the reset mail already proves the mailbox
+  to anyone who claims it. The report counts them (`unconfirmed_primaries_trusted`).
+- Additional addresses keep Mozilla's flag, which Mozilla did check before matching them:
+  an unconfirmed one comes over unverified, and its badges wait as pending.
+- Addresses are taken as Mozilla stored them (`emails.clean_imported_address`): Mozilla's
+  check was unanchored and accepted `ivy..dots@example.org`, and its owner logged in with it.
+  Only new addresses typed here are held to the strict check.
+- A badge Mozilla showed stays its Mozilla owner's, accepted, even when its address
+  (`awarded_to_email_address`) is verified on another account here, which this one then
+  can never verify; the report counts them (`badges_address_on_another_account`).
 """
 
 from __future__ import annotations
@@ -28,6 +48,7 @@ from backpack.services.errors import ServiceError
 from backpack.services.row_ids import CatalogueIds
 from importers import mozilla_schema as schema
 from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit
+from importers.report import ADDRESS_ELSEWHERE, UNCONFIRMED_PRIMARY
 
 Row = Mapping[str, Any]
 STREAM_ROWS = 500
@@ -232,11 +253,17 @@ def _account(row: Row) -> accounts.ImportedAccount:
     name = " ".join(_words(row[k]).strip() for k in ("first_name", "last_name")).strip()
     return accounts.ImportedAccount(
         _text(row["email"]),
-        _text(row["password"]),
+        _text(row["password"]),  # NULL (a Persona user who never set one): reset by mail
         name=name,
-        verified=bool(row["email_is_verified"]),
+        # The account's own address, whatever `email_is_verified` says (module docstring).
+        verified=True,
         created_at=_millis(row["created_at"]),
     )
+
+
+def _account_marks(row: Row) -> tuple[str, ...]:
+    """The special cases the report counts for an imported account."""
+    return () if row["email_is_verified"] else (UNCONFIRMED_PRIMARY,)
 
 
 def _user_importer(row: Row) -> Callable[[], Outcome]:
@@ -252,7 +279,7 @@ def _user_importer(row: Row) -> Callable[[], Outcome]:
             )
         except ServiceError as exc:
             raise RecordRefused(f"{row['email']}: {exc.message}") from exc
-        return Outcome(user.id)
+        return Outcome(user.id, marks=_account_marks(row))
 
     return apply
 
@@ -265,7 +292,7 @@ def _email_importer(
         if any(e.normalised == emails.normalise_address(address) for e in user.emails):
             return Outcome(None, created=False)
         try:
-            email = emails.add_email(user, address, send=False)
+            email = emails.add_email(user, address, send=False, imported=True)
             if verified:
                 emails.mark_verified(email)
         except ServiceError as exc:
@@ -295,7 +322,20 @@ def _unchecked(row: Row, user_id: int) -> UncheckedBadge:
         hosted_url=_text(row["endpoint"]) or None,
         image=image,
         checked_at=validated if isinstance(validated, datetime) else None,
+        awarded_to=_address(row["awarded_to_email_address"]),
     )
+
+
+def _address(value: object) -> str | None:
+    """A stored address, or None when it is none or unreadable (it only adds a match)."""
+    try:
+        return _text(value) or None
+    except RecordRefused:
+        return None
+
+
+def _badge_marks(address_elsewhere: bool) -> tuple[str, ...]:
+    return (ADDRESS_ELSEWHERE,) if address_elsewhere else ()
 
 
 def _badge_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
@@ -309,6 +349,7 @@ def _badge_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
             hosted_url=stored.hosted_url,
             image=stored.image,
             checked_at=stored.checked_at,
+            awarded_to=stored.awarded_to,
         )
         badge = received.badge
         public_path = _text(row["public_path"])
@@ -318,7 +359,8 @@ def _badge_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
             legacy_links.remember_link(
                 owners.pipeline.scope, legacy_links.BADGE, public_path, badge.id
             )
-        return Outcome(badge.id, created=received.created, pending=received.pending)
+        marks = _badge_marks(received.address_elsewhere)
+        return Outcome(badge.id, received.created, received.pending, marks)
 
     return apply
 
@@ -446,7 +488,7 @@ class _UserWriter(_StatelessWriter):
         def result(unit: Unit, made: int | ServiceError) -> Outcome | ImporterError:
             if isinstance(made, ServiceError):
                 return RecordRefused(f"{unit.record['email']}: {made.message}")
-            return Outcome(made)
+            return Outcome(made, marks=_account_marks(unit.record))
 
         refused, wanted = _prepared(units, lambda unit: _account(unit.record))
         return _merged(units, refused, accounts.import_accounts(wanted), result)
@@ -497,7 +539,8 @@ class _BadgeWriter(_StatelessWriter):
             public_path = public_paths[unit.key]
             if public_path and badge.created and badge.status == "accepted":
                 shared.append((public_path, badge.badge_id))
-            return Outcome(badge.badge_id, created=badge.created, pending=badge.pending)
+            marks = _badge_marks(badge.address_elsewhere)
+            return Outcome(badge.badge_id, badge.created, badge.pending, marks)
 
         refused, wanted = _prepared(units, prepare)
         stored = receive_unchecked_many(wanted, CatalogueIds())

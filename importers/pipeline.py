@@ -62,6 +62,8 @@ class Outcome:
     target_id: int | None
     created: bool = True
     pending: bool = False
+    # Special cases the report counts by name when the unit is new (`report.MARKS`).
+    marks: tuple[str, ...] = ()
 
 
 class BatchWriter(Protocol):
@@ -208,6 +210,8 @@ class Pipeline:
         counter[kind] += 1
         if outcome.pending:
             self.report.pending_badges += 1
+        if outcome.created:
+            self.report.marked.update(outcome.marks)
         self._written[kind] += 1
         self._since_commit += 1
 

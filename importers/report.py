@@ -12,6 +12,21 @@ from typing import IO, Any
 KINDS = ("users", "emails", "badges", "collections")
 FIRST_FAILURES = 50
 
+# Special cases an import counts by name (each a count in `--json`), and the note each adds.
+UNCONFIRMED_PRIMARY = "unconfirmed_primaries_trusted"
+ADDRESS_ELSEWHERE = "badges_address_on_another_account"
+MARKS = {
+    UNCONFIRMED_PRIMARY: (
+        "{} account(s) came with a primary address Mozilla never confirmed (it never asked "
+        "accounts made before November 2017 to): each is trusted as Mozilla trusted it, for "
+        "log-in, password reset and the badges Mozilla showed."
+    ),
+    ADDRESS_ELSEWHERE: (
+        "{} badge(s) Mozilla showed are kept, accepted, in their Mozilla owner's backpack, "
+        "although their address now belongs to another account here (verified there)."
+    ),
+}
+
 
 @dataclass
 class ImportReport:
@@ -22,6 +37,7 @@ class ImportReport:
     skipped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     pending_badges: int = 0
+    marked: Counter[str] = field(default_factory=Counter)  # special cases, see MARKS
     unverified_emails: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # Badges that collections listed but that were deleted or not imported (a note says so).
@@ -66,6 +82,7 @@ class ImportReport:
         ):
             mine.update(theirs)
         self.pending_badges += other.pending_badges
+        self.marked.update(other.marked)
         self.missing_from_collections += other.missing_from_collections
         self.unverified_emails.extend(other.unverified_emails)
         self.notes.extend(note for note in other.notes if note not in self.notes)
@@ -98,14 +115,18 @@ class ImportReport:
         path.unlink(missing_ok=True)
 
     def all_notes(self) -> list[str]:
-        """The notes, with the count of badges collections listed but could not hold."""
-        if not self.missing_from_collections:
-            return list(self.notes)
-        return [
-            *self.notes,
-            f"{self.missing_from_collections} badge(s) listed in groups were deleted or not "
-            "imported; their collections hold the others.",
+        """The notes, with the special cases counted and the count of badges collections
+        listed but could not hold."""
+        notes = list(self.notes)
+        notes += [
+            note.format(self.marked[mark]) for mark, note in MARKS.items() if self.marked[mark]
         ]
+        if self.missing_from_collections:
+            notes.append(
+                f"{self.missing_from_collections} badge(s) listed in groups were deleted or not "
+                "imported; their collections hold the others."
+            )
+        return notes
 
     def to_json(self) -> dict[str, Any]:
         """The report as one JSON object: counts of what was imported, and of failures."""
@@ -116,6 +137,7 @@ class ImportReport:
             "already_imported": {k: self.skipped[k] for k in KINDS if self.skipped[k]},
             "failed_by_kind": {k: v for k, v in self.failed.items() if v},
             "pending_badges": self.pending_badges,
+            **{mark: self.marked[mark] for mark in MARKS},
             "unverified_emails": self.unverified_emails,
             "notes": self.all_notes(),
             "first_failures": self.first_failures,

@@ -18,7 +18,7 @@ from backpack.services import accounts
 from tests import services
 from tests.support import mozilla_instance as generated
 from tests.support.import_snapshot import snapshot as snapshot_rows
-from tests.support.mozilla_instance import ANN, ANN_PASSWORD, BOB, CAT, OLD, SCHOOL
+from tests.support.mozilla_instance import ANN, ANN_PASSWORD, BOB, CAT, DAN, IVY, OLD, SCHOOL
 
 pytestmark = pytest.mark.mariadb
 
@@ -56,9 +56,13 @@ def failure_reasons(path: Path) -> dict[str, str]:
 
 
 def check_imported(app: Flask, report: dict[str, Any], failures: Path) -> None:
-    assert report["users"] == 3
-    assert report["badges"] == 8
-    assert report["collections"] == 3
+    assert report["users"] == 5
+    assert report["badges"] == 11
+    assert report["collections"] == 4
+    # Every primary is trusted as Mozilla trusted it; Cat's alone was ever confirmed.
+    assert report["unconfirmed_primaries_trusted"] == 4
+    # Bob's badge for the school address Ann verified stays his, as Mozilla showed it.
+    assert report["badges_address_on_another_account"] == 1
     reasons = failure_reasons(failures)
     # Badge 7's body is not JSON; Bob claimed Ann's verified school address.
     assert set(reasons) == {"badges:badge:7", "emails:user:2:email:1"}
@@ -75,7 +79,11 @@ def check_imported(app: Flask, report: dict[str, Any], failures: Path) -> None:
         assert accounts.authenticate(ANN, ANN_PASSWORD) is not None
         cat = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=CAT))
         assert cat is not None
-        assert not cat.is_verified
+        assert cat.is_verified
+        assert cat.user.name == "Cat ????"  # a 4-byte character, as a utf8 column kept it
+        dan = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=DAN.lower()))
+        assert (dan.address, dan.is_verified, dan.user.password_hash) == (DAN, True, "!")
+        assert db.session.scalar(sa.select(EmailAddress).filter_by(normalised=IVY)) is not None
         badges = db.session.scalars(sa.select(Badge).where(Badge.user_id == ann.id)).all()
         assert len(badges) == 6
         assert {b.recipient for b in badges} == {ANN, SCHOOL}
@@ -100,7 +108,9 @@ def check_imported(app: Flask, report: dict[str, Any], failures: Path) -> None:
         assert len(private.items) == 2
         bob = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=BOB)).user
         assert [e.normalised for e in bob.emails] == [BOB]
-        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 5
+        statuses = db.session.scalars(sa.select(Badge.status)).all()
+        assert set(statuses) == {"accepted"}
 
 
 only_postgres = pytest.mark.parametrize(
@@ -133,7 +143,7 @@ def test_workers_import_exactly_what_one_process_imports(app: Flask, mozilla_url
         k: v for k, v in report.items() if k != "failures_file"
     }
     again = run(runner, "mozilla-db", mozilla_url, "--workers", "3")[1]
-    assert (again["badges"], again["already_imported"]["badges"]) == (0, 8)
+    assert (again["badges"], again["already_imported"]["badges"]) == (0, 11)
 
 
 @only_postgres
@@ -197,18 +207,19 @@ def test_a_failing_worker_is_reported_and_what_was_written_stays(
     # Each worker's list of failures was taken into the import's, even the failed one's.
     assert not list(Path(app.config["IMPORTS_DIR"]).glob("*.worker-*"))
     with app.app_context():
-        # The accounts were in before the workers began; worker 1 (even Mozilla ids: Bob)
-        # finished its badges and groups, and they stay.
-        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3
+        # The accounts were in before the workers began; worker 1 (even Mozilla ids: Bob
+        # and Dan) finished its badges and groups, and they stay.
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 5
         bob = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=BOB)).user
+        dan = db.session.scalar(sa.select(EmailAddress).filter_by(normalised=DAN.lower())).user
         owners = db.session.scalars(sa.select(Badge.user_id)).all()
         assert owners
-        assert set(owners) == {bob.id}
+        assert set(owners) == {bob.id, dan.id}
         assert [c.name for c in db.session.scalars(sa.select(Collection))] == ["Bob's"]
     monkeypatch.undo()
     code, report, _ = run(runner, "mozilla-db", mozilla_url, "--workers", "2")
     assert code == 1  # the two records that always fail
-    assert report["badges"] == 8 - len(owners)
+    assert report["badges"] == 11 - len(owners)
     assert report["already_imported"]["badges"] == len(owners)
 
 
@@ -234,14 +245,14 @@ def test_second_run_changes_nothing(app: Flask, runner: FlaskCliRunner, mozilla_
     before = snapshot(app)
     _code, report, _ = run(runner, "mozilla-db", mozilla_url)
     assert (report["users"], report["badges"], report["collections"]) == (0, 0, 0)
-    assert report["already_imported"] == {"users": 3, "emails": 2, "badges": 8, "collections": 3}
+    assert report["already_imported"] == {"users": 5, "emails": 2, "badges": 11, "collections": 4}
     assert snapshot(app) == before
 
 
 def test_dry_run_writes_nothing(app: Flask, runner: FlaskCliRunner, mozilla_url: str) -> None:
     _code, report, _ = run(runner, "mozilla-db", mozilla_url, "--dry-run")
     assert report["dry_run"] is True
-    assert (report["users"], report["badges"], report["collections"]) == (3, 8, 3)
+    assert (report["users"], report["badges"], report["collections"]) == (5, 11, 4)
     assert snapshot(app) == (0, 0, 0, 0)
 
 

@@ -55,12 +55,13 @@ def import_account(
     verified: bool = False,
     created_at: datetime | None = None,
 ) -> User:
-    """Create an account brought over from another backpack, keeping its password hash.
+    """Create an account brought over from another backpack, keeping its password hash and
+    its address as that backpack stored it (`emails.clean_imported_address`).
 
     Only bcrypt hashes (`$2a$`, `$2b$`, `$2y$`) are kept: the login checks them and re-hashes
     to Argon2 on the first success. Anything else leaves an unusable password to reset.
     """
-    address = emails.clean_address(email)
+    address = emails.clean_imported_address(email)
     if emails.find_verified(address) is not None:
         raise AddressTaken(f"An account already uses {address}.")
     user = User(name=name.strip()[:200], password_hash=_kept_hash(password_hash))
@@ -69,9 +70,9 @@ def import_account(
     db.session.add(user)
     db.session.flush()
     if verified:
-        emails.add_verified_email(user, address)
+        emails.add_verified_email(user, address, imported=True)
     else:
-        emails.add_email(user, address, send=False)
+        emails.add_email(user, address, send=False, imported=True)
     return user
 
 

@@ -29,6 +29,7 @@ from backpack.openbadges.report import VerificationReport, summarise
 from backpack.openbadges.upgrades import upgrade_node
 from backpack.openbadges.validation import is_http_url
 from backpack.openbadges.verify import verify_badge
+from backpack.services import emails
 from backpack.services.badge_catalogue import store_badge_class
 from backpack.services.errors import ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
@@ -56,6 +57,8 @@ class Received:
 
     badge: Badge
     created: bool  # False: the backpack held this badge already
+    # Accepted as the source showed it, though its address is verified on another account.
+    address_elsewhere: bool = False
 
     @property
     def pending(self) -> bool:
@@ -195,6 +198,7 @@ def receive_unchecked(
     image: bytes | None = None,
     checked_at: datetime | None = None,
     described_by: str | None = None,
+    awarded_to: str | None = None,
 ) -> Received:
     """Store an imported badge from its stored content, fetching nothing; it awaits re-checking.
 
@@ -204,9 +208,15 @@ def receive_unchecked(
     was hosted (Mozilla's `endpoint`); `checked_at` the last time it was verified there;
     `described_by` a stored copy with the badge class embedded (Mozilla's body beside a
     JWS whose badge class is only a URL), used for the badge's name and issuer.
+    `awarded_to` is the address the source showed the badge in this user's backpack for
+    (Mozilla's `awarded_to_email_address`): when another account here holds it verified, so
+    that this one never can, the badge is accepted all the same, as the source showed it.
     (`bulk_intake.receive_unchecked_many` is the same for many badges at once.)
     """
-    addresses = {e.normalised: e for e in user.emails}
+    addresses = {e.normalised: e.is_verified for e in user.emails}
+    elsewhere = _verified_elsewhere(addresses, awarded_to)
+    if elsewhere is not None:
+        addresses[elsewhere] = True
     offline = read_offline(payload, addresses, hosted_url=hosted_url, described_by=described_by)
     existing = _find(user, offline.fingerprint)
     if existing is not None:
@@ -220,15 +230,22 @@ def receive_unchecked(
         or image_from_reference(offline.assertion.get("image"), fetch=False)
         or badge_class.image,
         original_image=stored_image,
-        **offline_values(
-            offline,
-            accepted=addresses[offline.recipient].is_verified,
-            checked_at=checked_at,
-        ),
+        **offline_values(offline, accepted=addresses[offline.recipient], checked_at=checked_at),
     )
     db.session.add(badge)
     db.session.flush()
-    return Received(badge, created=True)
+    return Received(badge, created=True, address_elsewhere=offline.recipient == elsewhere)
+
+
+def _verified_elsewhere(held: dict[str, bool], awarded_to: str | None) -> str | None:
+    """`awarded_to` (normalised) if another account holds it verified and `held` (the
+    owner's addresses) does not."""
+    if not awarded_to:
+        return None
+    normalised = emails.normalise_address(awarded_to)
+    if held.get(normalised) or emails.find_verified(normalised) is None:
+        return None
+    return normalised
 
 
 def _described_badge(text: str) -> dict[str, Any] | None:

@@ -26,7 +26,12 @@ from backpack.services.badge_intake import (
     read_offline,
 )
 from backpack.services.bulk_rows import among, insert_rows_returning_ids
-from backpack.services.emails import HeldAddresses, held_addresses
+from backpack.services.emails import (
+    HeldAddresses,
+    held_addresses,
+    normalise_address,
+    verified_among,
+)
 from backpack.services.images import reference_bytes, store_images
 from backpack.services.row_ids import CatalogueIds
 
@@ -41,6 +46,7 @@ class UncheckedBadge:
     image: bytes | None = None
     checked_at: datetime | None = None
     described_by: str | None = None
+    awarded_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class StoredBadge:
     badge_id: int
     created: bool
     status: str
+    # Accepted as the source showed it, though its address is verified on another account.
+    address_elsewhere: bool = False
 
     @property
     def pending(self) -> bool:
@@ -63,10 +71,14 @@ def receive_unchecked_many(
     refused. A refused badge writes nothing; the others are written whatever it was.
     `ids` holds the shared rows this batch found or added (a new CatalogueIds a batch)."""
     held = held_addresses(badge.user_id for badge in badges)
+    elsewhere = _verified_elsewhere(badges, held)
     results: list[StoredBadge | BadgeRefused | None] = [None] * len(badges)
     read: dict[int, OfflineBadge] = {}
+    accepted: dict[int, bool] = {}
     for index, badge in enumerate(badges):
         addresses = held[badge.user_id].verified if badge.user_id in held else {}
+        if index in elsewhere:
+            addresses = {**addresses, elsewhere[index]: True}
         try:
             read[index] = read_offline(
                 badge.payload,
@@ -76,6 +88,8 @@ def receive_unchecked_many(
             )
         except BadgeRefused as exc:
             results[index] = exc
+        else:
+            accepted[index] = addresses[read[index].recipient]
 
     stored = _stored(badges, read)
     new: dict[tuple[int, str], int] = {}  # (owner, fingerprint) to its index here
@@ -91,18 +105,37 @@ def receive_unchecked_many(
             new[key] = index
 
     order = list(new.values())
-    rows = _rows([badges[i] for i in order], [read[i] for i in order], held, ids)
+    rows = _rows(
+        [badges[i] for i in order], [read[i] for i in order], [accepted[i] for i in order], ids
+    )
     if rows:
         for index, badge_id, row in zip(
             order, insert_rows_returning_ids(Badge, rows), rows, strict=True
         ):
-            results[index] = StoredBadge(badge_id, created=True, status=row["status"])
+            shown = read[index].recipient == elsewhere.get(index)
+            results[index] = StoredBadge(badge_id, True, row["status"], address_elsewhere=shown)
     for index, first in copies.items():
         original = results[first]
         assert isinstance(original, StoredBadge)
         results[index] = StoredBadge(original.badge_id, created=False, status=original.status)
     assert all(result is not None for result in results)
     return [result for result in results if result is not None]
+
+
+def _verified_elsewhere(
+    badges: Sequence[UncheckedBadge], held: dict[int, HeldAddresses]
+) -> dict[int, str]:
+    """For each badge (by index) whose `awarded_to` its owner does not hold verified but
+    another account does: that address, normalised (see `receive_unchecked`)."""
+    wanted: dict[int, str] = {}
+    for index, badge in enumerate(badges):
+        if badge.awarded_to:
+            normalised = normalise_address(badge.awarded_to)
+            owner = held.get(badge.user_id)
+            if owner is None or not owner.verified.get(normalised):
+                wanted[index] = normalised
+    verified = verified_among(wanted.values())
+    return {index: address for index, address in wanted.items() if address in verified}
 
 
 def _stored(
@@ -124,7 +157,7 @@ def _stored(
 def _rows(
     badges: Sequence[UncheckedBadge],
     read: Sequence[OfflineBadge],
-    held: dict[int, HeldAddresses],
+    accepted: Sequence[bool],
     ids: CatalogueIds,
 ) -> list[dict[str, Any]]:
     """The new badges' rows, with their images and badge classes stored first."""
@@ -140,17 +173,16 @@ def _rows(
     )
     classes = store_badge_classes([offline.assertion.get("badge") or {} for offline in read], ids)
     rows = []
-    for badge, offline, original, image, (class_id, class_image) in zip(
-        badges, read, originals, named, classes, strict=True
+    for badge, offline, original, image, (class_id, class_image), taken in zip(
+        badges, read, originals, named, classes, accepted, strict=True
     ):
-        accepted = held[badge.user_id].verified[offline.recipient]
         rows.append(
             {
                 "user_id": badge.user_id,
                 "badge_class_id": class_id,
                 "image_id": original or image or class_image,
                 "original_image_id": original,
-                **offline_values(offline, accepted=accepted, checked_at=badge.checked_at),
+                **offline_values(offline, accepted=taken, checked_at=badge.checked_at),
             }
         )
     return rows

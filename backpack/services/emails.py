@@ -52,6 +52,29 @@ def clean_address(address: str) -> str:
     return address
 
 
+# Room for the longest address the column holds; a longer one is no address anyone types.
+IMPORTED_ADDRESS_MAX = 320
+
+
+def clean_imported_address(address: str) -> str:
+    """An address another backpack stored, taken as it stored it, trimmed; InvalidAddress
+    only when it is no address at all (empty, no `@`, too long, or with control characters).
+
+    Mozilla Backpack's check was unanchored, so it stored addresses such as
+    `ivy..dots@example.org` that `clean_address` refuses; their owners logged in with them,
+    so an import keeps them (only new addresses typed here are held to `clean_address`).
+    """
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise InvalidAddress(f"“{address}” is not an email address: it has no name@domain.")
+    if len(address) > IMPORTED_ADDRESS_MAX:
+        raise InvalidAddress("That email address is too long.")
+    if any(ord(char) < 32 or ord(char) == 127 for char in address):
+        raise InvalidAddress("That email address holds control characters.")
+    return address
+
+
 def find_verified(address: str) -> EmailAddress | None:
     """The verified address matching this one on any account."""
     return db.session.scalar(
@@ -77,9 +100,14 @@ def accounts_holding(address: str) -> list[User]:
     )
 
 
-def add_email(user: User, address: str, *, send: bool = True) -> EmailAddress:
-    """Add an unverified address to an account and mail it a verification link."""
-    address = clean_address(address)
+def add_email(
+    user: User, address: str, *, send: bool = True, imported: bool = False
+) -> EmailAddress:
+    """Add an unverified address to an account and mail it a verification link.
+
+    `imported`: the address comes from another backpack and is taken as it stored it
+    (`clean_imported_address`)."""
+    address = clean_imported_address(address) if imported else clean_address(address)
     normalised = normalise_address(address)
     if any(e.normalised == normalised for e in user.emails):
         raise AddressTaken("That address is already on your account.")
@@ -93,9 +121,9 @@ def add_email(user: User, address: str, *, send: bool = True) -> EmailAddress:
     return email
 
 
-def add_verified_email(user: User, address: str) -> EmailAddress:
+def add_verified_email(user: User, address: str, *, imported: bool = False) -> EmailAddress:
     """Add an address that is verified already (accounts made by an operator or an import)."""
-    email = add_email(user, address, send=False)
+    email = add_email(user, address, send=False, imported=imported)
     mark_verified(email)
     return email
 
@@ -268,12 +296,13 @@ class NewAddress:
 def clean_addresses(
     addresses: Iterable[str],
 ) -> tuple[list[tuple[str, str] | ServiceError], set[str]]:
-    """`clean_address` for many (imports): each address as typed and normalised, or why it
-    was refused; and which of them are verified on some account already (one query)."""
+    """`clean_imported_address` for many (imports): each address as stored and normalised,
+    or why it was refused; and which of them are verified on some account already (one
+    query)."""
     cleaned: list[tuple[str, str] | ServiceError] = []
     for address in addresses:
         try:
-            typed = clean_address(address)
+            typed = clean_imported_address(address)
         except ServiceError as exc:
             cleaned.append(exc)
         else:
@@ -283,7 +312,8 @@ def clean_addresses(
 
 
 def import_addresses(addresses: Sequence[NewAddress]) -> list[int | ServiceError | None]:
-    """`add_email` (then `mark_verified` when verified) for many addresses, mailing nothing.
+    """`add_email(imported=True)` (then `mark_verified` when verified) for many addresses,
+    mailing nothing.
 
     For each: the new row's id; None when the account holds the address already; or the
     error `add_email` would raise. A few statements in all, whatever the count.

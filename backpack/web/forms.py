@@ -7,6 +7,11 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, EqualTo, Length
 
 EMAIL_FIELD = [DataRequired(message="Enter your email address."), Length(max=254)]
+# Log-in and reset take an address as text, not `type="email"`: accounts imported from
+# Mozilla keep addresses a browser's check refuses (its own check was looser), and their
+# owners log in with them. The service finds the account; it does not judge the syntax.
+KNOWN_ADDRESS_FIELD = [DataRequired(message="Enter your email address."), Length(max=320)]
+KNOWN_ADDRESS_INPUT = {"inputmode": "email", "spellcheck": "false", "autocapitalize": "off"}
 PASSWORD_FIELD = [DataRequired(message="Enter a password."), Length(max=1024)]
 
 
@@ -22,14 +27,18 @@ class SignupForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=EMAIL_FIELD)
+    email = StringField(
+        "Email address", validators=KNOWN_ADDRESS_FIELD, render_kw=KNOWN_ADDRESS_INPUT
+    )
     password = PasswordField("Password", validators=PASSWORD_FIELD)
     remember = BooleanField("Keep me logged in on this device")
     submit = SubmitField("Log in")
 
 
 class PasswordResetRequestForm(FlaskForm):
-    email = EmailField("Email address", validators=EMAIL_FIELD)
+    email = StringField(
+        "Email address", validators=KNOWN_ADDRESS_FIELD, render_kw=KNOWN_ADDRESS_INPUT
+    )
     submit = SubmitField("Send reset link")
 
 
