@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 
 from backpack.openbadges.errors import ParseError
 from backpack.openbadges.json_limits import decode_json
-from backpack.openbadges.signing import read_jws_payload
+from backpack.openbadges.signing import allowed_algorithm, decode_jws
 
 # Badge JSON is a few kilobytes; 4 MiB leaves room for data: URI images inside it.
 MAX_INPUT_BYTES: Final = 4 * 1024 * 1024
@@ -56,9 +56,15 @@ def parse_badge_text(text: str) -> ParsedBadge:
     form, cleaned = detect_input_form(text)
     if form == "url":
         return ParsedBadge("url", cleaned)
-    document = load_json(read_jws_payload(cleaned) if form == "jws" else cleaned)
+    signed = decode_jws(cleaned) if form == "jws" else None
+    document = load_json(signed.payload if signed else cleaned)
+    # What the payload is comes first: a 3.0 credential gets the 3.0 answer whatever its
+    # algorithm (ES256K, say), and which algorithms are accepted depends on the version.
     assertion = require_assertion(document)
-    return ParsedBadge(form, cleaned, assertion, detect_version(assertion))
+    version = detect_version(assertion)
+    if signed is not None:
+        allowed_algorithm(signed.algorithm, legacy=version != "2.0")
+    return ParsedBadge(form, cleaned, assertion, version)
 
 
 def detect_input_form(text: str) -> tuple[InputForm, str]:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
-from tests.openbadges.issuer_site import sign
+from tests.openbadges.issuer_site import sign, sign_like_mozilla
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
 
@@ -349,6 +349,24 @@ def test_1_0_signed_badge_with_the_mozilla_validators_keys(
     assertion = to_local(component(corpus, "1_0_basic_assertion"), http_server.url("/"))
     assertion["verify"] = {"type": "signed", "url": http_server.url("/public.pem")}
     token = sign(assertion, mozilla_key(corpus, private_key))
+    report = verify(token, fetcher, recipients=[TEST])
+    assert errors(report) == codes
+
+
+@pytest.mark.parametrize(
+    ("private_key", "codes"),
+    [("rsa-private.pem", []), ("rsa-wrong-private.pem", ["jws_invalid_signature"])],
+)
+def test_1_0_badge_signed_as_mozillas_validator_tests_sign_it(
+    http_server: LocalHTTPServer, corpus: Path, fetcher: Fetcher, private_key: str, codes: list[str]
+) -> None:
+    # Mozilla's validator tests signed with the header {"alg": "rs256"}, in lower case.
+    http_server.serve("/public.pem", (corpus / MOZILLA_KEYS / "rsa-public.pem").read_bytes())
+    serve_rewritten(http_server, component(corpus, "1_0_basic_badgeclass"), "/badgeclass")
+    serve_rewritten(http_server, component(corpus, "1_0_basic_issuer"), "/issuer")
+    assertion = to_local(component(corpus, "1_0_basic_assertion"), http_server.url("/"))
+    assertion["verify"] = {"type": "signed", "url": http_server.url("/public.pem")}
+    token = sign_like_mozilla(assertion, mozilla_key(corpus, private_key))
     report = verify(token, fetcher, recipients=[TEST])
     assert errors(report) == codes
 

@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from backpack.openbadges import verify as verify_module
 from backpack.openbadges.baking import bake
 from backpack.openbadges.fetch import Fetcher
-from tests.openbadges.issuer_site import RECIPIENT, IssuerSite
+from tests.openbadges.issuer_site import RECIPIENT, IssuerSite, sign
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
 
@@ -443,6 +444,21 @@ def test_open_badges_3_credential_is_not_verified_yet(fetcher: Fetcher) -> None:
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
     }
     assert errors(verify(json.dumps(credential), fetcher)) == ["unsupported_version"]
+
+
+def test_open_badges_3_vc_jwt_signed_with_es256k_gets_the_3_0_answer(fetcher: Fetcher) -> None:
+    # ES256K (secp256k1) is common among 3.0 issuers from the blockchain world; whatever its
+    # algorithm, a 3.0 credential is told apart from a 2.0 badge first.
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "did:example:issuer", "type": ["Profile"]},
+    }
+    claims = {"iss": "did:example:issuer", "vc": credential}
+    token = sign(claims, ec.generate_private_key(ec.SECP256K1()), alg="ES256K")
+    report = verify(token, fetcher)
+    assert errors(report) == ["unsupported_version"]
+    assert "Open Badges 3.0" in message(report, "unsupported_version")
 
 
 @pytest.mark.parametrize(
