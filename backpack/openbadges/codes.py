@@ -73,6 +73,8 @@ WARNING_CODES: Final[dict[str, str]] = {
     "id_differs": "A fetched document declared another id; the declared id was fetched instead.",
     "weak_key": "The issuer signs with an RSA key shorter than 2048 bits.",
     "issuer_not_http": "The issuer's id is not an http(s) URL, so hosting scope is not enforced.",
+    "baked_json_unreadable": "The JSON baked into an SVG is malformed; the badge was verified at "
+    "the hosted URL of the SVG's verify attribute instead.",
     "unknown_recipient_type": "The recipient is identified by a property other than email, url, "
     "telephone or id.",
 }

@@ -104,6 +104,12 @@ class _Verification:
         baked = unbake(data)
         # An SVG's verify attribute names where a baked 0.5 assertion is hosted.
         url = baked.verify_attribute if is_http_url(baked.verify_attribute) else None
+        if baked.unreadable_body:
+            self.report.warn(
+                "baked_json_unreadable",
+                f"The badge JSON baked into this image is malformed; it was verified at its "
+                f"hosted URL {baked.text} instead.",
+            )
         self.verify_text(baked.text, known_url=url, from_image=True)
 
     def verify_text(self, text: str, *, known_url: str | None, from_image: bool) -> None:

@@ -94,6 +94,31 @@ def test_hosted_url_baked_in_an_svg_verifies(
     assert verify(image.decode(), fetcher).valid  # SVG markup handed in as text
 
 
+def test_svg_baked_under_the_https_namespace_verifies(
+    site: IssuerSite, fetcher: Fetcher, corpus: Path
+) -> None:
+    image = bake((corpus / UNBAKED_SVG).read_bytes(), site.hosted_badge()["id"])
+    https = image.replace(b'"http://openbadges.org"', b'"https://openbadges.org"')
+    assert https != image
+    report = verify(https, fetcher)
+    assert errors(report) == []
+    assert report.recipient_matched is True
+
+
+def test_svg_with_malformed_json_is_verified_at_its_verify_url(
+    site: IssuerSite, fetcher: Fetcher, corpus: Path
+) -> None:
+    # Made as Mozilla's bakery test file bad-json.svg is: a good verify URL beside a CDATA
+    # body that is not JSON (unquoted keys).
+    url = site.hosted_badge()["id"]
+    svg = (corpus / "mozilla-openbadges-bakery/test/bad-json.svg").read_bytes()
+    svg = svg.replace(b'verify="http://example.org"', f'verify="{url}"'.encode())
+    report = verify(svg, fetcher)
+    assert errors(report) == []
+    assert report.source_url == url
+    assert "baked_json_unreadable" in warnings(report)
+
+
 def test_url_serving_a_baked_image_verifies_the_badge_inside(
     site: IssuerSite, fetcher: Fetcher, corpus: Path
 ) -> None:
