@@ -265,3 +265,16 @@ def test_a_badge_with_a_non_latin_name_downloads(
     download = earner.client.get(f"/badges/{badge.id}/download")
     assert download.status_code == 200
     assert 'filename="Robotics.png"' in download.headers["Content-Disposition"]
+
+
+def test_a_badge_whose_issuer_gives_no_email_is_accepted_as_badgebot_issues_them(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    del issuer.profile["email"]
+    issuer.server.serve_json("/issuer.json", issuer.profile)
+    response = add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
+    assert response.status_code == 302
+    [badge] = _badges(badge_app)
+    assert badge.status == "accepted"
+    assert badge.verification == "valid"
+    assert "issuer_without_email" in {w["code"] for w in badge.last_report["warnings"]}

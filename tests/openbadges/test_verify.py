@@ -419,10 +419,39 @@ def test_badge_class_without_a_name_is_missing_a_property(
     assert "name" in message(report, "missing_property")
 
 
-def test_issuer_without_email_is_missing_a_property(site: IssuerSite, fetcher: Fetcher) -> None:
+def test_issuer_without_email_is_valid_with_a_warning_as_badgebot_publishes_it(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    # BadgeBot's issuer profiles give a name and a web site, and no contact address.
     del site.issuer["email"]
     site.publish()
-    assert errors(verify(site.hosted_badge()["id"], fetcher)) == ["missing_property"]
+    report = verify(site.hosted_badge()["id"], fetcher)
+    assert errors(report) == []
+    assert "issuer_without_email" in warnings(report)
+    assert any("'Example Issuer'" in m.message for m in report.warnings)
+
+
+def test_embedded_issuer_without_id_is_valid_with_a_warning_as_badgr_exports_it(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    # Badgr's exports embed the BadgeClass and its issuer, and the issuer has no id.
+    issuer = {k: v for k, v in site.issuer.items() if k not in ("id", "publicKey")}
+    badge_class = {**site.badge_class, "issuer": issuer}
+    badge = site.hosted_badge(badge=badge_class)
+    report = verify(json.dumps(badge), fetcher)
+    assert errors(report) == []
+    assert {"issuer_without_id", "issuer_not_http"} <= warnings(report)
+    assert report.badge is not None
+    assert report.badge.issuer_name == "Example Issuer"
+
+
+def test_issuer_with_an_id_that_is_not_an_iri_is_still_invalid(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    site.issuer["id"] = "not an iri"
+    badge_class = {**site.badge_class, "issuer": site.issuer}
+    report = verify(json.dumps(site.hosted_badge(badge=badge_class)), fetcher)
+    assert "invalid_property" in errors(report)
 
 
 @pytest.mark.parametrize(
