@@ -278,3 +278,21 @@ def test_a_badge_whose_issuer_gives_no_email_is_accepted_as_badgebot_issues_them
     assert badge.status == "accepted"
     assert badge.verification == "valid"
     assert "issuer_without_email" in {w["code"] for w in badge.last_report["warnings"]}
+
+
+def test_a_pasted_badgr_json_reference_adds_the_hosted_badge(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    # What Badgr's UI gave earners to copy: only a pointer to the hosted assertion.
+    assertion = issuer.award("ann@example.org")
+    reference = json.dumps(
+        {"@context": assertion["@context"], "type": "Assertion", "id": assertion["id"]}
+    )
+    assert add_badge(earner.client, "text", reference).status_code == 302
+    [badge] = _badges(badge_app)
+    assert badge.status == "accepted"
+    assert badge.verification == "valid"
+    # Kept as handed in, like a pasted URL: reverification fetches the hosted copy again.
+    assert badge.original_payload == reference
+    assert badge.assertion["recipient"] == assertion["recipient"]
+    assert badge.badge_class.name == "Robotics Level 1"

@@ -7,7 +7,6 @@ changes a document (`site.issuer["email"] = ...`) and calls `site.publish()`.
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import uuid
@@ -15,8 +14,8 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from joserfc import jws
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
@@ -68,21 +67,6 @@ def sign(payload: dict[str, Any] | bytes, key: PrivateKey, *, alg: str = "RS256"
         signer = OKPKey(key, key)
     token = jws.serialize_compact({"alg": alg}, body, signer, algorithms=[alg])
     return token.decode() if isinstance(token, bytes) else token
-
-
-def sign_like_mozilla(payload: dict[str, Any], key: rsa.RSAPrivateKey) -> str:
-    """A compact JWS as Mozilla's tools made it (node `jws` with `{alg: "rs256"}`): the header
-    says `rs256` in lower case, header and payload are compact `JSON.stringify` output."""
-
-    def part(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    def compact(document: dict[str, Any]) -> bytes:
-        return json.dumps(document, separators=(",", ":")).encode()
-
-    signing_input = f"{part(compact({'alg': 'rs256'}))}.{part(compact(payload))}"
-    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{signing_input}.{part(signature)}"
 
 
 class IssuerSite:

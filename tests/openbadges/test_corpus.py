@@ -23,9 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
-from tests.openbadges.issuer_site import sign, sign_like_mozilla
+from tests.openbadges.issuer_site import sign
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import sign_like_mozilla
 
 OB20 = "digital-credentials-public-validator/inspector-vc/src/test/resources/ob20"
 COMPONENTS = "openbadges-validator-core/extracted_components"

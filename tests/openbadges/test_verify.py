@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -92,6 +93,43 @@ def test_hosted_url_baked_in_an_svg_verifies(
     image = bake((corpus / UNBAKED_SVG).read_bytes(), site.hosted_badge()["id"])
     assert verify(image, fetcher).valid
     assert verify(image.decode(), fetcher).valid  # SVG markup handed in as text
+
+
+def badgr_reference(url: str) -> str:
+    """The JSON Badgr's UI gave earners for a badge: a pointer to the hosted assertion."""
+    return json.dumps(
+        {"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": url}
+    )
+
+
+def test_json_reference_to_a_hosted_assertion_verifies_what_is_hosted(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    badge = site.hosted_badge()
+    report = verify(badgr_reference(badge["id"]), fetcher)
+    assert errors(report) == []
+    assert report.version == "2.0"
+    assert report.verification_kind == "hosted"
+    assert report.source_url == badge["id"]
+    assert report.recipient_matched is True
+    assert report.badge is not None
+    assert report.badge.name == "Robot Wrangler"
+
+
+def test_json_reference_to_a_missing_assertion_is_not_found(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    report = verify(badgr_reference(site.url("/assertions/gone.json")), fetcher)
+    assert errors(report) == ["not_found"]
+
+
+def test_json_reference_to_a_revoked_assertion_is_revoked(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    badge = site.assertion()
+    site.serve(urlsplit(badge["id"]).path, {"id": badge["id"], "revoked": True})
+    report = verify(badgr_reference(badge["id"]), fetcher)
+    assert report.revoked
 
 
 def test_svg_baked_under_the_https_namespace_verifies(

@@ -19,10 +19,10 @@ from tests.openbadges.issuer_site import (
     public_pem,
     rsa_key,
     sign,
-    sign_like_mozilla,
 )
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import sign_like_mozilla
 
 HEART = "openbadges-bakery/openbadges_bakery/testfiles/public_domain_heart.png"
 
