@@ -66,11 +66,11 @@ def receive_unchecked_many(
     results: list[StoredBadge | BadgeRefused | None] = [None] * len(badges)
     read: dict[int, OfflineBadge] = {}
     for index, badge in enumerate(badges):
-        addresses = held[badge.user_id].verified if badge.user_id in held else {}
+        spellings = held[badge.user_id].typed.values() if badge.user_id in held else ()
         try:
             read[index] = read_offline(
                 badge.payload,
-                addresses,
+                list(spellings),
                 hosted_url=badge.hosted_url,
                 described_by=badge.described_by,
             )

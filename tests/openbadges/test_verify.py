@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from backpack.openbadges import verify as verify_module
 from backpack.openbadges.baking import bake
 from backpack.openbadges.fetch import Fetcher
+from backpack.openbadges.recipient import identity_hash
 from tests.openbadges.issuer_site import RECIPIENT, IssuerSite, sign
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
@@ -383,6 +384,32 @@ def test_hosted_assertion_with_an_id_that_is_not_its_url_is_an_id_mismatch(
 ) -> None:
     site.serve("/assertions/odd.json", site.assertion(id="urn:uuid:1"))
     assert errors(verify(site.url("/assertions/odd.json"), fetcher)) == ["id_mismatch"]
+
+
+def test_badge_hashed_from_a_mozilla_case_variant_matches_with_a_warning(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    # The issuer hashed the address as the earner typed it on its form.
+    recipient = {
+        "type": "email",
+        "hashed": True,
+        "salt": "s",
+        "identity": identity_hash("Alice@Example.Org", "s"),
+    }
+    report = verify(site.hosted_badge(recipient=recipient)["id"], fetcher)
+    assert errors(report) == []
+    assert report.recipient_matched is True
+    assert report.matched_identity == RECIPIENT
+    [variant] = [m for m in report.warnings if m.code == "recipient_case_variant"]
+    assert "Alice@Example.Org (title case per word)" in variant.message
+
+
+def test_badge_hashed_from_the_lower_case_address_needs_no_warning(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    report = verify(site.hosted_badge()["id"], fetcher, recipients=["Alice@Example.org"])
+    assert report.recipient_matched is True
+    assert "recipient_case_variant" not in warnings(report)
 
 
 def test_plain_http_issuer_gets_an_insecure_url_warning(site: IssuerSite, fetcher: Fetcher) -> None:
