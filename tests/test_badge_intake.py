@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -12,8 +13,9 @@ from flask import Flask
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, Image, Issuer
 from backpack.openbadges.baking import unbake
+from backpack.services import badges
 from tests.badge_fixtures import add_badge
-from tests.conftest import Accounts, local_path
+from tests.conftest import Accounts, Outbox, local_path
 from tests.support.issuer import TestIssuer, make_svg
 
 
@@ -265,3 +267,61 @@ def test_a_badge_with_a_non_latin_name_downloads(
     download = earner.client.get(f"/badges/{badge.id}/download")
     assert download.status_code == 200
     assert 'filename="Robotics.png"' in download.headers["Content-Disposition"]
+
+
+def test_a_badge_whose_issuer_gives_no_email_is_accepted_as_badgebot_issues_them(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    del issuer.profile["email"]
+    issuer.server.serve_json("/issuer.json", issuer.profile)
+    response = add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
+    assert response.status_code == 302
+    [badge] = _badges(badge_app)
+    assert badge.status == "accepted"
+    assert badge.verification == "valid"
+    assert "issuer_without_email" in {w["code"] for w in badge.last_report["warnings"]}
+
+
+def test_a_pasted_badgr_json_reference_adds_the_hosted_badge(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    # What Badgr's UI gave earners to copy: only a pointer to the hosted assertion.
+    assertion = issuer.award("ann@example.org")
+    reference = json.dumps(
+        {"@context": assertion["@context"], "type": "Assertion", "id": assertion["id"]}
+    )
+    assert add_badge(earner.client, "text", reference).status_code == 302
+    [badge] = _badges(badge_app)
+    assert badge.status == "accepted"
+    assert badge.verification == "valid"
+    # Kept as handed in, like a pasted URL: reverification fetches the hosted copy again.
+    assert badge.original_payload == reference
+    assert badge.assertion["recipient"] == assertion["recipient"]
+    assert badge.badge_class.name == "Robotics Level 1"
+
+
+def test_badges_hashed_from_the_address_as_typed_or_its_mozilla_variants_are_accepted(
+    badge_app: Flask, issuer: TestIssuer
+) -> None:
+    client = badge_app.test_client()
+    bob = Accounts(badge_app, client, Outbox(Path(badge_app.config["MAIL_OUTBOX_DIR"])))
+    bob.create("Bob.Smith@Example.org")
+    bob.login("bob.smith@example.org")
+    # Issuers hashed the address as it was typed on their forms, in Mozilla's spellings.
+    typed = issuer.award("Bob.Smith@Example.org")
+    upper = issuer.award("BOB.SMITH@EXAMPLE.ORG", slug="upper")
+    for assertion in (typed, upper):
+        assert add_badge(client, "url", assertion["id"]).status_code == 302
+    stored = _badges(badge_app)
+    assert [b.status for b in stored] == ["accepted", "accepted"]
+    assert {b.recipient for b in stored} == {"bob.smith@example.org"}
+    variant_warnings = [
+        [w["message"] for w in b.last_report["warnings"] if w["code"] == "recipient_case_variant"]
+        for b in stored
+    ]
+    assert variant_warnings[0] == []
+    assert "BOB.SMITH@EXAMPLE.ORG (upper case)" in variant_warnings[1][0]
+    # Re-verification matches them the same way.
+    with badge_app.app_context():
+        for row in db.session.scalars(sa.select(Badge).order_by(Badge.id)):
+            assert badges.reverify_badge(row) == "valid"

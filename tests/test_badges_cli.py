@@ -161,3 +161,37 @@ def test_verify_works_from_the_shell_without_settings(
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["valid"] is True
+
+
+def test_verify_a_mozilla_era_badge_signed_with_lower_case_rs256(
+    cli: FlaskCliRunner, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    token = issuer.award_signed_like_mozilla("Ann@Example.org")
+    (tmp_path / "badge.jws").write_text(token)
+    code, report = _verify(cli, str(tmp_path / "badge.jws"), "--recipient", "Ann@Example.org")
+    assert code == 0, report
+    assert report["valid"] is True
+    assert report["version"] == "1.0"
+    assert report["recipient_matched"] is True
+
+
+def test_verify_a_badgr_json_reference_to_a_hosted_assertion(
+    cli: FlaskCliRunner, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    reference = {"@context": assertion["@context"], "type": "Assertion", "id": assertion["id"]}
+    (tmp_path / "badge.json").write_text(json.dumps(reference))
+    code, report = _verify(cli, str(tmp_path / "badge.json"), "--recipient", "ann@example.org")
+    assert code == 0, report
+    assert report["valid"] is True
+    assert report["badge"]["name"] == "Robotics Level 1"  # type: ignore[index]
+
+
+def test_verify_a_badgr_json_reference_to_a_missing_assertion_exits_1(
+    cli: FlaskCliRunner, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    reference = {"type": "Assertion", "id": issuer.server.url("/assertions/none.json")}
+    (tmp_path / "badge.json").write_text(json.dumps(reference))
+    code, report = _verify(cli, str(tmp_path / "badge.json"))
+    assert code == 1
+    assert [e["code"] for e in report["errors"]] == ["not_found"]  # type: ignore[union-attr,index]

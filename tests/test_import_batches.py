@@ -27,6 +27,7 @@ from backpack.models import (
 )
 from backpack.services import accounts, badges, emails, planner_statistics
 from backpack.services.badge_catalogue import store_badge_classes
+from backpack.services.badge_intake import receive_unchecked
 from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
 from backpack.services.errors import AddressTaken
 from backpack.services.row_ids import CatalogueIds
@@ -36,7 +37,7 @@ from importers.pipeline import BATCH_ATTEMPTS, ImporterError, Outcome, Pipeline,
 from importers.report import ImportReport
 from tests.support import mozilla_instance as generated
 from tests.support.import_snapshot import snapshot
-from tests.support.mozilla import body_0_5
+from tests.support.mozilla import body_0_5, body_1_0_hosted
 
 
 @pytest.fixture
@@ -532,3 +533,50 @@ def test_a_badge_class_deleted_between_two_batches_of_one_import_is_not_reused(
         for badge in stored:
             assert badge.badge_class is not None
             assert badge.badge_class.content_sha256 == content_digest(badge.assertion["badge"])
+
+
+def test_imported_badges_hashed_from_mozillas_spellings_of_an_address_are_accepted(
+    app: Flask,
+) -> None:
+    # Mozilla stored the primary as typed, and accepted hashes of its case variants.
+    typed = body_1_0_hosted(1, "Bob.Smith@Example.org")
+    title = body_1_0_hosted(2, "Bob.Smith@Example.Org")
+    upper_local = body_0_5(3, "BOB.SMITH@example.org", salt="x")
+    stranger = body_1_0_hosted(4, "bOB.sMITH@example.org")
+    with app.app_context():
+        [bob] = accounts.import_accounts(
+            [accounts.ImportedAccount("Bob.Smith@Example.org", "!", verified=True)]
+        )
+        assert isinstance(bob, int)
+        results = receive_unchecked_many(
+            [
+                UncheckedBadge(bob, badge.body, hosted_url=badge.endpoint)
+                for badge in (typed, title, upper_local, stranger)
+            ],
+            CatalogueIds(),
+        )
+        assert [r.status if isinstance(r, StoredBadge) else r.code for r in results] == [
+            "accepted",
+            "accepted",
+            "accepted",
+            "recipient_mismatch",
+        ]
+        stored = db.session.scalars(sa.select(Badge).order_by(Badge.id)).all()
+        warned = [
+            [w["code"] for w in badge.last_report["warnings"]] == ["recipient_case_variant"]
+            for badge in stored
+        ]
+        assert warned == [False, True, True]
+
+
+def test_one_imported_badge_hashed_from_a_case_variant_is_accepted(app: Flask) -> None:
+    badge = body_1_0_hosted(1, "BOB.SMITH@EXAMPLE.ORG")
+    with app.app_context():
+        [bob] = accounts.import_accounts(
+            [accounts.ImportedAccount("Bob.Smith@Example.org", "!", verified=True)]
+        )
+        user = db.session.get(User, bob)
+        assert user is not None
+        received = receive_unchecked(user, badge.body, hosted_url=badge.endpoint)
+        assert received.badge.status == "accepted"
+        assert received.badge.recipient == "bob.smith@example.org"

@@ -176,3 +176,14 @@ def test_revoking_the_origin_on_connected_apps_ends_its_access(
         "/api/token", json={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     )
     assert renewed.status_code == 400
+
+
+def test_mozilla_era_push_of_a_badge_hashed_from_a_case_variant_is_accepted(
+    badge_app: Flask, issuer: TestIssuer, tokens: dict[str, str]
+) -> None:
+    # Signed as Mozilla's tools signed (alg "rs256"), to the address in title case.
+    signed = issuer.award_signed_like_mozilla("Ann@Example.Org")
+    answer = badge_app.test_client().post(
+        "/api/issue", json={"badge": signed}, headers=_bearer(tokens["access_token"])
+    )
+    assert answer.status_code == 201, answer.get_json()

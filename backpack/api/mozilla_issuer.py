@@ -135,7 +135,7 @@ def preview() -> Response:
     data = (request.args.get("assertion") or request.args.get("badge") or "").strip()
     if not data:
         return _json({"message": "must provide either url or signature"}, 400)
-    addresses = sorted(e.normalised for e in current_user.emails if e.is_verified)
+    addresses = sorted(e.address for e in current_user.emails if e.is_verified)
     report = verify_badge(data, recipients={"email": addresses}, fetcher=app_fetcher())
     if report.assertion is None or any(m.code not in KEPT_ERROR_CODES for m in report.errors):
         messages = "; ".join(m.message for m in report.errors) or "not a valid badge"

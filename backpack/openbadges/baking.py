@@ -29,6 +29,8 @@ class BakedPayload:
     keyword: str
     # The SVG element's verify attribute (a JWS or hosted URL), which may sit beside a body.
     verify_attribute: str | None = None
+    # An SVG's malformed JSON body, passed over for its verify URL (then `text`).
+    unreadable_body: str | None = None
 
 
 def unbake(data: bytes) -> BakedPayload:
@@ -41,7 +43,13 @@ def unbake(data: bytes) -> BakedPayload:
     elif info.kind == "svg":
         svg_badge = find_svg_badge(data)
         if svg_badge is not None:
-            return BakedPayload(svg_badge.text, "svg", svg_badge.keyword, svg_badge.verify)
+            return BakedPayload(
+                svg_badge.text,
+                "svg",
+                svg_badge.keyword,
+                svg_badge.verify,
+                svg_badge.unreadable_body,
+            )
     else:
         raise BakingError(
             f"A {info.kind.upper()} image cannot hold a badge; only PNG and SVG can.",

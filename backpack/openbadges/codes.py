@@ -3,6 +3,22 @@
 The web pages, the APIs and the CLI map these codes to their own wording and statuses, so a
 code never changes meaning once published. A report message's `code` is always a key of
 `ERROR_CODES` or `WARNING_CODES`.
+
+Which codes refuse and which warn:
+
+    kind          codes                             what happens to the badge
+    error         every key of ERROR_CODES but:     not valid; intake refuses it
+    error, kept   `expired`, TRANSIENT_CODES        not valid, but kept and shown as expired
+                                                    or "unverifiable" (checked again later)
+    warning       every key of WARNING_CODES        verdict unchanged; the remark is shown
+
+A problem is an error when it means the badge may not be what it claims: it cannot be
+read, its issuer does not vouch for it (hosted copy, signature, key, hosting scope), it is
+revoked, expired or not the earner's, or data a person relies on is missing or malformed.
+It is a warning when the badge is still proven genuine and the earner's, and the reference
+verifier (badgecheck) and Badgr accept it too: what is missing or odd is not used to verify
+anything. Each warning says below why it is one. (Intake's exceptions are `badge_intake.
+KEPT_ERROR_CODES`; re-verification never drops a badge, it only marks it.)
 """
 
 from __future__ import annotations
@@ -66,15 +82,33 @@ ERROR_CODES: Final[dict[str, str]] = {
     "recipient_mismatch": "The badge is not awarded to any of the given recipient identities.",
 }
 
-# Codes of things worth knowing that do not make a badge invalid.
+# Codes of things worth knowing that do not make a badge invalid. Why each is no error:
+# - insecure_url, redirected, id_differs: the document was still fetched from where the
+#   issuer serves it, and its content is what is checked.
+# - weak_key: the signature verifies; short keys were the norm for 1.0 issuers.
+# - issuer_not_http: hosting scope is a 2.0 safeguard that such an issuer cannot state; the
+#   Java validator (1EdTech) warns too.
+# - issuer_without_id: an issuer embedded in its BadgeClass needs no id of its own (Badgr
+#   exports, RCL); the hosted copy or signature vouches for the badge. badgecheck warns.
+# - issuer_without_email: contact is optional in practice (BadgeBot, Badgr) and nothing is
+#   verified through it; badgecheck and Badgr accept such issuers.
+# - unknown_recipient_type: the recipient can still be matched exactly.
+# - recipient_case_variant: Mozilla Backpack matched these spellings of a verified address.
+# - baked_json_unreadable: the issuer's hosted copy, named by the SVG, is what was checked.
 WARNING_CODES: Final[dict[str, str]] = {
     "insecure_url": "An issuer resource is served over plain http, not https.",
     "redirected": "An issuer resource was served from another URL after a redirect.",
     "id_differs": "A fetched document declared another id; the declared id was fetched instead.",
     "weak_key": "The issuer signs with an RSA key shorter than 2048 bits.",
     "issuer_not_http": "The issuer's id is not an http(s) URL, so hosting scope is not enforced.",
+    "issuer_without_id": "An issuer (embedded in its BadgeClass) has no id.",
+    "issuer_without_email": "A 2.0 issuer profile gives no contact email address.",
     "unknown_recipient_type": "The recipient is identified by a property other than email, url, "
     "telephone or id.",
+    "recipient_case_variant": "The recipient hash was made from another spelling (letter case) "
+    "of the matched address, one that Mozilla Backpack also accepted.",
+    "baked_json_unreadable": "The JSON baked into an SVG is malformed; the badge was verified at "
+    "the hosted URL of the SVG's verify attribute instead.",
 }
 
 # Codes of fetch failures that leave a badge "unverifiable" rather than proven bad: the

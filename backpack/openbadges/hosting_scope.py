@@ -35,10 +35,13 @@ def check_hosting_scope(
         return
     declared = [o for o in _as_list(policy.get("allowedOrigins")) if isinstance(o, str)]
     if not declared and not is_http_url(issuer_id):
+        said = (
+            "The issuer has no id"
+            if issuer_id is None
+            else f"The issuer's id {issuer_id} is not a web address"
+        )
         report.warn(
-            "issuer_not_http",
-            f"The issuer's id {issuer_id} is not a web address, so where its badges may be "
-            "hosted cannot be checked.",
+            "issuer_not_http", f"{said}, so where its badges may be hosted cannot be checked."
         )
         return
     allowed = {_host(origin) for origin in declared} if declared else {authority(str(issuer_id))}

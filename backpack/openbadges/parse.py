@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 
 from backpack.openbadges.errors import ParseError
 from backpack.openbadges.json_limits import decode_json
-from backpack.openbadges.signing import read_jws_payload
+from backpack.openbadges.signing import allowed_algorithm, decode_jws
 
 # Badge JSON is a few kilobytes; 4 MiB leaves room for data: URI images inside it.
 MAX_INPUT_BYTES: Final = 4 * 1024 * 1024
@@ -28,6 +28,7 @@ InputForm = Literal["json", "jws", "url"]
 _JWS: Final = re.compile(r"^[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]*={0,2}\.[A-Za-z0-9_-]*={0,2}$")
 # A JSON string (linear to match: no two ways to split it), a bracket, or a stray quote.
 _WHITESPACE: Final = re.compile(r"\s+")
+_HTTP_URL: Final = re.compile(r"^https?://[^\s/?#]+\S*$", re.IGNORECASE)
 
 V1_CONTEXT_MARKERS: Final = ("/openbadges/v1", "openbadgespec.org/v1/", "openbadges.org/1.1/")
 V3_CONTEXT_MARKERS: Final = ("www.w3.org/2018/credentials", "www.w3.org/ns/credentials")
@@ -52,13 +53,25 @@ class ParsedBadge:
 
 
 def parse_badge_text(text: str) -> ParsedBadge:
-    """Read badge text (JSON, compact JWS or URL); fetch nothing and verify nothing."""
+    """Read badge text (JSON, compact JWS or URL); fetch nothing and verify nothing.
+
+    JSON that only points at a hosted assertion (`hosted_reference`) is read as its URL.
+    """
     form, cleaned = detect_input_form(text)
     if form == "url":
         return ParsedBadge("url", cleaned)
-    document = load_json(read_jws_payload(cleaned) if form == "jws" else cleaned)
+    signed = decode_jws(cleaned) if form == "jws" else None
+    document = load_json(signed.payload if signed else cleaned)
+    reference = hosted_reference(document) if signed is None else None
+    if reference is not None:
+        return ParsedBadge("url", reference)
+    # What the payload is comes first: a 3.0 credential gets the 3.0 answer whatever its
+    # algorithm (ES256K, say), and which algorithms are accepted depends on the version.
     assertion = require_assertion(document)
-    return ParsedBadge(form, cleaned, assertion, detect_version(assertion))
+    version = detect_version(assertion)
+    if signed is not None:
+        allowed_algorithm(signed.algorithm, legacy=version != "2.0")
+    return ParsedBadge(form, cleaned, assertion, version)
 
 
 def detect_input_form(text: str) -> tuple[InputForm, str]:
@@ -82,6 +95,21 @@ def detect_input_form(text: str) -> tuple[InputForm, str]:
         "This is not a badge: expected badge JSON, a signed badge (JWS), a URL or a badge image.",
         code="unrecognised_input",
     )
+
+
+def hosted_reference(document: Any) -> str | None:
+    """The URL of a hosted assertion that a JSON document only points at, else None.
+
+    Badgr's UI handed earners `{"@context", "type": "Assertion", "id"}` and nothing more;
+    badgecheck and Badgr verify what is hosted at that id, and so does this library.
+    """
+    if not isinstance(document, dict) or "recipient" in document or "badge" in document:
+        return None
+    kinds = document.get("type")
+    if "Assertion" not in (kinds if isinstance(kinds, list) else [kinds]):
+        return None
+    url = document.get("id")
+    return url if isinstance(url, str) and _HTTP_URL.match(url) else None
 
 
 def load_json(data: str | bytes) -> Any:

@@ -42,7 +42,7 @@ def verify_signature(
     for candidate in candidates:
         try:
             key = _load_key(candidate, issuer, resources)
-            verify_jws(token, key)
+            verify_jws(token, key, legacy=version != "2.0")
         except OpenBadgesError as error:
             failures.append(error)
             continue

@@ -2,6 +2,11 @@
 
 Only public-key algorithms are accepted. `none` and the HMAC family are refused: a badge
 signed with a shared secret proves nothing to anyone but the issuer.
+
+Algorithm names are case-sensitive (RFC 7515), but Mozilla's own signing tools (its
+validator's and bakery's tests, `fakeissuer`) wrote `"alg": "rs256"`; Open Badges 0.5-1.x
+badges, the era those tools signed, may name the RS family in any case. The signature is
+then checked with the canonical algorithm over the exact signing input as received.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ ALLOWED_ALGORITHMS: Final[dict[str, frozenset[str]]] = {
     "OKP": frozenset({"EdDSA", "Ed25519", "Ed448"}),
 }
 _ANY_ALLOWED: Final = frozenset().union(*ALLOWED_ALGORITHMS.values())
+# What 0.5-1.x badges may also call RS256, RS384 and RS512: their names in any case.
+_LEGACY_CASE_INSENSITIVE: Final = frozenset({"RS256", "RS384", "RS512"})
 # The 2.0 spec calls for RSA keys of at least 2048 bits; older 1.0 keys may be shorter.
 MIN_RSA_BITS: Final = 2048
 # joserfc's defaults (128 kB payload, 512-byte header) are for tokens; a badge may carry a
@@ -67,8 +74,12 @@ class PublicKey:
         return self.kind == "RSA" and (self.bits or 0) < MIN_RSA_BITS
 
 
-def read_jws(token: str) -> UnverifiedJWS:
-    """Decode a compact JWS without verifying it; refuse `none` and HMAC algorithms."""
+def decode_jws(token: str) -> UnverifiedJWS:
+    """Decode a compact JWS without verifying it or judging its algorithm (see `read_jws`).
+
+    For callers that must read the payload before they can tell which algorithms its
+    version allows; `allowed_algorithm` then judges the declared one.
+    """
     try:
         signed = jws.extract_compact(token.strip().encode("ascii"), registry=_registry(None))
     except (JoseError, ValueError, TypeError, UnicodeError):
@@ -76,17 +87,28 @@ def read_jws(token: str) -> UnverifiedJWS:
             "The signed badge (JWS) cannot be decoded.", code="jws_malformed"
         ) from None
     header = signed.headers()
-    algorithm = header.get("alg")
-    if not isinstance(algorithm, str):
+    if not isinstance(header.get("alg"), str):
         raise ParseError("The signed badge (JWS) names no algorithm.", code="jws_malformed")
-    if algorithm not in _ANY_ALLOWED:
-        raise SignatureError(_refusal(algorithm), code="jws_alg_not_allowed")
     return UnverifiedJWS(header=dict(header), payload=signed.payload)
 
 
-def read_jws_payload(token: str) -> bytes:
-    """Return the payload of a compact JWS without verifying it (see `read_jws`)."""
-    return read_jws(token).payload
+def read_jws(token: str, *, legacy: bool = False) -> UnverifiedJWS:
+    """Decode a compact JWS without verifying it; refuse `none`, HMAC and unknown algorithms.
+
+    `legacy` (a 0.5-1.x badge) accepts the RS family in any case (`rs256`).
+    """
+    unverified = decode_jws(token)
+    allowed_algorithm(unverified.algorithm, legacy=legacy)
+    return unverified
+
+
+def allowed_algorithm(declared: str, *, legacy: bool) -> str:
+    """The canonical name of an accepted algorithm; `none`, HMAC and unknown ones raise."""
+    if declared in _ANY_ALLOWED:
+        return declared
+    if legacy and declared.upper() in _LEGACY_CASE_INSENSITIVE:
+        return declared.upper()
+    raise SignatureError(_refusal(declared), code="jws_alg_not_allowed")
 
 
 @lru_cache(maxsize=512)
@@ -112,9 +134,13 @@ def load_public_key(pem: str) -> PublicKey:
     )
 
 
-def verify_jws(token: str, key: PublicKey) -> bytes:
-    """Return the payload of a compact JWS whose signature `key` verifies, or raise."""
-    algorithm = read_jws(token).algorithm
+def verify_jws(token: str, key: PublicKey, *, legacy: bool = False) -> bytes:
+    """Return the payload of a compact JWS whose signature `key` verifies, or raise.
+
+    `legacy` (a 0.5-1.x badge) accepts the RS family in any case, as `read_jws` does.
+    """
+    declared = decode_jws(token).algorithm
+    algorithm = allowed_algorithm(declared, legacy=legacy)
     if algorithm not in ALLOWED_ALGORITHMS[key.kind]:
         raise SignatureError(
             f"The badge is signed with {algorithm}, which does not match the issuer's "
@@ -123,7 +149,7 @@ def verify_jws(token: str, key: PublicKey) -> bytes:
         )
     try:
         verified = jws.deserialize_compact(
-            token.strip(), key.key, algorithms=[algorithm], registry=_registry(algorithm)
+            token.strip(), key.key, registry=_registry(algorithm, declared=declared)
         )
     except BadSignatureError:
         raise SignatureError(
@@ -139,24 +165,28 @@ def verify_jws(token: str, key: PublicKey) -> bytes:
 
 
 class _BadgeRegistry(jws.JWSRegistry):
-    """joserfc's registry, without its deprecation warning for `EdDSA`.
+    """joserfc's registry, without its deprecation warning for `EdDSA`, reading the header's
+    algorithm name as the canonical one it was accepted as (`rs256` as RS256).
 
     RFC 9864 deprecates the name `EdDSA` in favour of `Ed25519`, but issuers still sign
     with it and the signature is the same; `none`, the other algorithm joserfc warns about,
     is refused before it gets here.
     """
 
+    def __init__(self, algorithm: str | None, *, declared: str | None = None) -> None:
+        super().__init__(algorithms=[algorithm] if algorithm else None, strict_check_header=False)
+        self.aliases = {declared: algorithm} if algorithm and declared else {}
+
     def get_alg(self, name: str) -> JWSAlgModel:
         """Return the algorithm `name` if it is allowed here."""
+        name = self.aliases.get(name, name)
         if name not in self.algorithms or (self.allowed and name not in self.allowed):
             raise UnsupportedAlgorithmError(f"Algorithm of '{name}' is not allowed")
         return self.algorithms[name]
 
 
-def _registry(algorithm: str | None) -> jws.JWSRegistry:
-    registry = _BadgeRegistry(
-        algorithms=[algorithm] if algorithm else None, strict_check_header=False
-    )
+def _registry(algorithm: str | None, *, declared: str | None = None) -> jws.JWSRegistry:
+    registry = _BadgeRegistry(algorithm, declared=declared)
     registry.max_payload_length = _MAX_PAYLOAD
     registry.max_header_length = _MAX_HEADER
     registry.max_signature_length = _MAX_SIGNATURE

@@ -12,8 +12,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from backpack.openbadges.errors import BakingError
+from backpack.openbadges.errors import BakingError, OpenBadgesError
 from backpack.openbadges.images import SvgDocument, parse_svg
+from backpack.openbadges.json_limits import decode_json
 
 OB2_NAMESPACE = "http://openbadges.org"
 OB3_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
@@ -22,11 +23,15 @@ BADGE_ELEMENTS = {
     "openbadges": (OB2_NAMESPACE, "assertion"),
     "openbadgecredential": (OB3_NAMESPACE, "credential"),
 }
+# Some issuers baked under https://openbadges.org; Mozilla's and 1EdTech's bakeries find
+# the element by its prefix and name whatever the namespace says, so it is read (and
+# replaced on re-baking) as the same element. Baking always writes the spec's namespace.
 _KEYWORD_OF_TAG = {
     f"{{{namespace}}}{name}": keyword for keyword, (namespace, name) in BADGE_ELEMENTS.items()
-}
+} | {"{https://openbadges.org}assertion": "openbadges"}
 
 # A well-formed start tag; quoted attribute values may contain ">" and "/".
+_HTTP_URL = re.compile(r"https?://\S+", re.IGNORECASE)
 _START_TAG = re.compile(rb"""<([^\s/>]+)(?:\s+[^\s=]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
 _PREFIX_DECLARATION = re.compile(rb"""\sxmlns:openbadges\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _DECLARED_ENCODING = re.compile(
@@ -41,19 +46,36 @@ class SvgBadge:
     text: str
     keyword: str
     verify: str | None
+    unreadable_body: str | None = None  # a malformed JSON body passed over for `verify`
 
 
 def find_baked_badge(svg: bytes) -> SvgBadge | None:
-    """The first badge element's JSON body, or its verify attribute if it has no body."""
+    """The first badge element's JSON body, or its verify attribute if it has no body.
+
+    A JSON body that cannot be parsed gives way to a verify attribute that is a hosted
+    URL, as in Mozilla's and 1EdTech's bakeries: the issuer's copy is what is checked.
+    """
     for element in parse_svg(svg).root.iter():
         keyword = _KEYWORD_OF_TAG.get(element.tag)
         if keyword is None:
             continue
         body = (element.text or "").strip()
         verify = (element.get("verify") or "").strip() or None
+        if body and verify and _HTTP_URL.fullmatch(verify) and not _readable_json(body):
+            return SvgBadge(verify, keyword, verify, unreadable_body=body)
         text = body or verify
         return SvgBadge(text, keyword, verify) if text else None
     return None
+
+
+def _readable_json(body: str) -> bool:
+    if not body.startswith(("{", "[")):
+        return True  # a JWS or a URL, read as such
+    try:
+        decode_json(body, source="The baked badge")
+    except OpenBadgesError:
+        return False
+    return True
 
 
 def bake_svg(svg: bytes, *, keyword: str, verify: str | None, body: str | None) -> bytes:

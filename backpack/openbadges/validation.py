@@ -190,16 +190,27 @@ def _check_badge_class(
 def _check_issuer(node: Mapping[str, Any], version: Version, report: VerificationReport) -> None:
     where = "The issuer"
     _check_type(node, ("Issuer", "Profile"), "an Issuer profile", report)
-    _check_iri(node, "id", where, report)
+    # An issuer embedded in its BadgeClass without an id, and a 2.0 issuer without an email,
+    # are what BadgeBot, Badgr exports and others publish; badgecheck and Badgr accept them
+    # with a warning, and nothing is verified through either property.
+    if node.get("id") is None:
+        report.warn("issuer_without_id", f"{where} {_named(node)}has no id.")
+    else:
+        _check_iri(node, "id", where, report)
     _check_text(node, "name", where, report)
     if not is_http_url(node.get("url")):
         code = "missing_property" if node.get("url") is None else "invalid_property"
         report.error(code, f"{where} has no web site URL (url).")
     email = node.get("email")
     if email is None and version == "2.0":
-        report.error("missing_property", f"{where} has no contact email address.")
+        report.warn("issuer_without_email", f"{where} {_named(node)}has no contact email address.")
     elif email is not None and not (isinstance(email, str) and _EMAIL.match(email)):
         report.error("invalid_property", f"{where}'s email {email!r} is not an email address.")
+
+
+def _named(node: Mapping[str, Any]) -> str:
+    name = node.get("name")
+    return f"{name!r} " if isinstance(name, str) and name else ""
 
 
 def _check_type(

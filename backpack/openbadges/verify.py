@@ -32,7 +32,7 @@ from backpack.openbadges.parse import (
     parse_badge_text,
     require_assertion,
 )
-from backpack.openbadges.recipient import RecipientCandidates, describe_mismatch, match_recipient
+from backpack.openbadges.recipient import RecipientCandidates, check_recipient
 from backpack.openbadges.report import VerificationReport, summarise
 from backpack.openbadges.revocation import check_revocation_list, revocation_message
 from backpack.openbadges.signed_verification import verify_signature
@@ -104,6 +104,12 @@ class _Verification:
         baked = unbake(data)
         # An SVG's verify attribute names where a baked 0.5 assertion is hosted.
         url = baked.verify_attribute if is_http_url(baked.verify_attribute) else None
+        if baked.unreadable_body:
+            self.report.warn(
+                "baked_json_unreadable",
+                f"The badge JSON baked into this image is malformed; it was verified at its "
+                f"hosted URL {baked.text} instead.",
+            )
         self.verify_text(baked.text, known_url=url, from_image=True)
 
     def verify_text(self, text: str, *, known_url: str | None, from_image: bool) -> None:
@@ -290,16 +296,8 @@ class _Verification:
         return None
 
     def match_recipient(self, assertion: Mapping[str, Any]) -> None:
-        if self.recipients is None:
-            return
-        recipient = assertion.get("recipient")
-        matched = (
-            match_recipient(recipient, self.recipients) if isinstance(recipient, dict) else None
-        )
-        self.report.recipient_matched = matched is not None
-        self.report.matched_identity = matched
-        if matched is None:
-            self.report.error("recipient_mismatch", describe_mismatch(recipient, self.recipients))
+        if self.recipients is not None:
+            check_recipient(assertion.get("recipient"), self.recipients, self.report)
 
 
 def _form_of(text: str) -> str | None:

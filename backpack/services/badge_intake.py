@@ -24,7 +24,7 @@ from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.images import inspect_image, sniff_image_type
 from backpack.openbadges.normalise import normalise_assertion
 from backpack.openbadges.parse import parse_badge_text
-from backpack.openbadges.recipient import match_recipient
+from backpack.openbadges.recipient import check_recipient
 from backpack.openbadges.report import VerificationReport, summarise
 from backpack.openbadges.upgrades import upgrade_node
 from backpack.openbadges.validation import is_http_url
@@ -74,7 +74,8 @@ def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
     addresses = {e.normalised: e for e in user.emails}
     report = verify_badge(
         data,
-        recipients={"email": sorted(addresses)},
+        # As typed: issuers hashed that spelling, and the library tries its case variants.
+        recipients={"email": sorted(e.address for e in user.emails)},
         fetcher=app_fetcher(),
         documents=app_issuer_documents(),
     )
@@ -121,9 +122,11 @@ def read_offline(
     hosted_url: str | None = None,
     described_by: str | None = None,
 ) -> OfflineBadge:
-    """Parse a stored badge and match it to one of `addresses` (normalised), fetching nothing.
+    """Parse a stored badge and match it to one of `addresses`, fetching nothing.
 
-    Raises BadgeRefused for a payload that is not a badge, or not one of these addresses'.
+    `addresses` are best as their owners typed them (the spelling issuers hashed); the
+    badge's `recipient` is the normalised form of the one it matched. Raises BadgeRefused
+    for a payload that is not a badge, or not one of these addresses'.
     """
     try:
         parsed = parse_badge_text(payload)
@@ -144,25 +147,18 @@ def read_offline(
     assertion = normalise_assertion(node)
     if described_by and not assertion["badge"].get("name"):
         assertion["badge"] = _described_badge(described_by) or assertion["badge"]
-    recipient = assertion.get("recipient")
-    matched = (
-        match_recipient(recipient, {"email": sorted(addresses)})
-        if isinstance(recipient, dict)
-        else None
-    )
-    normalised = (matched or "").casefold()
-    if normalised not in addresses:
-        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
     report = VerificationReport(
         version=parsed.version,
-        recipient_matched=True,
-        matched_identity=matched,
         unverifiable=True,
         assertion=assertion,
         badge=summarise(assertion),
         verification_kind="signed" if parsed.form == "jws" else "hosted",
         source_url=str(node["id"]) if is_http_url(node.get("id")) else None,
     )
+    matched = check_recipient(assertion.get("recipient"), {"email": sorted(addresses)}, report)
+    if matched is None:
+        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
+    normalised = matched.identity.strip().casefold()
     return OfflineBadge(payload, assertion, report, normalised, badge_fingerprint(assertion))
 
 
@@ -214,10 +210,13 @@ def receive_unchecked(
     (`bulk_intake.receive_unchecked_many` is the same for many badges at once.)
     """
     addresses = {e.normalised: e.is_verified for e in user.emails}
+    # Matched as typed: the spelling issuers hashed (Mozilla's case variants are tried too).
+    spellings = [e.address for e in user.emails]
     elsewhere = _verified_elsewhere(addresses, awarded_to)
     if elsewhere is not None:
         addresses[elsewhere] = True
-    offline = read_offline(payload, addresses, hosted_url=hosted_url, described_by=described_by)
+        spellings.append(elsewhere)
+    offline = read_offline(payload, spellings, hosted_url=hosted_url, described_by=described_by)
     existing = _find(user, offline.fingerprint)
     if existing is not None:
         return Received(existing, created=False)

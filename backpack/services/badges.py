@@ -151,10 +151,17 @@ def reverify_badge(badge: Badge) -> str:
 
     A badge is never dropped by re-verification, only marked (revoked, expired, ...).
     """
+    # The address as its owner typed it is the spelling issuers hashed; the library tries
+    # its case variants, as Mozilla Backpack did.
+    typed = db.session.scalar(
+        sa.select(EmailAddress.address).where(
+            EmailAddress.user_id == badge.user_id, EmailAddress.normalised == badge.recipient
+        )
+    )
     # A 0.5 assertion names no URL of its own: it is checked where it was hosted.
     report = verify_badge(
         badge.original_payload,
-        recipients={"email": [badge.recipient]},
+        recipients={"email": [typed or badge.recipient]},
         fetcher=app_fetcher(),
         hosted_url=badge.source_url,
         documents=app_issuer_documents(),

@@ -77,12 +77,14 @@ def receive_unchecked_many(
     accepted: dict[int, bool] = {}
     for index, badge in enumerate(badges):
         addresses = held[badge.user_id].verified if badge.user_id in held else {}
+        spellings = list(held[badge.user_id].typed.values()) if badge.user_id in held else []
         if index in elsewhere:
             addresses = {**addresses, elsewhere[index]: True}
+            spellings.append(elsewhere[index])
         try:
             read[index] = read_offline(
                 badge.payload,
-                addresses,
+                spellings,
                 hosted_url=badge.hosted_url,
                 described_by=badge.described_by,
             )

@@ -243,10 +243,12 @@ def remove_email(email: EmailAddress) -> None:
 
 @dataclass
 class HeldAddresses:
-    """The addresses an account holds: normalised address to whether it is verified."""
+    """The addresses an account holds: normalised address to whether it is verified, and
+    to the address as it was typed (the spelling issuers hashed)."""
 
     verified: dict[str, bool] = field(default_factory=dict)
     has_primary: bool = False
+    typed: dict[str, str] = field(default_factory=dict)
 
 
 def held_addresses(user_ids: Iterable[int]) -> dict[int, HeldAddresses]:
@@ -261,11 +263,13 @@ def held_addresses(user_ids: Iterable[int]) -> dict[int, HeldAddresses]:
             EmailAddress.normalised,
             EmailAddress.verified_at.is_not(None),
             EmailAddress.is_primary,
+            EmailAddress.address,
         ).where(among(EmailAddress.user_id, wanted))
     )
-    for user_id, normalised, verified, primary in rows:
+    for user_id, normalised, verified, primary, typed in rows:
         account = held.setdefault(user_id, HeldAddresses())
         account.verified[normalised] = bool(verified)
+        account.typed[normalised] = typed
         account.has_primary = account.has_primary or bool(primary)
     return held
 

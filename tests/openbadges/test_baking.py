@@ -152,7 +152,7 @@ def json_with(**expected: Any) -> Callable[[str], bool]:
             f"{MOZILLA}/bad-json.svg",
             "svg",
             "openbadges",
-            lambda text: text == '{verify:{"url":"http://example.org"}}',
+            lambda text: text == "http://example.org",
         ),
         (
             f"{MOZILLA}/no-json.svg",
@@ -181,6 +181,44 @@ def test_svg_unbakes_to_the_json_body_and_exposes_the_verify_url(corpus: Path) -
 
     assert json.loads(baked.text)["verify"]["url"] == "https://example.org/assertion.json"
     assert baked.verify_attribute == "https://example.org/assertion.json"
+
+
+def test_svg_with_malformed_json_unbakes_to_its_verify_url(corpus: Path) -> None:
+    # As Mozilla's and 1EdTech's bakeries read it: the hosted copy stands in for the body.
+    baked = unbake((corpus / MOZILLA / "bad-json.svg").read_bytes())
+
+    assert baked.text == baked.verify_attribute == "http://example.org"
+    assert baked.unreadable_body == '{verify:{"url":"http://example.org"}}'
+
+
+def test_svg_with_malformed_json_and_no_verify_url_unbakes_to_its_body() -> None:
+    svg = bake(b'<svg xmlns="http://www.w3.org/2000/svg"/>', '{"uid": "1"}')
+    broken = svg.replace(b'{"uid": "1"}', b"{uid: 1}")
+
+    assert unbake(broken).text == "{uid: 1}"
+    assert unbake(broken).unreadable_body is None
+
+
+def https_namespaced(svg: bytes) -> bytes:
+    """An SVG baked as some issuers did, under https://openbadges.org."""
+    https = svg.replace(b'"http://openbadges.org"', b'"https://openbadges.org"')
+    assert https != svg
+    return https
+
+
+def test_svg_baked_under_the_https_namespace_unbakes(corpus: Path) -> None:
+    baked = unbake(https_namespaced((corpus / BAKERY / "baked_example.svg").read_bytes()))
+
+    assert json.loads(baked.text)["uid"] == "abcdef12345"
+    assert baked.verify_attribute == "https://example.org/assertion.json"
+
+
+def test_rebaking_an_https_namespaced_svg_replaces_its_badge(corpus: Path) -> None:
+    svg = https_namespaced((corpus / BAKERY / "baked_example.svg").read_bytes())
+    rebaked = bake(svg, HOSTED_URL)
+
+    assert badge_elements(rebaked) == ["{http://openbadges.org}assertion"]
+    assert unbake(rebaked).text == HOSTED_URL
 
 
 def test_signed_svg_unbakes_to_the_jws_in_its_verify_attribute(corpus: Path) -> None:

@@ -26,6 +26,7 @@ from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
 from tests.openbadges.issuer_site import sign
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import sign_like_mozilla
 
 OB20 = "digital-credentials-public-validator/inspector-vc/src/test/resources/ob20"
 COMPONENTS = "openbadges-validator-core/extracted_components"
@@ -353,16 +354,41 @@ def test_1_0_signed_badge_with_the_mozilla_validators_keys(
     assert errors(report) == codes
 
 
+@pytest.mark.parametrize(
+    ("private_key", "codes"),
+    [("rsa-private.pem", []), ("rsa-wrong-private.pem", ["jws_invalid_signature"])],
+)
+def test_1_0_badge_signed_as_mozillas_validator_tests_sign_it(
+    http_server: LocalHTTPServer, corpus: Path, fetcher: Fetcher, private_key: str, codes: list[str]
+) -> None:
+    # Mozilla's validator tests signed with the header {"alg": "rs256"}, in lower case.
+    http_server.serve("/public.pem", (corpus / MOZILLA_KEYS / "rsa-public.pem").read_bytes())
+    serve_rewritten(http_server, component(corpus, "1_0_basic_badgeclass"), "/badgeclass")
+    serve_rewritten(http_server, component(corpus, "1_0_basic_issuer"), "/issuer")
+    assertion = to_local(component(corpus, "1_0_basic_assertion"), http_server.url("/"))
+    assertion["verify"] = {"type": "signed", "url": http_server.url("/public.pem")}
+    token = sign_like_mozilla(assertion, mozilla_key(corpus, private_key))
+    report = verify(token, fetcher, recipients=[TEST])
+    assert errors(report) == codes
+
+
 def test_open_badges_3_baked_credential_is_not_verified_yet(corpus: Path, fetcher: Fetcher) -> None:
     data = (corpus / OB20 / "../ob30/simple-json.png").read_bytes()
     assert errors(verify(data, fetcher)) == ["unsupported_version"]
 
 
-@pytest.mark.parametrize(
-    ("name", "code"), [("baked.svg", "not_a_badge"), ("bad-json.svg", "not_json")]
-)
-def test_mozilla_bakerys_broken_svgs_are_reported(
-    corpus: Path, fetcher: Fetcher, name: str, code: str
+def test_mozilla_bakerys_svg_with_a_json_body_that_is_no_badge_is_reported(
+    corpus: Path, fetcher: Fetcher
 ) -> None:
-    data = (corpus / "mozilla-openbadges-bakery/test" / name).read_bytes()
-    assert errors(verify(data, fetcher)) == [code]
+    data = (corpus / "mozilla-openbadges-bakery/test/baked.svg").read_bytes()
+    assert errors(verify(data, fetcher)) == ["not_a_badge"]
+
+
+def test_mozilla_bakerys_svg_with_malformed_json_is_looked_up_at_its_verify_url(
+    corpus: Path, example_org: ExampleOrgFetcher
+) -> None:
+    data = (corpus / "mozilla-openbadges-bakery/test/bad-json.svg").read_bytes()
+    report = verify(data, example_org)
+    # http://example.org hosts no badge in the fixtures: the URL was tried, and says so.
+    assert errors(report) == ["not_found"]
+    assert "baked_json_unreadable" in warnings(report)

@@ -169,3 +169,24 @@ def test_deep_nesting_after_an_unterminated_string_is_still_malformed_not_a_cras
 def test_input_over_the_size_limit_is_refused() -> None:
     error = parse_error('{"a": "' + "x" * MAX_INPUT_BYTES + '"}')
     assert error.code == "input_too_large"
+
+
+def test_json_pointing_at_a_hosted_assertion_is_read_as_its_url() -> None:
+    url = "https://issuer.example/assertions/1"
+    reference = {"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": url}
+    parsed = parse_badge_text(json.dumps(reference))
+    assert (parsed.form, parsed.url) == ("url", url)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"type": "BadgeClass", "id": "https://issuer.example/badge"},
+        {"type": "Assertion", "id": "urn:uuid:0b9d2f0e-3b1a-4a0e-9a59-6d1f8d0f4a11"},
+    ],
+    ids=["badge class", "not a web address"],
+)
+def test_json_that_points_at_no_hosted_assertion_is_no_badge(document: dict[str, str]) -> None:
+    with pytest.raises(ParseError) as raised:
+        parse_badge_text(json.dumps(document))
+    assert raised.value.code == "not_a_badge"

@@ -7,6 +7,8 @@ import hashlib
 import pytest
 
 from backpack.openbadges.recipient import (
+    email_spellings,
+    find_recipient,
     identity_hash,
     identity_matches,
     is_current_identity_hash,
@@ -132,3 +134,73 @@ def test_hash_shapes_are_recognised() -> None:
     assert not looks_hashed("sha256$abc")
     assert not looks_hashed("bcrypt$5$something")
     assert not looks_hashed("alice@example.org")
+
+
+def test_mozillas_spellings_of_an_address() -> None:
+    # lib/email-caser.js: original, lower, UPPER, Capitalised, Title per word, LOCAL@domain.
+    assert email_spellings("Bob.Smith@Example.org") == [
+        ("as given", "Bob.Smith@Example.org"),
+        ("lower case", "bob.smith@example.org"),
+        ("upper case", "BOB.SMITH@EXAMPLE.ORG"),
+        ("capitalised", "Bob.smith@example.org"),
+        ("title case per word", "Bob.Smith@Example.Org"),
+        ("upper-case local part", "BOB.SMITH@example.org"),
+    ]
+
+
+def test_spellings_that_coincide_are_tried_once() -> None:
+    assert [s for _, s in email_spellings("ANN@EXAMPLE.ORG")] == [
+        "ANN@EXAMPLE.ORG",
+        "ann@example.org",
+        "Ann@example.org",
+        "Ann@Example.Org",
+        "ANN@example.org",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "kind"),
+    [
+        ("BOB.SMITH@EXAMPLE.ORG", "upper case"),
+        ("Bob.smith@example.org", "capitalised"),
+        ("Bob.Smith@Example.Org", "title case per word"),
+        ("BOB.SMITH@example.org", "upper-case local part"),
+    ],
+)
+def test_hash_of_a_mozilla_case_variant_matches_the_known_address(spelling: str, kind: str) -> None:
+    found = find_recipient(
+        hashed(identity_hash(spelling, "salt"), "salt"), ["bob.smith@example.org"]
+    )
+    assert found is not None
+    assert (found.identity, found.spelling, found.spelling_kind) == (
+        "bob.smith@example.org",
+        spelling,
+        kind,
+    )
+    assert found.is_case_variant
+
+
+def test_hash_of_the_address_as_typed_matches_when_it_is_known_as_typed() -> None:
+    recipient = hashed(identity_hash("Bob.Smith@Example.org", "salt"), "salt")
+    found = find_recipient(recipient, ["Bob.Smith@Example.org"])
+    assert found is not None
+    assert not found.is_case_variant
+    # Known only in lower case, that spelling is none of Mozilla's variants of it.
+    assert find_recipient(recipient, ["bob.smith@example.org"]) is None
+
+
+def test_a_spelling_mozilla_did_not_try_does_not_match() -> None:
+    recipient = hashed(identity_hash("bOB.sMITH@example.org", "salt"), "salt")
+    assert match_recipient(recipient, ["bob.smith@example.org"]) is None
+
+
+def test_case_variants_are_only_for_email_addresses() -> None:
+    recipient = hashed(identity_hash("HTTPS://EXAMPLE.ORG/ME", "salt"), "salt", kind="url")
+    assert match_recipient(recipient, {"url": ["https://example.org/me"]}) is None
+
+
+def test_plain_addresses_match_in_any_case() -> None:
+    recipient = {"type": "email", "hashed": False, "identity": "bOB.sMITH@Example.ORG"}
+    found = find_recipient(recipient, ["Bob.Smith@example.org"])
+    assert found is not None
+    assert not found.is_case_variant

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from backpack.openbadges.errors import ParseError, SignatureError
@@ -96,6 +97,30 @@ def test_malformed_jws_is_reported_as_malformed(token: str) -> None:
     with pytest.raises(ParseError) as raised:
         read_jws(token)
     assert raised.value.code == "jws_malformed"
+
+
+@pytest.mark.parametrize("alg", ["rs256", "Rs384", "rs512"])
+def test_legacy_badges_may_name_the_rs_family_in_lower_case(alg: str) -> None:
+    canonical = alg.upper()
+    key = rsa_key()
+    token = sign(PAYLOAD, key, alg=canonical)
+    _, payload, signature = token.split(".")
+    # The header as Mozilla's tools wrote it: the signature covers these very bytes.
+    header = b64(json.dumps({"alg": alg}).encode())
+    resigned = sign_input(key, canonical, f"{header}.{payload}")
+    assert read_jws(f"{header}.{payload}.{resigned}", legacy=True).algorithm == alg
+    assert verify_jws(
+        f"{header}.{payload}.{resigned}", load_public_key(public_pem(key)), legacy=True
+    )
+    with pytest.raises(SignatureError) as raised:
+        read_jws(f"{header}.{payload}.{signature}")
+    assert raised.value.code == "jws_alg_not_allowed"
+
+
+def sign_input(key: PrivateKey, alg: str, signing_input: str) -> str:
+    assert isinstance(key, rsa.RSAPrivateKey)
+    digest = {"RS256": hashes.SHA256(), "RS384": hashes.SHA384(), "RS512": hashes.SHA512()}[alg]
+    return b64(key.sign(signing_input.encode(), padding.PKCS1v15(), digest))
 
 
 def test_unverified_read_gives_header_and_payload() -> None:

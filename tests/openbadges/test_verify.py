@@ -9,13 +9,16 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from backpack.openbadges import verify as verify_module
 from backpack.openbadges.baking import bake
 from backpack.openbadges.fetch import Fetcher
-from tests.openbadges.issuer_site import RECIPIENT, IssuerSite
+from backpack.openbadges.recipient import identity_hash
+from tests.openbadges.issuer_site import RECIPIENT, IssuerSite, sign
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
 
@@ -91,6 +94,68 @@ def test_hosted_url_baked_in_an_svg_verifies(
     image = bake((corpus / UNBAKED_SVG).read_bytes(), site.hosted_badge()["id"])
     assert verify(image, fetcher).valid
     assert verify(image.decode(), fetcher).valid  # SVG markup handed in as text
+
+
+def badgr_reference(url: str) -> str:
+    """The JSON Badgr's UI gave earners for a badge: a pointer to the hosted assertion."""
+    return json.dumps(
+        {"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": url}
+    )
+
+
+def test_json_reference_to_a_hosted_assertion_verifies_what_is_hosted(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    badge = site.hosted_badge()
+    report = verify(badgr_reference(badge["id"]), fetcher)
+    assert errors(report) == []
+    assert report.version == "2.0"
+    assert report.verification_kind == "hosted"
+    assert report.source_url == badge["id"]
+    assert report.recipient_matched is True
+    assert report.badge is not None
+    assert report.badge.name == "Robot Wrangler"
+
+
+def test_json_reference_to_a_missing_assertion_is_not_found(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    report = verify(badgr_reference(site.url("/assertions/gone.json")), fetcher)
+    assert errors(report) == ["not_found"]
+
+
+def test_json_reference_to_a_revoked_assertion_is_revoked(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    badge = site.assertion()
+    site.serve(urlsplit(badge["id"]).path, {"id": badge["id"], "revoked": True})
+    report = verify(badgr_reference(badge["id"]), fetcher)
+    assert report.revoked
+
+
+def test_svg_baked_under_the_https_namespace_verifies(
+    site: IssuerSite, fetcher: Fetcher, corpus: Path
+) -> None:
+    image = bake((corpus / UNBAKED_SVG).read_bytes(), site.hosted_badge()["id"])
+    https = image.replace(b'"http://openbadges.org"', b'"https://openbadges.org"')
+    assert https != image
+    report = verify(https, fetcher)
+    assert errors(report) == []
+    assert report.recipient_matched is True
+
+
+def test_svg_with_malformed_json_is_verified_at_its_verify_url(
+    site: IssuerSite, fetcher: Fetcher, corpus: Path
+) -> None:
+    # Made as Mozilla's bakery test file bad-json.svg is: a good verify URL beside a CDATA
+    # body that is not JSON (unquoted keys).
+    url = site.hosted_badge()["id"]
+    svg = (corpus / "mozilla-openbadges-bakery/test/bad-json.svg").read_bytes()
+    svg = svg.replace(b'verify="http://example.org"', f'verify="{url}"'.encode())
+    report = verify(svg, fetcher)
+    assert errors(report) == []
+    assert report.source_url == url
+    assert "baked_json_unreadable" in warnings(report)
 
 
 def test_url_serving_a_baked_image_verifies_the_badge_inside(
@@ -321,6 +386,32 @@ def test_hosted_assertion_with_an_id_that_is_not_its_url_is_an_id_mismatch(
     assert errors(verify(site.url("/assertions/odd.json"), fetcher)) == ["id_mismatch"]
 
 
+def test_badge_hashed_from_a_mozilla_case_variant_matches_with_a_warning(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    # The issuer hashed the address as the earner typed it on its form.
+    recipient = {
+        "type": "email",
+        "hashed": True,
+        "salt": "s",
+        "identity": identity_hash("Alice@Example.Org", "s"),
+    }
+    report = verify(site.hosted_badge(recipient=recipient)["id"], fetcher)
+    assert errors(report) == []
+    assert report.recipient_matched is True
+    assert report.matched_identity == RECIPIENT
+    [variant] = [m for m in report.warnings if m.code == "recipient_case_variant"]
+    assert "Alice@Example.Org (title case per word)" in variant.message
+
+
+def test_badge_hashed_from_the_lower_case_address_needs_no_warning(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    report = verify(site.hosted_badge()["id"], fetcher, recipients=["Alice@Example.org"])
+    assert report.recipient_matched is True
+    assert "recipient_case_variant" not in warnings(report)
+
+
 def test_plain_http_issuer_gets_an_insecure_url_warning(site: IssuerSite, fetcher: Fetcher) -> None:
     report = verify(site.hosted_badge()["id"], fetcher)
     assert report.valid
@@ -393,10 +484,39 @@ def test_badge_class_without_a_name_is_missing_a_property(
     assert "name" in message(report, "missing_property")
 
 
-def test_issuer_without_email_is_missing_a_property(site: IssuerSite, fetcher: Fetcher) -> None:
+def test_issuer_without_email_is_valid_with_a_warning_as_badgebot_publishes_it(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    # BadgeBot's issuer profiles give a name and a web site, and no contact address.
     del site.issuer["email"]
     site.publish()
-    assert errors(verify(site.hosted_badge()["id"], fetcher)) == ["missing_property"]
+    report = verify(site.hosted_badge()["id"], fetcher)
+    assert errors(report) == []
+    assert "issuer_without_email" in warnings(report)
+    assert any("'Example Issuer'" in m.message for m in report.warnings)
+
+
+def test_embedded_issuer_without_id_is_valid_with_a_warning_as_badgr_exports_it(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    # Badgr's exports embed the BadgeClass and its issuer, and the issuer has no id.
+    issuer = {k: v for k, v in site.issuer.items() if k not in ("id", "publicKey")}
+    badge_class = {**site.badge_class, "issuer": issuer}
+    badge = site.hosted_badge(badge=badge_class)
+    report = verify(json.dumps(badge), fetcher)
+    assert errors(report) == []
+    assert {"issuer_without_id", "issuer_not_http"} <= warnings(report)
+    assert report.badge is not None
+    assert report.badge.issuer_name == "Example Issuer"
+
+
+def test_issuer_with_an_id_that_is_not_an_iri_is_still_invalid(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    site.issuer["id"] = "not an iri"
+    badge_class = {**site.badge_class, "issuer": site.issuer}
+    report = verify(json.dumps(site.hosted_badge(badge=badge_class)), fetcher)
+    assert "invalid_property" in errors(report)
 
 
 @pytest.mark.parametrize(
@@ -443,6 +563,21 @@ def test_open_badges_3_credential_is_not_verified_yet(fetcher: Fetcher) -> None:
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
     }
     assert errors(verify(json.dumps(credential), fetcher)) == ["unsupported_version"]
+
+
+def test_open_badges_3_vc_jwt_signed_with_es256k_gets_the_3_0_answer(fetcher: Fetcher) -> None:
+    # ES256K (secp256k1) is common among 3.0 issuers from the blockchain world; whatever its
+    # algorithm, a 3.0 credential is told apart from a 2.0 badge first.
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "did:example:issuer", "type": ["Profile"]},
+    }
+    claims = {"iss": "did:example:issuer", "vc": credential}
+    token = sign(claims, ec.generate_private_key(ec.SECP256K1()), alg="ES256K")
+    report = verify(token, fetcher)
+    assert errors(report) == ["unsupported_version"]
+    assert "Open Badges 3.0" in message(report, "unsupported_version")
 
 
 @pytest.mark.parametrize(

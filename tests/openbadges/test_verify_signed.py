@@ -22,6 +22,7 @@ from tests.openbadges.issuer_site import (
 )
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import sign_like_mozilla
 
 HEART = "openbadges-bakery/openbadges_bakery/testfiles/public_domain_heart.png"
 
@@ -254,3 +255,46 @@ def test_short_rsa_key_still_verifies_with_a_warning(
     report = verify(site.signed_badge(), fetcher)
     assert report.valid
     assert "weak_key" in warnings(report)
+
+
+def test_1_0_badge_signed_by_mozillas_tools_with_lower_case_rs256_verifies(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    site.server.serve("/1.0/key.pem", public_pem(site.key).encode(), content_type="text/plain")
+    token = sign_like_mozilla(legacy_signed_badge(site, site.url("/1.0/key.pem")), site.key)
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header == {"alg": "rs256"}
+    report = verify(token, fetcher)
+    assert errors(report) == []
+    assert report.version == "1.0"
+    assert report.verification_kind == "signed"
+
+
+def test_lower_case_rs256_badge_changed_after_signing_is_still_rejected(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    site.server.serve("/1.0/key.pem", public_pem(site.key).encode(), content_type="text/plain")
+    header, _, signature = sign_like_mozilla(
+        legacy_signed_badge(site, site.url("/1.0/key.pem")), site.key
+    ).split(".")
+    forged = legacy_signed_badge(site, site.url("/1.0/key.pem"), uid="forged")
+    payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    assert errors(verify(f"{header}.{payload}.{signature}", fetcher)) == ["jws_invalid_signature"]
+
+
+@pytest.mark.parametrize("alg", ["none", "NONE", "hs256", "HS256", "Hs512"])
+def test_1_0_badges_unsigned_or_signed_with_a_shared_secret_are_refused_in_any_case(
+    site: IssuerSite, fetcher: Fetcher, alg: str
+) -> None:
+    legacy = legacy_signed_badge(site, site.url("/1.0/key.pem"))
+    header = base64.urlsafe_b64encode(json.dumps({"alg": alg}).encode()).rstrip(b"=").decode()
+    payload = base64.urlsafe_b64encode(json.dumps(legacy).encode()).rstrip(b"=").decode()
+    assert errors(verify(f"{header}.{payload}.c2ln", fetcher)) == ["jws_alg_not_allowed"]
+
+
+def test_2_0_badge_must_name_its_algorithm_as_the_spec_spells_it(
+    site: IssuerSite, fetcher: Fetcher
+) -> None:
+    # Open Badges 2.0 post-dates Mozilla's tools; its issuers follow RFC 7515 to the letter.
+    token = sign_like_mozilla(site.signed_payload(), site.key)
+    assert errors(verify(token, fetcher)) == ["jws_alg_not_allowed"]

@@ -4,6 +4,7 @@ real local HTTP server, awards badges (hosted or signed), revokes them, and bake
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import hashlib
@@ -14,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from joserfc import jws
 from joserfc.jwk import RSAKey
 from PIL import Image as PILImage
@@ -45,6 +46,21 @@ def make_svg() -> bytes:
 def _signing_key() -> rsa.RSAPrivateKey:
     # One key per test run: making a 2048-bit key takes a noticeable moment.
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def sign_like_mozilla(payload: dict[str, Any], key: rsa.RSAPrivateKey) -> str:
+    """A compact JWS as Mozilla's tools made it (node `jws` with `{alg: "rs256"}`): the header
+    says `rs256` in lower case, header and payload are compact `JSON.stringify` output."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    def compact(document: dict[str, Any]) -> bytes:
+        return json.dumps(document, separators=(",", ":")).encode()
+
+    signing_input = f"{part(compact({'alg': 'rs256'}))}.{part(compact(payload))}"
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{part(signature)}"
 
 
 def hashed_identity(email: str, salt: str) -> str:
@@ -166,6 +182,32 @@ class TestIssuer:
             )
         )
         return jws.serialize_compact({"alg": "RS256"}, json.dumps(assertion).encode(), key)
+
+    def award_signed_like_mozilla(self, email: str) -> str:
+        """A 1.0 signed badge as Mozilla-era issuers made it: BadgeClass and issuer hosted as
+        1.0 documents, the bare PEM at `verify.url`, and the JWS header `{"alg":"rs256"}`."""
+        number = next(self._numbers)
+        self.server.serve_json(f"/1.0/badges/{number}.json", {
+            "name": "Open Source Contributor", "description": "Contributed to a project.",
+            "image": self.server.url("/image.png"), "criteria": self.server.url("/criteria"),
+            "issuer": self.server.url("/1.0/issuer.json"),
+        })  # fmt: skip
+        self.server.serve_json("/1.0/issuer.json", {"name": self.name, "url": self.server.url("/")})
+        public_pem = self._private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.server.serve("/1.0/public.pem", public_pem, content_type="text/plain")
+        assertion = {
+            "uid": f"mozilla-{number}",
+            "recipient": {
+                "type": "email", "hashed": True, "salt": "pepper",
+                "identity": hashed_identity(email, "pepper"),
+            },
+            "badge": self.server.url(f"/1.0/badges/{number}.json"),
+            "verify": {"type": "signed", "url": self.server.url("/1.0/public.pem")},
+            "issuedOn": 1403784577,
+        }  # fmt: skip
+        return sign_like_mozilla(assertion, self._private_key)
 
     def revoke(self, assertion: dict[str, Any]) -> None:
         """Revoke a hosted badge the way the spec says: 410 Gone."""
