@@ -61,6 +61,11 @@ TASKS_IMMEDIATE = False
 # failures file (one JSON line per failed record). Keep it outside any web-served folder:
 # the owner downloads a web job's failures through a logged-in page.
 IMPORTS_DIR = None  # None: instance/imports
+# One person's imports must not hold the worker for everyone: an account may have this many
+# web imports waiting or running at once, and each stops after IMPORT_JOB_SECONDS, keeping
+# what it imported (uploading the same file again goes on from there; nothing is doubled).
+IMPORT_JOBS_PER_USER = 1
+IMPORT_JOB_SECONDS = 900
 
 # --- Rate limits (Flask-Limiter syntax; several limits separated by ";") ---------------
 

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "TASKS_SQLITE_PATH": None,  # the embedded queue's file; instance/tasks.sqlite3 when unset
     "TASKS_IMMEDIATE": False,  # run background tasks in the request (tests only)
     "IMPORTS_DIR": None,  # uploads and failures files of imports; instance/imports when unset
+    "IMPORT_JOBS_PER_USER": 1,  # web imports one account may have waiting or running at once
+    "IMPORT_JOB_SECONDS": 900,  # a web import stops after this long; a re-upload resumes it
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_SIGNUP": "5 per minute;20 per hour",
