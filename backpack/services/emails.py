@@ -26,6 +26,7 @@ from backpack.services.errors import (
     NotVerified,
     SendTooSoon,
     ServiceError,
+    WrongAccount,
 )
 from backpack.services.mail import send_mail
 
@@ -154,8 +155,8 @@ def _spend_mail_budget(email: EmailAddress) -> None:
         limiter.limiter.hit(item, "verification-mail", key)
 
 
-def verify_email(token: str) -> EmailAddress:
-    """Mark the address named by a verification link as verified."""
+def address_for_link(token: str) -> EmailAddress:
+    """The address a verification link would verify, while the link still works."""
     payload = tokens.read_token(
         tokens.EMAIL_VERIFICATION,
         token,
@@ -167,13 +168,33 @@ def verify_email(token: str) -> EmailAddress:
     nonce = payload.get("nonce")
     if email.is_verified or not nonce or nonce != email.verification_nonce:
         raise BadToken("This link has been used already or replaced by a newer one.")
+    return email
+
+
+def verify_email(token: str, user: User) -> EmailAddress:
+    """Verify the address a link names, for the account that asked for it.
+
+    Opening the link does not do it: a mail scanner that follows every link would verify
+    an address for whoever added it. The account's owner confirms, logged in."""
+    email = address_for_link(token)
+    if email.user_id != user.id:
+        raise WrongAccount(
+            "This link verifies an address for another account. Log out, then open it again."
+        )
+    taken = AddressTaken(
+        f"{email.address} is already verified on another account, so it cannot be "
+        "verified on this one."
+    )
     holder = find_verified(email.address)
     if holder is not None and holder.user_id != email.user_id:
-        raise AddressTaken(
-            f"{email.address} is already verified on another account, so it cannot be "
-            "verified on this one."
-        )
-    mark_verified(email)
+        raise taken
+    try:
+        # Another account may verify the same address between that check and this write:
+        # the unique index decides, and the loser gets the same answer as if it came second.
+        with db.session.begin_nested():
+            mark_verified(email)
+    except sa.exc.IntegrityError:
+        raise taken from None
     return email
 
 
