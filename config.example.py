@@ -74,6 +74,7 @@ RATELIMIT_LOGIN = "10 per minute;50 per hour"  # per client address
 RATELIMIT_SIGNUP = "5 per minute;20 per hour"  # per client address
 RATELIMIT_PASSWORD_RESET = "5 per minute;20 per hour"  # noqa: S105 (a limit); per client address
 RATELIMIT_EMAIL_SEND = "3 per minute;20 per day"  # verification mail, per account
+RATELIMIT_API = "120 per minute;3000 per hour"  # /api/v1 requests, per token and per account
 # "Verify now" on public pages: per visitor address, and for all visitors together.
 RATELIMIT_PUBLIC_VERIFY = "6 per minute;60 per hour"
 RATELIMIT_PUBLIC_VERIFY_ALL = "120 per minute"

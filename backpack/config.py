@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SIGNUP": "5 per minute;20 per hour",
     "RATELIMIT_PASSWORD_RESET": "5 per minute;20 per hour",
     "RATELIMIT_EMAIL_SEND": "3 per minute;20 per day",
+    "RATELIMIT_API": "120 per minute;3000 per hour",  # /api/v1, per token and per account
     "RATELIMIT_PUBLIC_VERIFY": "6 per minute;60 per hour",
     "RATELIMIT_PUBLIC_VERIFY_ALL": "120 per minute",
     "RATELIMIT_DISPLAYER_LOOKUP": "30 per minute;500 per day",

@@ -79,12 +79,16 @@ def accounts_holding(address: str) -> list[User]:
 
 
 def add_email(user: User, address: str, *, send: bool = True) -> EmailAddress:
-    """Add an unverified address to an account and mail it a verification link."""
+    """Add an unverified address to an account and mail it a verification link.
+
+    An address verified on another account is added all the same, and its mail tells the
+    owner so instead of carrying a link: answering "taken" here would let anyone find out
+    which addresses have accounts. Without a mail (imports, the CLI) it is refused."""
     address = clean_address(address)
     normalised = normalise_address(address)
     if any(e.normalised == normalised for e in user.emails):
         raise AddressTaken("That address is already on your account.")
-    if find_verified(address) is not None:
+    if not send and find_verified(address) is not None:
         raise AddressTaken("That address is already verified on another account.")
     email = EmailAddress(address=address, normalised=normalised)
     user.emails.append(email)
@@ -102,7 +106,10 @@ def add_verified_email(user: User, address: str) -> EmailAddress:
 
 
 def send_verification(email: EmailAddress) -> None:
-    """Mail a new single-use verification link; earlier links stop working."""
+    """Mail a new single-use verification link; earlier links stop working.
+
+    The mail limits are counted first, whatever the address: the answer and its cost are
+    the same for an address held elsewhere, which gets a notice instead of a link."""
     if email.is_verified:
         raise NotVerified("That address is verified already.")
     now = utcnow()
@@ -113,14 +120,26 @@ def send_verification(email: EmailAddress) -> None:
     email.verification_nonce = new_nonce()
     email.verification_sent_at = now
     db.session.flush()
+    # Name the account, so that someone who did not ask can see it is not theirs.
+    account = email.user.display_name
+    holder = find_verified(email.address)
+    if holder is not None and holder.user_id != email.user_id:
+        send_mail(
+            email.address,
+            "Someone asked to add your address to a Backpack account",
+            f"The Backpack account “{account}” asks to add {email.address} to it. This "
+            "address is already verified on another Backpack account, so it cannot be "
+            "added there and nothing has changed. If that other account is yours and you "
+            "want to move the address, remove it there first, then ask again. If you did "
+            "not ask for this, ignore this mail.",
+        )
+        return
     token = tokens.make_token(
         tokens.EMAIL_VERIFICATION,
         {"email": email.id, "nonce": email.verification_nonce},
     )
     link = external_url("account.verify_email", token=token)
     hours = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 3600
-    # Name the account, so that someone who did not ask can see it is not theirs.
-    account = email.user.display_name
     send_mail(
         email.address,
         "Verify your email address for Backpack",
