@@ -150,6 +150,16 @@ PUBLIC_PAGE_FRESHNESS = 1.0
 # after DNS resolution and on every redirect. Turn on only for local testing.
 FETCH_ALLOW_PRIVATE = False
 FETCH_TIMEOUT = 10.0  # seconds, per fetch
+# A badge needs several documents and a request may verify many badges, so fetches share
+# time budgets: every fetch of one verification ends within VERIFICATION_SECONDS, every
+# fetch of one web or API request within REQUEST_SECONDS. What runs out is answered with
+# what is known: the badge is "unverifiable" for now, with the reason, and checked later.
+VERIFICATION_SECONDS = 20.0
+REQUEST_SECONDS = 30.0
+# Fetches running at once in one server process. Keep it below gunicorn's --threads, so
+# that slow issuers never hold every thread and pages that fetch nothing keep answering;
+# a fetch that finds no free slot within half a second fails as "busy, try again" (0: no bound).
+FETCH_MAX_IN_FLIGHT = 3
 # Seconds an issuer profile, badge class or key is kept across verifications (shortened by
 # its Cache-Control; 0 turns it off). Hosted assertions and revocation lists are fetched
 # for every verification, so a revocation is seen at once.

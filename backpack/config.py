@@ -71,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "FETCH_ALLOW_PRIVATE": False,
     "FETCH_TIMEOUT": 10.0,
+    "VERIFICATION_SECONDS": 20.0,  # every fetch of one badge's verification, together
+    "REQUEST_SECONDS": 30.0,  # every fetch of one web or API request, together
+    "FETCH_MAX_IN_FLIGHT": 3,  # fetches at once per process (0: no bound)
     "ISSUER_DOCUMENT_TTL": 300,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
 }
