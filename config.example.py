@@ -61,6 +61,11 @@ TASKS_IMMEDIATE = False
 # failures file (one JSON line per failed record). Keep it outside any web-served folder:
 # the owner downloads a web job's failures through a logged-in page.
 IMPORTS_DIR = None  # None: instance/imports
+# One person's imports must not hold the worker for everyone: an account may have this many
+# web imports waiting or running at once, and each stops after IMPORT_JOB_SECONDS, keeping
+# what it imported (uploading the same file again goes on from there; nothing is doubled).
+IMPORT_JOBS_PER_USER = 1
+IMPORT_JOB_SECONDS = 900
 
 # --- Rate limits (Flask-Limiter syntax; several limits separated by ";") ---------------
 
@@ -69,6 +74,7 @@ RATELIMIT_LOGIN = "10 per minute;50 per hour"  # per client address
 RATELIMIT_SIGNUP = "5 per minute;20 per hour"  # per client address
 RATELIMIT_PASSWORD_RESET = "5 per minute;20 per hour"  # noqa: S105 (a limit); per client address
 RATELIMIT_EMAIL_SEND = "3 per minute;20 per day"  # verification mail, per account
+RATELIMIT_API = "120 per minute;3000 per hour"  # /api/v1 requests, per token and per account
 # "Verify now" on public pages: per visitor address, and for all visitors together.
 RATELIMIT_PUBLIC_VERIFY = "6 per minute;60 per hour"
 RATELIMIT_PUBLIC_VERIFY_ALL = "120 per minute"
@@ -144,6 +150,16 @@ PUBLIC_PAGE_FRESHNESS = 1.0
 # after DNS resolution and on every redirect. Turn on only for local testing.
 FETCH_ALLOW_PRIVATE = False
 FETCH_TIMEOUT = 10.0  # seconds, per fetch
+# A badge needs several documents and a request may verify many badges, so fetches share
+# time budgets: every fetch of one verification ends within VERIFICATION_SECONDS, every
+# fetch of one web or API request within REQUEST_SECONDS. What runs out is answered with
+# what is known: the badge is "unverifiable" for now, with the reason, and checked later.
+VERIFICATION_SECONDS = 20.0
+REQUEST_SECONDS = 30.0
+# Fetches running at once in one server process. Keep it below gunicorn's --threads, so
+# that slow issuers never hold every thread and pages that fetch nothing keep answering;
+# a fetch that finds no free slot within half a second fails as "busy, try again" (0: no bound).
+FETCH_MAX_IN_FLIGHT = 3
 # Seconds an issuer profile, badge class or key is kept across verifications (shortened by
 # its Cache-Control; 0 turns it off). Hosted assertions and revocation lists are fetched
 # for every verification, so a revocation is seen at once.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 
 from backpack import cli, config
 from backpack.api import badge_connect, displayer, mozilla_issuer, mozilla_push
@@ -16,6 +16,7 @@ from backpack.api import v1 as api_v1
 from backpack.extensions import csrf, db, limiter, login_manager, migrate
 from backpack.oauth import views as oauth_views
 from backpack.oauth.server import init_oauth
+from backpack.openbadges.budget import TimeBudget
 from backpack.tasks import init_tasks
 from backpack.web import (
     access_tokens,
@@ -76,7 +77,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(access_tokens.bp)
     cli.register(app)
     init_tasks(app)
+    _init_request_budget(app)
     return app
+
+
+def _init_request_budget(app: Flask) -> None:
+    """Hold every fetch of one request to REQUEST_SECONDS in all (see openbadges.budget)."""
+
+    @app.before_request
+    def start_budget() -> None:
+        budget = TimeBudget(float(app.config["REQUEST_SECONDS"]), "This request")
+        budget.__enter__()
+        g.request_budget = budget
+
+    @app.teardown_request
+    def end_budget(error: BaseException | None) -> None:
+        budget = g.pop("request_budget", None)
+        if budget is not None:
+            budget.__exit__(None, None, None)
 
 
 def _init_database(app: Flask) -> None:

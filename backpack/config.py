@@ -27,11 +27,14 @@ DEFAULTS: dict[str, Any] = {
     "TASKS_SQLITE_PATH": None,  # the embedded queue's file; instance/tasks.sqlite3 when unset
     "TASKS_IMMEDIATE": False,  # run background tasks in the request (tests only)
     "IMPORTS_DIR": None,  # uploads and failures files of imports; instance/imports when unset
+    "IMPORT_JOBS_PER_USER": 1,  # web imports one account may have waiting or running at once
+    "IMPORT_JOB_SECONDS": 900,  # a web import stops after this long; a re-upload resumes it
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_SIGNUP": "5 per minute;20 per hour",
     "RATELIMIT_PASSWORD_RESET": "5 per minute;20 per hour",
     "RATELIMIT_EMAIL_SEND": "3 per minute;20 per day",
+    "RATELIMIT_API": "120 per minute;3000 per hour",  # /api/v1, per token and per account
     "RATELIMIT_PUBLIC_VERIFY": "6 per minute;60 per hour",
     "RATELIMIT_PUBLIC_VERIFY_ALL": "120 per minute",
     "RATELIMIT_DISPLAYER_LOOKUP": "30 per minute;500 per day",
@@ -68,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     "FETCH_ALLOW_PRIVATE": False,
     "FETCH_TIMEOUT": 10.0,
+    "VERIFICATION_SECONDS": 20.0,  # every fetch of one badge's verification, together
+    "REQUEST_SECONDS": 30.0,  # every fetch of one web or API request, together
+    "FETCH_MAX_IN_FLIGHT": 3,  # fetches at once per process (0: no bound)
     "ISSUER_DOCUMENT_TTL": 300,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
 }

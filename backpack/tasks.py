@@ -9,9 +9,12 @@ failure written one JSON object a line) live under IMPORTS_DIR, named by the job
 from __future__ import annotations
 
 import logging
+import time
 import zipfile
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -21,8 +24,12 @@ from backpack.extensions import db
 from backpack.models import ImportJob, User
 from backpack.models.base import utcnow
 
+if TYPE_CHECKING:
+    from importers.pipeline import SourceFailure, Unit
+
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5  # units between progress writes
+_clock = time.monotonic  # what a job's time limit is measured by
 
 
 def make_queue(app: Flask) -> Huey:
@@ -85,7 +92,7 @@ def run_zip_job(job_id: int) -> None:
     assert user is not None
     report = ImportReport()
     try:
-        archive = mozilla_zip.open_archive(path)
+        archive = mozilla_zip.open_archive(path, shown_as="The uploaded file")
     except ImporterError as exc:
         _finish(job_id, "failed", error=exc.message)
         path.unlink(missing_ok=True)
@@ -97,8 +104,12 @@ def run_zip_job(job_id: int) -> None:
         counter = _Progress(job_id)
         pipeline = Pipeline(mozilla_zip.scope_for(user), report, batch=PROGRESS_EVERY)
         pipeline.progress = counter.advance
+        units = _TimeLimited(
+            mozilla_zip.zip_units(archive, user.id, report),
+            current_app.config["IMPORT_JOB_SECONDS"],
+        )
         try:
-            pipeline.run(mozilla_zip.zip_units(archive, user.id, report))
+            pipeline.run(units)
         except Exception:
             log.exception("Import job %s failed", job_id)
             db.session.rollback()
@@ -110,7 +121,44 @@ def run_zip_job(job_id: int) -> None:
     stored = report.to_json()
     # The file's place on the server is not the owner's business: the page links to it.
     stored.pop("failures_file", None)
+    if units.stopped:
+        minutes = max(1, round(units.seconds / 60))
+        error = (
+            f"The import took longer than {minutes} minute(s) and was stopped. What it"
+            " imported is kept: upload the same file again to import the rest."
+        )
+        _finish(job_id, "failed", error=error, report=stored)
+        return
     _finish(job_id, "done", report=stored)
+
+
+class _TimeLimited:
+    """The units of a job until its time is up; the pipeline then commits what it has."""
+
+    def __init__(self, units: Iterable[Unit | SourceFailure], seconds: float) -> None:
+        self.units, self.seconds, self.stopped = units, seconds, False
+
+    def __iter__(self) -> Iterator[Unit | SourceFailure]:
+        deadline = _clock() + self.seconds
+        for unit in self.units:
+            if _clock() >= deadline:
+                self.stopped = True
+                return
+            yield unit
+
+
+def unfinished_jobs(user: User) -> int:
+    """How many of the user's web imports wait or run (a job older than its time limit
+    and an hour in the queue is taken as lost with a worker, not as blocking more)."""
+    lost_before = utcnow() - timedelta(seconds=current_app.config["IMPORT_JOB_SECONDS"] + 3600)
+    count = db.session.scalar(
+        sa.select(sa.func.count(ImportJob.id)).where(
+            ImportJob.user_id == user.id,
+            ImportJob.status.in_(("queued", "running")),
+            ImportJob.created_at > lost_before,
+        )
+    )
+    return count or 0
 
 
 class _Progress:
@@ -146,7 +194,7 @@ def failures_path(job_id: int) -> Path:
 
 def failures_file(job: ImportJob) -> Path | None:
     """The file listing every failure of a finished job, if it had any and still has it."""
-    if job.status != "done" or not (job.report or {}).get("failed"):
+    if not (job.report or {}).get("failed"):
         return None
     path = failures_path(job.id)
     return path if path.is_file() else None

@@ -13,7 +13,7 @@ import json
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,10 @@ MANIFEST = "manifest.txt"
 MAX_ENTRIES = 20_000
 MAX_ENTRY_BYTES = 2 * 1024 * 1024  # the largest badge image the backpack accepts
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+# A Mozilla account had a primary and two additional addresses, so its export listed at
+# most three. More is not an export of one person: it would add strangers' addresses to
+# the uploader's account (each a verification mail) and cost time for every one.
+MAX_MANIFEST_ADDRESSES = 3
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_RATIO = 100  # images barely compress; far more than this is a bomb
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -48,19 +52,23 @@ def scope_for(user: User) -> str:
     return f"mozilla-zip:user:{user.id}"
 
 
-def open_archive(path: Path) -> zipfile.ZipFile:
-    """Open the ZIP or explain why it cannot be read."""
+def open_archive(path: Path, *, shown_as: str | None = None) -> zipfile.ZipFile:
+    """Open the ZIP or explain why it cannot be read.
+
+    The messages name the file as `shown_as` when given: a web upload's place on the
+    server is nobody's business but the operator's."""
+    name = shown_as or str(path)
     try:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError:
-        raise SourceUnreadable(f"{path}: no such file.") from None
+        raise SourceUnreadable(f"{name}: no such file.") from None
     except IsADirectoryError:
-        raise SourceUnreadable(f"{path} is a directory, not a ZIP file.") from None
+        raise SourceUnreadable(f"{name} is a directory, not a ZIP file.") from None
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SourceUnreadable(f"{path} is not a readable ZIP file ({exc}).") from None
+        raise SourceUnreadable(f"{name} is not a readable ZIP file ({exc}).") from None
     if len(archive.infolist()) > MAX_ENTRIES:
         archive.close()
-        raise SourceUnreadable(f"{path} holds more than {MAX_ENTRIES} entries; refused.")
+        raise SourceUnreadable(f"{name} holds more than {MAX_ENTRIES} entries; refused.")
     return archive
 
 
@@ -74,11 +82,12 @@ def zip_units(
 ) -> Iterator[Unit | SourceFailure]:
     """The units of a Mozilla ZIP: the manifest's addresses, then each badge image."""
     manifest = _read_manifest(archive, report)
-    addresses = list(manifest) if manifest is not None else []
-    for address in addresses:
-        yield Unit("emails", address.casefold(), _email_adder(user_id, address), address)
     user = db.session.get(User, user_id)
     assert user is not None
+    already = {e.normalised for e in user.emails}
+    addresses = _addresses_to_add(list(manifest or ()), already, report)
+    for address in addresses:
+        yield Unit("emails", address.casefold(), _email_adder(user_id, address), address)
     held = {e.normalised: e for e in user.emails}
     report.unverified_emails.extend(
         a for a in addresses if a.casefold() in held and not held[a.casefold()].is_verified
@@ -91,6 +100,20 @@ def zip_units(
             continue
         key = "sha256:" + hashlib.sha256(item).hexdigest()
         yield Unit("badges", key, _badge_receiver(user_id, item), entry.info.filename)
+
+
+def _addresses_to_add(listed: list[str], held: Set[str], report: ImportReport) -> list[str]:
+    """The manifest's addresses this import adds: those the account has first, then new ones
+    up to three in all; the rest are named in a note (their badges are still read)."""
+    mine = [a for a in listed if emails.normalise_address(a) in held]
+    others = [a for a in listed if emails.normalise_address(a) not in held]
+    kept = (mine + others)[: max(MAX_MANIFEST_ADDRESSES, len(mine))]
+    if len(kept) < len(listed):
+        report.notes.append(
+            f"manifest.txt lists {len(listed)} addresses; a Mozilla export lists at most"
+            f" {MAX_MANIFEST_ADDRESSES}, so only {len(kept)} were added to your account."
+        )
+    return kept
 
 
 def _read_manifest(archive: zipfile.ZipFile, report: ImportReport) -> dict[str, list[str]] | None:
@@ -110,6 +133,8 @@ def _read_manifest(archive: zipfile.ZipFile, report: ImportReport) -> dict[str, 
                 manifest = json.loads(stream.read(MAX_MANIFEST_BYTES + 1).decode("utf-8-sig"))
         except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError):
             problem = "it is not JSON"
+        except RecursionError:  # before RuntimeError, which it is a kind of
+            problem = "it is nested too deeply"
         except RuntimeError:
             problem = "it is encrypted"
     if problem is None and not (

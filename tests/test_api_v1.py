@@ -287,3 +287,39 @@ def test_a_nul_character_anywhere_is_a_clear_400_never_a_server_error(
     assert "NUL" in form.get_data(as_text=True)
     with badge_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 1
+
+
+def test_adding_a_taken_address_by_api_answers_as_for_a_free_one(
+    badge_app: Flask, earner: Accounts
+) -> None:
+    earner.create("bob@example.org", name="Bob")
+    api = badge_app.test_client()
+    auth = bearer(make_token(earner.client, ["emails:write"]))
+    taken = api.post("/api/v1/emails", json={"address": "bob@example.org"}, headers=auth)
+    free = api.post("/api/v1/emails", json={"address": "carol@example.org"}, headers=auth)
+    assert taken.status_code == free.status_code == 201
+    assert taken.get_json().keys() == free.get_json().keys()
+    assert taken.get_json()["verified"] is free.get_json()["verified"] is False
+
+
+def test_the_api_is_rate_limited_per_token_and_per_account_before_any_work(
+    app_factory: Any, tmp_path: Any
+) -> None:
+    from pathlib import Path
+
+    from tests.conftest import Outbox
+
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_API="5 per minute")
+    earner = Accounts(app, app.test_client(), Outbox(Path(app.config["MAIL_OUTBOX_DIR"])))
+    earner.create("ann@example.org")
+    earner.login("ann@example.org")
+    first, second = (bearer(make_token(earner.client, ALL, name=n)) for n in ("a", "b"))
+    api = app.test_client()
+    answers = [api.get("/api/v1/emails", headers=first).status_code for _ in range(6)]
+    assert answers == [200] * 5 + [429]
+    # A second token of the same account shares the account's rate.
+    limited = api.post("/api/v1/emails", json={"address": "x@example.org"}, headers=second)
+    assert limited.status_code == 429
+    assert limited.get_json()["error"] == "rate_limited"
+    with app.app_context():
+        assert earner.outbox.links_to("x@example.org") == []

@@ -8,6 +8,7 @@ import json
 import struct
 import zlib
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -183,3 +184,20 @@ def test_an_api_body_with_an_unpaired_surrogate_is_a_clear_400(earner: Accounts)
 def test_json_with_a_nul_character_is_refused(earner: Accounts, issuer: TestIssuer) -> None:
     text = json.dumps(issuer.award("ann@example.org")).replace('"Assertion"', '"Asser\\u0000tion"')
     _assert_refused(add_badge(earner.client, "text", text), "not_json")
+
+
+@pytest.mark.parametrize("how", ["text", "url"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("issuedOn", "0001-01-01T00:00:00+00:01"), ("expires", "9999-12-31T23:59:59-00:01")],
+)
+def test_a_date_beyond_what_utc_can_hold_is_refused_with_a_reason(
+    earner: Accounts, issuer: TestIssuer, field: str, value: str, how: str
+) -> None:
+    assertion = issuer.award("ann@example.org", host=False)
+    assertion[field] = value
+    issuer.server.serve_json(urlsplit(assertion["id"]).path, assertion)
+    given = json.dumps(assertion) if how == "text" else assertion["id"]
+    response = add_badge(earner.client, how, given)
+    _assert_refused(response, "invalid_property")
+    assert "within the years 1 to 9999" in response.get_data(as_text=True)

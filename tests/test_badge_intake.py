@@ -15,7 +15,7 @@ from backpack.models import Badge, BadgeClass, Image, Issuer
 from backpack.openbadges.baking import unbake
 from backpack.services import badges
 from tests.badge_fixtures import add_badge
-from tests.conftest import Accounts, Outbox, local_path
+from tests.conftest import Accounts, Outbox
 from tests.support.issuer import TestIssuer, make_svg
 
 
@@ -129,7 +129,7 @@ def test_a_badge_for_an_unverified_address_waits_until_it_is_verified(
     [badge] = _badges(badge_app)
     assert badge.status == "pending"
     assert "Robotics" not in earner.client.get("/badges/?status=accepted").get_data(as_text=True)
-    earner.client.get(local_path(earner.outbox.last_link_to("ann@work.example")))
+    earner.verify_latest("ann@work.example")
     [badge] = _badges(badge_app)
     assert badge.status == "accepted"
     assert "Robotics" in earner.client.get("/badges/?status=accepted").get_data(as_text=True)

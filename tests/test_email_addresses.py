@@ -14,7 +14,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from backpack.extensions import db
 from backpack.models import EmailAddress
-from tests.conftest import Accounts, Outbox, local_path, post_form
+from tests.conftest import Accounts, Outbox, csrf_token, local_path, post_form
 
 
 def _emails(app: Flask) -> dict[str, EmailAddress]:
@@ -60,7 +60,7 @@ def test_login_works_with_any_verified_address(ann: Accounts) -> None:
 def test_verification_link_works_only_once(ann: Accounts) -> None:
     ann.add_email("ann@work.example")
     link = local_path(ann.outbox.last_link_to("ann@work.example"))
-    assert ann.client.get(link).status_code == 302
+    assert ann.verify_latest("ann@work.example").status_code == 302
     reused = ann.client.get(link)
     assert reused.status_code == 400
     assert "used already" in reused.get_data(as_text=True)
@@ -125,11 +125,22 @@ def test_the_same_address_in_another_case_is_one_address(ann: Accounts) -> None:
     assert "already on your account" in response.get_data(as_text=True)
 
 
-def test_an_address_verified_elsewhere_cannot_be_added(app: Flask, ann: Accounts) -> None:
+def test_adding_an_address_held_elsewhere_looks_like_adding_a_free_one(
+    app: Flask, ann: Accounts
+) -> None:
     ann.create("bob@example.org", name="Bob")
-    response = ann.add_email("Bob@example.org")
-    assert response.status_code == 409
-    assert "verified on another account" in response.get_data(as_text=True)
+    held = ann.add_email("Bob@example.org")
+    free = ann.add_email("nobody@example.org")
+    # The same answer for both: otherwise the form tells anyone which addresses have accounts.
+    assert held.status_code == free.status_code == 302
+    bob_mail = [m for m in ann.outbox.messages() if m["To"] == "Bob@example.org"]
+    assert len(bob_mail) == 1
+    body = bob_mail[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "already verified on another Backpack account" in body
+    assert "http" not in body  # the owner is told; there is nothing to click
+    emails = _emails(app)
+    assert emails["bob@example.org"].is_verified  # Bob keeps his address
+    assert not emails["Bob@example.org"].is_verified
 
 
 def test_an_address_is_verified_on_at_most_one_account(
@@ -145,8 +156,10 @@ def test_an_address_is_verified_on_at_most_one_account(
     accounts.login("bob@example.org")
     accounts.add_email("shared@example.org")
     bob_link = local_path(outbox.last_link_to("shared@example.org"))
-    assert accounts.client.get(bob_link).status_code == 302
-    refused = accounts.client.get(ann_link)
+    assert post_form(accounts.client, bob_link, {}).status_code == 302
+    accounts.logout()
+    accounts.login("ann@example.org")
+    refused = post_form(accounts.client, ann_link, {})
     assert refused.status_code == 409
     assert "already verified on another account" in refused.get_data(as_text=True)
     with app.app_context():
@@ -259,3 +272,69 @@ def test_the_verification_mail_names_the_account_asking(ann: Accounts) -> None:
     ann.add_email("ann@work.example")
     body = ann.outbox.messages()[-1].get_payload(decode=True).decode()  # type: ignore[union-attr]
     assert "The Backpack account “Ann” asks to add ann@work.example" in body
+
+
+def test_opening_a_link_verifies_nothing_until_its_owner_confirms(
+    app: Flask, ann: Accounts
+) -> None:
+    ann.add_email("ann@work.example")
+    link = local_path(ann.outbox.last_link_to("ann@work.example"))
+    # What a mail scanner does: it follows the link, logged out, and reads the page.
+    scanner = app.test_client()
+    page = scanner.get(link)
+    assert page.status_code == 200
+    assert "Verify ann@work.example" in page.text
+    assert not _emails(app)["ann@work.example"].is_verified
+    # Ann, logged in, presses the button.
+    page = ann.client.get(link)
+    assert "Press the button" in page.text
+    assert ann.verify_latest("ann@work.example").status_code == 302
+    assert _emails(app)["ann@work.example"].is_verified
+
+
+def test_a_logged_out_owner_confirms_with_her_password_and_is_logged_in(
+    app: Flask, ann: Accounts
+) -> None:
+    ann.add_email("ann@work.example")
+    ann.logout()
+    link = local_path(ann.outbox.last_link_to("ann@work.example"))
+    wrong = post_form(ann.client, link, {"password": "not her password at all"})
+    assert wrong.status_code == 401
+    assert "not the password of the account" in wrong.text
+    assert not _emails(app)["ann@work.example"].is_verified
+    assert ann.verify_latest("ann@work.example").headers["Location"] == "/account/"
+    assert _emails(app)["ann@work.example"].is_verified
+    assert "ann@work.example" in ann.client.get("/account/").text  # logged in on the way
+
+
+def test_another_account_cannot_verify_her_address_with_her_link(app: Flask, ann: Accounts) -> None:
+    ann.add_email("ann@work.example")
+    link = local_path(ann.outbox.last_link_to("ann@work.example"))
+    ann.logout()
+    ann.create("bob@example.org", name="Bob")
+    ann.login("bob@example.org")
+    refused = ann.client.get(link)
+    assert refused.status_code == 403
+    assert "another account" in refused.text
+    token = csrf_token(ann.client, "/account/")
+    assert ann.client.post(link, data={"csrf_token": token}).status_code == 403
+    assert not _emails(app)["ann@work.example"].is_verified
+
+
+def test_two_accounts_verifying_one_address_at_once_get_a_clear_answer(
+    app: Flask, ann: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backpack.services import emails
+
+    ann.add_email("shared@example.org")
+    bob = Accounts(app, app.test_client(), ann.outbox)
+    bob.create("bob@example.org", name="Bob")
+    bob.login("bob@example.org")
+    bob.add_email("shared@example.org")
+    anns_link, bobs_link = map(local_path, ann.outbox.links_to("shared@example.org"))
+    assert post_form(ann.client, anns_link, {}).status_code == 302
+    # Bob's request checked before Ann's verification was committed, then writes after it.
+    monkeypatch.setattr(emails, "find_verified", lambda address: None)
+    response = post_form(bob.client, bobs_link, {})
+    assert response.status_code == 409
+    assert "already verified on another account" in response.text

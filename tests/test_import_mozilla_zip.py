@@ -119,6 +119,33 @@ def test_missing_or_broken_manifest_falls_back_to_scanning(
     assert "every image was scanned" in report["notes"][0]
 
 
+def test_a_deeply_nested_manifest_is_reported_as_nested_not_encrypted(
+    app: Flask, runner: FlaskCliRunner, ann: int, tmp_path: Path
+) -> None:
+    listed = sample_badges(ANN, SCHOOL)[:1]
+    files = {f"{b.number}.png": b.baked_image() for b in listed}
+    manifest = '{"a": ' * 100_000 + "1" + "}" * 100_000
+    code, report = run(runner, write(tmp_path, mozilla_zip(files, manifest)))
+    assert (code, report["badges"]) == (0, 1)
+    assert "manifest.txt was ignored (it is nested too deeply)" in report["notes"][0]
+
+
+def test_a_manifest_of_many_addresses_adds_no_more_than_an_account_had(
+    app: Flask, runner: FlaskCliRunner, ann: int, tmp_path: Path
+) -> None:
+    badge = sample_badges(ANN, SCHOOL)[0]
+    manifest = {f"stranger{n}@example.net": [] for n in range(5_000)}
+    manifest[ANN] = [f"{badge.body_hash}.png"]
+    files = {f"{badge.body_hash}.png": badge.baked_image()}
+    code, report = run(runner, write(tmp_path, mozilla_zip(files, manifest)))
+    assert (code, report["badges"], report["failed"]) == (0, 1, 0)
+    assert "lists 5001 addresses" in " ".join(report["notes"])
+    with app.app_context():
+        held = set(db.session.scalars(sa.select(EmailAddress.normalised)))
+    # Her own address first, then two more: a Mozilla account had three at most.
+    assert held == {ANN, "stranger0@example.net", "stranger1@example.net"}
+
+
 def test_hostile_entries_are_refused_with_reasons(
     app: Flask, runner: FlaskCliRunner, ann: int, tmp_path: Path
 ) -> None:

@@ -205,3 +205,75 @@ def test_deleting_the_account_removes_its_failures_files(app: Flask) -> None:
     bob.login("bob@example.org")
     job_url = upload(bob, export_zip(sample_badges("bob@example.org", SCHOOL)[:1]))
     assert failures_url(bob, job_url.headers["Location"]) is None
+
+
+def test_an_unreadable_upload_is_explained_without_the_servers_paths(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importers import mozilla_zip
+
+    monkeypatch.setattr(mozilla_zip, "MAX_ENTRIES", 2)
+    accounts = logged_in(app)
+    response = upload(accounts, export_zip(sample_badges(ANN, SCHOOL)[:3]))
+    state = accounts.client.get(response.headers["Location"] + ".json").get_json()
+    assert state["status"] == "failed"
+    assert state["error"] == "The uploaded file holds more than 2 entries; refused."
+    assert app.config["IMPORTS_DIR"] not in accounts.client.get(response.headers["Location"]).text
+
+
+def test_one_account_waits_for_its_import_before_queueing_another(
+    app_factory: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = app_factory(TASKS_IMMEDIATE=False, TASKS_SQLITE_PATH=str(tmp_path / "tasks.db"))
+    accounts = logged_in(app)
+    data = export_zip(sample_badges(ANN, SCHOOL))
+    assert upload(accounts, data).status_code == 302
+    refused = upload(accounts, data)
+    assert refused.status_code == 429
+    assert "Your last import has not finished yet" in refused.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ImportJob.id))) == 1
+
+    # Someone else's import is not held back by hers.
+    other = Accounts(app, app.test_client(), accounts.outbox)
+    other.create("bob@example.org")
+    other.login("bob@example.org")
+    assert (
+        upload(other, export_zip(sample_badges("bob@example.org", SCHOOL)[:1])).status_code == 302
+    )
+
+    queue = queue_of(app)
+    while (task := queue.dequeue()) is not None:
+        queue.execute(task)
+    assert upload(accounts, data).status_code == 302
+
+
+def test_an_import_over_its_time_stops_keeps_its_work_and_resumes_on_upload(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import backpack.tasks
+
+    app = app_factory(IMPORT_JOB_SECONDS=240)
+    accounts = logged_in(app)
+    data = export_zip(sample_badges(ANN, SCHOOL))
+    # Each unit seems to take a minute: the job's four minutes are up after three of them
+    # (the manifest's two addresses, then one badge).
+    clock = iter(range(0, 10_000, 60))
+    monkeypatch.setattr(backpack.tasks, "_clock", lambda: next(clock))
+    state = accounts.client.get(upload(accounts, data).headers["Location"] + ".json").get_json()
+    assert state["status"] == "failed"
+    assert "took longer than 4 minute(s) and was stopped" in state["error"]
+    assert "upload the same file again" in state["error"]
+    assert state["report"]["badges"] == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 1
+
+    monkeypatch.undo()
+    state = accounts.client.get(upload(accounts, data).headers["Location"] + ".json").get_json()
+    assert state["status"] == "done"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 6
+    state = accounts.client.get(upload(accounts, data).headers["Location"] + ".json").get_json()
+    assert state["report"]["badges"] == 0  # a third upload finds everything there
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 6

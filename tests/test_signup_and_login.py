@@ -44,7 +44,8 @@ def test_login_needs_a_verified_address(accounts: Accounts) -> None:
     refused = accounts.login("ann@example.org")
     assert refused.status_code == 401
     assert "verified address" in refused.get_data(as_text=True)
-    accounts.verify_latest("ann@example.org")
+    accounts.verify_latest("ann@example.org")  # logged out: her password confirms it
+    accounts.logout()
     assert accounts.login("ann@example.org").status_code == 302
 
 

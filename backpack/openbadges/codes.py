@@ -60,6 +60,7 @@ ERROR_CODES: Final[dict[str, str]] = {
     "unreachable": "An issuer's server could not be reached (the badge is unverifiable).",
     "fetch_timeout": "An issuer's server was too slow to answer (the badge is unverifiable).",
     "server_error": "An issuer's server answered with a 5xx error (the badge is unverifiable).",
+    "fetch_busy": "This server was fetching for too many requests at once (unverifiable for now).",
     "response_too_large": "An issuer's document is larger than the fetcher accepts.",
     "too_many_redirects": "An issuer's URL redirects too many times.",
     "not_found": "An issuer resource (assertion, badge class, issuer, key, list) answered 404.",
@@ -113,7 +114,9 @@ WARNING_CODES: Final[dict[str, str]] = {
 
 # Codes of fetch failures that leave a badge "unverifiable" rather than proven bad: the
 # issuer may be back tomorrow, so the backpack keeps the badge and checks again later.
-TRANSIENT_CODES: Final[frozenset[str]] = frozenset({"unreachable", "fetch_timeout", "server_error"})
+TRANSIENT_CODES: Final[frozenset[str]] = frozenset(
+    {"unreachable", "fetch_timeout", "server_error", "fetch_busy"}
+)
 
 
 def describe(code: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import ip_address
 from typing import Any
@@ -39,6 +40,7 @@ from backpack.openbadges.addresses import (
     is_public_address,
     resolve_host,
 )
+from backpack.openbadges.budget import current_budget
 from backpack.openbadges.deadlines import DeadlineHTTPPool, DeadlineHTTPSPool, current_deadline
 from backpack.openbadges.errors import FetchError, FetchRefused
 from backpack.openbadges.json_limits import decode_json
@@ -72,8 +74,12 @@ class Fetcher:
     `resolver(host, port)` returns the addresses to check and connect to (the system
     resolver by default); `address_policy(address)` says which addresses may be reached
     (public ones by default, every one with `allow_private`). `timeout` bounds connecting
-    and each read; `deadline` (default three timeouts) bounds the whole fetch. `ca_file`
-    replaces the system's trusted certificate authorities (a private PKI, or tests).
+    and each read; `deadline` (default three timeouts) bounds the whole fetch, and a
+    `TimeBudget` around it may end it sooner. `verification_seconds` is the budget that
+    `verify_badge` holds all the fetches of one verification to. `max_in_flight` bounds
+    the fetches running at once in this process: a fetch that finds no free slot within
+    `slot_wait` seconds fails at once, so slow issuers cannot take every server thread.
+    `ca_file` replaces the system's trusted certificate authorities (a private PKI, tests).
     """
 
     def __init__(
@@ -88,8 +94,14 @@ class Fetcher:
         address_policy: AddressPolicy | None = None,
         deadline: float | None = None,
         ca_file: str | None = None,
+        verification_seconds: float | None = None,
+        max_in_flight: int | None = None,
+        slot_wait: float = 0.5,
     ) -> None:
         self.timeout = timeout
+        self.verification_seconds = verification_seconds
+        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self.slot_wait = slot_wait
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.user_agent = user_agent
@@ -117,12 +129,35 @@ class Fetcher:
     def get(self, url: str, *, accept: str = DEFAULT_ACCEPT) -> FetchResponse:
         """GET a URL, following redirects; HTTP error statuses are returned, not raised."""
         deadline = time.monotonic() + self.deadline
-        outer_deadline = getattr(current_deadline, "value", None)
-        current_deadline.value = deadline
+        budget = current_budget()
+        if budget is not None:
+            deadline = min(deadline, budget.ends_at)
+        _remaining(deadline, url)  # a budget already spent fails before anything is sent
+        with self._slot(url, deadline):
+            outer_deadline = getattr(current_deadline, "value", None)
+            current_deadline.value = deadline
+            try:
+                return self._follow_redirects(url, accept, deadline)
+            finally:
+                current_deadline.value = outer_deadline
+
+    @contextmanager
+    def _slot(self, url: str, deadline: float) -> Iterator[None]:
+        if self._slots is None:
+            yield
+            return
+        if not self._slots.acquire(
+            timeout=max(0.0, min(self.slot_wait, _remaining(deadline, url)))
+        ):
+            raise FetchError(
+                f"{url} was not fetched: this server is busy fetching for other requests."
+                " Try again in a moment.",
+                code="fetch_busy",
+            )
         try:
-            return self._follow_redirects(url, accept, deadline)
+            yield
         finally:
-            current_deadline.value = outer_deadline
+            self._slots.release()
 
     def _follow_redirects(self, url: str, accept: str, deadline: float) -> FetchResponse:
         seen = {url}
@@ -315,6 +350,11 @@ def _parse_fetchable_url(url: str) -> Url:
 def _remaining(deadline: float, url: str) -> float:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
+        budget = current_budget()
+        if budget is not None and budget.ends_at <= deadline:
+            raise FetchError(
+                f"{budget.describe()} ran out before {url} was fetched.", code="fetch_timeout"
+            )
         raise FetchError(f"Fetching {url} took too long.", code="fetch_timeout")
     return remaining
 

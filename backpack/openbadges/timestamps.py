@@ -19,7 +19,21 @@ def parse_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else None
+    if parsed.tzinfo is None or not fits_in_utc(parsed):
+        return None
+    return parsed
+
+
+def fits_in_utc(moment: datetime) -> bool:
+    """Whether an aware datetime is still within years 1 to 9999 once moved to UTC.
+
+    `0001-01-01T00:00:00+00:01` is a valid ISO string but a minute before year 1 in UTC:
+    it can be neither compared nor stored, so it is no usable date."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def upgrade_datetime(value: Any) -> str | None:

@@ -249,7 +249,8 @@ def _check_datetime(
     elif parse_datetime(value) is None:
         report.error(
             "invalid_property",
-            f"{where}'s {key} {value!r} is not a date and time with a time zone.",
+            f"{where}'s {key} {value!r} is not a date and time with a time zone"
+            " (in UTC, within the years 1 to 9999).",
         )
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backpack.openbadges.baking import unbake
+from backpack.openbadges.budget import TimeBudget
 from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.errors import FetchError, OpenBadgesError, ParseError
 from backpack.openbadges.fetch import Fetcher, FetchResponse
@@ -63,7 +64,8 @@ def verify_badge(
     resources = IssuerResources(fetcher, report, documents)
     run = _Verification(report, resources, recipients, now)
     try:
-        run.verify_input(data, hosted_url)
+        with TimeBudget(fetcher.verification_seconds, "The verification"):
+            run.verify_input(data, hosted_url)
     except OpenBadgesError as error:
         report.error(error.code, error.message)
     except Exception:

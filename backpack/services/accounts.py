@@ -154,6 +154,11 @@ def authenticate(address: str, password: str) -> User | None:
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether this is the account's password (to confirm a step before logging in)."""
+    return check_password(user.password_hash, password)[0]
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the password after checking the current one; every login session ends.
 

@@ -26,6 +26,7 @@ from backpack.openbadges.normalise import normalise_assertion
 from backpack.openbadges.parse import parse_badge_text
 from backpack.openbadges.recipient import check_recipient
 from backpack.openbadges.report import VerificationReport, summarise
+from backpack.openbadges.timestamps import parse_datetime
 from backpack.openbadges.upgrades import upgrade_node
 from backpack.openbadges.validation import is_http_url
 from backpack.openbadges.verify import verify_badge
@@ -370,13 +371,9 @@ def _find(user: User, fingerprint: str) -> Badge | None:
 
 
 def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
+    # The library's reading, which also refuses dates that overflow once moved to UTC:
+    # an unchecked (imported) badge is not validated, and such a date cannot be stored.
+    return parse_datetime(value)
 
 
 def _new_badge(

@@ -26,6 +26,7 @@ from backpack.services.errors import (
     NotVerified,
     SendTooSoon,
     ServiceError,
+    WrongAccount,
 )
 from backpack.services.mail import send_mail
 
@@ -105,13 +106,16 @@ def add_email(
 ) -> EmailAddress:
     """Add an unverified address to an account and mail it a verification link.
 
+    An address verified on another account is added all the same, and its mail tells the
+    owner so instead of carrying a link: answering "taken" here would let anyone find out
+    which addresses have accounts. Without a mail (imports, the CLI) it is refused.
     `imported`: the address comes from another backpack and is taken as it stored it
     (`clean_imported_address`)."""
     address = clean_imported_address(address) if imported else clean_address(address)
     normalised = normalise_address(address)
     if any(e.normalised == normalised for e in user.emails):
         raise AddressTaken("That address is already on your account.")
-    if find_verified(address) is not None:
+    if not send and find_verified(address) is not None:
         raise AddressTaken("That address is already verified on another account.")
     email = EmailAddress(address=address, normalised=normalised)
     user.emails.append(email)
@@ -129,7 +133,10 @@ def add_verified_email(user: User, address: str, *, imported: bool = False) -> E
 
 
 def send_verification(email: EmailAddress) -> None:
-    """Mail a new single-use verification link; earlier links stop working."""
+    """Mail a new single-use verification link; earlier links stop working.
+
+    The mail limits are counted first, whatever the address: the answer and its cost are
+    the same for an address held elsewhere, which gets a notice instead of a link."""
     if email.is_verified:
         raise NotVerified("That address is verified already.")
     now = utcnow()
@@ -140,14 +147,26 @@ def send_verification(email: EmailAddress) -> None:
     email.verification_nonce = new_nonce()
     email.verification_sent_at = now
     db.session.flush()
+    # Name the account, so that someone who did not ask can see it is not theirs.
+    account = email.user.display_name
+    holder = find_verified(email.address)
+    if holder is not None and holder.user_id != email.user_id:
+        send_mail(
+            email.address,
+            "Someone asked to add your address to a Backpack account",
+            f"The Backpack account “{account}” asks to add {email.address} to it. This "
+            "address is already verified on another Backpack account, so it cannot be "
+            "added there and nothing has changed. If that other account is yours and you "
+            "want to move the address, remove it there first, then ask again. If you did "
+            "not ask for this, ignore this mail.",
+        )
+        return
     token = tokens.make_token(
         tokens.EMAIL_VERIFICATION,
         {"email": email.id, "nonce": email.verification_nonce},
     )
     link = external_url("account.verify_email", token=token)
     hours = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 3600
-    # Name the account, so that someone who did not ask can see it is not theirs.
-    account = email.user.display_name
     send_mail(
         email.address,
         "Verify your email address for Backpack",
@@ -182,8 +201,8 @@ def _spend_mail_budget(email: EmailAddress) -> None:
         limiter.limiter.hit(item, "verification-mail", key)
 
 
-def verify_email(token: str) -> EmailAddress:
-    """Mark the address named by a verification link as verified."""
+def address_for_link(token: str) -> EmailAddress:
+    """The address a verification link would verify, while the link still works."""
     payload = tokens.read_token(
         tokens.EMAIL_VERIFICATION,
         token,
@@ -195,13 +214,33 @@ def verify_email(token: str) -> EmailAddress:
     nonce = payload.get("nonce")
     if email.is_verified or not nonce or nonce != email.verification_nonce:
         raise BadToken("This link has been used already or replaced by a newer one.")
+    return email
+
+
+def verify_email(token: str, user: User) -> EmailAddress:
+    """Verify the address a link names, for the account that asked for it.
+
+    Opening the link does not do it: a mail scanner that follows every link would verify
+    an address for whoever added it. The account's owner confirms, logged in."""
+    email = address_for_link(token)
+    if email.user_id != user.id:
+        raise WrongAccount(
+            "This link verifies an address for another account. Log out, then open it again."
+        )
+    taken = AddressTaken(
+        f"{email.address} is already verified on another account, so it cannot be "
+        "verified on this one."
+    )
     holder = find_verified(email.address)
     if holder is not None and holder.user_id != email.user_id:
-        raise AddressTaken(
-            f"{email.address} is already verified on another account, so it cannot be "
-            "verified on this one."
-        )
-    mark_verified(email)
+        raise taken
+    try:
+        # Another account may verify the same address between that check and this write:
+        # the unique index decides, and the loser gets the same answer as if it came second.
+        with db.session.begin_nested():
+            mark_verified(email)
+    except sa.exc.IntegrityError:
+        raise taken from None
     return email
 
 

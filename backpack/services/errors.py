@@ -41,6 +41,13 @@ class BadToken(ServiceError):
     status = 400
 
 
+class WrongAccount(ServiceError):
+    """A link meant for another account than the one logged in."""
+
+    code = "wrong_account"
+    status = 403
+
+
 class AddressRemovalRefused(ServiceError):
     code = "address_removal_refused"
     status = 409

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import current_app
 
 from backpack.openbadges.document_cache import IssuerDocumentCache
@@ -9,17 +11,29 @@ from backpack.openbadges.fetch import Fetcher
 
 EXTENSION_KEY = "backpack.fetcher"
 DOCUMENTS_KEY = "backpack.issuer_documents"
+# Threads of a process meet here on their first request: one fetcher each would split its
+# connection pools and its bound on fetches in flight.
+_making = threading.Lock()
 
 
 def app_fetcher() -> Fetcher:
     """The Fetcher for this app (its connection pools are reused across requests)."""
-    fetcher = current_app.extensions.get(EXTENSION_KEY)
+    fetcher: Fetcher | None = current_app.extensions.get(EXTENSION_KEY)
     if fetcher is None:
-        fetcher = Fetcher(
-            allow_private=bool(current_app.config["FETCH_ALLOW_PRIVATE"]),
-            timeout=float(current_app.config["FETCH_TIMEOUT"]),
-        )
-        current_app.extensions[EXTENSION_KEY] = fetcher
+        with _making:
+            fetcher = current_app.extensions.get(EXTENSION_KEY) or _make_fetcher()
+    return fetcher
+
+
+def _make_fetcher() -> Fetcher:
+    config = current_app.config
+    fetcher = Fetcher(
+        allow_private=bool(config["FETCH_ALLOW_PRIVATE"]),
+        timeout=float(config["FETCH_TIMEOUT"]),
+        verification_seconds=float(config["VERIFICATION_SECONDS"]),
+        max_in_flight=int(config["FETCH_MAX_IN_FLIGHT"]) or None,
+    )
+    current_app.extensions[EXTENSION_KEY] = fetcher
     return fetcher
 
 
@@ -28,8 +42,10 @@ def app_issuer_documents() -> IssuerDocumentCache | None:
     ttl = float(current_app.config["ISSUER_DOCUMENT_TTL"])
     if ttl <= 0:
         return None
-    documents = current_app.extensions.get(DOCUMENTS_KEY)
+    documents: IssuerDocumentCache | None = current_app.extensions.get(DOCUMENTS_KEY)
     if documents is None:
-        documents = IssuerDocumentCache(ttl=ttl)
-        current_app.extensions[DOCUMENTS_KEY] = documents
+        with _making:
+            documents = current_app.extensions.setdefault(
+                DOCUMENTS_KEY, IssuerDocumentCache(ttl=ttl)
+            )
     return documents

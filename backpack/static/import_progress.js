@@ -15,8 +15,9 @@
       status.textContent = "Imported " + state.done + " of " + state.total + "…";
     }
     if (state.status === "failed") status.textContent = "The import failed: " + state.error;
-    if (state.status === "done") {
-      status.textContent = "Done.";
+    if (state.status === "done") status.textContent = "Done.";
+    // A job stopped at its time limit failed, but it has a report of what it did import.
+    if (state.report) {
       for (const span of report.querySelectorAll("[data-count]")) {
         span.textContent = String(state.report[span.dataset.count] || 0);
       }
@@ -26,6 +27,13 @@
         const item = document.createElement("li");
         item.textContent = failure.label + ": " + failure.reason;
         list.append(item);
+      }
+      const notes = document.getElementById("import-notes");
+      notes.replaceChildren();
+      for (const note of state.report.notes || []) {
+        const item = document.createElement("li");
+        item.textContent = note;
+        notes.append(item);
       }
       const file = document.getElementById("import-failures-file");
       if (state.failures_url) file.querySelector("a").href = state.failures_url;

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
-from backpack.extensions import db
+from backpack.extensions import db, limiter
 from backpack.models import EmailAddress
 from backpack.services import accounts, emails, login_sessions, sharing
 from backpack.services.errors import ServiceError
 from backpack.tasks import job_files, remove_files
 from backpack.web.collection_forms import FindableForm
-from backpack.web.forms import ActionForm, AddEmailForm, ChangePasswordForm, DeleteAccountForm
+from backpack.web.forms import (
+    ActionForm,
+    AddEmailForm,
+    ChangePasswordForm,
+    DeleteAccountForm,
+    VerifyEmailForm,
+)
 from backpack.web.login import log_in
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -109,19 +115,39 @@ def remove_email(email_id: int) -> Response | tuple[str, int]:
     return _email_action(email_id, "remove")
 
 
-@bp.get("/verify/<token>")
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: str(current_app.config["RATELIMIT_LOGIN"]), methods=["POST"])
 def verify_email(token: str) -> Response | tuple[str, int]:
-    """Verify an address through its mailed link (works logged in or out)."""
+    """Verify an address from its mailed link: a page whose button the owner presses.
+
+    A GET changes nothing (mail scanners follow links). Logged out, the owner confirms with
+    the account's password and is logged in on the way."""
     try:
-        email = emails.verify_email(token)
+        email = emails.address_for_link(token)
+    except ServiceError as exc:
+        return render_template("auth/bad_link.html", message=exc.message), exc.status
+    owner = email.user
+    if current_user.is_authenticated and current_user.id != owner.id:
+        message = "This link verifies an address for another account. Log out, then open it again."
+        return render_template("auth/bad_link.html", message=message), 403
+    form = VerifyEmailForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("account/verify_email.html", form=form, email=email), status
+    logged_out = not current_user.is_authenticated
+    if logged_out and not accounts.password_matches(owner, form.password.data or ""):
+        form.password.errors = ["That is not the password of the account this address is on."]
+        return render_template("account/verify_email.html", form=form, email=email), 401
+    try:
+        emails.verify_email(token, owner)
     except ServiceError as exc:
         db.session.rollback()
         return render_template("auth/bad_link.html", message=exc.message), exc.status
     db.session.commit()
+    if logged_out:
+        log_in(owner)
     flash(f"{email.address} is verified.", "success")
-    if current_user.is_authenticated and current_user.id == email.user_id:
-        return redirect(url_for("account.settings"))
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("account.settings"))
 
 
 @bp.post("/displayer")

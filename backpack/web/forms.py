@@ -61,6 +61,12 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
+class VerifyEmailForm(FlaskForm):
+    # Asked only when nobody is logged in: confirming logs the account's owner in.
+    password = PasswordField("Your password")
+    submit = SubmitField("Verify this address")
+
+
 class AddEmailForm(FlaskForm):
     email = EmailField("Add an email address", validators=EMAIL_FIELD)
     submit = SubmitField("Add address")

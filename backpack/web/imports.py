@@ -7,6 +7,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -22,7 +23,7 @@ from wtforms import SubmitField
 
 from backpack.extensions import db
 from backpack.models import ImportJob
-from backpack.tasks import failures_file, is_zip, start_zip_import
+from backpack.tasks import failures_file, is_zip, start_zip_import, unfinished_jobs
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
 
@@ -42,6 +43,11 @@ def upload() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         if not is_zip(form.archive.data):
             form.archive.errors = ["That file is not a ZIP file."]
+        elif unfinished_jobs(current_user) >= current_app.config["IMPORT_JOBS_PER_USER"]:
+            form.archive.errors = [
+                "Your last import has not finished yet. Wait until it has, then upload this file."
+            ]
+            return render_template("imports/upload.html", form=form), 429
         else:
             job = start_zip_import(current_user, form.archive.data)
             flash("Your badges are being imported.", "info")

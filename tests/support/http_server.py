@@ -9,6 +9,7 @@ Usage::
         server.redirect("/old.json", "/issuer.json")          # 302 unless status= says otherwise
         server.route("/custom", lambda request: Response(201, b"made"))
         server.stall("/slow")                                  # never answers until shutdown
+        server.slow("/issuer.json", seconds=2)                 # the same answer, 2 s later
         server.stream("/huge", total_bytes=50 * 1024 * 1024)   # a body larger than any limit
         fetch(server.url("/issuer.json"))
         assert server.requests[0].path == "/issuer.json"
@@ -188,6 +189,17 @@ class LocalHTTPServer:
             return Response(200, b"too late", {"Content-Type": "text/plain"})
 
         self.route(path, stalled)
+
+    def slow(self, path: str, *, seconds: float) -> None:
+        """Answer `path` as it is routed now, but only after `seconds` (a slow issuer)."""
+        with self._lock:
+            route = self._routes[path]
+
+        def delayed(request: RecordedRequest) -> Response:
+            self._stopping.wait(seconds)
+            return route(request) if callable(route) else route
+
+        self.route(path, delayed)
 
     def stream(
         self,

@@ -13,10 +13,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from limits import parse_many
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from backpack.extensions import csrf, db
+from backpack.extensions import csrf, db, limiter
 from backpack.models import User
 from backpack.models.base import MAX_ID
 from backpack.services import access_tokens
@@ -88,7 +89,7 @@ def _unexpected(error: Exception) -> Response:
 
 
 def caller(scope: str) -> User:
-    """The user making this request, if allowed the given scope."""
+    """The user making this request, if allowed the given scope and within its rate."""
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, secret = header.partition(" ")
@@ -97,6 +98,7 @@ def caller(scope: str) -> User:
             raise ApiError(401, "unauthenticated", "The access token is invalid or revoked.")
         if scope not in token.scope.split():
             raise ApiError(403, "insufficient_scope", f"This token lacks the scope {scope}.")
+        _spend_rate(f"token:{token.id}", f"account:{token.user_id}")
         db.session.commit()  # its last use
         return token.user
     if not current_user.is_authenticated:
@@ -104,7 +106,24 @@ def caller(scope: str) -> User:
     if request.method not in SAFE_METHODS:
         csrf.protect()
     user: User = current_user._get_current_object()
+    _spend_rate(f"account:{user.id}")
     return user
+
+
+def _spend_rate(*keys: str) -> None:
+    """Count this request against its token's and its account's API rate, before any work:
+    many tokens of one account share the account's rate."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return
+    budgets = [(item, key) for key in keys for item in parse_many(config["RATELIMIT_API"])]
+    for item, key in budgets:
+        if not limiter.limiter.test(item, "api-v1", key):
+            raise ApiError(
+                429, "rate_limited", "Too many API requests. Wait a minute and try again."
+            )
+    for item, key in budgets:
+        limiter.limiter.hit(item, "api-v1", key)
 
 
 def known_id(value: int, what: str) -> int:

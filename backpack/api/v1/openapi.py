@@ -156,6 +156,7 @@ def _operation(
     responses: dict[str, Any] = {
         "401": {"description": "No valid session or token", **error},
         "403": {"description": f"The token lacks {scope}", **error},
+        "429": {"description": "Too many requests for this token or account", **error},
         "404": {"description": "Not found", **error},
         "400": {"description": "Bad request", **error},
         "422": {"description": "Invalid input", **error},
