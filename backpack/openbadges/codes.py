@@ -30,6 +30,11 @@ ERROR_CODES: Final[dict[str, str]] = {
     "svg_has_scripts": "An SVG that contains scripts.",
     "no_badge_in_image": "An image with no baked badge in it (only PNG and SVG can hold one).",
     "invalid_baked_text": "The text baked into an image is not UTF-8.",
+    # The BadgeClass image of a badge being added (one already held only gets a warning)
+    "badge_image_missing": "The BadgeClass image answered 404, 410 or another refusal, as the "
+    "reference verifier and Badgr refuse it.",
+    "badge_image_invalid": "The BadgeClass image is not a PNG or SVG within the image limits "
+    "(checked by content; a JPEG or GIF only in a badge older than 2.0).",
     # Signed badges (JWS)
     "jws_malformed": "A signed badge whose JWS cannot be decoded.",
     "jws_alg_not_allowed": "A JWS signed with `none`, an HMAC secret or an unknown algorithm.",
@@ -73,6 +78,9 @@ WARNING_CODES: Final[dict[str, str]] = {
     "id_differs": "A fetched document declared another id; the declared id was fetched instead.",
     "weak_key": "The issuer signs with an RSA key shorter than 2048 bits.",
     "issuer_not_http": "The issuer's id is not an http(s) URL, so hosting scope is not enforced.",
+    "badge_image_unavailable": "A badge already held whose BadgeClass image is now gone or "
+    "broken; the backpack's stored copy is shown and the verdict is unchanged.",
+    "badge_image_format": "A pre-2.0 badge's BadgeClass image is a JPEG or GIF, not a PNG or SVG.",
     "unknown_recipient_type": "The recipient is identified by a property other than email, url, "
     "telephone or id.",
 }

@@ -212,7 +212,7 @@ def receive_unchecked(
     if existing is not None:
         return Received(existing, created=False)
     stored_image = _offline_image(image)
-    badge_class = store_badge_class(offline.assertion.get("badge") or {}, fetch=False)
+    badge_class = store_badge_class(offline.assertion.get("badge") or {})
     badge = Badge(
         user_id=user.id,
         badge_class=badge_class,
@@ -373,7 +373,7 @@ def _new_badge(
     original_image: Image | None,
 ) -> Badge:
     assertion = report.assertion or {}
-    badge_class = store_badge_class(assertion.get("badge") or {})
+    badge_class = store_badge_class(assertion.get("badge") or {}, image=report.badge_image)
     image = original_image or image_from_reference(assertion.get("image")) or badge_class.image
     payload = data if isinstance(data, str) else _baked_text(data)
     return Badge(

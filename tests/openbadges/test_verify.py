@@ -18,6 +18,7 @@ from backpack.openbadges.fetch import Fetcher
 from tests.openbadges.issuer_site import RECIPIENT, IssuerSite
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import make_png
 
 HEART = "openbadges-bakery/openbadges_bakery/testfiles/public_domain_heart.png"
 JPEG = (
@@ -597,12 +598,14 @@ def test_0_5_assertion_verifies_against_the_url_it_came_from(
                   "issuer": {"origin": origin, "name": "Old Issuer"}},
     }  # fmt: skip
     site.serve("/0.5/alice.json", assertion)
+    site.server.serve("/img/old.png", make_png(), content_type="image/png")
     assert errors(verify(json.dumps(assertion), fetcher)) == ["no_hosted_url"]
     report = verify(json.dumps(assertion), fetcher, hosted_url=site.url("/0.5/alice.json"))
     assert errors(report) == []
     assert report.version == "0.5"
     assert report.assertion is not None
     assert report.assertion["badge"]["image"] == origin + "/img/old.png"
+    assert report.badge_image == make_png()  # fetched from the issuer's origin
 
 
 def test_url_serving_a_web_page_is_not_badge_json(site: IssuerSite, fetcher: Fetcher) -> None:
