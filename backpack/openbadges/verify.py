@@ -126,7 +126,7 @@ class _Verification:
         try:
             response = self.resources.get(url, "the badge", accept=BADGE_ACCEPT, gone_ok=True)
         except FetchError as error:
-            self.report.error(error.code, error.message)
+            record_unavailable(error, self.report)  # undecided when the issuer is down
             return
         if response.status == 410:
             self.report.source_url = response.url

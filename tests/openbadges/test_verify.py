@@ -57,6 +57,7 @@ def test_hosted_badge_url_verifies_with_its_badge_class_and_issuer(
     assert report.assertion["badge"]["issuer"]["name"] == "Example Issuer"
     assert report.to_json() == {
         "valid": True,
+        "status": "valid",
         "version": "2.0",
         "recipient_matched": True,
         "revoked": False,
@@ -201,6 +202,7 @@ def test_unreachable_badge_url_has_no_content_to_keep(fetcher: Fetcher) -> None:
     report = verify(f"http://127.0.0.1:{port}/a.json", fetcher)
     assert errors(report) == ["unreachable"]
     assert report.assertion is None
+    assert report.status == "unverifiable"
 
 
 def test_oversized_issuer_document_is_refused(site: IssuerSite) -> None:
