@@ -423,3 +423,16 @@ def test_cli_verify_exits_3_when_the_issuer_or_its_image_cannot_be_reached(
     _issuer_gone(badge_app, issuer)
     code, report = _cli_verify(badge_app, assertion["id"])
     assert (code, report["status"]) == (3, "unverifiable")
+
+
+def test_a_held_badge_handed_in_again_after_its_class_image_vanished_is_there_already(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    add_badge(earner.client, "url", assertion["id"])
+    issuer.withdraw_class_image()
+    _time_passes(badge_app)
+    again = add_badge(earner.client, "url", assertion["id"], follow_redirects=True)
+    assert again.status_code == 200
+    assert "in your backpack already" in again.get_data(as_text=True)
+    assert _count(badge_app, Badge) == 1

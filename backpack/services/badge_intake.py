@@ -38,6 +38,8 @@ from backpack.services.unique_rows import add_or_find
 SOURCES = ("upload", "url", "paste", "push", "import", "pull")
 # Verdicts a badge can be kept with: the truth is shown, and re-verification may change it.
 KEPT_ERROR_CODES = frozenset({"expired"}) | TRANSIENT_CODES
+# A BadgeClass image that is gone or broken: a new badge is refused, a held one is kept.
+IMAGE_ERROR_CODES = frozenset({"badge_image_missing", "badge_image_invalid"})
 
 
 class BadgeRefused(ServiceError):
@@ -75,6 +77,9 @@ def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
         fetcher=app_fetcher(),
         documents=app_issuer_documents(),
     )
+    held = _held_despite_its_image(user, report)
+    if held is not None:
+        return Received(held, created=False)
     _refuse_unless_keepable(report)
     assert report.assertion is not None
     email = addresses.get((report.matched_identity or "").casefold())
@@ -296,6 +301,19 @@ def _refuse_unless_image(data: bytes) -> None:
         inspect_image(data)
     except OpenBadgesError as exc:
         raise BadgeRefused(exc.code, exc.message) from exc
+
+
+def _held_despite_its_image(user: User, report: VerificationReport) -> Badge | None:
+    """The user's copy of a badge handed in again after its class image vanished.
+
+    A new badge is refused for a missing image; one already held keeps its stored copy.
+    """
+    codes = {error.code for error in report.errors}
+    if report.assertion is None or not codes & IMAGE_ERROR_CODES:
+        return None
+    if report.recipient_matched is False or codes - IMAGE_ERROR_CODES - KEPT_ERROR_CODES:
+        return None
+    return _find(user, badge_fingerprint(report.assertion))
 
 
 def _refuse_unless_keepable(report: VerificationReport) -> None:
