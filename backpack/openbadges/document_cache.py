@@ -1,10 +1,9 @@
 """Issuer documents kept for a short time across verifications.
 
 A backpack re-verifies many badges of the same issuers; their profiles, badge classes and
-keys change rarely, so fetching them once per badge only loads the issuer's server (badge
-class images too: they are content-addressed once stored). What
-says whether one award is still good (the hosted assertion, revocation lists) is never
-kept here: it is fetched for every verification.
+keys (and badge class images) change rarely, so fetching them once per badge only loads
+the issuer's server. What says whether one award is still good (the hosted assertion,
+revocation lists) is never kept here: it is fetched for every verification.
 """
 
 from __future__ import annotations

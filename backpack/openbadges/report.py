@@ -66,7 +66,7 @@ class VerificationReport:
 
     @property
     def status(self) -> str:
-        """ "unverifiable" when an issuer could not be reached, else "valid" or "invalid"."""
+        """The verdict: unverifiable when an issuer was out of reach, else valid or invalid."""
         if self.unverifiable:
             return "unverifiable"
         return "valid" if self.valid else "invalid"

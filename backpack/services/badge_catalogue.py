@@ -105,8 +105,11 @@ def store_badge_class(document: dict[str, Any], *, image: bytes | None = None) -
 
 
 def keep_class_image(badge_class: BadgeClass, image: bytes | None) -> None:
-    """Give a badge class stored without an image its first good copy, and every badge of
-    it that shows none, so they keep showing it after the issuer is gone."""
+    """Give a badge class stored without an image its first good copy, and its badges too.
+
+    Every badge of the class that shows no image then shows this one, after the issuer is
+    gone as well; an image stored already is never replaced.
+    """
     if image is None or badge_class.image_id is not None:
         return
     stored = _stored(image)
