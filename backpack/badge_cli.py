@@ -24,6 +24,9 @@ badges = AppGroup("badges", help="Verify badges.")
 DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 MAX_INPUT_BYTES = 16 * 1024 * 1024
+# DESIGN section 4: 3 means undecided because an issuer (or a document it serves) was down.
+_EXIT_CODES = {"valid": 0, "invalid": 1, "unverifiable": 3}
+_HEADLINES = {"valid": "VALID", "invalid": "NOT VALID", "unverifiable": "UNVERIFIABLE"}
 
 
 def read_input(value: str) -> str | bytes:
@@ -55,7 +58,10 @@ def read_input(value: str) -> str | bytes:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def verify_command(badge_input: str, recipients: tuple[str, ...], as_json: bool) -> None:
-    """Verify a badge: INPUT is a file (PNG, SVG, JSON, JWS) or a URL. Exit 0 if valid, else 1."""
+    """Verify a badge: INPUT is a file (PNG, SVG, JSON, JWS) or a URL.
+
+    Exit 0 if valid, 1 if not, 3 if it could not be decided (an issuer unreachable).
+    """
     data = read_input(badge_input)
     report = verify_badge(
         data, recipients={"email": list(recipients)} if recipients else None, fetcher=app_fetcher()
@@ -65,7 +71,7 @@ def verify_command(badge_input: str, recipients: tuple[str, ...], as_json: bool)
     else:
         summary = report.badge
         click.echo(
-            f"{'VALID' if report.valid else 'NOT VALID'}: "
+            f"{_HEADLINES[report.status]}: "
             f"{summary.name if summary else 'unknown badge'} "
             f"(Open Badges {report.version or 'unknown version'})"
         )
@@ -79,7 +85,7 @@ def verify_command(badge_input: str, recipients: tuple[str, ...], as_json: bool)
             click.echo(f"  error {message.code}: {message.message}")
         for message in report.warnings:
             click.echo(f"  warning {message.code}: {message.message}")
-    sys.exit(0 if report.valid else 1)
+    sys.exit(_EXIT_CODES[report.status])
 
 
 def parse_duration(value: str) -> timedelta:

@@ -4,12 +4,14 @@ Run from the repository root: `.venv/bin/python bench/verify.py [--count 500] [-
 
 A test issuer on a local HTTP/1.1 server awards `--count` badges in the mix a backpack
 sees: hosted 2.0 assertions by URL and pasted as JSON, signed ones (JWS, RS256), a few
-revoked (410 Gone) and a few awarded to someone else. Each tool then verifies every input
-against the same recipient, one after the other, in a loop of its own process; the server
-runs in a third process so that neither tool shares the GIL with it. Both loops are timed
-after the same warm-up (one untimed pass over the first inputs) and with no HTTP cache
-across badges: every badge is fetched again. It prints badges per second for each tool,
-the ratio, and whether their verdicts agree. It is a benchmark: it never fails a build.
+revoked (410 Gone) and a few awarded to someone else. Every badge class names an image the
+server serves (a PNG), since both tools fetch it and refuse a badge whose image is missing
+or not an image. Each tool then verifies every input against the same recipient, one after
+the other, in a loop of its own process; the server runs in a third process so that neither
+tool shares the GIL with it. Both loops are timed after the same warm-up (one untimed pass
+over the first inputs) and with no HTTP cache across badges: every badge is fetched again.
+It prints badges per second for each tool, the ratio, and whether their verdicts agree. It
+is a benchmark: it never fails a build.
 """
 
 from __future__ import annotations

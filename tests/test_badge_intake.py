@@ -6,7 +6,9 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -14,9 +16,12 @@ from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, Image, Issuer
 from backpack.openbadges.baking import unbake
 from backpack.services import badges
+from backpack.services.fetching import DOCUMENTS_KEY, EXTENSION_KEY
 from tests.badge_fixtures import add_badge
 from tests.conftest import Accounts, Outbox
-from tests.support.issuer import TestIssuer, make_svg
+from tests.support.issuer import TestIssuer, make_png, make_svg
+from tests.support.mozilla import mozilla_zip
+from tests.support.oauth import connect
 
 
 def _badges(app: Flask) -> list[Badge]:
@@ -325,3 +330,168 @@ def test_badges_hashed_from_the_address_as_typed_or_its_mozilla_variants_are_acc
     with badge_app.app_context():
         for row in db.session.scalars(sa.select(Badge).order_by(Badge.id)):
             assert badges.reverify_badge(row) == "valid"
+
+
+def _reverify(earner: Accounts, badge_id: int) -> None:
+    from tests.conftest import post_form
+
+    post_form(earner.client, f"/badges/{badge_id}", {}, action=f"/badges/{badge_id}/reverify")
+
+
+def _time_passes(app: Flask) -> None:
+    """Forget what the app keeps of issuers for minutes: kept documents and open connections."""
+    documents = app.extensions.get(DOCUMENTS_KEY)
+    if documents is not None:
+        documents.clear()
+    fetcher = app.extensions.get(EXTENSION_KEY)
+    if fetcher is not None:
+        fetcher.close()
+
+
+def _issuer_gone(app: Flask, issuer: TestIssuer) -> None:
+    issuer.server.stop()
+    _time_passes(app)
+
+
+def _image_requests(issuer: TestIssuer) -> int:
+    return sum(request.path == "/image.png" for request in issuer.server.requests)
+
+
+def test_a_badge_whose_class_image_is_missing_is_refused_with_the_reason(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    issuer.withdraw_class_image()
+    response = add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "BadgeClass image" in page
+    assert "HTTP 404" in page
+    assert "badge_image_missing" in page
+    assert _count(badge_app, Badge) == 0
+
+
+def test_a_badge_whose_class_image_is_a_web_page_is_refused(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    issuer.serve_class_image(b"<!doctype html><p>Moved</p>", content_type="text/html")
+    response = add_badge(earner.client, "text", json.dumps(issuer.award("ann@example.org")))
+    assert response.status_code == 422
+    assert "badge_image_invalid" in response.get_data(as_text=True)
+    assert _count(badge_app, Badge) == 0
+
+
+def test_a_badge_whose_class_image_cannot_be_reached_is_kept_unverifiable(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    issuer.serve_class_image(b"busy", status=503, content_type="text/plain")
+    add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
+    [badge] = _badges(badge_app)
+    assert badge.verification == "unverifiable"
+    assert badge.image_id is None
+    issuer.serve_class_image(make_png())
+    _reverify(earner, badge.id)
+    [badge] = _badges(badge_app)
+    assert badge.verification == "valid"
+    image = earner.client.get(f"/badges/{badge.id}/image")
+    assert image.status_code == 200
+    assert image.data == make_png()
+
+
+def test_a_pushed_badge_shows_its_class_image_from_our_copy_after_the_issuer_is_gone(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer: TestIssuer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    platform, _token = connect(badge_app, earner.client)
+    pushed = platform.client.post(
+        "/ims/ob/v2p1/assertions", json={"assertion": issuer.award("ann@example.org")}
+    )
+    assert pushed.is_success, pushed.text
+    assert _image_requests(issuer) == 1, "fetched once, by verification, and kept"
+    [badge] = _badges(badge_app)
+    _issuer_gone(badge_app, issuer)
+    image = earner.client.get(f"/badges/{badge.id}/image")
+    assert image.status_code == 200
+    assert image.mimetype == "image/png"
+    assert image.data == make_png()
+    _reverify(earner, badge.id)
+    [badge] = _badges(badge_app)
+    assert badge.verification == "unverifiable", "the issuer is gone, the badge stays"
+    assert earner.client.get(f"/badges/{badge.id}/image").data == make_png()
+
+
+def test_a_held_badge_whose_class_image_disappears_keeps_its_copy_with_a_warning(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
+    [badge] = _badges(badge_app)
+    issuer.withdraw_class_image()
+    _time_passes(badge_app)
+    _reverify(earner, badge.id)
+    [badge] = _badges(badge_app)
+    assert badge.verification == "valid", "a lost picture is never a downgrade"
+    warned = [w["code"] for w in badge.last_report["warnings"]]
+    assert "badge_image_unavailable" in warned
+    assert earner.client.get(f"/badges/{badge.id}/image").data == make_png()
+    page = earner.client.get(f"/badges/{badge.id}").get_data(as_text=True)
+    assert "Verified" in page
+
+
+def test_an_imported_badge_keeps_mozillas_image_and_fetches_nothing(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    baked = issuer.baked_png(issuer.award("ann@example.org"))
+    archive = tmp_path / "mozilla.zip"
+    archive.write_bytes(mozilla_zip({"b.png": baked}, {"ann@example.org": ["b.png"]}))
+    before = len(issuer.server.requests)
+    result = badge_app.test_cli_runner().invoke(
+        args=["import", "mozilla-zip", str(archive), "--user", "ann@example.org", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(issuer.server.requests) == before, "an import fetches nothing, images included"
+    [badge] = _badges(badge_app)
+    assert earner.client.get(f"/badges/{badge.id}/image").data == baked
+
+
+def _cli_verify(app: Flask, *args: str) -> tuple[int, dict[str, Any]]:
+    result = app.test_cli_runner().invoke(args=["badges", "verify", *args, "--json"])
+    return result.exit_code, json.loads(result.output)
+
+
+def test_cli_verify_of_a_badge_whose_class_image_is_missing_exits_1(
+    badge_app: Flask, issuer: TestIssuer
+) -> None:
+    issuer.withdraw_class_image()
+    code, report = _cli_verify(badge_app, issuer.award("ann@example.org")["id"])
+    assert code == 1
+    assert report["status"] == "invalid"
+    assert [error["code"] for error in report["errors"]] == ["badge_image_missing"]
+
+
+def test_cli_verify_exits_3_when_the_issuer_or_its_image_cannot_be_reached(
+    badge_app: Flask, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org", slug="far-image")
+    issuer.badge_class("far-image", image="http://127.0.0.1:1/badge.png")  # nobody listens
+    code, report = _cli_verify(badge_app, assertion["id"])
+    assert (code, report["status"]) == (3, "unverifiable")
+    assert [error["code"] for error in report["errors"]] == ["unreachable"]
+    assertion = issuer.award("ann@example.org")
+    _issuer_gone(badge_app, issuer)
+    code, report = _cli_verify(badge_app, assertion["id"])
+    assert (code, report["status"]) == (3, "unverifiable")
+
+
+def test_a_held_badge_handed_in_again_after_its_class_image_vanished_is_there_already(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    add_badge(earner.client, "url", assertion["id"])
+    issuer.withdraw_class_image()
+    _time_passes(badge_app)
+    again = add_badge(earner.client, "url", assertion["id"], follow_redirects=True)
+    assert again.status_code == 200
+    assert "in your backpack already" in again.get_data(as_text=True)
+    assert _count(badge_app, Badge) == 1

@@ -16,6 +16,7 @@ from tests.support.issuer import TestIssuer
 
 CONTRACT_KEYS = {
     "valid",
+    "status",
     "version",
     "recipient_matched",
     "revoked",

@@ -46,6 +46,11 @@ ERROR_CODES: Final[dict[str, str]] = {
     "svg_has_scripts": "An SVG that contains scripts.",
     "no_badge_in_image": "An image with no baked badge in it (only PNG and SVG can hold one).",
     "invalid_baked_text": "The text baked into an image is not UTF-8.",
+    # The BadgeClass image of a badge being added (one already held only gets a warning)
+    "badge_image_missing": "The BadgeClass image answered 404, 410 or another refusal, as the "
+    "reference verifier and Badgr refuse it.",
+    "badge_image_invalid": "The BadgeClass image is not a PNG or SVG within the image limits "
+    "(checked by content; a JPEG or GIF only in a badge older than 2.0).",
     # Signed badges (JWS)
     "jws_malformed": "A signed badge whose JWS cannot be decoded.",
     "jws_alg_not_allowed": "A JWS signed with `none`, an HMAC secret or an unknown algorithm.",
@@ -96,6 +101,9 @@ ERROR_CODES: Final[dict[str, str]] = {
 # - unknown_recipient_type: the recipient can still be matched exactly.
 # - recipient_case_variant: Mozilla Backpack matched these spellings of a verified address.
 # - baked_json_unreadable: the issuer's hosted copy, named by the SVG, is what was checked.
+# - badge_image_unavailable: the badge was proven before and its image copy is kept; an
+#   image is no part of what the issuer vouches for, so losing it later changes nothing.
+# - badge_image_format: Mozilla-era specifications said an image "should" be a PNG.
 WARNING_CODES: Final[dict[str, str]] = {
     "insecure_url": "An issuer resource is served over plain http, not https.",
     "redirected": "An issuer resource was served from another URL after a redirect.",
@@ -104,6 +112,9 @@ WARNING_CODES: Final[dict[str, str]] = {
     "issuer_not_http": "The issuer's id is not an http(s) URL, so hosting scope is not enforced.",
     "issuer_without_id": "An issuer (embedded in its BadgeClass) has no id.",
     "issuer_without_email": "A 2.0 issuer profile gives no contact email address.",
+    "badge_image_unavailable": "A badge already held whose BadgeClass image is now gone or "
+    "broken; the backpack's stored copy is shown and the verdict is unchanged.",
+    "badge_image_format": "A pre-2.0 badge's BadgeClass image is a JPEG or GIF, not a PNG or SVG.",
     "unknown_recipient_type": "The recipient is identified by a property other than email, url, "
     "telephone or id.",
     "recipient_case_variant": "The recipient hash was made from another spelling (letter case) "

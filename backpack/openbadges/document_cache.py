@@ -1,9 +1,9 @@
 """Issuer documents kept for a short time across verifications.
 
 A backpack re-verifies many badges of the same issuers; their profiles, badge classes and
-keys change rarely, so fetching them once per badge only loads the issuer's server. What
-says whether one award is still good (the hosted assertion, revocation lists) is never
-kept here: it is fetched for every verification.
+keys (and badge class images) change rarely, so fetching them once per badge only loads
+the issuer's server. What says whether one award is still good (the hosted assertion,
+revocation lists) is never kept here: it is fetched for every verification.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from backpack.openbadges.fetch import FetchResponse
 
 DEFAULT_TTL: Final = 300.0
 DEFAULT_MAX_ENTRIES: Final = 2048
+# Images can be megabytes each, so the entries are bounded by their total size as well.
+DEFAULT_MAX_BYTES: Final = 64 * 1024 * 1024
 _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
 
 
@@ -31,11 +33,19 @@ def freshness(response: FetchResponse, ttl: float) -> float:
 
 
 class IssuerDocumentCache:
-    """A thread-safe, size-bounded store of successful issuer document responses."""
+    """A thread-safe store of successful issuer document responses, bounded in count and bytes."""
 
-    def __init__(self, *, ttl: float = DEFAULT_TTL, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        *,
+        ttl: float = DEFAULT_TTL,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._entries: OrderedDict[tuple[str, str], tuple[float, FetchResponse]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -48,7 +58,7 @@ class IssuerDocumentCache:
                 return None
             expires, response = entry
             if expires <= time.monotonic():
-                del self._entries[key]
+                self._forget(key)
                 return None
             self._entries.move_to_end(key)
             return response
@@ -58,15 +68,24 @@ class IssuerDocumentCache:
         if response.status != 200:
             return
         keep_for = freshness(response, self.ttl)
-        if keep_for <= 0:
+        if keep_for <= 0 or len(response.content) > self.max_bytes:
             return
+        key = (url, accept)
         with self._lock:
-            self._entries[(url, accept)] = (time.monotonic() + keep_for, response)
-            self._entries.move_to_end((url, accept))
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._forget(key)
+            self._entries[key] = (time.monotonic() + keep_for, response)
+            self._bytes += len(response.content)
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                self._forget(next(iter(self._entries)))  # the least recently used
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        # Called with the lock held.
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry[1].content)

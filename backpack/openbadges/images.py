@@ -7,12 +7,15 @@ entities, no internal DTD subset, no external references, and no scripts of any 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import unquote_to_bytes
 from xml.parsers.expat import errors as expat_errors
 
 from defusedxml.common import DefusedXmlException
@@ -87,6 +90,19 @@ def sniff_image_type(data: bytes) -> ImageKind | None:
     if data.startswith((b"GIF87a", b"GIF89a")):
         return "gif"
     return "svg" if svg_root_offset(data, limit=SVG_SNIFF_BYTES) is not None else None
+
+
+def decode_data_uri(uri: str) -> bytes | None:
+    """The bytes of a `data:` URI, or None when it is not one or is malformed."""
+    if not uri.startswith("data:") or "," not in uri:
+        return None
+    header, _, payload = uri[5:].partition(",")
+    try:
+        if header.endswith(";base64"):
+            return base64.b64decode(payload, validate=True)
+        return unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def svg_root_offset(data: bytes, *, limit: int | None = None) -> int | None:

@@ -56,11 +56,20 @@ class VerificationReport:
     assertion: dict[str, Any] | None = None
     verification_kind: VerificationKind | None = None
     source_url: str | None = None
+    # The BadgeClass image's bytes once checked, so the backpack keeps a copy without a refetch.
+    badge_image: bytes | None = None
 
     @property
     def valid(self) -> bool:
         """True when verification found no error at all."""
         return not self.errors
+
+    @property
+    def status(self) -> str:
+        """The verdict: unverifiable when an issuer was out of reach, else valid or invalid."""
+        if self.unverifiable:
+            return "unverifiable"
+        return "valid" if self.valid else "invalid"
 
     def error(self, code: str, message: str) -> None:
         """Record a problem that makes the badge invalid."""
@@ -75,6 +84,7 @@ class VerificationReport:
         """Return exactly the object `badges verify --json` prints (DESIGN section 4)."""
         return {
             "valid": self.valid,
+            "status": self.status,
             "version": self.version,
             "recipient_matched": self.recipient_matched,
             "revoked": self.revoked,

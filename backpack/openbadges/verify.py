@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from backpack.openbadges.badge_image import check_badge_image
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.budget import TimeBudget
 from backpack.openbadges.document_cache import IssuerDocumentCache
@@ -53,16 +54,19 @@ def verify_badge(
     now: datetime | None = None,
     hosted_url: str | None = None,
     documents: IssuerDocumentCache | None = None,
+    already_held: bool = False,
 ) -> VerificationReport:
     """Verify badge JSON, JWS, a URL or a baked image; a plain recipient list means emails.
 
     `hosted_url` is where a 0.5 assertion, which names no URL of its own, is hosted (the
     URL it was fetched or pushed from, Mozilla's `endpoint`). `documents` keeps issuer
     profiles, badge classes and keys across verifications for a short time.
+    `already_held` says the badge is in a backpack already (re-verification), which keeps a
+    copy of its BadgeClass image: a problem with that image is then only a warning.
     """
     report = VerificationReport()
     resources = IssuerResources(fetcher, report, documents)
-    run = _Verification(report, resources, recipients, now)
+    run = _Verification(report, resources, recipients, now, already_held=already_held)
     try:
         with TimeBudget(fetcher.verification_seconds, "The verification"):
             run.verify_input(data, hosted_url)
@@ -82,8 +86,11 @@ class _Verification:
         resources: IssuerResources,
         recipients: RecipientCandidates | None,
         now: datetime | None,
+        *,
+        already_held: bool,
     ) -> None:
         self.report = report
+        self.already_held = already_held
         self.resources = resources
         self.recipients = recipients
         self.now = now or datetime.now(UTC)
@@ -127,7 +134,7 @@ class _Verification:
         try:
             response = self.resources.get(url, "the badge", accept=BADGE_ACCEPT, gone_ok=True)
         except FetchError as error:
-            self.report.error(error.code, error.message)
+            record_unavailable(error, self.report)  # undecided when the issuer is down
             return
         if response.status == 410:
             self.report.source_url = response.url
@@ -266,6 +273,14 @@ class _Verification:
         assertion = normalise_assertion(node, badge_class=badge_class, issuer=issuer)
         self.report.assertion = assertion
         validate_badge(assertion, version, self.report)
+        if badge_class is not None:
+            self.report.badge_image = check_badge_image(
+                assertion["badge"].get("image"),
+                version,
+                self.resources,
+                self.report,
+                already_held=self.already_held,
+            )
         full_issuer = assertion["badge"].get("issuer", {})
         if hosted_url is not None and "name" in full_issuer:
             check_hosting_scope(hosted_url, full_issuer, self.report)

@@ -10,9 +10,15 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from backpack.extensions import db
-from backpack.models import BadgeClass, Issuer
+from backpack.models import Badge, BadgeClass, Image, Issuer
+from backpack.openbadges.errors import OpenBadgesError
 from backpack.services.bulk_rows import among, insert_rows_returning_ids
-from backpack.services.images import image_from_reference, reference_bytes, store_images
+from backpack.services.images import (
+    image_from_reference,
+    reference_bytes,
+    store_image,
+    store_images,
+)
 from backpack.services.row_ids import CatalogueIds, RowIds
 from backpack.services.unique_rows import add_or_find
 
@@ -76,10 +82,11 @@ def store_issuer(document: dict[str, Any]) -> Issuer:
     return _get_or_add(Issuer, _shared_key(document), _issuer_values(document))
 
 
-def store_badge_class(document: dict[str, Any], *, fetch: bool = True) -> BadgeClass:
+def store_badge_class(document: dict[str, Any], *, image: bytes | None = None) -> BadgeClass:
     """The badge class row for this document, with its issuer and image stored too.
 
-    With `fetch=False` an image named only by URL is left out rather than fetched.
+    `image` is the BadgeClass image as verification fetched and checked it; without it only
+    an image given as a data URI is kept. Nothing is fetched here.
     """
     issuer = store_issuer(_issuer_document(document))
     key = _shared_key(document)
@@ -88,12 +95,42 @@ def store_badge_class(document: dict[str, Any], *, fetch: bool = True) -> BadgeC
     )
     found = db.session.scalar(query)
     if found is not None:
+        keep_class_image(found, image)
         return found
     build = _class_values(document) | {
         "issuer": issuer,
-        "image": image_from_reference(document.get("image"), fetch=fetch),
+        "image": _stored(image) or image_from_reference(document.get("image"), fetch=False),
     }
     return _get_or_add(BadgeClass, key, build)
+
+
+def keep_class_image(badge_class: BadgeClass, image: bytes | None) -> None:
+    """Give a badge class stored without an image its first good copy, and its badges too.
+
+    Every badge of the class that shows no image then shows this one, after the issuer is
+    gone as well; an image stored already is never replaced.
+    """
+    if image is None or badge_class.image_id is not None:
+        return
+    stored = _stored(image)
+    if stored is None:
+        return
+    badge_class.image = stored
+    db.session.flush()
+    db.session.execute(
+        sa.update(Badge)
+        .where(Badge.badge_class_id == badge_class.id, Badge.image_id.is_(None))
+        .values(image_id=stored.id)
+    )
+
+
+def _stored(image: bytes | None) -> Image | None:
+    if image is None:
+        return None
+    try:
+        return store_image(image)
+    except OpenBadgesError:
+        return None  # verification checked it; a badge is never refused for its picture
 
 
 def store_badge_classes(

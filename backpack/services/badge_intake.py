@@ -40,6 +40,8 @@ from backpack.services.unique_rows import add_or_find
 SOURCES = ("upload", "url", "paste", "push", "import", "pull")
 # Verdicts a badge can be kept with: the truth is shown, and re-verification may change it.
 KEPT_ERROR_CODES = frozenset({"expired"}) | TRANSIENT_CODES
+# A BadgeClass image that is gone or broken: a new badge is refused, a held one is kept.
+IMAGE_ERROR_CODES = frozenset({"badge_image_missing", "badge_image_invalid"})
 
 
 class BadgeRefused(ServiceError):
@@ -80,6 +82,9 @@ def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
         fetcher=app_fetcher(),
         documents=app_issuer_documents(),
     )
+    held = _held_despite_its_image(user, report)
+    if held is not None:
+        return Received(held, created=False)
     _refuse_unless_keepable(report)
     assert report.assertion is not None
     email = addresses.get((report.matched_identity or "").casefold())
@@ -222,7 +227,7 @@ def receive_unchecked(
     if existing is not None:
         return Received(existing, created=False)
     stored_image = _offline_image(image)
-    badge_class = store_badge_class(offline.assertion.get("badge") or {}, fetch=False)
+    badge_class = store_badge_class(offline.assertion.get("badge") or {})
     badge = Badge(
         user_id=user.id,
         badge_class=badge_class,
@@ -315,6 +320,19 @@ def _refuse_unless_image(data: bytes) -> None:
         raise BadgeRefused(exc.code, exc.message) from exc
 
 
+def _held_despite_its_image(user: User, report: VerificationReport) -> Badge | None:
+    """The user's copy of a badge handed in again after its class image vanished.
+
+    A new badge is refused for a missing image; one already held keeps its stored copy.
+    """
+    codes = {error.code for error in report.errors}
+    if report.assertion is None or not codes & IMAGE_ERROR_CODES:
+        return None
+    if report.recipient_matched is False or codes - IMAGE_ERROR_CODES - KEPT_ERROR_CODES:
+        return None
+    return _find(user, badge_fingerprint(report.assertion))
+
+
 def _refuse_unless_keepable(report: VerificationReport) -> None:
     if report.assertion is None:
         first = report.errors[0] if report.errors else None
@@ -386,7 +404,7 @@ def _new_badge(
     original_image: Image | None,
 ) -> Badge:
     assertion = report.assertion or {}
-    badge_class = store_badge_class(assertion.get("badge") or {})
+    badge_class = store_badge_class(assertion.get("badge") or {}, image=report.badge_image)
     image = original_image or image_from_reference(assertion.get("image")) or badge_class.image
     payload = data if isinstance(data, str) else _baked_text(data)
     return Badge(

@@ -15,6 +15,7 @@ from backpack.models import Badge, BadgeClass, EmailAddress, Image, Issuer, User
 from backpack.models.base import utcnow
 from backpack.openbadges.baking import bake
 from backpack.openbadges.verify import verify_badge
+from backpack.services.badge_catalogue import keep_class_image
 from backpack.services.badge_intake import report_record, verdict
 from backpack.services.bulk_rows import among
 from backpack.services.errors import NotVerified, ServiceError
@@ -165,7 +166,10 @@ def reverify_badge(badge: Badge) -> str:
         fetcher=app_fetcher(),
         hosted_url=badge.source_url,
         documents=app_issuer_documents(),
+        # The backpack keeps a copy of the class image: its loss later is no downgrade.
+        already_held=True,
     )
+    keep_class_image(badge.badge_class, report.badge_image)
     badge.verification = verdict(report)
     badge.last_report = report_record(report)
     badge.last_verified_at = utcnow()

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import Image
+from backpack.openbadges.badge_image import IMAGE_ACCEPT
 from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.images import inspect_image
+from backpack.openbadges.images import decode_data_uri, inspect_image
 from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.fetching import app_fetcher
 from backpack.services.row_ids import RowIds
 from backpack.services.unique_rows import add_or_find
 
 log = logging.getLogger(__name__)
-IMAGE_ACCEPT = "image/png, image/svg+xml;q=0.9, image/*;q=0.5"
 
 
 def _image_values(data: bytes, digest: str) -> dict[str, Any]:
@@ -50,19 +47,6 @@ def store_image(data: bytes) -> Image:
         image, lambda: db.session.scalar(sa.select(Image).where(Image.sha256 == digest))
     )
     return stored
-
-
-def decode_data_uri(uri: str) -> bytes | None:
-    """The bytes of a `data:` URI, or None when it is not one or is malformed."""
-    if not uri.startswith("data:") or "," not in uri:
-        return None
-    header, _, payload = uri[5:].partition(",")
-    try:
-        if header.endswith(";base64"):
-            return base64.b64decode(payload, validate=True)
-        return unquote_to_bytes(payload)
-    except (binascii.Error, ValueError):
-        return None
 
 
 def image_from_reference(reference: object, *, fetch: bool = True) -> Image | None:

@@ -21,6 +21,7 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from backpack.openbadges.recipient import identity_hash
 from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import make_png
 
 V2 = "https://w3id.org/openbadges/v2"
 RECIPIENT = "alice@example.org"
@@ -108,6 +109,7 @@ class IssuerSite:
             "id": self.url("/revocations.json"),
             "revokedAssertions": [],
         }
+        self.serve_image(make_png())
         self.publish()
 
     def url(self, path: str) -> str:
@@ -120,6 +122,12 @@ class IssuerSite:
         self.serve("/badge.json", self.badge_class)
         self.serve("/key.json", self.key_document)
         self.serve("/revocations.json", self.revocation_list)
+
+    def serve_image(
+        self, body: bytes, *, status: int = 200, content_type: str = "image/png"
+    ) -> None:
+        """Serve the BadgeClass image (or, to test refusals, something else) at /badge.png."""
+        self.server.serve("/badge.png", body, status=status, content_type=content_type)
 
     def serve(self, path: str, document: Any, *, status: int = 200) -> None:
         """Serve a JSON document at a path."""

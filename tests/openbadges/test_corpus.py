@@ -32,6 +32,15 @@ OB20 = "digital-credentials-public-validator/inspector-vc/src/test/resources/ob2
 COMPONENTS = "openbadges-validator-core/extracted_components"
 MOZILLA_KEYS = "mozilla-openbadges-validator/test"
 FIXTURE_HOSTS = ("example.org", "a.com", "oldstyle.com")
+HEART = "openbadges-bakery/openbadges_bakery/testfiles/public_domain_heart.png"
+# Where the reference verifier's components put their BadgeClass images (rewritten paths).
+COMPONENT_IMAGES = (
+    "/badgeclass_image",
+    "/images/1",
+    "/images/2",
+    "/robotics-badge.png",
+    "/beths-robot-badge.png",
+)
 NOBODY = "nobody@example.org"  # the hashed recipient of the 1.1 and 2.0 fixtures
 TEST = "test@example.com"  # the recipient of the 0.5 and 1.0 fixtures
 
@@ -108,6 +117,14 @@ class ExampleOrgFetcher(Fetcher):
         response = super().get(local, accept=accept)
         # Report the URL asked for, as a real fetch of it would.
         return dataclasses.replace(response, url=url) if response.url == local else response
+
+
+@pytest.fixture(autouse=True)
+def component_images(http_server: LocalHTTPServer, corpus: Path) -> None:
+    """Serve one PNG for every BadgeClass image the fixtures name, as badgecheck's tests do."""
+    heart = (corpus / HEART).read_bytes()
+    for path in COMPONENT_IMAGES:
+        http_server.serve(path, heart, content_type="image/png")
 
 
 @pytest.fixture

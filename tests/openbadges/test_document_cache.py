@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 
@@ -92,3 +93,17 @@ def test_the_cache_is_bounded() -> None:
         documents.put(f"https://issuer.example/{number}", "a", _response())
     assert documents.get("https://issuer.example/0", "a") is None
     assert documents.get("https://issuer.example/2", "a") is not None
+
+
+def test_kept_images_are_bounded_by_their_total_size() -> None:
+    documents = IssuerDocumentCache(max_bytes=1000)
+    image = dataclasses.replace(_response(), content=b"\x89PNG" + b"\0" * 400)
+    for number in range(3):
+        documents.put(f"https://issuer.example/{number}.png", "image/png", image)
+    assert documents.get("https://issuer.example/0.png", "image/png") is None
+    assert documents.get("https://issuer.example/2.png", "image/png") is not None
+    documents.put("https://issuer.example/huge.png", "image/png", dataclasses.replace(
+        image, content=b"\0" * 1001
+    ))  # fmt: skip
+    assert documents.get("https://issuer.example/huge.png", "image/png") is None
+    assert documents.get("https://issuer.example/2.png", "image/png") is not None

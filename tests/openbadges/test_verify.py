@@ -21,6 +21,7 @@ from backpack.openbadges.recipient import identity_hash
 from tests.openbadges.issuer_site import RECIPIENT, IssuerSite, sign
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import make_png
 
 HEART = "openbadges-bakery/openbadges_bakery/testfiles/public_domain_heart.png"
 JPEG = (
@@ -59,6 +60,7 @@ def test_hosted_badge_url_verifies_with_its_badge_class_and_issuer(
     assert report.assertion["badge"]["issuer"]["name"] == "Example Issuer"
     assert report.to_json() == {
         "valid": True,
+        "status": "valid",
         "version": "2.0",
         "recipient_matched": True,
         "revoked": False,
@@ -265,6 +267,7 @@ def test_unreachable_badge_url_has_no_content_to_keep(fetcher: Fetcher) -> None:
     report = verify(f"http://127.0.0.1:{port}/a.json", fetcher)
     assert errors(report) == ["unreachable"]
     assert report.assertion is None
+    assert report.status == "unverifiable"
 
 
 def test_oversized_issuer_document_is_refused(site: IssuerSite) -> None:
@@ -732,12 +735,14 @@ def test_0_5_assertion_verifies_against_the_url_it_came_from(
                   "issuer": {"origin": origin, "name": "Old Issuer"}},
     }  # fmt: skip
     site.serve("/0.5/alice.json", assertion)
+    site.server.serve("/img/old.png", make_png(), content_type="image/png")
     assert errors(verify(json.dumps(assertion), fetcher)) == ["no_hosted_url"]
     report = verify(json.dumps(assertion), fetcher, hosted_url=site.url("/0.5/alice.json"))
     assert errors(report) == []
     assert report.version == "0.5"
     assert report.assertion is not None
     assert report.assertion["badge"]["image"] == origin + "/img/old.png"
+    assert report.badge_image == make_png()  # fetched from the issuer's origin
 
 
 def test_url_serving_a_web_page_is_not_badge_json(site: IssuerSite, fetcher: Fetcher) -> None:

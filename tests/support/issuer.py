@@ -106,7 +106,17 @@ class TestIssuer:
                 "publicKeyPem": public_pem,
             },
         )
-        server.serve("/image.png", make_png(), content_type="image/png")
+        self.serve_class_image(make_png())
+
+    def serve_class_image(
+        self, body: bytes, *, status: int = 200, content_type: str = "image/png"
+    ) -> None:
+        """Serve the image every badge class names (or, to test refusals, something else)."""
+        self.server.serve("/image.png", body, status=status, content_type=content_type)
+
+    def withdraw_class_image(self) -> None:
+        """Stop serving the badge class image: it answers 404 from now on."""
+        self.serve_class_image(b"Not Found", status=404, content_type="text/plain")
 
     def badge_class(
         self, slug: str = "robotics", name: str = "Robotics Level 1", **extra: Any
