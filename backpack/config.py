@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "TASKS_SQLITE_PATH": None,  # the embedded queue's file; instance/tasks.sqlite3 when unset
     "TASKS_IMMEDIATE": False,  # run background tasks in the request (tests only)
+    "VERIFY_IMPORTED_BADGES": True,  # check imported badges in the background after an import
     "IMPORTS_DIR": None,  # uploads and failures files of imports; instance/imports when unset
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",

@@ -18,11 +18,15 @@ from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
 from backpack.extensions import db
-from backpack.models import ImportJob, User
+from backpack.models import Badge, ImportJob, User
 from backpack.models.base import utcnow
+from backpack.services import badge_checks
+from backpack.services import badges as badge_service
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5  # units between progress writes
+# Badges one check task verifies before it queues the next: each costs a few fetches.
+CHECKS_PER_TASK = 25
 
 
 def make_queue(app: Flask) -> Huey:
@@ -44,8 +48,17 @@ def init_tasks(app: Flask) -> None:
         with app.app_context():
             run_zip_job(job_id)
 
+    def check_unchecked_badges() -> None:
+        with app.app_context():
+            run_badge_checks()
+
     task = queue.task(name="import_mozilla_zip")(import_mozilla_zip)
-    app.extensions["tasks"] = {"queue": queue, "import_mozilla_zip": task}
+    checks = queue.task(name="check_unchecked_badges")(check_unchecked_badges)
+    app.extensions["tasks"] = {
+        "queue": queue,
+        "import_mozilla_zip": task,
+        "check_unchecked_badges": checks,
+    }
 
 
 def queue_of(app: Flask) -> Huey:
@@ -69,6 +82,36 @@ def start_zip_import(user: User, upload: Any) -> ImportJob:
     db.session.commit()
     current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
     return job
+
+
+def queue_badge_checks() -> None:
+    """Have the worker verify the badges stored unchecked, soon (after an import)."""
+    if current_app.config["VERIFY_IMPORTED_BADGES"]:
+        current_app.extensions["tasks"]["check_unchecked_badges"]()
+
+
+def run_badge_checks() -> None:
+    """Verify a batch of unchecked badges, each committed on its own; queue the next batch
+    while some are left, so that other jobs (a web import) take their turn in between.
+
+    Two workers may run batches at once and check a badge twice: that costs a fetch, and
+    the second check finds the same. A check that fails here (a bug) leaves its badge
+    undecided rather than unchecked, so no batch is ever chosen again and again.
+    """
+    batch = badge_checks.next_unchecked(CHECKS_PER_TASK)
+    for badge_id in batch:
+        try:
+            badge_checks.check_unchecked(badge_id)
+            db.session.commit()
+        except Exception:
+            log.exception("Checking badge %s failed", badge_id)
+            db.session.rollback()
+            badge = db.session.get(Badge, badge_id)
+            if badge is not None:
+                badge_service.record_failed_check(badge)
+                db.session.commit()
+    if len(batch) == CHECKS_PER_TASK:
+        queue_badge_checks()
 
 
 def run_zip_job(job_id: int) -> None:

@@ -31,6 +31,8 @@ from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, 
 
 Row = Mapping[str, Any]
 STREAM_ROWS = 500
+# Who checked a badge on its `validated_on` date, as the badge's page names it.
+MOZILLA_BACKPACK = "Mozilla Backpack"
 
 
 def count_units(source: sa.Engine) -> int:
@@ -295,6 +297,7 @@ def _unchecked(row: Row, user_id: int) -> UncheckedBadge:
         hosted_url=_text(row["endpoint"]) or None,
         image=image,
         checked_at=validated if isinstance(validated, datetime) else None,
+        checked_by=MOZILLA_BACKPACK,
     )
 
 
@@ -309,6 +312,7 @@ def _badge_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
             hosted_url=stored.hosted_url,
             image=stored.image,
             checked_at=stored.checked_at,
+            checked_by=stored.checked_by,
         )
         badge = received.badge
         public_path = _text(row["public_path"])

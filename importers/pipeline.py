@@ -32,6 +32,7 @@ from backpack.openbadges.errors import OpenBadgesError
 from backpack.services.bulk_rows import among, insert_rows
 from backpack.services.errors import ServiceError
 from backpack.services.planner_statistics import StatisticsKeeper
+from backpack.tasks import queue_badge_checks
 from importers.report import ImportReport
 
 log = logging.getLogger(__name__)
@@ -146,9 +147,13 @@ class Pipeline:
         self._commit()
 
     def finish(self) -> None:
-        """The import is over: undo a dry run, and close the report."""
+        """The import is over: undo a dry run, or have the badges it holds checked with their
+        issuers in the background (those it found from an earlier run too: that run may
+        have stopped before queueing them); and close the report."""
         if self.report.dry_run:
             db.session.rollback()
+        elif self.report.imported["badges"] or self.report.skipped["badges"]:
+            queue_badge_checks()
         self.report.close()
 
     def target(self, kind: str, key: str) -> int | None:

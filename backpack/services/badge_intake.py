@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import Badge, EmailAddress, Image, User
+from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.codes import TRANSIENT_CODES
@@ -154,7 +155,6 @@ def read_offline(
         version=parsed.version,
         recipient_matched=True,
         matched_identity=matched,
-        unverifiable=True,
         assertion=assertion,
         badge=summarise(assertion),
         verification_kind="signed" if parsed.form == "jws" else "hosted",
@@ -164,13 +164,25 @@ def read_offline(
 
 
 def offline_values(
-    badge: OfflineBadge, *, accepted: bool, checked_at: datetime | None
+    badge: OfflineBadge,
+    *,
+    accepted: bool,
+    checked_at: datetime | None,
+    checked_by: str | None = None,
 ) -> dict[str, Any]:
-    """The columns of an imported badge's row, but for its owner, class and images."""
+    """The columns of an imported badge's row, but for its owner, class and images.
+
+    The badge is unchecked: nothing was asked of its issuer, so it has no verdict yet. When
+    its source says when it last checked it (`checked_at`, by `checked_by`), that date is
+    kept as the source's own, for the badge's page to show as such.
+    """
     assertion, report = badge.assertion, badge.report
+    record = report_record(report) | {"imported_unchecked": True}
+    if checked_at is not None and checked_by:
+        record["checked_elsewhere"] = {"by": checked_by, "at": checked_at.isoformat()}
     return {
         "status": "accepted" if accepted else "pending",
-        "verification": verdict(report),
+        "verification": UNCHECKED,
         "recipient": badge.recipient,
         "fingerprint": badge.fingerprint,
         "assertion_iri": report.source_url,
@@ -180,9 +192,9 @@ def offline_values(
         "source_url": report.source_url,
         "original_payload": badge.payload,
         "assertion": assertion,
-        "issued_on": _parse_time(assertion.get("issuedOn")),
-        "expires_at": _parse_time(assertion.get("expires")),
-        "last_report": report_record(report) | {"imported_unchecked": True},
+        "issued_on": parse_time(assertion.get("issuedOn")),
+        "expires_at": parse_time(assertion.get("expires")),
+        "last_report": record,
         "last_verified_at": checked_at or utcnow(),
     }
 
@@ -194,14 +206,16 @@ def receive_unchecked(
     hosted_url: str | None = None,
     image: bytes | None = None,
     checked_at: datetime | None = None,
+    checked_by: str | None = None,
     described_by: str | None = None,
 ) -> Received:
-    """Store an imported badge from its stored content, fetching nothing; it awaits re-checking.
+    """Store an imported badge from its stored content, fetching nothing; it awaits checking.
 
     Imports must not depend on issuers that may be gone: the payload (JSON, Mozilla's stored
     body or a JWS) is parsed and matched to the user's addresses offline, kept verbatim, and
-    marked unverifiable until `badges reverify` checks it. `hosted_url` is where a 0.5 body
-    was hosted (Mozilla's `endpoint`); `checked_at` the last time it was verified there;
+    left unchecked until the background checks (`badge_checks`) or `badges reverify` verify
+    it. `hosted_url` is where a 0.5 body was hosted (Mozilla's `endpoint`); `checked_at` the
+    last time the source (`checked_by`, such as "Mozilla Backpack") verified it;
     `described_by` a stored copy with the badge class embedded (Mozilla's body beside a
     JWS whose badge class is only a URL), used for the badge's name and issuer.
     (`bulk_intake.receive_unchecked_many` is the same for many badges at once.)
@@ -224,6 +238,7 @@ def receive_unchecked(
             offline,
             accepted=addresses[offline.recipient].is_verified,
             checked_at=checked_at,
+            checked_by=checked_by,
         ),
     )
     db.session.add(badge)
@@ -353,7 +368,8 @@ def _find(user: User, fingerprint: str) -> Badge | None:
     )
 
 
-def _parse_time(value: object) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
+    """A normalised assertion's timestamp as a datetime, or None when absent or unreadable."""
     if not isinstance(value, str):
         return None
     try:
@@ -392,8 +408,8 @@ def _new_badge(
         source_url=report.source_url,
         original_payload=payload,
         assertion=assertion,
-        issued_on=_parse_time(assertion.get("issuedOn")),
-        expires_at=_parse_time(assertion.get("expires")),
+        issued_on=parse_time(assertion.get("issuedOn")),
+        expires_at=parse_time(assertion.get("expires")),
         last_report=report_record(report),
         last_verified_at=utcnow(),
     )
