@@ -118,6 +118,8 @@ class Pipeline:
         self._pending: list[Unit] = []
         # Who refreshes the planner statistics as tables grow (None: someone else does).
         self.statistics: StatisticsKeeper | None = StatisticsKeeper()
+        # Whether finishing queues the checks of the imported badges (False: someone else does).
+        self.queues_checks = True
 
     def run(self, units: Iterable[Unit | SourceFailure]) -> ImportReport:
         """Write every unit; return the report. A dry run leaves the database untouched."""
@@ -152,7 +154,9 @@ class Pipeline:
         have stopped before queueing them); and close the report."""
         if self.report.dry_run:
             db.session.rollback()
-        elif self.report.imported["badges"] or self.report.skipped["badges"]:
+        elif self.queues_checks and (
+            self.report.imported["badges"] or self.report.skipped["badges"]
+        ):
             queue_badge_checks()
         self.report.close()
 
