@@ -25,7 +25,7 @@ from backpack.models.badges import display_name
 from backpack.tasks import queue_of
 from tests import services
 from tests.badge_fixtures import add_badge
-from tests.conftest import Accounts, Outbox, csrf_token
+from tests.conftest import Accounts, Outbox, csrf_token, post_form
 from tests.sharing_helpers import add_to, create_collection, share_badge
 from tests.support import mozilla_instance as generated
 from tests.support.issuer import TestIssuer, make_png
@@ -294,6 +294,27 @@ def test_a_mozilla_zip_badge_shows_its_host_and_date_until_checked_then_the_issu
     [badge] = stored(queued_app)
     assert badge.image is not None
     assert badge.image.sha256 == hashlib.sha256(make_png()).hexdigest()
+
+
+def test_checking_an_imported_badge_from_its_page_names_it_as_its_issuer_does(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    archive = tmp_path / "mozilla.zip"
+    archive.write_bytes(
+        mozilla_zip({"a.png": issuer.baked_png(issuer.award(ANN))}, {ANN: ["a.png"]})
+    )
+    result = badge_app.test_cli_runner().invoke(
+        args=["import", "mozilla-zip", str(archive), "--user", ANN]
+    )
+    assert result.exit_code == 0, result.output
+    [badge] = stored(badge_app)
+    response = post_form(
+        earner.client, f"/badges/{badge.id}", {}, action=f"/badges/{badge.id}/reverify"
+    )
+    assert response.status_code == 302
+    page = text_of(earner.client, f"/badges/{badge.id}")
+    assert f"Checked “{NEW_NAME}” again: valid." in page
+    assert f"Issued by {issuer.name}" in page
 
 
 def test_a_zip_uploaded_on_the_website_is_checked_once_imported(
