@@ -140,8 +140,8 @@ VERDICT_LABELS = {
     UNCHECKED: (
         "Not checked yet",
         "tag-wait",
-        "This badge came with an import and has not been checked with its issuer yet. "
-        "It is checked shortly, in the background.",
+        "This badge came with an import and has not been checked with its issuer here yet. "
+        "That happens in the background soon after an import, or now with “Check again now”.",
     ),
     "expired": ("Expired", "tag-wait", "The badge was genuine but its expiry date has passed."),
     "unverifiable": (
