@@ -4,6 +4,7 @@ Run the worker with `huey_consumer backpack.worker.queue` (see the README). The 
 a job by its id only; the job row carries the state, the progress and the final report, so
 the page that follows it needs nothing from the queue. Its files (the upload, and every
 failure written one JSON object a line) live under IMPORTS_DIR, named by the job's id.
+Every import then queues the checks of the badges it stored unchecked (`run_badge_checks`).
 """
 
 from __future__ import annotations
