@@ -18,14 +18,22 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from backpack import tasks
+from backpack import create_app, tasks
 from backpack.extensions import db
 from backpack.models import Badge
 from backpack.models.badges import display_name
+from backpack.services import accounts as account_service
 from backpack.tasks import queue_of
 from tests import services
 from tests.badge_fixtures import add_badge
-from tests.conftest import Accounts, Outbox, csrf_token, post_form
+from tests.conftest import (
+    TEST_PASSWORD,
+    Accounts,
+    Outbox,
+    csrf_token,
+    make_test_config,
+    post_form,
+)
 from tests.sharing_helpers import add_to, create_collection, share_badge
 from tests.support import mozilla_instance as generated
 from tests.support.issuer import TestIssuer, make_png
@@ -376,3 +384,34 @@ def test_a_badge_always_has_a_name_to_show(
     class_name: str, host: str | None, issued: datetime | None, source: str, shown: str
 ) -> None:
     assert display_name(class_name, host, issued, source) == shown
+
+
+def test_a_restored_export_is_not_checked_yet_and_names_the_backpacks_last_check(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    add_badge(earner.client, "url", issuer.award(ANN)["id"])
+    [checked] = stored(badge_app)
+    assert checked.verification == "valid"
+    archive = tmp_path / "ann.zip"
+    result = badge_app.test_cli_runner().invoke(
+        args=["users", "export", ANN, "--output", str(archive)]
+    )
+    assert result.exit_code == 0, result.output
+
+    other = create_app(make_test_config(f"sqlite:///{tmp_path / 'other.sqlite3'}", tmp_path))
+    with other.app_context():
+        db.create_all()
+        account_service.create_account(ANN, TEST_PASSWORD, verified=True)
+        db.session.commit()
+    restore = ["import", "backpack-export", str(archive), "--user", ANN]
+    assert other.test_cli_runner().invoke(args=restore).exit_code == 0
+    [restored] = stored(other)
+    assert restored.verification == "unchecked"
+    client = Accounts(other, other.test_client(), Outbox(tmp_path / "outbox")).client
+    post_form(client, "/login", {"email": ANN, "password": TEST_PASSWORD})
+    page = text_of(client, f"/badges/{restored.id}")
+    assert "Not checked yet" in page
+    day = f"{checked.last_verified_at:%Y-%m-%d}"
+    assert f"The backpack it was exported from last checked it on {day}." in page
+    with other.app_context():
+        db.engine.dispose()
