@@ -23,6 +23,7 @@ from backpack.extensions import db
 from backpack.models import Badge
 from backpack.models.badges import display_name
 from backpack.services import accounts as account_service
+from backpack.services import badge_checks
 from backpack.tasks import queue_of
 from tests import services
 from tests.badge_fixtures import add_badge
@@ -323,6 +324,30 @@ def test_checking_an_imported_badge_from_its_page_names_it_as_its_issuer_does(
     page = text_of(earner.client, f"/badges/{badge.id}")
     assert f"Checked “{NEW_NAME}” again: valid." in page
     assert f"Issued by {issuer.name}" in page
+
+
+def test_a_check_that_fails_here_leaves_its_badge_undecided_and_the_others_go_on(
+    queued_app: Flask, issuer: TestIssuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Accounts(queued_app, queued_app.test_client(), Outbox(tmp_path / "outbox")).create(ANN)
+    files = {f"{n}.png": issuer.baked_png(issuer.award(ANN)) for n in (1, 2)}
+    archive = tmp_path / "mozilla.zip"
+    archive.write_bytes(mozilla_zip(files, {ANN: sorted(files)}))
+    args = ["import", "mozilla-zip", str(archive), "--user", ANN]
+    assert queued_app.test_cli_runner().invoke(args=args).exit_code == 0
+    real = badge_checks.reverify_badge
+
+    def broken_for_the_newest(badge: Badge) -> str:
+        if badge.source_url and badge.source_url.endswith("/2.json"):
+            raise RuntimeError("a bug")
+        return real(badge)
+
+    monkeypatch.setattr(badge_checks, "reverify_badge", broken_for_the_newest)
+    work_queue(queued_app)
+    first, second = stored(queued_app)
+    assert first.verification == "valid"
+    assert second.verification == "unverifiable"
+    assert second.last_report["errors"][0]["code"] == "internal_error"
 
 
 def test_a_zip_uploaded_on_the_website_is_checked_once_imported(
