@@ -21,7 +21,6 @@ from flask.testing import FlaskClient
 from backpack import create_app, tasks
 from backpack.extensions import db
 from backpack.models import Badge
-from backpack.models.badges import display_name
 from backpack.services import accounts as account_service
 from backpack.services import badge_checks
 from backpack.tasks import queue_of
@@ -35,7 +34,6 @@ from tests.conftest import (
     make_test_config,
     post_form,
 )
-from tests.sharing_helpers import add_to, create_collection, share_badge
 from tests.support import mozilla_instance as generated
 from tests.support.issuer import TestIssuer, make_png
 from tests.support.mozilla import MozillaBadge, mozilla_zip
@@ -368,47 +366,6 @@ def test_a_zip_uploaded_on_the_website_is_checked_once_imported(
     [badge] = stored(app)  # the job and then its checks ran on the (immediate) queue
     assert badge.verification == "valid"
     assert badge.badge_class.name == NEW_NAME
-
-
-def test_a_badge_without_a_name_is_called_by_its_issuers_host_and_date_everywhere(
-    badge_app: Flask, earner: Accounts, issuer: TestIssuer
-) -> None:
-    assertion = issuer.award(ANN)
-    issuer.server.serve("/assertions/1.json", b"down", status=503, content_type="text/plain")
-    png = issuer.baked_png(assertion)  # kept unverifiable: its badge class is only a URL
-    add_badge(earner.client, "upload", (io.BytesIO(png), "badge.png"))
-    name = f"Badge from 127.0.0.1, issued {issued_day(assertion)}"
-    [badge] = stored(badge_app)
-    assert (
-        text_of(earner.client, f"/badges/{badge.id}").count(f"“{name}” is now in your backpack.")
-        == 1
-    )
-    assert f"{name} (127.0.0.1)" in text_of(earner.client, "/collections/")  # share list
-    collection = create_collection(earner.client)
-    assert f"{name} (127.0.0.1)" in text_of(earner.client, f"/collections/{collection}")
-    add_to(earner.client, collection, badge.id)
-    page = earner.client.get(f"/collections/{collection}").get_data(as_text=True)
-    assert f'aria-label="Reorder {name}"' in page
-    public = earner.client.get(share_badge(earner.client, badge.id)).get_data(as_text=True)
-    assert f"<title>{name}" in public
-    assert re.search(rf"<h1[^>]*>{re.escape(name)}</h1>", public)
-
-
-@pytest.mark.parametrize(
-    ("class_name", "host", "issued", "source", "shown"),
-    [
-        ("Robotics Level 1", "issuer.example", datetime(2024, 5, 1), "push", "Robotics Level 1"),
-        ("  ", "issuer.example", datetime(2024, 5, 1), "push",
-         "Badge from issuer.example, issued 2024-05-01"),
-        ("", "issuer.example", None, "url", "Badge from issuer.example"),
-        ("", None, datetime(2013, 2, 3), "import", "Badge from an import, issued 2013-02-03"),
-        ("", None, None, "upload", "Badge from an uploaded image"),
-    ],
-)  # fmt: skip
-def test_a_badge_always_has_a_name_to_show(
-    class_name: str, host: str | None, issued: datetime | None, source: str, shown: str
-) -> None:
-    assert display_name(class_name, host, issued, source) == shown
 
 
 def test_a_restored_export_is_not_checked_yet_and_names_the_backpacks_last_check(
