@@ -57,6 +57,11 @@ REDIS_URL = None
 TASKS_SQLITE_PATH = None  # None: instance/tasks.sqlite3
 # Run each task at once inside the request instead of queueing it (for tests).
 TASKS_IMMEDIATE = False
+# After each import, have the queue verify the imported badges with their issuers, a few
+# at a time, the badges their owners are most likely to look at first (see
+# backpack/services/badge_checks.py). Off: they stay "not checked yet" until
+# `flask --app wsgi badges reverify` (which always takes them) or their owner checks them.
+VERIFY_IMPORTED_BADGES = True
 # Where imports keep their files: uploaded ZIPs waiting for the worker, and each import's
 # failures file (one JSON line per failed record). Keep it outside any web-served folder:
 # the owner downloads a web job's failures through a logged-in page.

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "TASKS_SQLITE_PATH": None,  # the embedded queue's file; instance/tasks.sqlite3 when unset
     "TASKS_IMMEDIATE": False,  # run background tasks in the request (tests only)
+    "VERIFY_IMPORTED_BADGES": True,  # check imported badges in the background after an import
     "IMPORTS_DIR": None,  # uploads and failures files of imports; instance/imports when unset
     "IMPORT_JOBS_PER_USER": 1,  # web imports one account may have waiting or running at once
     "IMPORT_JOB_SECONDS": 900,  # a web import stops after this long; a re-upload resumes it

@@ -4,6 +4,7 @@ Run the worker with `huey_consumer backpack.worker.queue` (see the README). The 
 a job by its id only; the job row carries the state, the progress and the final report, so
 the page that follows it needs nothing from the queue. Its files (the upload, and every
 failure written one JSON object a line) live under IMPORTS_DIR, named by the job's id.
+Every import then queues the checks of the badges it stored unchecked (`run_badge_checks`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
 from backpack.extensions import db
-from backpack.models import ImportJob, User
+from backpack.models import Badge, ImportJob, User
 from backpack.models.base import utcnow
+from backpack.services import badge_checks
+from backpack.services import badges as badge_service
 
 if TYPE_CHECKING:
     from importers.pipeline import SourceFailure, Unit
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5  # units between progress writes
 _clock = time.monotonic  # what a job's time limit is measured by
+# Badges one check task verifies before it queues the next: each costs a few fetches.
+CHECKS_PER_TASK = 25
 
 
 def make_queue(app: Flask) -> Huey:
@@ -51,8 +56,17 @@ def init_tasks(app: Flask) -> None:
         with app.app_context():
             run_zip_job(job_id)
 
+    def check_unchecked_badges() -> None:
+        with app.app_context():
+            run_badge_checks()
+
     task = queue.task(name="import_mozilla_zip")(import_mozilla_zip)
-    app.extensions["tasks"] = {"queue": queue, "import_mozilla_zip": task}
+    checks = queue.task(name="check_unchecked_badges")(check_unchecked_badges)
+    app.extensions["tasks"] = {
+        "queue": queue,
+        "import_mozilla_zip": task,
+        "check_unchecked_badges": checks,
+    }
 
 
 def queue_of(app: Flask) -> Huey:
@@ -76,6 +90,36 @@ def start_zip_import(user: User, upload: Any) -> ImportJob:
     db.session.commit()
     current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
     return job
+
+
+def queue_badge_checks() -> None:
+    """Have the worker verify the badges stored unchecked, soon (after an import)."""
+    if current_app.config["VERIFY_IMPORTED_BADGES"]:
+        current_app.extensions["tasks"]["check_unchecked_badges"]()
+
+
+def run_badge_checks() -> None:
+    """Verify a batch of unchecked badges, each committed on its own; queue the next batch
+    while some are left, so that other jobs (a web import) take their turn in between.
+
+    Two workers may run batches at once and check a badge twice: that costs a fetch, and
+    the second check finds the same. A check that fails here (a bug) leaves its badge
+    undecided rather than unchecked, so no batch is ever chosen again and again.
+    """
+    batch = badge_checks.next_unchecked(CHECKS_PER_TASK)
+    for badge_id in batch:
+        try:
+            badge_checks.check_unchecked(badge_id)
+            db.session.commit()
+        except Exception:
+            log.exception("Checking badge %s failed", badge_id)
+            db.session.rollback()
+            badge = db.session.get(Badge, badge_id)
+            if badge is not None:
+                badge_service.record_failed_check(badge)
+                db.session.commit()
+    if len(batch) == CHECKS_PER_TASK:
+        queue_badge_checks()
 
 
 def run_zip_job(job_id: int) -> None:

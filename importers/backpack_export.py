@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from backpack.extensions import db
 from backpack.models import Badge, User
+from backpack.models.badges import UNCHECKED
 from backpack.services import badges as badge_service
 from backpack.services import collections, emails, sharing
 from backpack.services.badge_intake import receive_unchecked
@@ -26,6 +28,8 @@ from importers.pipeline import (
 
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 8 * 1024 * 1024
+# Who checked a restored badge on the date its export gives, as the badge's page names it.
+EXPORTING_BACKPACK = "The backpack it was exported from"
 
 
 def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -127,12 +131,32 @@ def _badge_adder(user_id: int, entry: dict[str, Any], image: bytes | None) -> Ca
         if payload.strip().startswith(("http://", "https://")):
             # Added by its URL: the stored assertion stands in, since imports fetch nothing.
             payload = json.dumps(entry.get("assertion") or {})
-        received = receive_unchecked(_user(user_id), payload, hosted_url=source_url, image=image)
+        checked_at = _exported_check(entry)
+        received = receive_unchecked(
+            _user(user_id),
+            payload,
+            hosted_url=source_url,
+            image=image,
+            checked_at=checked_at,
+            checked_by=EXPORTING_BACKPACK if checked_at else None,
+        )
         if received.created and entry.get("status") == "rejected":
             badge_service.reject_badge(received.badge)
         return Outcome(received.badge.id, created=received.created, pending=received.pending)
 
     return apply
+
+
+def _exported_check(entry: dict[str, Any]) -> datetime | None:
+    """When the exporting backpack last verified the badge; None if it never did."""
+    value = entry.get("last_verified_at")
+    if entry.get("verification") in (None, UNCHECKED) or not isinstance(value, str):
+        return None
+    try:
+        checked = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return checked if checked.tzinfo else None
 
 
 def _collection_adder(

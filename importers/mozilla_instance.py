@@ -52,6 +52,8 @@ from importers.report import ADDRESS_ELSEWHERE, UNCONFIRMED_PRIMARY
 
 Row = Mapping[str, Any]
 STREAM_ROWS = 500
+# Who checked a badge on its `validated_on` date, as the badge's page names it.
+MOZILLA_BACKPACK = "Mozilla Backpack"
 
 
 def count_units(source: sa.Engine) -> int:
@@ -323,6 +325,7 @@ def _unchecked(row: Row, user_id: int) -> UncheckedBadge:
         image=image,
         checked_at=validated if isinstance(validated, datetime) else None,
         awarded_to=_address(row["awarded_to_email_address"]),
+        checked_by=MOZILLA_BACKPACK,
     )
 
 
@@ -350,6 +353,7 @@ def _badge_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
             image=stored.image,
             checked_at=stored.checked_at,
             awarded_to=stored.awarded_to,
+            checked_by=stored.checked_by,
         )
         badge = received.badge
         public_path = _text(row["public_path"])

@@ -32,6 +32,7 @@ from backpack.openbadges.errors import OpenBadgesError
 from backpack.services.bulk_rows import among, insert_rows
 from backpack.services.errors import ServiceError
 from backpack.services.planner_statistics import StatisticsKeeper
+from backpack.tasks import queue_badge_checks
 from importers.report import ImportReport
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,8 @@ class Pipeline:
         self._pending: list[Unit] = []
         # Who refreshes the planner statistics as tables grow (None: someone else does).
         self.statistics: StatisticsKeeper | None = StatisticsKeeper()
+        # Whether finishing queues the checks of the imported badges (False: someone else does).
+        self.queues_checks = True
 
     def run(self, units: Iterable[Unit | SourceFailure]) -> ImportReport:
         """Write every unit; return the report. A dry run leaves the database untouched."""
@@ -148,9 +151,15 @@ class Pipeline:
         self._commit()
 
     def finish(self) -> None:
-        """The import is over: undo a dry run, and close the report."""
+        """The import is over: undo a dry run, or have the badges it holds checked with their
+        issuers in the background (those it found from an earlier run too: that run may
+        have stopped before queueing them); and close the report."""
         if self.report.dry_run:
             db.session.rollback()
+        elif self.queues_checks and (
+            self.report.imported["badges"] or self.report.skipped["badges"]
+        ):
+            queue_badge_checks()
         self.report.close()
 
     def target(self, kind: str, key: str) -> int | None:

@@ -153,6 +153,7 @@ def _work(
     )
     # The first worker refreshes the planner statistics for all: the shards grow alike.
     pipeline.statistics = StatisticsKeeper(parts=count) if index == 0 else None
+    pipeline.queues_checks = False  # the main process queues them once every part is done
     try:
         pipeline.run(units(pipeline, index, count))
     except ImporterError as exc:

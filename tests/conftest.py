@@ -74,6 +74,8 @@ def make_test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dic
         "ARGON2_PARALLELISM": 1,
         # Background tasks run inside the request unless a test wants the real queue.
         "TASKS_IMMEDIATE": True,
+        # Imports leave their badges unchecked here; tests of the background checks opt in.
+        "VERIFY_IMPORTED_BADGES": False,
         # Each test's uploads and failures files apart: job ids start at 1 in every database.
         "IMPORTS_DIR": str(tmp_path / "imports"),
     }

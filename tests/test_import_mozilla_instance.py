@@ -87,7 +87,7 @@ def check_imported(app: Flask, report: dict[str, Any], failures: Path) -> None:
         badges = db.session.scalars(sa.select(Badge).where(Badge.user_id == ann.id)).all()
         assert len(badges) == 6
         assert {b.recipient for b in badges} == {ANN, SCHOOL}
-        assert all(b.verification == "unverifiable" and b.source == "import" for b in badges)
+        assert all(b.verification == "unchecked" and b.source == "import" for b in badges)
         assert all(b.original_image is not None for b in badges)
         assert {b.last_verified_at.year for b in badges} == {2018}
         assert {b.version for b in badges} == {"0.5", "1.0"}

@@ -59,7 +59,7 @@ def test_every_badge_shape_imports_without_fetching(
     stored = badges(app)
     assert {b.version for b in stored} == {"0.5", "1.0"}
     assert {b.verification_kind for b in stored} == {"hosted", "signed"}
-    assert all(b.source == "import" and b.verification == "unverifiable" for b in stored)
+    assert all(b.source == "import" and b.verification == "unchecked" for b in stored)
     assert all(b.original_image_id is not None for b in stored)
     with app.app_context():
         first = db.session.scalars(sa.select(Badge).order_by(Badge.id)).first()

@@ -124,3 +124,60 @@ def _counts() -> dict[str, int]:
             table: connection.scalar(sa.select(sa.func.count()).select_from(sa.table(table))) or 0
             for table in ("email_address", "collection")
         }
+
+
+def test_badges_imported_and_never_checked_become_unchecked_and_back(
+    empty_database: str,
+) -> None:
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": empty_database}
+    )
+    then = datetime(2019, 1, 1, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    'INSERT INTO "user" (id, name, password_hash, created_at, findable_by_email)'
+                    " VALUES (1, 'Ann', '!', :now, false)"
+                ),
+                {"now": then},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO issuer (id, iri, content_sha256, name, document, created_at)"
+                    " VALUES (1, 'urn:i', 'd', '', '{}', :now)"
+                ),
+                {"now": then},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO badge_class (id, iri, content_sha256, issuer_id, name,"
+                    " description, document, created_at) VALUES (1, 'urn:c', 'd', 1, '', '',"
+                    " '{}', :now)"
+                ),
+                {"now": then},
+            )
+            # Imported and never checked; imported and checked since (the issuer was down).
+            for number, report in ((1, '{"imported_unchecked": true}'), (2, '{"errors": []}')):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO badge (id, user_id, badge_class_id, status, verification,"
+                        " recipient, fingerprint, version, source, original_payload, assertion,"
+                        " last_report, last_verified_at, created_at) VALUES (:id, 1, 1,"
+                        " 'accepted', 'unverifiable', 'a@example.org', :id, '1.0', 'import',"
+                        " '{}', '{}', :report, :now, :now)"
+                    ),
+                    {"id": number, "report": report, "now": then},
+                )
+        upgrade()
+        assert _verifications() == ["unchecked", "unverifiable"]
+        downgrade(revision="0007")
+        assert _verifications() == ["unverifiable", "unverifiable"]
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def _verifications() -> list[str]:
+    with db.engine.connect() as connection:
+        return list(connection.scalars(sa.text("SELECT verification FROM badge ORDER BY id")))

@@ -30,7 +30,7 @@ class BadgeSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     verification = fields.String(required=True)
     recipient = fields.String(required=True)
-    issuer_name = fields.Function(lambda b: b.badge_class.issuer.name, required=True)
+    issuer_name = fields.String(required=True)
     assertion_id = fields.String(attribute="assertion_iri", allow_none=True, required=True)
     issued_on = fields.DateTime(allow_none=True, required=True)
     expires = fields.DateTime(attribute="expires_at", allow_none=True, required=True)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import Badge, EmailAddress, Image, User
+from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.codes import TRANSIENT_CODES
@@ -155,7 +156,6 @@ def read_offline(
         assertion["badge"] = _described_badge(described_by) or assertion["badge"]
     report = VerificationReport(
         version=parsed.version,
-        unverifiable=True,
         assertion=assertion,
         badge=summarise(assertion),
         verification_kind="signed" if parsed.form == "jws" else "hosted",
@@ -169,13 +169,25 @@ def read_offline(
 
 
 def offline_values(
-    badge: OfflineBadge, *, accepted: bool, checked_at: datetime | None
+    badge: OfflineBadge,
+    *,
+    accepted: bool,
+    checked_at: datetime | None,
+    checked_by: str | None = None,
 ) -> dict[str, Any]:
-    """The columns of an imported badge's row, but for its owner, class and images."""
+    """The columns of an imported badge's row, but for its owner, class and images.
+
+    The badge is unchecked: nothing was asked of its issuer, so it has no verdict yet. When
+    its source says when it last checked it (`checked_at`, by `checked_by`), that date is
+    kept as the source's own, for the badge's page to show as such.
+    """
     assertion, report = badge.assertion, badge.report
+    record = report_record(report) | {"imported_unchecked": True}
+    if checked_at is not None and checked_by:
+        record["checked_elsewhere"] = {"by": checked_by, "at": checked_at.isoformat()}
     return {
         "status": "accepted" if accepted else "pending",
-        "verification": verdict(report),
+        "verification": UNCHECKED,
         "recipient": badge.recipient,
         "fingerprint": badge.fingerprint,
         "assertion_iri": report.source_url,
@@ -185,9 +197,9 @@ def offline_values(
         "source_url": report.source_url,
         "original_payload": badge.payload,
         "assertion": assertion,
-        "issued_on": _parse_time(assertion.get("issuedOn")),
-        "expires_at": _parse_time(assertion.get("expires")),
-        "last_report": report_record(report) | {"imported_unchecked": True},
+        "issued_on": parse_time(assertion.get("issuedOn")),
+        "expires_at": parse_time(assertion.get("expires")),
+        "last_report": record,
         "last_verified_at": checked_at or utcnow(),
     }
 
@@ -199,15 +211,17 @@ def receive_unchecked(
     hosted_url: str | None = None,
     image: bytes | None = None,
     checked_at: datetime | None = None,
+    checked_by: str | None = None,
     described_by: str | None = None,
     awarded_to: str | None = None,
 ) -> Received:
-    """Store an imported badge from its stored content, fetching nothing; it awaits re-checking.
+    """Store an imported badge from its stored content, fetching nothing; it awaits checking.
 
     Imports must not depend on issuers that may be gone: the payload (JSON, Mozilla's stored
     body or a JWS) is parsed and matched to the user's addresses offline, kept verbatim, and
-    marked unverifiable until `badges reverify` checks it. `hosted_url` is where a 0.5 body
-    was hosted (Mozilla's `endpoint`); `checked_at` the last time it was verified there;
+    left unchecked until the background checks (`badge_checks`) or `badges reverify` verify
+    it. `hosted_url` is where a 0.5 body was hosted (Mozilla's `endpoint`); `checked_at` the
+    last time the source (`checked_by`, such as "Mozilla Backpack") verified it;
     `described_by` a stored copy with the badge class embedded (Mozilla's body beside a
     JWS whose badge class is only a URL), used for the badge's name and issuer.
     `awarded_to` is the address the source showed the badge in this user's backpack for
@@ -235,7 +249,12 @@ def receive_unchecked(
         or image_from_reference(offline.assertion.get("image"), fetch=False)
         or badge_class.image,
         original_image=stored_image,
-        **offline_values(offline, accepted=addresses[offline.recipient], checked_at=checked_at),
+        **offline_values(
+            offline,
+            accepted=addresses[offline.recipient],
+            checked_at=checked_at,
+            checked_by=checked_by,
+        ),
     )
     db.session.add(badge)
     db.session.flush()
@@ -388,9 +407,11 @@ def _find(user: User, fingerprint: str) -> Badge | None:
     )
 
 
-def _parse_time(value: object) -> datetime | None:
-    # The library's reading, which also refuses dates that overflow once moved to UTC:
-    # an unchecked (imported) badge is not validated, and such a date cannot be stored.
+def parse_time(value: object) -> datetime | None:
+    """A normalised assertion's timestamp as a datetime, or None when absent or unreadable.
+
+    The library's reading, which also refuses dates that overflow once moved to UTC: an
+    unchecked (imported) badge is not validated, and such a date cannot be stored."""
     return parse_datetime(value)
 
 
@@ -423,8 +444,8 @@ def _new_badge(
         source_url=report.source_url,
         original_payload=payload,
         assertion=assertion,
-        issued_on=_parse_time(assertion.get("issuedOn")),
-        expires_at=_parse_time(assertion.get("expires")),
+        issued_on=parse_time(assertion.get("issuedOn")),
+        expires_at=parse_time(assertion.get("expires")),
         last_report=report_record(report),
         last_verified_at=utcnow(),
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, EmailAddress, Image, Issuer, User
+from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
 from backpack.openbadges.baking import bake
 from backpack.openbadges.verify import verify_badge
@@ -20,9 +21,11 @@ from backpack.services.badge_intake import report_record, verdict
 from backpack.services.bulk_rows import among
 from backpack.services.errors import NotVerified, ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
+from backpack.services.issuer_copy import adopt_issuer_copy, issuer_answered
 
 STATUSES = ("accepted", "pending", "rejected")
 PAGE_SIZE = 24
+CHECK_FAILED = "The badge could not be checked because of an error here."
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,8 @@ def _address_verified(badge: Badge) -> bool:
 def reverify_badge(badge: Badge) -> str:
     """Verify a stored badge again from what was received; return the new verdict.
 
-    A badge is never dropped by re-verification, only marked (revoked, expired, ...).
+    A badge is never dropped by re-verification, only marked (revoked, expired, ...). When
+    the issuer answered, the badge shows the name, issuer and image it serves now.
     """
     # The address as its owner typed it is the spelling issuers hashed; the library tries
     # its case variants, as Mozilla Backpack did.
@@ -173,19 +177,36 @@ def reverify_badge(badge: Badge) -> str:
     badge.verification = verdict(report)
     badge.last_report = report_record(report)
     badge.last_verified_at = utcnow()
+    if issuer_answered(report):
+        adopt_issuer_copy(badge, report)
     db.session.flush()
     return badge.verification
 
 
+def record_failed_check(badge: Badge) -> None:
+    """Note that checking the badge failed here (a bug, logged): it is undecided, not
+    unchecked, so the background checks move on; `badges reverify` tries it again."""
+    badge.verification = "unverifiable"
+    badge.last_report = {
+        "valid": False,
+        "unverifiable": True,
+        "errors": [{"code": "internal_error", "message": CHECK_FAILED}],
+        "warnings": [],
+        "checked_at": utcnow().isoformat(),
+    }
+    badge.last_verified_at = utcnow()
+    db.session.flush()
+
+
 def badges_due_for_reverification(older_than: datetime, batch: int = 200) -> Iterator[Badge]:
-    """Accepted and pending badges last verified before `older_than`, in id order, in batches."""
+    """Accepted and pending badges last verified before `older_than`, and every one not
+    checked here yet whatever its date (an import's), in id order, in batches."""
     last_id = 0
+    due = sa.or_(Badge.last_verified_at < older_than, Badge.verification == UNCHECKED)
     while True:
         rows = db.session.scalars(
             sa.select(Badge)
-            .where(
-                Badge.last_verified_at < older_than, Badge.status != "rejected", Badge.id > last_id
-            )
+            .where(due, Badge.status != "rejected", Badge.id > last_id)
             .order_by(Badge.id)
             .limit(batch)
         ).all()

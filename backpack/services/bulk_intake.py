@@ -45,6 +45,7 @@ class UncheckedBadge:
     hosted_url: str | None = None
     image: bytes | None = None
     checked_at: datetime | None = None
+    checked_by: str | None = None
     described_by: str | None = None
     awarded_to: str | None = None
 
@@ -184,7 +185,12 @@ def _rows(
                 "badge_class_id": class_id,
                 "image_id": original or image or class_image,
                 "original_image_id": original,
-                **offline_values(offline, accepted=taken, checked_at=badge.checked_at),
+                **offline_values(
+                    offline,
+                    accepted=taken,
+                    checked_at=badge.checked_at,
+                    checked_by=badge.checked_by,
+                ),
             }
         )
     return rows

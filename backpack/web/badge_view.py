@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from backpack.models import Badge
+from backpack.models.badges import UNCHECKED
 
 
 def safe_link(value: object) -> str | None:
@@ -61,6 +63,7 @@ class BadgeView:
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
     hosted_url: str | None = None
+    earlier_check: str | None = None
 
 
 def view_badge(badge: Badge) -> BadgeView:
@@ -71,11 +74,11 @@ def view_badge(badge: Badge) -> BadgeView:
     criteria = badge_class.get("criteria")
     report = badge.last_report or {}
     return BadgeView(
-        name=badge.badge_class.name or "Untitled badge",
+        name=badge.name,
         description=badge.badge_class.description,
         criteria_url=safe_link(criteria),
         criteria_narrative=_text(criteria.get("narrative")) if isinstance(criteria, dict) else None,
-        issuer_name=badge.badge_class.issuer.name or "Unknown issuer",
+        issuer_name=badge.issuer_name,
         issuer_url=safe_link(issuer.get("url")) or safe_link(issuer.get("id")),
         issuer_email=_text(issuer.get("email")),
         narrative=_text(assertion.get("narrative")),
@@ -87,7 +90,26 @@ def view_badge(badge: Badge) -> BadgeView:
         errors=[m for m in report.get("errors", []) if isinstance(m, dict)],
         warnings=[m for m in report.get("warnings", []) if isinstance(m, dict)],
         hosted_url=safe_link(badge.source_url),
+        earlier_check=earlier_check(badge),
     )
+
+
+def earlier_check(badge: Badge) -> str | None:
+    """For a badge not checked here yet, when its source last checked it, in its source's
+    name ("Mozilla Backpack last checked it on 2018-05-01"); never shown as a check of ours."""
+    if not badge.is_unchecked:
+        return None
+    elsewhere = (badge.last_report or {}).get("checked_elsewhere")
+    if not isinstance(elsewhere, dict):
+        return None
+    by, at = _text(elsewhere.get("by")), _text(elsewhere.get("at"))
+    try:
+        when = datetime.fromisoformat(at) if at else None
+    except ValueError:
+        when = None
+    if by is None or when is None:
+        return None
+    return f"{by} last checked it on {when:%Y-%m-%d}"
 
 
 def _evidence(item: object) -> Evidence:
@@ -115,6 +137,12 @@ def _alignment(item: object) -> Alignment | None:
 
 VERDICT_LABELS = {
     "valid": ("Verified", "tag-ok", "The issuer confirms this badge, and it is awarded to you."),
+    UNCHECKED: (
+        "Not checked yet",
+        "tag-wait",
+        "This badge came with an import and has not been checked with its issuer here yet. "
+        "That happens in the background soon after an import, or now with “Check again now”.",
+    ),
     "expired": ("Expired", "tag-wait", "The badge was genuine but its expiry date has passed."),
     "unverifiable": (
         "Unverifiable",

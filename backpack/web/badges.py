@@ -140,7 +140,8 @@ def _act(badge_id: int, action: str) -> Response:
     try:
         if action == "reverify":
             verdict = badges.reverify_badge(badge)
-            message = f"Checked “{name}” again: {verdict}."
+            # Named as the issuer names it now: the check may have fetched a new name.
+            message = f"Checked “{badge.name}” again: {verdict}."
         elif action == "accept":
             badges.accept_badge(badge)
             message = f"“{name}” is back in your backpack."

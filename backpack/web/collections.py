@@ -54,7 +54,7 @@ def _index_page(status: int = 200, **forms: Any) -> tuple[str, int]:
     shared = sharing.list_badge_shares(current_user)
     shared_ids = {share.badge_id for share in shared}
     share_form.badge_id.choices = [
-        SelectChoice(badge.id, f"{badge.name} ({badge.badge_class.issuer.name})")
+        SelectChoice(badge.id, f"{badge.name} ({badge.issuer_name})")
         for badge in collections.shareable_badges(current_user)
         if badge.id not in shared_ids
     ]

@@ -14,6 +14,7 @@ from markupsafe import escape
 
 from backpack.links import external_url
 from backpack.models import Badge
+from backpack.models.badges import UNCHECKED
 from backpack.openbadges.jsonld import V2_CONTEXT
 from backpack.services.public_pages import PublicBadge, PublicCollection, public_assertion
 from backpack.web.badge_view import BadgeView, view_badge
@@ -24,6 +25,11 @@ HTML = "text/html; charset=utf-8"
 # How visitors read each verdict: only "valid" is ever shown as verified.
 PUBLIC_VERDICTS = {
     "valid": ("Verified", "tag-ok", "The issuer confirms this badge was awarded to its owner."),
+    UNCHECKED: (
+        "Not checked yet",
+        "tag-wait",
+        "This badge was imported and has not been checked with its issuer yet.",
+    ),
     "expired": ("Expired", "tag-wait", "The badge was genuine, but it has expired."),
     "unverifiable": (
         "Not verified",
@@ -138,7 +144,8 @@ def _check(badge: Badge) -> dict[str, Any]:
         "assertion": (badge.assertion or {}).get("id"),
         "status": badge.verification,
         "verified": badge.verification == "valid",
-        "checkedAt": badge.last_verified_at.isoformat(),
+        # An unchecked badge's date is its source's check, not one of ours.
+        "checkedAt": None if badge.is_unchecked else badge.last_verified_at.isoformat(),
     }
 
 
