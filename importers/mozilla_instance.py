@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -142,8 +143,11 @@ def _groups_with_portfolios(source: sa.Engine, shard: Shard) -> Iterator[dict[st
 
     Merged here from two ordered reads rather than joined by the source: Mozilla's
     `portfolio.group_id` need not be indexed, and a join without that index compares every
-    group with every portfolio (fifty thousand groups took the source 20 s of CPU). A group
-    with several portfolios takes its first.
+    group with every portfolio (fifty thousand groups took the source 20 s of CPU).
+
+    Mozilla inserted a new portfolio row at every edit of a group's portfolio and showed the
+    newest (highest id), so a group with several takes its newest: each group's portfolios
+    come newest first, and the merge takes the first of them.
     """
     groups = sa.select(schema.group).where(shard.holds(schema.group.c.user_id))
     texts = [schema.portfolio.c[name] for name in PORTFOLIO_TEXTS]
@@ -151,7 +155,7 @@ def _groups_with_portfolios(source: sa.Engine, shard: Shard) -> Iterator[dict[st
         source,
         sa.select(schema.portfolio.c.group_id, *texts)
         .where(schema.portfolio.c.group_id.is_not(None))
-        .order_by(schema.portfolio.c.group_id, schema.portfolio.c.id),
+        .order_by(schema.portfolio.c.group_id, schema.portfolio.c.id.desc()),
     )
     portfolio = next(portfolios, None)
     for group in _stream(source, groups.order_by(schema.group.c.id)):
@@ -336,10 +340,59 @@ def _json(value: object, kind: type, what: str) -> Any:
 
 
 def _group_texts(row: Row) -> tuple[str, str]:
-    """A group's collection name and description (its portfolio's title, subtitle, preamble)."""
+    """A group's collection name and description (its portfolio's title, subtitle, preamble).
+
+    Some versions of Mozilla stored the names typed into its forms HTML-escaped
+    (mozilla-backpack.md 1.1); a name is unescaped once, so `&amp;lt;` becomes `&lt;`, as it
+    was typed. Portfolio texts were stored as typed (`createOrUpdate` saves the form as it
+    came and escapes only when showing it), so they are taken as they are."""
     parts = (_words(row[k]).strip() for k in ("title", "subtitle", "preamble"))
     description = "\n\n".join(p for p in parts if p)[:2000]
-    return _words(row["name"]).strip()[:100] or "Untitled collection", description
+    name = html.unescape(_words(row["name"])).strip()[:100]
+    return name or "Untitled collection", description
+
+
+def _collection_of(
+    row: Row,
+    owner: int,
+    listed: list[Any],
+    stories: dict[str, Any],
+    found: tuple[Mapping[str, int], Mapping[int, int]],
+) -> tuple[collections.ImportedCollection, int]:
+    """The collection a group becomes, and how many of its badges were deleted or not
+    imported. `found` is our badge id for each imported Mozilla badge id (as text), and the
+    owner of each of ours.
+
+    Every member stays in its place with its story, pending or not: until it is accepted,
+    visitors do not see it, and then it appears where Mozilla showed it. Badge ids of other
+    users are left out, as Mozilla's own query left them out."""
+    ours, owned = found
+    members = [ours[str(m)] for m in listed if owned.get(ours.get(str(m), 0)) == owner]
+    told = {
+        ours[str(m)]: story[:5000]
+        for m, story in stories.items()
+        if str(m) in ours and isinstance(story, str) and story.strip()
+    }
+    name, description = _group_texts(row)
+    missing = sum(1 for m in listed if str(m) not in ours)
+    wanted = collections.ImportedCollection(
+        owner, name, description, members, told, published=bool(row["public"])
+    )
+    return wanted, missing
+
+
+def _imported_badges(
+    pipeline: Pipeline, listed: Iterable[object]
+) -> tuple[dict[str, int], dict[int, int]]:
+    """Our badge id for each of these Mozilla badge ids that was imported (keyed as text),
+    and the owner of each of ours (two queries)."""
+    keys = {f"badge:{mozilla_id}": mozilla_id for mozilla_id in listed}
+    ours = {
+        str(keys[key]): target
+        for key, target in pipeline.targets("badges", keys).items()
+        if target is not None
+    }
+    return ours, collections.badge_owners(sorted(set(ours.values())))
 
 
 def _group_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
@@ -347,35 +400,16 @@ def _group_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
         user = owners.user(row["user_id"])
         listed = _json(row["badges"], list, "badges")
         stories = _json(row["stories"], dict, "portfolio stories")
-        name, description = _group_texts(row)
-        try:
-            collection = collections.create_collection(user, name, description)
-        except ServiceError as exc:
-            raise RecordRefused(exc.message) from exc
-        ours: dict[str, int] = {}
-        missing = 0
-        for mozilla_id in listed:
-            target = owners.pipeline.target("badges", f"badge:{mozilla_id}")
-            if target is None:
-                missing += 1
-            else:
-                ours[str(mozilla_id)] = target
-        owned = collections.collectable_badges(list(ours.values()))
-        accepted = [i for i in ours.values() if owned.get(i) == user.id]
-        if accepted:
-            collections.add_badges(collection, accepted)
-        for mozilla_id, story in stories.items():
-            if str(mozilla_id) in ours and isinstance(story, str) and story.strip():
-                collections.set_story(collection, ours[str(mozilla_id)], story[:5000])
-        if row["public"]:
-            sharing.publish_collection(collection)
+        found = _imported_badges(owners.pipeline, listed)
+        wanted, missing = _collection_of(row, user.id, listed, stories, found)
+        [made] = collections.import_collections([wanted])
+        if isinstance(made, ServiceError):
+            raise RecordRefused(made.message)
         if row["url"]:
             scope = owners.pipeline.scope
-            legacy_links.remember_link(
-                scope, legacy_links.COLLECTION, _text(row["url"]), collection.id
-            )
+            legacy_links.remember_link(scope, legacy_links.COLLECTION, _text(row["url"]), made)
         owners.pipeline.report.missing_from_collections += missing
-        return Outcome(collection.id)
+        return Outcome(made)
 
     return apply
 
@@ -542,33 +576,12 @@ class _GroupWriter:
             return Outcome(made)
 
         refused, read = _prepared(units, prepare)
-        listed = {f"badge:{m}": m for _, _, badges, _ in read for m in badges}
-        ours = {
-            str(listed[key]): target
-            for key, target in self.pipeline.targets("badges", listed).items()
-            if target is not None
-        }
-        accepted = collections.collectable_badges(list(ours.values()))
+        found = _imported_badges(self.pipeline, (m for _, _, badges, _ in read for m in badges))
         wanted: list[collections.ImportedCollection] = []
         for row, owner, badges, stories in read:
-            name, description = _group_texts(row)
-            missing += sum(1 for m in badges if str(m) not in ours)
-            badge_ids = [ours[str(m)] for m in badges if str(m) in ours]
-            told = {
-                ours[str(m)]: story[:5000]
-                for m, story in stories.items()
-                if str(m) in ours and isinstance(story, str) and story.strip()
-            }
-            wanted.append(
-                collections.ImportedCollection(
-                    owner,
-                    name,
-                    description,
-                    [b for b in badge_ids if accepted.get(b) == owner],
-                    told,
-                    published=bool(row["public"]),
-                )
-            )
+            collection, absent = _collection_of(row, owner, badges, stories, found)
+            wanted.append(collection)
+            missing += absent
         results = _merged(units, refused, collections.import_collections(wanted), result)
         legacy_links.remember_links(self.pipeline.scope, legacy_links.COLLECTION, links)
         # Counted once the batch is written: a batch undone before this counted nothing.
