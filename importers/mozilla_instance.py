@@ -27,6 +27,7 @@ from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_u
 from backpack.services.bulk_rows import among
 from backpack.services.errors import ServiceError
 from backpack.services.row_ids import CatalogueIds
+from importers import mozilla_grants
 from importers import mozilla_schema as schema
 from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit
 
@@ -36,10 +37,13 @@ STREAM_ROWS = 500
 
 def count_units(source: sa.Engine) -> int:
     """Roughly how many units the instance holds (for the progress bar)."""
+    tables = [schema.user, schema.badge, schema.group]
+    if sa.inspect(source).has_table(schema.bpc_session.name):
+        tables.append(schema.bpc_session)
     with source.connect() as connection:
         return sum(
             connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0
-            for table in (schema.user, schema.badge, schema.group)
+            for table in tables
         )
 
 
@@ -114,8 +118,9 @@ def email_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator
 
 
 def owned_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator[Unit]:
-    """The badges (with their images), then the groups (with their portfolios), of the
-    accounts in `shard`; every account must have been imported before."""
+    """The badges (with their images), then the groups (with their portfolios), then the
+    Backpack Connect grants, of the accounts in `shard`; every account must have been
+    imported before."""
     badges, groups = _BadgeWriter(pipeline), _GroupWriter(pipeline)
     owners = _Owners(pipeline)
     query = (
@@ -133,6 +138,10 @@ def owned_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator
         apply = _group_importer(owners, group)
         label = str(group["name"])
         yield Unit("collections", f"group:{group['id']}", apply, label, groups, group)
+    if sa.inspect(source).has_table(schema.bpc_session.name):
+        sessions = sa.select(schema.bpc_session).where(shard.holds(schema.bpc_session.c.user_id))
+        rows = _stream(source, sessions.order_by(schema.bpc_session.c.id))
+        yield from mozilla_grants.grant_units(rows, pipeline, _owner_ids)
 
 
 PORTFOLIO_TEXTS = ("title", "subtitle", "preamble", "stories")
