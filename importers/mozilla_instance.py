@@ -324,13 +324,16 @@ def _badge_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
             checked_at=stored.checked_at,
         )
         badge = received.badge
+        scope = owners.pipeline.scope
         public_path = _text(row["public_path"])
         if public_path and received.created and badge.status == "accepted":
             # Shared on Mozilla: it stays shared, and its old link leads to it.
             sharing.share_badge(badge, None)
-            legacy_links.remember_link(
-                owners.pipeline.scope, legacy_links.BADGE, public_path, badge.id
-            )
+            legacy_links.remember_link(scope, legacy_links.BADGE, public_path, badge.id)
+        body_hash = _text(row["body_hash"])
+        if body_hash:
+            # Its old image URL answers while the badge is published here.
+            legacy_links.remember_link(scope, legacy_links.BADGE_IMAGE, body_hash, badge.id)
         return Outcome(badge.id, created=received.created, pending=received.pending)
 
     return apply
@@ -524,22 +527,26 @@ class _BadgeWriter(_StatelessWriter):
     def write(self, units: Sequence[Unit]) -> Results:
         owners = _owner_ids(self.pipeline, (unit.record["user_id"] for unit in units))
         shared: list[tuple[str, int]] = []
+        pictured: list[tuple[str, int]] = []
 
-        public_paths: dict[str, str] = {}
+        public_paths: dict[str, tuple[str, str]] = {}
 
         def prepare(unit: Unit) -> UncheckedBadge:
             mozilla_id = unit.record["user_id"]
             if mozilla_id not in owners:
                 raise _not_imported(mozilla_id)
-            public_paths[unit.key] = _text(unit.record["public_path"])
+            paths = (_text(unit.record["public_path"]), _text(unit.record["body_hash"]))
+            public_paths[unit.key] = paths
             return _unchecked(unit.record, owners[mozilla_id])
 
         def result(unit: Unit, badge: StoredBadge | BadgeRefused) -> Outcome | ImporterError:
             if isinstance(badge, ServiceError):
                 return RecordRefused(badge.message)
-            public_path = public_paths[unit.key]
+            public_path, body_hash = public_paths[unit.key]
             if public_path and badge.created and badge.status == "accepted":
                 shared.append((public_path, badge.badge_id))
+            if body_hash:
+                pictured.append((body_hash, badge.badge_id))
             return Outcome(badge.badge_id, created=badge.created, pending=badge.pending)
 
         refused, wanted = _prepared(units, prepare)
@@ -548,6 +555,8 @@ class _BadgeWriter(_StatelessWriter):
         # Shared on Mozilla: they stay shared, and their old links lead to them.
         sharing.share_badges(badge_id for _, badge_id in shared)
         legacy_links.remember_links(self.pipeline.scope, legacy_links.BADGE, shared)
+        # Their old image URLs answer while they are published here.
+        legacy_links.remember_links(self.pipeline.scope, legacy_links.BADGE_IMAGE, pictured)
         return results
 
 

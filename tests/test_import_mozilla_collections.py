@@ -23,7 +23,9 @@ from flask.testing import FlaskClient
 
 from backpack.extensions import db
 from backpack.models import Badge, Collection, EmailAddress
-from backpack.services import emails
+from backpack.openbadges.baking import unbake
+from backpack.openbadges.errors import OpenBadgesError
+from backpack.services import emails, sharing
 from importers import mozilla_instance
 from importers import mozilla_schema as schema
 from importers.pipeline import Pipeline
@@ -41,6 +43,9 @@ GROUP_URL = "e" * 32
 ESCAPED_NAME = "&lt;b&gt;Web&lt;/b&gt; &amp;lt;skills&amp;gt;"
 # Badge 12 was sent to Ann's school address, which she had not verified: it is pending.
 WEB_BADGES = (11, 12, 13)
+# Badge 14 is in no group and was never shared; badge 15 was shared on its own.
+PRIVATE_BADGE, SHARED_BADGE = 14, 15
+ADDRESSED = {11: ANN, 12: SCHOOL, 13: ANN, PRIVATE_BADGE: ANN, SHARED_BADGE: ANN}
 
 
 def user_rows() -> list[dict[str, Any]]:
@@ -66,7 +71,7 @@ def badge(number: int, email: str) -> MozillaBadge:
 
 def badge_and_image_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     badges, images = [], []
-    for number, email in ((11, ANN), (12, SCHOOL), (13, ANN)):
+    for number, email in ADDRESSED.items():
         made = badge(number, email)
         badges.append(
             {
@@ -79,7 +84,7 @@ def badge_and_image_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "body": made.body.encode(),
                 "body_hash": made.body_hash,
                 "validated_on": datetime(2014, 5, 1, 12, 0, 0),
-                "public_path": None,
+                "public_path": made.body_hash if number == SHARED_BADGE else None,
             }
         )
         images.append(
@@ -261,7 +266,7 @@ def test_a_second_import_keeps_every_member_once(app: Flask, source: list[str]) 
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 2
         statuses = db.session.scalars(sa.select(Badge.status).order_by(Badge.id)).all()
-        assert statuses == ["accepted", "pending", "accepted"]
+        assert statuses == ["accepted", "pending", "accepted", "accepted", "accepted"]
 
 
 def test_units_written_one_at_a_time_keep_the_same_members_as_batches(
@@ -287,3 +292,38 @@ def test_units_written_one_at_a_time_keep_the_same_members_as_batches(
     assert written[0] == written[1]
     members = written[0]["collections"]["<b>Web</b> &lt;skills&gt;"][4]
     assert [story for _, _, story in members] == ["My first badge", "Earned at school", ""]
+
+
+def image_url(number: int, image_type: str = "png") -> str:
+    return f"/images/badge/{badge(number, ADDRESSED[number]).body_hash}.{image_type}"
+
+
+def test_old_image_urls_answer_for_published_badges_only(
+    app: Flask, client: FlaskClient, source: list[str]
+) -> None:
+    run_import(app, source)
+    for number in (11, 13, SHARED_BADGE):
+        shown = client.get(image_url(number))
+        assert shown.status_code == 200, number
+        assert shown.mimetype == "image/png"
+        assert "sandbox" in shown.headers["Content-Security-Policy"]
+        # The picture Mozilla served, without the badge baked into it: it named Ann.
+        assert ANN.encode() not in shown.data
+        with pytest.raises(OpenBadgesError):
+            unbake(shown.data)
+    assert client.get(image_url(11, "svg")).status_code == 200  # Mozilla served either name
+    for url in (image_url(12), image_url(PRIVATE_BADGE), image_url(11, "gif"), "/images/badge/0"):
+        assert client.get(url).status_code == 404, url
+    with app.app_context():
+        school = db.session.scalars(sa.select(EmailAddress).filter_by(normalised=SCHOOL)).one()
+        emails.mark_verified(school)
+        db.session.commit()
+    assert client.get(image_url(12)).status_code == 200  # accepted now, in a published group
+    with app.app_context():
+        web = db.session.scalars(sa.select(Collection).where(Collection.share_token.is_not(None)))
+        sharing.unpublish_collection(web.one())
+        db.session.commit()
+    # Unpublished: its badges' images are gone, but the one shared on its own stays.
+    assert client.get(image_url(11)).status_code == 404
+    assert client.get(image_url(12)).status_code == 404
+    assert client.get(image_url(SHARED_BADGE)).status_code == 200

@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from backpack.extensions import db
 from backpack.models import Badge
+from backpack.services import legacy_links
 from tests.conftest import Accounts, Outbox, post_form
 from tests.sharing_helpers import act, add_to, badge_token, create_collection, share_token
 from tests.support.badge_rows import make_badge
@@ -29,6 +30,8 @@ BADGE_NAME = "Secret Robotics Badge"
 STORY = "The story only Ann should decide to show"
 OWNER_NAME = "Ann Example-Owner"
 ADDRESSES = ("ann@example.org", "ann.second@example.org")
+# The body hash Mozilla named the badge's image by, had the badge been imported from it.
+MOZILLA_BODY_HASH = "ab" * 32
 
 
 @pytest.fixture
@@ -75,6 +78,9 @@ def _build(app: Flask, owner: FlaskClient, accounts: Accounts, state: str, statu
         post_form(owner, "/collections/", {}, action=f"/shared-badges/{badge_id}/unpublish")
     with app.app_context():
         db.session.execute(sa.update(Badge).where(Badge.id == badge_id).values(status=status))
+        legacy_links.remember_link(
+            "mozilla:test", legacy_links.BADGE_IMAGE, MOZILLA_BODY_HASH, badge_id
+        )
         db.session.commit()
     return World(owner_id, collection_id, badge_id, tokens[0], tokens[1])
 
@@ -109,6 +115,7 @@ def _images(world: World) -> dict[str, str]:
         "collection image": f"/public/collections/{world.collection_token}/badges/"
         f"{world.badge_id}/image",
         "badge image": f"/public/badges/{world.badge_token}/image",
+        "mozilla image url": f"/images/badge/{MOZILLA_BODY_HASH}.png",
     }
 
 

@@ -60,7 +60,7 @@ def snapshot() -> dict[str, Any]:
     records = set()
     for record in db.session.scalars(sa.select(ImportedRecord)):
         target: object = record.target_id
-        if record.kind in ("badges", "share-badge"):
+        if record.kind in ("badges", "share-badge", "badge-image"):
             target = fingerprint.get(record.target_id or 0)
         elif record.kind in ("collections", "share-collection"):
             target = names.get(record.target_id or 0)
