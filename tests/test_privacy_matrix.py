@@ -194,3 +194,41 @@ def test_who_sees_what(
             "email": ADDRESSES[1],
             "userId": world.owner_id,
         }
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_a_member_not_accepted_is_hidden_from_visitors_and_comes_back_in_its_place(
+    app: Flask, client: FlaskClient, accounts: Accounts, status: str
+) -> None:
+    """A published collection keeps a member that is not accepted (an import keeps a pending
+    one), with its story: every public route leaves it out, the owner's editor shows it
+    marked, and once accepted it is back where it was."""
+    world = _build(app, client, accounts, "published", status)
+    shown = make_badge(app, world.owner_id, name="Shown Beside It", hashed=False)
+    add_to(client, world.collection_id, shown)  # after the hidden member, which keeps first
+    public = {**_public_routes(world), **_images(world)}
+    public = {name: path for name, path in public.items() if not name.startswith("badge")}
+    for viewer in ("anonymous", "other user"):
+        browser = _viewer(app, accounts, viewer, client)
+        for name, path in public.items():
+            body = _text(browser.get(path))
+            for secret in (BADGE_NAME, STORY, *ADDRESSES):
+                assert secret not in body, (name, viewer, secret)
+        assert browser.get(public["mozilla image url"]).status_code == 404
+        page = _text(browser.get(public["collection html"]))
+        assert "Shown Beside It" in page
+        groups = browser.get(public["displayer groups"]).get_json()["groups"]
+        assert [g["badges"] for g in groups] == [1]
+    editor = _text(client.get(f"/collections/{world.collection_id}"))
+    label = "Waiting for you to verify its address" if status == "pending" else "Rejected"
+    assert BADGE_NAME in editor
+    assert label in editor
+    assert STORY in editor
+    with app.app_context():
+        db.session.execute(
+            sa.update(Badge).where(Badge.id == world.badge_id).values(status="accepted")
+        )
+        db.session.commit()
+    page = _text(app.test_client().get(public["collection html"]))
+    assert page.index(BADGE_NAME) < page.index(STORY) < page.index("Shown Beside It")
+    assert app.test_client().get(public["mozilla image url"]).status_code == 200
