@@ -231,6 +231,13 @@ def _words(value: object) -> str:
     return _text(value)
 
 
+def _typed_name(value: object) -> str:
+    """A name someone typed into a Mozilla form. Some versions stored these HTML-escaped
+    (mozilla-backpack.md 1.1): it is unescaped once, so `&amp;lt;` comes back as the `&lt;`
+    that was typed."""
+    return html.unescape(_words(value)).strip()
+
+
 def _millis(value: object) -> datetime | None:
     """A Mozilla time (milliseconds since 1970); None when absent or out of any calendar."""
     if isinstance(value, int) and value > 0:
@@ -242,7 +249,8 @@ def _millis(value: object) -> datetime | None:
 
 
 def _account(row: Row) -> accounts.ImportedAccount:
-    name = " ".join(_words(row[k]).strip() for k in ("first_name", "last_name")).strip()
+    parts = (_typed_name(row[k]) for k in ("first_name", "last_name"))
+    name = " ".join(parts).strip()
     return accounts.ImportedAccount(
         _text(row["email"]),
         _text(row["password"]),
@@ -354,14 +362,12 @@ def _json(value: object, kind: type, what: str) -> Any:
 def _group_texts(row: Row) -> tuple[str, str]:
     """A group's collection name and description (its portfolio's title, subtitle, preamble).
 
-    Some versions of Mozilla stored the names typed into its forms HTML-escaped
-    (mozilla-backpack.md 1.1); a name is unescaped once, so `&amp;lt;` becomes `&lt;`, as it
-    was typed. Portfolio texts were stored as typed (`createOrUpdate` saves the form as it
-    came and escapes only when showing it), so they are taken as they are."""
+    The name is unescaped as every typed name is. Portfolio texts were stored as typed
+    (`createOrUpdate` saves the form as it came and escapes only when showing it), so they
+    are taken as they are."""
     parts = (_words(row[k]).strip() for k in ("title", "subtitle", "preamble"))
     description = "\n\n".join(p for p in parts if p)[:2000]
-    name = html.unescape(_words(row["name"])).strip()[:100]
-    return name or "Untitled collection", description
+    return _typed_name(row["name"])[:100] or "Untitled collection", description
 
 
 def _collection_of(

@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from backpack.extensions import db
-from backpack.models import Badge, Collection, EmailAddress
+from backpack.models import Badge, Collection, EmailAddress, User
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.services import emails, sharing
@@ -54,7 +54,7 @@ def user_rows() -> list[dict[str, Any]]:
         {
             "id": 1,
             "first_name": "Ann",
-            "last_name": "Example",
+            "last_name": "O&#x27;Example &amp;lt;3",
             "email": ANN,
             "email_is_verified": 1,
             "additional_email_1": SCHOOL,
@@ -254,6 +254,8 @@ def test_a_name_mozilla_stored_escaped_is_unescaped_once(
         names = set(db.session.scalars(sa.select(Collection.name)))
     # `&amp;lt;` was an escaped `&lt;` that Ann typed: it stays `&lt;`.
     assert names == {"<b>Web</b> &lt;skills&gt;", "Only pending"}
+    with app.app_context():
+        assert db.session.scalars(sa.select(User.name)).one() == "Ann O'Example &lt;3"
     page = public_page(client)
     assert "&lt;b&gt;Web&lt;/b&gt; &amp;lt;skills&amp;gt;" in page  # escaped once, by the page
     assert "&amp;lt;b&amp;gt;" not in page
