@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from backpack.extensions import db
-from backpack.models import Badge, User
+from backpack.models import Badge, Collection, User
 from backpack.models.badges import UNCHECKED
 from backpack.services import badges as badge_service
-from backpack.services import collections, emails, sharing
+from backpack.services import collections, emails
 from backpack.services.badge_intake import receive_unchecked
 from backpack.services.errors import ServiceError
 from backpack.services.export import BADGES, FORMAT, MANIFEST, VERSION
@@ -164,32 +164,35 @@ def _collection_adder(
 ) -> Callable[[], Outcome]:
     def apply() -> Outcome:
         user = _user(user_id)
-        try:
-            collection = collections.create_collection(
-                user,
-                str(document.get("name") or "Untitled collection"),
-                str(document.get("description") or ""),
+        members: list[int] = []
+        stories: dict[int, str] = {}
+        for item in document.get("items") or []:
+            target = (
+                pipeline.target("badges", f"badge:{item.get('badge')}")
+                if isinstance(item, dict)
+                else None
             )
-            ours: list[tuple[int, str]] = []
-            for item in document.get("items") or []:
-                target = (
-                    pipeline.target("badges", f"badge:{item.get('badge')}")
-                    if isinstance(item, dict)
-                    else None
-                )
-                badge = db.session.get(Badge, target) if target is not None else None
-                if badge is not None and badge.status == "accepted":
-                    ours.append((badge.id, str(item.get("story") or "")))
-            if ours:
-                collections.add_badges(collection, [badge_id for badge_id, _ in ours])
-            for badge_id, story in ours:
-                if story:
-                    collections.set_story(collection, badge_id, story)
-            collection.show_owner_name = bool(document.get("show_owner_name"))
-            if document.get("published"):
-                sharing.publish_collection(collection)
-        except ServiceError as exc:
-            raise RecordRefused(exc.message) from exc
-        return Outcome(collection.id)
+            badge = db.session.get(Badge, target) if target is not None else None
+            # Every member comes back in its place, pending or not, as it was exported.
+            if badge is not None and badge.user_id == user.id:
+                members.append(badge.id)
+                if item.get("story"):
+                    stories[badge.id] = str(item["story"])
+        wanted = collections.ImportedCollection(
+            user.id,
+            str(document.get("name") or "Untitled collection"),
+            str(document.get("description") or ""),
+            members,
+            stories,
+            published=bool(document.get("published")),
+        )
+        [made] = collections.import_collections([wanted])
+        if isinstance(made, ServiceError):
+            raise RecordRefused(made.message)
+        collection = db.session.get(Collection, made)
+        assert collection is not None  # inserted just now
+        collection.show_owner_name = bool(document.get("show_owner_name"))
+        db.session.flush()
+        return Outcome(made)
 
     return apply

@@ -31,7 +31,7 @@ def check_tables(engine: sa.Engine, where: str) -> None:
         engine.dispose()
         reason = getattr(exc, "orig", None) or exc.__class__.__name__
         raise SourceUnreadable(f"Cannot read the database {where}: {reason}") from None
-    absent = sorted(set(schema.TABLES) - present)
+    absent = sorted(set(schema.REQUIRED_TABLES) - present)
     if absent:
         engine.dispose()
         raise SourceUnreadable(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -46,6 +47,7 @@ from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_u
 from backpack.services.bulk_rows import among
 from backpack.services.errors import ServiceError
 from backpack.services.row_ids import CatalogueIds
+from importers import mozilla_grants
 from importers import mozilla_schema as schema
 from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit
 from importers.report import ADDRESS_ELSEWHERE, UNCONFIRMED_PRIMARY
@@ -58,10 +60,13 @@ MOZILLA_BACKPACK = "Mozilla Backpack"
 
 def count_units(source: sa.Engine) -> int:
     """Roughly how many units the instance holds (for the progress bar)."""
+    tables = [schema.user, schema.badge, schema.group]
+    if sa.inspect(source).has_table(schema.bpc_session.name):
+        tables.append(schema.bpc_session)
     with source.connect() as connection:
         return sum(
             connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0
-            for table in (schema.user, schema.badge, schema.group)
+            for table in tables
         )
 
 
@@ -136,8 +141,9 @@ def email_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator
 
 
 def owned_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator[Unit]:
-    """The badges (with their images), then the groups (with their portfolios), of the
-    accounts in `shard`; every account must have been imported before."""
+    """The badges (with their images), then the groups (with their portfolios), then the
+    Backpack Connect grants, of the accounts in `shard`; every account must have been
+    imported before."""
     badges, groups = _BadgeWriter(pipeline), _GroupWriter(pipeline)
     owners = _Owners(pipeline)
     query = (
@@ -155,6 +161,10 @@ def owned_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator
         apply = _group_importer(owners, group)
         label = str(group["name"])
         yield Unit("collections", f"group:{group['id']}", apply, label, groups, group)
+    if sa.inspect(source).has_table(schema.bpc_session.name):
+        sessions = sa.select(schema.bpc_session).where(shard.holds(schema.bpc_session.c.user_id))
+        rows = _stream(source, sessions.order_by(schema.bpc_session.c.id))
+        yield from mozilla_grants.grant_units(rows, pipeline, _owner_ids)
 
 
 PORTFOLIO_TEXTS = ("title", "subtitle", "preamble", "stories")
@@ -165,8 +175,11 @@ def _groups_with_portfolios(source: sa.Engine, shard: Shard) -> Iterator[dict[st
 
     Merged here from two ordered reads rather than joined by the source: Mozilla's
     `portfolio.group_id` need not be indexed, and a join without that index compares every
-    group with every portfolio (fifty thousand groups took the source 20 s of CPU). A group
-    with several portfolios takes its first.
+    group with every portfolio (fifty thousand groups took the source 20 s of CPU).
+
+    Mozilla inserted a new portfolio row at every edit of a group's portfolio and showed the
+    newest (highest id), so a group with several takes its newest: each group's portfolios
+    come newest first, and the merge takes the first of them.
     """
     groups = sa.select(schema.group).where(shard.holds(schema.group.c.user_id))
     texts = [schema.portfolio.c[name] for name in PORTFOLIO_TEXTS]
@@ -174,7 +187,7 @@ def _groups_with_portfolios(source: sa.Engine, shard: Shard) -> Iterator[dict[st
         source,
         sa.select(schema.portfolio.c.group_id, *texts)
         .where(schema.portfolio.c.group_id.is_not(None))
-        .order_by(schema.portfolio.c.group_id, schema.portfolio.c.id),
+        .order_by(schema.portfolio.c.group_id, schema.portfolio.c.id.desc()),
     )
     portfolio = next(portfolios, None)
     for group in _stream(source, groups.order_by(schema.group.c.id)):
@@ -241,6 +254,13 @@ def _words(value: object) -> str:
     return _text(value)
 
 
+def _typed_name(value: object) -> str:
+    """A name someone typed into a Mozilla form. Some versions stored these HTML-escaped
+    (mozilla-backpack.md 1.1): it is unescaped once, so `&amp;lt;` comes back as the `&lt;`
+    that was typed."""
+    return html.unescape(_words(value)).strip()
+
+
 def _millis(value: object) -> datetime | None:
     """A Mozilla time (milliseconds since 1970); None when absent or out of any calendar."""
     if isinstance(value, int) and value > 0:
@@ -252,7 +272,8 @@ def _millis(value: object) -> datetime | None:
 
 
 def _account(row: Row) -> accounts.ImportedAccount:
-    name = " ".join(_words(row[k]).strip() for k in ("first_name", "last_name")).strip()
+    parts = (_typed_name(row[k]) for k in ("first_name", "last_name"))
+    name = " ".join(parts).strip()
     return accounts.ImportedAccount(
         _text(row["email"]),
         _text(row["password"]),  # NULL (a Persona user who never set one): reset by mail
@@ -356,13 +377,16 @@ def _badge_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
             checked_by=stored.checked_by,
         )
         badge = received.badge
+        scope = owners.pipeline.scope
         public_path = _text(row["public_path"])
         if public_path and received.created and badge.status == "accepted":
             # Shared on Mozilla: it stays shared, and its old link leads to it.
             sharing.share_badge(badge, None)
-            legacy_links.remember_link(
-                owners.pipeline.scope, legacy_links.BADGE, public_path, badge.id
-            )
+            legacy_links.remember_link(scope, legacy_links.BADGE, public_path, badge.id)
+        body_hash = _text(row["body_hash"])
+        if body_hash:
+            # Its old image URL answers while the badge is published here.
+            legacy_links.remember_link(scope, legacy_links.BADGE_IMAGE, body_hash, badge.id)
         marks = _badge_marks(received.address_elsewhere)
         return Outcome(badge.id, received.created, received.pending, marks)
 
@@ -382,10 +406,57 @@ def _json(value: object, kind: type, what: str) -> Any:
 
 
 def _group_texts(row: Row) -> tuple[str, str]:
-    """A group's collection name and description (its portfolio's title, subtitle, preamble)."""
+    """A group's collection name and description (its portfolio's title, subtitle, preamble).
+
+    The name is unescaped as every typed name is. Portfolio texts were stored as typed
+    (`createOrUpdate` saves the form as it came and escapes only when showing it), so they
+    are taken as they are."""
     parts = (_words(row[k]).strip() for k in ("title", "subtitle", "preamble"))
     description = "\n\n".join(p for p in parts if p)[:2000]
-    return _words(row["name"]).strip()[:100] or "Untitled collection", description
+    return _typed_name(row["name"])[:100] or "Untitled collection", description
+
+
+def _collection_of(
+    row: Row,
+    owner: int,
+    listed: list[Any],
+    stories: dict[str, Any],
+    found: tuple[Mapping[str, int], Mapping[int, int]],
+) -> tuple[collections.ImportedCollection, int]:
+    """The collection a group becomes, and how many of its badges were deleted or not
+    imported. `found` is our badge id for each imported Mozilla badge id (as text), and the
+    owner of each of ours.
+
+    Every member stays in its place with its story, pending or not: until it is accepted,
+    visitors do not see it, and then it appears where Mozilla showed it. Badge ids of other
+    users are left out, as Mozilla's own query left them out."""
+    ours, owned = found
+    members = [ours[str(m)] for m in listed if owned.get(ours.get(str(m), 0)) == owner]
+    told = {
+        ours[str(m)]: story[:5000]
+        for m, story in stories.items()
+        if str(m) in ours and isinstance(story, str) and story.strip()
+    }
+    name, description = _group_texts(row)
+    missing = sum(1 for m in listed if str(m) not in ours)
+    wanted = collections.ImportedCollection(
+        owner, name, description, members, told, published=bool(row["public"])
+    )
+    return wanted, missing
+
+
+def _imported_badges(
+    pipeline: Pipeline, listed: Iterable[object]
+) -> tuple[dict[str, int], dict[int, int]]:
+    """Our badge id for each of these Mozilla badge ids that was imported (keyed as text),
+    and the owner of each of ours (two queries)."""
+    keys = {f"badge:{mozilla_id}": mozilla_id for mozilla_id in listed}
+    ours = {
+        str(keys[key]): target
+        for key, target in pipeline.targets("badges", keys).items()
+        if target is not None
+    }
+    return ours, collections.badge_owners(sorted(set(ours.values())))
 
 
 def _group_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
@@ -393,35 +464,16 @@ def _group_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
         user = owners.user(row["user_id"])
         listed = _json(row["badges"], list, "badges")
         stories = _json(row["stories"], dict, "portfolio stories")
-        name, description = _group_texts(row)
-        try:
-            collection = collections.create_collection(user, name, description)
-        except ServiceError as exc:
-            raise RecordRefused(exc.message) from exc
-        ours: dict[str, int] = {}
-        missing = 0
-        for mozilla_id in listed:
-            target = owners.pipeline.target("badges", f"badge:{mozilla_id}")
-            if target is None:
-                missing += 1
-            else:
-                ours[str(mozilla_id)] = target
-        owned = collections.collectable_badges(list(ours.values()))
-        accepted = [i for i in ours.values() if owned.get(i) == user.id]
-        if accepted:
-            collections.add_badges(collection, accepted)
-        for mozilla_id, story in stories.items():
-            if str(mozilla_id) in ours and isinstance(story, str) and story.strip():
-                collections.set_story(collection, ours[str(mozilla_id)], story[:5000])
-        if row["public"]:
-            sharing.publish_collection(collection)
+        found = _imported_badges(owners.pipeline, listed)
+        wanted, missing = _collection_of(row, user.id, listed, stories, found)
+        [made] = collections.import_collections([wanted])
+        if isinstance(made, ServiceError):
+            raise RecordRefused(made.message)
         if row["url"]:
             scope = owners.pipeline.scope
-            legacy_links.remember_link(
-                scope, legacy_links.COLLECTION, _text(row["url"]), collection.id
-            )
+            legacy_links.remember_link(scope, legacy_links.COLLECTION, _text(row["url"]), made)
         owners.pipeline.report.missing_from_collections += missing
-        return Outcome(collection.id)
+        return Outcome(made)
 
     return apply
 
@@ -527,22 +579,26 @@ class _BadgeWriter(_StatelessWriter):
     def write(self, units: Sequence[Unit]) -> Results:
         owners = _owner_ids(self.pipeline, (unit.record["user_id"] for unit in units))
         shared: list[tuple[str, int]] = []
+        pictured: list[tuple[str, int]] = []
 
-        public_paths: dict[str, str] = {}
+        public_paths: dict[str, tuple[str, str]] = {}
 
         def prepare(unit: Unit) -> UncheckedBadge:
             mozilla_id = unit.record["user_id"]
             if mozilla_id not in owners:
                 raise _not_imported(mozilla_id)
-            public_paths[unit.key] = _text(unit.record["public_path"])
+            paths = (_text(unit.record["public_path"]), _text(unit.record["body_hash"]))
+            public_paths[unit.key] = paths
             return _unchecked(unit.record, owners[mozilla_id])
 
         def result(unit: Unit, badge: StoredBadge | BadgeRefused) -> Outcome | ImporterError:
             if isinstance(badge, ServiceError):
                 return RecordRefused(badge.message)
-            public_path = public_paths[unit.key]
+            public_path, body_hash = public_paths[unit.key]
             if public_path and badge.created and badge.status == "accepted":
                 shared.append((public_path, badge.badge_id))
+            if body_hash:
+                pictured.append((body_hash, badge.badge_id))
             marks = _badge_marks(badge.address_elsewhere)
             return Outcome(badge.badge_id, badge.created, badge.pending, marks)
 
@@ -552,6 +608,8 @@ class _BadgeWriter(_StatelessWriter):
         # Shared on Mozilla: they stay shared, and their old links lead to them.
         sharing.share_badges(badge_id for _, badge_id in shared)
         legacy_links.remember_links(self.pipeline.scope, legacy_links.BADGE, shared)
+        # Their old image URLs answer while they are published here.
+        legacy_links.remember_links(self.pipeline.scope, legacy_links.BADGE_IMAGE, pictured)
         return results
 
 
@@ -589,33 +647,12 @@ class _GroupWriter:
             return Outcome(made)
 
         refused, read = _prepared(units, prepare)
-        listed = {f"badge:{m}": m for _, _, badges, _ in read for m in badges}
-        ours = {
-            str(listed[key]): target
-            for key, target in self.pipeline.targets("badges", listed).items()
-            if target is not None
-        }
-        accepted = collections.collectable_badges(list(ours.values()))
+        found = _imported_badges(self.pipeline, (m for _, _, badges, _ in read for m in badges))
         wanted: list[collections.ImportedCollection] = []
         for row, owner, badges, stories in read:
-            name, description = _group_texts(row)
-            missing += sum(1 for m in badges if str(m) not in ours)
-            badge_ids = [ours[str(m)] for m in badges if str(m) in ours]
-            told = {
-                ours[str(m)]: story[:5000]
-                for m, story in stories.items()
-                if str(m) in ours and isinstance(story, str) and story.strip()
-            }
-            wanted.append(
-                collections.ImportedCollection(
-                    owner,
-                    name,
-                    description,
-                    [b for b in badge_ids if accepted.get(b) == owner],
-                    told,
-                    published=bool(row["public"]),
-                )
-            )
+            collection, absent = _collection_of(row, owner, badges, stories, found)
+            wanted.append(collection)
+            missing += absent
         results = _merged(units, refused, collections.import_collections(wanted), result)
         legacy_links.remember_links(self.pipeline.scope, legacy_links.COLLECTION, links)
         # Counted once the batch is written: a batch undone before this counted nothing.

@@ -73,4 +73,19 @@ portfolio = sa.Table(
     sa.Column("stories", sa.LargeBinary),
 )
 
-TABLES = {t.name: t for t in (user, badge, badge_image, group, portfolio)}
+# Backpack Connect grants (section 1.6). Every Mozilla database has the table; a copy
+# without it is still imported, with no grants.
+bpc_session = sa.Table(
+    "bpc_session",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("user_id", sa.BigInteger),
+    sa.Column("access_time", sa.BigInteger),  # unix seconds
+    sa.Column("access_token", sa.String(255)),
+    sa.Column("refresh_token", sa.String(255)),
+    sa.Column("permissions", sa.String(255)),  # comma-joined; only `issue` exists
+    sa.Column("origin", sa.String(255)),  # protocol//host of the issuer's callback
+)
+
+REQUIRED_TABLES = {t.name: t for t in (user, badge, badge_image, group, portfolio)}
+TABLES = REQUIRED_TABLES | {bpc_session.name: bpc_session}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 # The kinds of record an import counts, in the order the report shows them.
-KINDS = ("users", "emails", "badges", "collections")
+KINDS = ("users", "emails", "badges", "collections", "connect_grants")
 FIRST_FAILURES = 50
 
 # Special cases an import counts by name (each a count in `--json`), and the note each adds.
@@ -148,10 +148,10 @@ class ImportReport:
     def to_table(self) -> str:
         """The report as a table a person reads at the end of a run."""
         verb = "Would import" if self.dry_run else "Imported"
-        rows = [f"{'':<12} {verb:>12} {'Already in':>11} {'Failed':>8}"]
+        rows = [f"{'':<14} {verb:>12} {'Already in':>11} {'Failed':>8}"]
         for kind in KINDS:
             rows.append(
-                f"{kind:<12} {self.imported[kind]:>12} {self.skipped[kind]:>11}"
+                f"{kind:<14} {self.imported[kind]:>12} {self.skipped[kind]:>11}"
                 f" {self.failed[kind]:>8}"
             )
         if self.pending_badges:

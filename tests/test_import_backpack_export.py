@@ -26,7 +26,8 @@ SCHOOL = "ann@school.example.edu"
 
 @pytest.fixture
 def filled(app: Flask, runner: FlaskCliRunner, accounts: Accounts, tmp_path: Path) -> Flask:
-    """Ann's backpack: six badges (one pending) and two collections with stories."""
+    """Ann's backpack: six badges (one pending, in a collection) and two collections with
+    stories."""
     accounts.create(ANN)
     source = tmp_path / "mozilla.zip"
     source.write_bytes(export_zip(sample_badges(ANN, SCHOOL)))
@@ -44,8 +45,11 @@ def filled(app: Flask, runner: FlaskCliRunner, accounts: Accounts, tmp_path: Pat
         collections.add_badges(web, [ids[2], ids[0]])
         collections.set_story(web, ids[0], "My very first badge.")
         sharing.publish_collection(web)
-        other = collections.create_collection(user, "Other")
-        collections.add_badges(other, [ids[1]])
+        # As a Mozilla import leaves it: a pending member keeps its place and its story.
+        pending = db.session.scalars(sa.select(Badge.id).filter_by(status="pending")).one()
+        story = {pending: "Waiting for my school address."}
+        other = collections.ImportedCollection(user.id, "Other", "", [pending, ids[1]], story)
+        collections.import_collections([other])
         db.session.commit()
     return app
 

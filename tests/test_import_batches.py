@@ -394,8 +394,9 @@ def test_statistics_are_refreshed_as_each_kind_doubles(
 
 
 def test_groups_meet_their_portfolios_without_the_source_joining_them(tmp_path: Path) -> None:
-    """Read apart and merged in order: a group without one, a group with two (the first
-    stands), portfolios of groups that are gone or of none, and another shard's groups."""
+    """Read apart and merged in order: a group without one, a group with two (the newest,
+    which Mozilla showed, stands), portfolios of groups that are gone or of none, and
+    another shard's groups."""
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'groups.sqlite3'}")
     schema.metadata.create_all(engine)
     groups = [
@@ -415,9 +416,9 @@ def test_groups_meet_their_portfolios_without_the_source_joining_them(tmp_path: 
     )
     read = mozilla_instance._groups_with_portfolios
     titles = {g["id"]: g["title"] for g in read(engine, mozilla_instance.EVERYTHING)}
-    assert titles == {1: None, 2: "p3", 3: None, 4: "p4", 5: None, 6: "p8"}
+    assert titles == {1: None, 2: "p9", 3: None, 4: "p4", 5: None, 6: "p8"}
     even = {g["id"]: g["title"] for g in read(engine, mozilla_instance.Shard(0, 2))}
-    assert even == {2: "p3", 4: "p4", 6: "p8"}
+    assert even == {2: "p9", 4: "p4", 6: "p8"}
     engine.dispose()
 
 

@@ -59,6 +59,7 @@ def check_imported(app: Flask, report: dict[str, Any], failures: Path) -> None:
     assert report["users"] == 5
     assert report["badges"] == 11
     assert report["collections"] == 4
+    assert report["connect_grants"] == 2  # Mozilla's bpc_session rows
     # Every primary is trusted as Mozilla trusted it; Cat's alone was ever confirmed.
     assert report["unconfirmed_primaries_trusted"] == 4
     # Bob's badge for the school address Ann verified stays his, as Mozilla showed it.
@@ -245,7 +246,13 @@ def test_second_run_changes_nothing(app: Flask, runner: FlaskCliRunner, mozilla_
     before = snapshot(app)
     _code, report, _ = run(runner, "mozilla-db", mozilla_url)
     assert (report["users"], report["badges"], report["collections"]) == (0, 0, 0)
-    assert report["already_imported"] == {"users": 5, "emails": 2, "badges": 11, "collections": 4}
+    assert report["already_imported"] == {
+        "users": 5,
+        "emails": 2,
+        "badges": 11,
+        "collections": 4,
+        "connect_grants": 2,
+    }
     assert snapshot(app) == before
 
 

@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from backpack.extensions import db
 from backpack.models import Badge
+from backpack.services import legacy_links
 from tests.conftest import Accounts, Outbox, post_form
 from tests.sharing_helpers import act, add_to, badge_token, create_collection, share_token
 from tests.support.badge_rows import make_badge
@@ -29,6 +30,8 @@ BADGE_NAME = "Secret Robotics Badge"
 STORY = "The story only Ann should decide to show"
 OWNER_NAME = "Ann Example-Owner"
 ADDRESSES = ("ann@example.org", "ann.second@example.org")
+# The body hash Mozilla named the badge's image by, had the badge been imported from it.
+MOZILLA_BODY_HASH = "ab" * 32
 
 
 @pytest.fixture
@@ -75,6 +78,9 @@ def _build(app: Flask, owner: FlaskClient, accounts: Accounts, state: str, statu
         post_form(owner, "/collections/", {}, action=f"/shared-badges/{badge_id}/unpublish")
     with app.app_context():
         db.session.execute(sa.update(Badge).where(Badge.id == badge_id).values(status=status))
+        legacy_links.remember_link(
+            "mozilla:test", legacy_links.BADGE_IMAGE, MOZILLA_BODY_HASH, badge_id
+        )
         db.session.commit()
     return World(owner_id, collection_id, badge_id, tokens[0], tokens[1])
 
@@ -109,6 +115,7 @@ def _images(world: World) -> dict[str, str]:
         "collection image": f"/public/collections/{world.collection_token}/badges/"
         f"{world.badge_id}/image",
         "badge image": f"/public/badges/{world.badge_token}/image",
+        "mozilla image url": f"/images/badge/{MOZILLA_BODY_HASH}.png",
     }
 
 
@@ -187,3 +194,41 @@ def test_who_sees_what(
             "email": ADDRESSES[1],
             "userId": world.owner_id,
         }
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_a_member_not_accepted_is_hidden_from_visitors_and_comes_back_in_its_place(
+    app: Flask, client: FlaskClient, accounts: Accounts, status: str
+) -> None:
+    """A published collection keeps a member that is not accepted (an import keeps a pending
+    one), with its story: every public route leaves it out, the owner's editor shows it
+    marked, and once accepted it is back where it was."""
+    world = _build(app, client, accounts, "published", status)
+    shown = make_badge(app, world.owner_id, name="Shown Beside It", hashed=False)
+    add_to(client, world.collection_id, shown)  # after the hidden member, which keeps first
+    public = {**_public_routes(world), **_images(world)}
+    public = {name: path for name, path in public.items() if not name.startswith("badge")}
+    for viewer in ("anonymous", "other user"):
+        browser = _viewer(app, accounts, viewer, client)
+        for name, path in public.items():
+            body = _text(browser.get(path))
+            for secret in (BADGE_NAME, STORY, *ADDRESSES):
+                assert secret not in body, (name, viewer, secret)
+        assert browser.get(public["mozilla image url"]).status_code == 404
+        page = _text(browser.get(public["collection html"]))
+        assert "Shown Beside It" in page
+        groups = browser.get(public["displayer groups"]).get_json()["groups"]
+        assert [g["badges"] for g in groups] == [1]
+    editor = _text(client.get(f"/collections/{world.collection_id}"))
+    label = "Waiting for you to verify its address" if status == "pending" else "Rejected"
+    assert BADGE_NAME in editor
+    assert label in editor
+    assert STORY in editor
+    with app.app_context():
+        db.session.execute(
+            sa.update(Badge).where(Badge.id == world.badge_id).values(status="accepted")
+        )
+        db.session.commit()
+    page = _text(app.test_client().get(public["collection html"]))
+    assert page.index(BADGE_NAME) < page.index(STORY) < page.index("Shown Beside It")
+    assert app.test_client().get(public["mozilla image url"]).status_code == 200

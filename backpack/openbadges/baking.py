@@ -10,9 +10,9 @@ from typing import Literal
 from backpack.openbadges.errors import BakingError, OpenBadgesError
 from backpack.openbadges.images import inspect_image, sniff_image_type
 from backpack.openbadges.json_limits import decode_json
-from backpack.openbadges.png_baking import BADGE_KEYWORDS, bake_png
+from backpack.openbadges.png_baking import BADGE_KEYWORDS, bake_png, unbake_png
 from backpack.openbadges.png_baking import find_baked_badge as find_png_badge
-from backpack.openbadges.svg_baking import bake_svg
+from backpack.openbadges.svg_baking import bake_svg, unbake_svg
 from backpack.openbadges.svg_baking import find_baked_badge as find_svg_badge
 
 # A compact JWS: three base64url parts (padding tolerated, as some early issuers padded).
@@ -73,6 +73,17 @@ def bake(image: bytes, payload: str, *, keyword: str = "openbadges") -> bytes:
     if kind == "png":
         return bake_png(image, text, keyword=keyword)
     return bake_svg(image, keyword=keyword, verify=verify, body=body)
+
+
+def without_badge(image: bytes) -> bytes:
+    """The image with every baked badge taken out (a badge may name its recipient), for
+    showing to people it was not awarded to; ImageError if it is not a readable image."""
+    kind = inspect_image(image).kind
+    if kind == "png":
+        return unbake_png(image)
+    if kind == "svg":
+        return unbake_svg(image)
+    return image
 
 
 def _svg_verify_and_body(text: str, keyword: str) -> tuple[str | None, str | None]:

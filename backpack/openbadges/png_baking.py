@@ -108,6 +108,12 @@ def bake_png(png: bytes, text: str, *, keyword: str) -> bytes:
     return PNG_SIGNATURE + b"".join(chunk.encode() for chunk in chunks)
 
 
+def unbake_png(png: bytes) -> bytes:
+    """The PNG without any chunk that holds a badge; the others stay as they are."""
+    chunks = [chunk for chunk in read_chunks(png) if not _holds_badge(chunk)]
+    return PNG_SIGNATURE + b"".join(chunk.encode() for chunk in chunks)
+
+
 def _holds_badge(chunk: PngChunk) -> bool:
     keyword = chunk.data.split(b"\x00", 1)[0]
     return chunk.type in TEXT_CHUNK_TYPES and keyword.decode("latin-1") in BADGE_KEYWORDS

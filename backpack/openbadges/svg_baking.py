@@ -110,6 +110,15 @@ def bake_svg(svg: bytes, *, keyword: str, verify: str | None, body: str | None) 
     return bytes(text)
 
 
+def unbake_svg(svg: bytes) -> bytes:
+    """The SVG without any badge element; the rest of the file stays exactly as it was."""
+    document = parse_svg(svg)
+    text = bytearray(svg)
+    for start, end in reversed(_badge_element_spans(svg, document)):
+        del text[start:end]
+    return bytes(text)
+
+
 def _badge_element(name: str, namespace: str | None, verify: str | None, body: str | None) -> bytes:
     attributes = f' xmlns:openbadges="{escape(namespace)}"' if namespace else ""
     if verify:

@@ -17,7 +17,9 @@ from backpack.services import sharing
 from backpack.services.bulk_rows import among, insert_rows, insert_rows_returning_ids
 from backpack.services.errors import ServiceError
 
-# Only badges in the backpack proper can be collected; pending and rejected ones cannot.
+# Only badges in the backpack proper can be added; pending and rejected ones cannot. An
+# imported collection keeps its members whatever their status (Mozilla showed them all to
+# their owner): public pages and APIs show a member only while it is accepted.
 COLLECTABLE_STATUS = "accepted"
 
 
@@ -274,13 +276,14 @@ class ImportedCollection:
 def import_collections(collections: Sequence[ImportedCollection]) -> list[int | ServiceError]:
     """Create many collections at once, filled, with stories, published where asked (imports).
 
-    Each is checked as `create_collection`, `add_badges`, `set_story` and
-    `sharing.publish_collection` check one; the result is each new id or why it was refused.
-    A few statements in all, whatever the count.
+    Each is checked as `create_collection`, `set_story` and `sharing.publish_collection`
+    check one, and holds only its owner's badges; unlike `add_badges`, a pending or rejected
+    badge keeps its place (hidden from visitors until it is accepted). The result is each
+    new id or why it was refused. A few statements in all, whatever the count.
     """
     owners = sorted({c.user_id for c in collections})
     listed = sorted({badge_id for c in collections for badge_id in c.badge_ids})
-    collectable = collectable_badges(listed)
+    owned = badge_owners(listed)
     positions = db.session.execute(
         sa.select(Collection.user_id, sa.func.max(Collection.position))
         .where(among(Collection.user_id, owners))
@@ -293,7 +296,7 @@ def import_collections(collections: Sequence[ImportedCollection]) -> list[int | 
     now = utcnow()
     for wanted in collections:
         try:
-            row, items = _new_collection(wanted, collectable, now)
+            row, items = _new_collection(wanted, owned, now)
         except ServiceError as exc:
             results.append(exc)
             continue
@@ -311,24 +314,20 @@ def import_collections(collections: Sequence[ImportedCollection]) -> list[int | 
     return [ids[r] if isinstance(r, int) else r for r in results]
 
 
-def collectable_badges(badge_ids: Sequence[int]) -> dict[int, int]:
-    """Of these badges, the ones a collection may hold, each with its owner (one query)."""
+def badge_owners(badge_ids: Sequence[int]) -> dict[int, int]:
+    """Of these badges, those that exist, each with its owner, whatever its status (one query)."""
     if not badge_ids:
         return {}
-    rows = db.session.execute(
-        sa.select(Badge.id, Badge.user_id).where(
-            among(Badge.id, badge_ids), Badge.status == COLLECTABLE_STATUS
-        )
-    )
+    rows = db.session.execute(sa.select(Badge.id, Badge.user_id).where(among(Badge.id, badge_ids)))
     return {badge_id: user_id for badge_id, user_id in rows}
 
 
 def _new_collection(
-    wanted: ImportedCollection, collectable: Mapping[int, int], now: datetime
+    wanted: ImportedCollection, owned: Mapping[int, int], now: datetime
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
     badge_ids = list(dict.fromkeys(wanted.badge_ids))
-    if any(collectable.get(badge_id) != wanted.user_id for badge_id in badge_ids):
-        raise CollectionRefused("Only accepted badges of its owner can go into a collection.")
+    if any(owned.get(badge_id) != wanted.user_id for badge_id in badge_ids):
+        raise CollectionRefused("Only its owner's badges can go into a collection.")
     stories = {
         badge_id: _clean_text(story, STORY_MAX, "A story")
         for badge_id, story in wanted.stories.items()

@@ -1,8 +1,9 @@
 """Links from an imported backpack's old share pages to the pages that replace them.
 
-Mozilla shared a collection at `/share/<group url>` and a badge at `/share/badge/<path>`;
-an import remembers each old path beside the record it imported, and the redirect looks it
-up. A link leads on only while its collection or badge is public here.
+Mozilla shared a collection at `/share/<group url>` and a badge at `/share/badge/<path>`,
+and served each badge's image at `/images/badge/<body hash>.png` (or `.svg`); an import
+remembers each old path beside the record it imported, and the old URL looks it up. A link
+leads on only while its collection or badge is public here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from backpack.services.bulk_rows import among, insert_rows
 
 COLLECTION = "share-collection"
 BADGE = "share-badge"
+BADGE_IMAGE = "badge-image"
 
 
 def remember_link(scope: str, kind: str, old_path: str, target_id: int) -> None:

@@ -21,6 +21,8 @@ from sqlalchemy.orm import contains_eager, undefer
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, BadgeShare, Collection, CollectionItem, Image, User
 from backpack.models.base import utcnow
+from backpack.openbadges.baking import without_badge
+from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.recipient import identity_hash
 from backpack.services.sharing import PUBLIC_STATUS
 
@@ -200,6 +202,48 @@ def badge_picture(badge_id: int, token: str, *, in_collection: bool) -> Image | 
             BadgeShare.share_token == token
         )
     return db.session.scalar(query)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image as a visitor gets it."""
+
+    data: bytes
+    mime_type: str
+    sha256: str
+
+
+def published_picture(badge_id: int) -> Picture | None:
+    """The picture of a badge that is published (shared on its own or in a published
+    collection), for an old Mozilla image URL; None if it is not published.
+
+    Its badge class's image, as the public pages show it; else, as Mozilla served, the
+    earner's copy, with the baked badge taken out since it may name the recipient.
+    """
+    shared = sa.exists().where(BadgeShare.badge_id == Badge.id)
+    collected = sa.exists().where(
+        CollectionItem.badge_id == Badge.id,
+        Collection.id == CollectionItem.collection_id,
+        Collection.share_token.is_not(None),
+    )
+    badge = db.session.scalar(
+        sa.select(Badge).where(
+            Badge.id == badge_id, Badge.status == PUBLIC_STATUS, sa.or_(shared, collected)
+        )
+    )
+    if badge is None:
+        return None
+    if badge.badge_class.image is not None:
+        image = badge.badge_class.image
+        return Picture(image.data, image.mime_type, image.sha256)
+    own = badge.original_image or badge.image
+    if own is None:
+        return None
+    try:
+        data = without_badge(own.data)
+    except OpenBadgesError:
+        return None  # not an image we can read: nothing is shown rather than the unread bytes
+    return Picture(data, own.mime_type, hashlib.sha256(data).hexdigest())
 
 
 def public_assertion(badge: Badge) -> dict[str, Any]:

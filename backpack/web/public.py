@@ -196,15 +196,21 @@ def badge_embed(token: str) -> Response:
     return _serve("badge", token, "embed")
 
 
+def picture_response(data: bytes, mime_type: str, sha256: str) -> Response:
+    """A picture for visitors: sandboxed (an SVG runs no script), revalidated on each use so
+    that a withdrawn one is gone for them too."""
+    response = Response(data, mimetype=mime_type)
+    response.headers["Content-Security-Policy"] = IMAGE_POLICY
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.set_etag(sha256)
+    return response.make_conditional(request)
+
+
 def _serve_picture(badge_id: int, token: str, *, in_collection: bool) -> Response:
     image = public_pages.badge_picture(badge_id, token, in_collection=in_collection)
     if image is None:
         _not_published(token)
-    response = Response(image.data, mimetype=image.mime_type)
-    response.headers["Content-Security-Policy"] = IMAGE_POLICY
-    response.headers["Cache-Control"] = "public, no-cache"
-    response.set_etag(image.sha256)
-    return response.make_conditional(request)
+    return picture_response(image.data, image.mime_type, image.sha256)
 
 
 @bp.get("/collections/<share_token:token>/badges/<int:badge_id>/image")

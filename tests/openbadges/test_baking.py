@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from backpack.openbadges.baking import bake, unbake
+from backpack.openbadges.baking import bake, unbake, without_badge
 from backpack.openbadges.errors import BakingError, ImageError
 from backpack.openbadges.images import parse_svg
 from backpack.openbadges.png_baking import read_chunks
@@ -522,3 +522,21 @@ def test_baking_refuses_an_unsafe_image() -> None:
         bake(scripted, JWS)
 
     assert caught.value.code == "svg_has_scripts"
+
+
+@pytest.mark.parametrize("image", IMAGES)
+@pytest.mark.parametrize("keyword", ["openbadges", "openbadgecredential"])
+def test_a_badge_taken_out_leaves_the_image_as_it_was(
+    corpus: Path, image: str, keyword: str
+) -> None:
+    picture = (corpus / image).read_bytes()
+    baked = bake(picture, ASSERTION_JSON, keyword=keyword)
+
+    plain = without_badge(baked)
+
+    assert ASSERTION_JSON.encode() not in plain
+    with pytest.raises(BakingError):
+        unbake(plain)
+    assert without_badge(plain) == plain
+    if image == HEART_PNG:
+        assert read_chunks(plain) == read_chunks(picture)

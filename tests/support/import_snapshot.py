@@ -7,7 +7,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from backpack.extensions import db
-from backpack.models import Badge, BadgeShare, Collection, ImportedRecord, User
+from backpack.models import (
+    BackpackConnectGrant,
+    Badge,
+    BadgeShare,
+    Collection,
+    ImportedRecord,
+    User,
+)
 
 
 def snapshot() -> dict[str, Any]:
@@ -60,10 +67,13 @@ def snapshot() -> dict[str, Any]:
     records = set()
     for record in db.session.scalars(sa.select(ImportedRecord)):
         target: object = record.target_id
-        if record.kind in ("badges", "share-badge"):
+        if record.kind in ("badges", "share-badge", "badge-image"):
             target = fingerprint.get(record.target_id or 0)
         elif record.kind in ("collections", "share-collection"):
             target = names.get(record.target_id or 0)
+        elif record.kind == "connect_grants":
+            grant = db.session.get(BackpackConnectGrant, record.target_id or 0)
+            target = (grant.user.emails[0].normalised, grant.origin) if grant else None
         elif record.kind in ("users", "emails"):
             target = record.target_id is not None
         records.add((record.scope, record.kind, record.key, target))
