@@ -10,14 +10,14 @@ THREADS ?= 4
 # `make run` is a local server: development mode, unless the environment says otherwise.
 export BACKPACK_ENVIRONMENT ?= development
 
-.PHONY: run test lint typecheck pytest install install-dev chromium clean
+.PHONY: run test lint typecheck pytest install install-dev chromium wrk clean
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS) \
 		--access-logfile - wsgi:app
 
-test: install-dev chromium lint typecheck pytest
+test: install-dev chromium wrk lint typecheck pytest
 
 lint:
 	$(BIN)/ruff check .
@@ -51,6 +51,16 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
 		echo "chromium is not installed and cannot be installed here: browser tests will skip"; \
+	fi
+
+# bench/share.py loads the server with Debian's wrk; tests/test_benchmarks.py runs it briefly.
+wrk:
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's wrk for bench/share.py"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+		echo "wrk is not installed and cannot be installed here: bench/share.py's test will skip"; \
 	fi
 
 clean:

@@ -44,12 +44,23 @@ def main() -> None:
     suffix = f"{os.getpid()}"
     source_name, target_name = f"bench_mozilla_{suffix}", f"bench_backpack_{suffix}"
 
-    started = time.perf_counter()
     source = mozilla_instance.create_database(MARIADB, source_name)
-    mozilla_instance.fill(source, mozilla_instance.synthetic(args.scale))
+    target = create_postgres(target_name)
+    try:
+        run_import(source, target, args.scale, suffix)
+    finally:
+        # A run that failed leaves no database behind either, unless asked to keep them.
+        if not args.keep:
+            mozilla_instance.drop_database(MARIADB, source_name)
+            drop_postgres(target_name)
+
+
+def run_import(source: str, target: str, scale: float, suffix: str) -> None:
+    """Fill the source, import it into the migrated target, and print the figures."""
+    started = time.perf_counter()
+    mozilla_instance.fill(source, mozilla_instance.synthetic(scale))
     print(f"generated the Mozilla instance in {time.perf_counter() - started:.0f} s", flush=True)
 
-    target = create_postgres(target_name)
     env = dict(os.environ, BACKPACK_SQLALCHEMY_DATABASE_URI=target, BACKPACK_SECRET_KEY="b" * 48)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
@@ -78,9 +89,6 @@ def main() -> None:
           f"({(report['users'] + badges + report['collections']) / elapsed:.0f} records/s), "
           f"peak memory {peak_pss_mb:.0f} MB (PSS, all processes), "
           f"largest process peak RSS {peak_mb:.0f} MB")  # fmt: skip
-    if not args.keep:
-        mozilla_instance.drop_database(MARIADB, source_name)
-        drop_postgres(target_name)
 
 
 def tree_pss_mb(root: int) -> float:

@@ -5,7 +5,7 @@ gthread), the backpack on PostgreSQL, and loaded by wrk at 64 concurrent connect
 prints requests per second, latency percentiles and the two ratios the design sets as
 targets: at least 1/2 of the bare route's throughput, and a p99 at most 2x its p99.
 
-    apt-get install wrk          # the load generator (Debian package)
+    make wrk                     # the load generator (Debian's package, as root)
     .venv/bin/python bench/share.py [--seconds 8] [--rounds 5] [--connections 64]
 
 PostgreSQL is the one the tests use (BACKPACK_TEST_POSTGRES_URL, default
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
 import os
 import re
 import secrets
@@ -30,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -190,6 +192,19 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def require_page(url: str) -> None:
+    """Stop unless the URL answers 200 itself: a redirect or an error page measures nothing."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request("GET", parts.path or "/")
+        status = connection.getresponse().status
+    finally:
+        connection.close()
+    if status != 200:
+        sys.exit(f"{url} answers {status}, not 200: there is no page to measure")
+
+
 def load(url: str, seconds: int, connections: int) -> Result:
     """Run wrk against one URL and read its summary."""
     output = subprocess.run(
@@ -218,7 +233,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install wrk")
+        sys.exit("wrk is not installed: `make wrk` installs Debian's (as root)")
 
     with scratch_database() as database_url:
         env = {
@@ -226,7 +241,10 @@ def main() -> None:
             "BACKPACK_ENVIRONMENT": "production",
             "BACKPACK_SECRET_KEY": secrets.token_urlsafe(48),
             "BACKPACK_SQLALCHEMY_DATABASE_URI": database_url,
-            "BACKPACK_BASE_URL": "http://127.0.0.1",
+            # Production serves behind a proxy that ends TLS, so its public URL is https
+            # (an http one is refused outside development) while gunicorn speaks plain
+            # HTTP to wrk. The URL only makes the page's absolute links; nothing redirects.
+            "BACKPACK_BASE_URL": "https://backpack.bench.example",
         }
         path = seed(env)
         bare_runs: list[Result] = []
@@ -244,7 +262,9 @@ def main() -> None:
                 (empty_url + "/bench-empty", empty_runs),
             ]
             for url, _ in targets:
-                load(url, 3, args.connections)  # warm-up: workers started, pages cached
+                require_page(url)
+                # Warm-up: workers started, pages cached.
+                load(url, min(3, args.seconds), args.connections)
             for _ in range(args.rounds):
                 for url, runs in targets:
                     runs.append(load(url, args.seconds, args.connections))

@@ -152,9 +152,8 @@ def verify_with_ours_cold(inputs: Sequence[Input]) -> Run:
 
 def verify_with_badgecheck(inputs: Sequence[Input]) -> Run:
     """Verify every input with badgecheck in its own environment; it times its own loop."""
-    if not (BADGECHECK_VENV / "ready").exists():
-        print("Setting up badgecheck in bench/.venv-badgecheck ...", file=sys.stderr)
-        subprocess.run(["bash", str(BENCH / "setup_badgecheck.sh")], check=True, stdout=sys.stderr)
+    # Makes the environment the first time, and when its pins change; else returns at once.
+    subprocess.run(["bash", str(BENCH / "setup_badgecheck.sh")], check=True, stdout=sys.stderr)
     contexts = {
         url: str(resources.files("backpack.openbadges").joinpath("contexts", name))
         for url, name in CONTEXT_FILES.items()

@@ -1,6 +1,6 @@
-"""The real services tests need (PostgreSQL, MariaDB, Redis, Chromium), and what to do without them.
+"""The real services and tools tests need (PostgreSQL, MariaDB, Redis, Chromium, wrk).
 
-Locally a missing service skips its tests with one clear line; under CI (CI=true) it fails
+Locally a missing one skips its tests with one clear line; under CI (CI=true) it fails
 them, so a green CI run always means those tests ran.
 """
 
@@ -75,6 +75,14 @@ def require_chromium() -> str:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         missing("Chromium", f"{CHROMIUM} is not installed")
     return CHROMIUM
+
+
+def require_wrk() -> str:
+    """The path of wrk, the load generator bench/share.py drives (`make wrk`), or skip/fail."""
+    path = shutil.which("wrk")
+    if path is None:
+        missing("wrk", "it is not installed; `make wrk` installs Debian's")
+    return str(path)
 
 
 def unique_name(prefix: str) -> str:

@@ -23,3 +23,10 @@ def test_an_unreachable_port_is_reported_missing() -> None:
     from tests.live_server import free_port
 
     assert not services.port_open(f"postgresql://127.0.0.1:{free_port()}/x", 5432)
+
+
+def test_a_missing_wrk_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(services.shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match="wrk is not available"):
+        services.require_wrk()

@@ -1,0 +1,123 @@
+"""Every benchmark in bench/ still runs: each is started as a user would, at a tiny size.
+
+These tests never look at speed (a benchmark prints figures and fails no build on them);
+they catch a benchmark that no longer starts, crashes, or measures a page that errs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import services
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+# Far above what a tiny run takes, so that only a benchmark that hangs reaches it.
+TIMEOUT_SECONDS = 300
+
+
+def run_benchmark(script: str, *arguments: str, env: dict[str, str] | None = None) -> str:
+    """Run bench/`script` from the repository root; its output, once it has exited 0."""
+    finished = subprocess.run(
+        [sys.executable, str(BENCH / script), *arguments],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert finished.returncode == 0, (
+        f"bench/{script} exited {finished.returncode}:\n"
+        f"{finished.stdout[-3000:]}\n{finished.stderr[-3000:]}"
+    )
+    return finished.stdout
+
+
+@pytest.fixture(scope="session")
+def badgecheck() -> None:
+    """bench/.venv-badgecheck, made by bench/setup_badgecheck.sh unless it is already there."""
+    finished = subprocess.run(
+        ["bash", str(BENCH / "setup_badgecheck.sh")],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+    if finished.returncode != 0:
+        services.missing("badgecheck", f"bench/setup_badgecheck.sh failed: {finished.stderr}")
+
+
+@pytest.mark.usefixtures("badgecheck")
+def test_verify_benchmark_prints_both_rates_and_both_tools_agree() -> None:
+    # Two cycles of bench/verify.py's mix: every kind of input, revoked and misaddressed too.
+    output = run_benchmark("verify.py", "--count", "40")
+
+    assert re.search(r"^ours: +[\d.]+ badges/s", output, re.MULTILINE), output
+    assert re.search(r"^badgecheck: +[\d.]+ badges/s", output, re.MULTILINE), output
+    assert re.search(r"^ratio: +[\d.]+x", output, re.MULTILINE), output
+    assert "verdicts:   40/40 agree" in output, output
+    assert "verdicts 40/40 agree" in output, output  # with no issuer documents kept
+
+
+@pytest.mark.mariadb
+@pytest.mark.postgresql
+def test_import_benchmark_imports_a_tiny_mozilla_instance_and_prints_its_rate() -> None:
+    output = run_benchmark(
+        "import_mozilla.py",
+        "--scale",
+        "0.001",
+        env={
+            "BACKPACK_BENCH_MARIADB_URL": services.require_mariadb(),
+            "BACKPACK_BENCH_POSTGRES_URL": services.require_postgres(),
+        },
+    )
+
+    report = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
+    # Scale 0.001: 100 users, 200 badges and 50 groups, every one of them imported.
+    assert report["users"] == 100, output
+    assert report["badges"] == 200, output
+    assert report["collections"] == 50, output
+    assert report["failed"] == 0, output
+    assert re.search(r"\d+ badges/s .* peak memory \d+ MB", output), output
+
+
+@pytest.mark.postgresql
+def test_push_benchmark_stores_every_push_and_prints_its_rate() -> None:
+    services.require_postgres()
+
+    output = run_benchmark("push.py", "--count", "10", "--clients", "2", "--json")
+
+    figures = json.loads(output)
+    assert figures["pushes"] == 10
+    assert figures["failed"] == 0
+    assert figures["stored"] == 10 + 10  # the timed pushes and the warm-up's
+    assert figures["pushes_per_second"] > 0
+
+
+@pytest.mark.postgresql
+def test_share_benchmark_starts_on_a_fresh_clone_and_every_page_answers() -> None:
+    services.require_postgres()
+    services.require_wrk()
+
+    output = run_benchmark("share.py", "--seconds", "1", "--rounds", "1", "--connections", "4")
+
+    rows = {
+        match["name"]: int(match["errors"])
+        for match in re.finditer(
+            r"^(?P<name>[a-zA-Z' ]+?) +[\d.]+ +[\d.]+ +[\d.]+ +(?P<errors>\d+)$",
+            output,
+            re.MULTILINE,
+        )
+    }
+    # No page answered anything but 2xx: figures of error pages would measure nothing.
+    assert rows == {"bare Flask route": 0, "collection page": 0, "app's empty route": 0}, output
+    assert re.search(r"^throughput ratio [\d.]+", output, re.MULTILINE), output
+    assert re.search(r"^p99 ratio [\d.]+", output, re.MULTILINE), output
