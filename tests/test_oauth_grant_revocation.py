@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -143,3 +145,25 @@ def test_another_client_replaying_a_used_refresh_token_cannot_end_the_grant(
     replayed = _refresh(badge_app, intruder, first["refresh_token"])
     assert replayed.json()["error"] == "invalid_grant"
     assert _profile_status(badge_app, second["access_token"]) == 200
+
+
+def test_refreshes_racing_with_one_token_give_one_new_pair_and_keep_the_client_connected(
+    badge_app: Flask, earner: Accounts
+) -> None:
+    platform, first = connect(badge_app, earner.client)
+    racers = 6
+    start = threading.Barrier(racers)
+
+    def refresh(_: int) -> Any:
+        start.wait()
+        return _refresh(badge_app, platform, first["refresh_token"])
+
+    with ThreadPoolExecutor(racers) as pool:
+        answers = list(pool.map(refresh, range(racers)))
+
+    winners = [a.json() for a in answers if a.status_code == 200]
+    losers = [a.json()["error"] for a in answers if a.status_code != 200]
+    assert len(winners) == 1
+    assert losers == ["invalid_grant"] * (racers - 1)
+    assert _profile_status(badge_app, winners[0]["access_token"]) == 200
+    assert _refresh(badge_app, platform, winners[0]["refresh_token"]).status_code == 200
