@@ -112,8 +112,7 @@ def revoke_app(user: User, kind: str, key: str) -> int:
 
 
 def end_grant(user_id: int, client_id: int) -> int:
-    """End what one client holds for one earner: codes not yet exchanged, access and refresh
-    tokens alike; the count ended.
+    """End all one client holds for one earner (codes, access and refresh tokens); the count.
 
     A grant is everything a client holds for an earner: tokens are not linked to the code
     or the token they came from, and a client that was authorised twice by the same earner
