@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from backpack.extensions import db
+from backpack.models import Badge
+from backpack.openbadges.baking import bake
 from tests.conftest import Accounts, post_form
-from tests.support.issuer import TestIssuer
+from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import TestIssuer, make_svg
 from tests.support.oauth import query
 
 
@@ -134,7 +141,7 @@ def test_issue_refusals(badge_app: Flask, issuer: TestIssuer, tokens: dict[str, 
     auth = _bearer(tokens["access_token"])
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({}, 400, "must provide either url or signature"),
-        ({"badge": "https://elsewhere.example/a.json"}, 400, "issuer origin must be identical"),
+        ({"badge": "https://elsewhere.example/a.json"}, 403, "issuer origin must be identical"),
         ({"badge": issuer.award("bob@example.org")["id"]}, 403, "different user"),
     ]
     for body, status, message in cases:
@@ -187,3 +194,110 @@ def test_mozilla_era_push_of_a_badge_hashed_from_a_case_variant_is_accepted(
         "/api/issue", json={"badge": signed}, headers=_bearer(tokens["access_token"])
     )
     assert answer.status_code == 201, answer.get_json()
+
+
+@pytest.fixture
+def other_issuer() -> Iterator[TestIssuer]:
+    """Another issuer, on a site the earner never connected."""
+    with LocalHTTPServer() as server:
+        yield TestIssuer(server, name="Other Academy")
+
+
+def _signed_without_creator(issuer: TestIssuer, email: str) -> str:
+    # Open Badges 2.0 lets a signed badge name no key: it is found in the issuer's profile.
+    assertion = issuer.award(email, host=False)
+    assertion["id"] = "urn:uuid:00000000-0000-4000-8000-00000000abcd"
+    assertion["verification"] = {"type": "signed"}
+    return issuer.sign(assertion)
+
+
+def _baked_svg(assertion: dict[str, Any]) -> str:
+    return bake(make_svg(), json.dumps(assertion)).decode()
+
+
+def _badge_in_form(issuer: TestIssuer, form: str) -> str:
+    """Ann's badge from this issuer, in one of the forms /api/issue takes."""
+    if form == "hosted URL":
+        return str(issuer.award("ann@example.org")["id"])
+    if form == "assertion JSON":
+        return json.dumps(issuer.award("ann@example.org"))
+    if form == "JWS naming its key":
+        return issuer.award_signed("ann@example.org")
+    if form == "JWS naming no key":
+        return _signed_without_creator(issuer, "ann@example.org")
+    assert form == "baked SVG"
+    return _baked_svg(issuer.award("ann@example.org"))
+
+
+FORMS = ["hosted URL", "assertion JSON", "JWS naming its key", "JWS naming no key", "baked SVG"]
+
+
+def _stored_badges(app: Flask) -> int:
+    with app.app_context():
+        return len(db.session.scalars(sa.select(Badge)).all())
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_grant_cannot_push_another_issuers_badge_in_any_form(
+    badge_app: Flask,
+    issuer: TestIssuer,
+    other_issuer: TestIssuer,
+    tokens: dict[str, str],
+    form: str,
+) -> None:
+    answer = badge_app.test_client().post(
+        "/api/issue",
+        json={"badge": _badge_in_form(other_issuer, form)},
+        headers=_bearer(tokens["access_token"]),
+    )
+    assert answer.status_code == 403
+    refusal = answer.get_json()
+    assert refusal["message"] == "issuer origin must be identical to bearer token origin"
+    assert refusal["reason"] == "origin_mismatch"
+    assert issuer.server.url("/").rstrip("/") in refusal["detail"]
+    assert _stored_badges(badge_app) == 0
+
+
+def test_a_hosted_url_on_the_grants_site_naming_an_assertion_elsewhere_is_refused(
+    badge_app: Flask, issuer: TestIssuer, other_issuer: TestIssuer, tokens: dict[str, str]
+) -> None:
+    foreign = other_issuer.award("ann@example.org")
+    # The grant's own site serves a copy whose id is the other issuer's: that one is checked.
+    issuer.server.serve_json("/relay.json", foreign)
+    answer = badge_app.test_client().post(
+        "/api/issue",
+        json={"badge": issuer.server.url("/relay.json")},
+        headers=_bearer(tokens["access_token"]),
+    )
+    assert answer.status_code == 403
+    assert "hosted assertion" in answer.get_json()["detail"]
+    assert _stored_badges(badge_app) == 0
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_grants_own_issuer_pushes_in_every_form(
+    badge_app: Flask, issuer: TestIssuer, tokens: dict[str, str], form: str
+) -> None:
+    answer = badge_app.test_client().post(
+        "/api/issue",
+        json={"badge": _badge_in_form(issuer, form)},
+        headers=_bearer(tokens["access_token"]),
+    )
+    assert answer.status_code == 201, answer.get_json()
+    assert _stored_badges(badge_app) == 1
+
+
+def test_an_unverifiable_badge_from_the_grants_site_claiming_another_issuer_is_refused(
+    badge_app: Flask, issuer: TestIssuer, other_issuer: TestIssuer, tokens: dict[str, str]
+) -> None:
+    # The grant's site says it hosts the other issuer's badge, then fails to serve it: kept
+    # as unverifiable, it would show the other issuer's name unchallenged.
+    claimed = other_issuer.award("ann@example.org", host=False)
+    claimed["id"] = issuer.server.url("/down.json")
+    issuer.server.serve("/down.json", b"unavailable", status=503, content_type="text/plain")
+    answer = badge_app.test_client().post(
+        "/api/issue", json={"badge": json.dumps(claimed)}, headers=_bearer(tokens["access_token"])
+    )
+    assert answer.status_code == 403
+    assert "could not be verified" in answer.get_json()["detail"]
+    assert _stored_badges(badge_app) == 0

@@ -43,13 +43,18 @@ def _json(document: dict[str, Any], status: int = 200) -> Response:
     return response
 
 
-def award(user: User, data: str) -> Response:
-    """Push a badge into the user's backpack; answer as Mozilla's issuer API did."""
+def award(user: User, data: str, origin: str | None = None) -> Response:
+    """Push a badge into the user's backpack; answer as Mozilla's issuer API did.
+
+    `origin` is the site a Backpack Connect grant lets push; the badge must come from it.
+    """
     try:
-        received = receive_badge(user, data, source="push")
+        received = receive_badge(user, data, source="push", origin=origin)
     except BadgeRefused as refusal:
         if refusal.code == "recipient_mismatch":
             return _json({"message": "badge assertion is for a different user"}, 403)
+        if refusal.code == "origin_mismatch":
+            return _origin_mismatch(str(refusal))
         return _json({"message": str(refusal), "reason": refusal.code}, 400)
     db.session.commit()
     badge = public_assertion(received.badge)
@@ -173,10 +178,26 @@ def issue() -> Response:
     if not isinstance(badge, str) or not badge.strip():
         return _json({"message": "must provide either url or signature"}, 400)
     badge = badge.strip()
-    if _claimed_origin(badge) not in (origin, None):
-        return _json({"message": "issuer origin must be identical to bearer token origin"}, 400)
+    claimed = _claimed_origin(badge)
+    if claimed not in (origin, None):
+        # Refused before fetching anything from a site the grant does not name.
+        return _origin_mismatch(
+            f"The badge names {claimed}, but this connection lets only {origin} push badges."
+        )
     db.session.commit()  # keep last_used_at even if the push is refused
-    return award(user, badge)
+    # Whatever its form, the badge is checked again once verified (`services.push_origin`).
+    return award(user, badge, origin)
+
+
+def _origin_mismatch(reason: str) -> Response:
+    return _json(
+        {
+            "message": "issuer origin must be identical to bearer token origin",
+            "reason": "origin_mismatch",
+            "detail": reason,
+        },
+        403,
+    )
 
 
 def _claimed_origin(badge: str) -> str | None:

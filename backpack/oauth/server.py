@@ -3,16 +3,21 @@
 Every client, confidential or not, must use PKCE with S256; codes live 10 minutes and are
 used once; refresh tokens (scope `offline_access`) rotate on every use; every secret and
 token is stored as a digest (`backpack.models.oauth`).
+
+Revoking ends the whole grant, codes included (`services.connected_apps.end_grant`), and so
+does presenting a refresh token that was rotated away (RFC 9700 section 4.14.2): either the
+client or a thief holds a copy, and the server cannot tell which.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -29,6 +34,9 @@ from backpack.models.oauth import (
     token_digest,
 )
 from backpack.oauth import scopes
+from backpack.services.connected_apps import end_grant
+
+logger = logging.getLogger(__name__)
 
 # Badge Connect clients authenticate with HTTP Basic; the form variant is accepted as RFC 6749
 # allows, from any client that registered either (`OAuthClient.check_endpoint_auth_method`).
@@ -117,6 +125,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         return db.session.get(User, authorization_code.user_id)
 
 
+# A refresh token presented again this soon after it was rotated away is taken for the
+# client's own second request racing the first (two workers, a retry), not for theft: it is
+# refused without ending the grant. Later than this, a reuse ends the whole grant.
+REFRESH_REUSE_GRACE = timedelta(seconds=10)
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     """Refresh with rotation: the old access and refresh tokens die with each use."""
 
@@ -129,20 +143,60 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
                 OAuthToken.refresh_token_hash == token_digest(refresh_token)
             )
         )
-        if token is None or token.refresh_token_revoked_at is not None:
+        if token is None:
             return None
+        if token.refresh_token_revoked_at is not None:
+            self._end_grant_on_reuse(token)
+            return None
+        return token
+
+    def _end_grant_on_reuse(self, token: OAuthToken) -> None:
+        # Only the client the token was issued to can signal a replay: any other client
+        # is refused by `check_client` anyway, and must not be able to end someone's grant.
+        revoked_at = token.refresh_token_revoked_at
+        if token.client_id != self.request.client.id or revoked_at is None:
+            return
+        if utcnow() - revoked_at <= REFRESH_REUSE_GRACE:
+            return
+        ended = end_grant(token.user_id, token.client_id)
+        db.session.commit()
+        if ended:
+            logger.warning(
+                "A used refresh token of client %s was presented again; its grant for user %s "
+                "is revoked",
+                self.request.client.client_id,
+                token.user_id,
+            )
+
+    def issue_token(self, user: User, refresh_token: OAuthToken) -> dict[str, Any]:
+        # Claim the old pair with one conditional UPDATE, committed with the new pair by
+        # `save_token`: of two refreshes racing with one token, only one gets new tokens;
+        # the other is refused without ending the grant (see REFRESH_REUSE_GRACE).
+        now = utcnow()
+        claimed = db.session.execute(
+            sa.update(OAuthToken)
+            .where(OAuthToken.id == refresh_token.id, OAuthToken.refresh_token_revoked_at.is_(None))
+            .values(
+                refresh_token_revoked_at=now,
+                access_token_revoked_at=sa.func.coalesce(OAuthToken.access_token_revoked_at, now),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            db.session.rollback()
+            raise InvalidGrantError("The refresh token has already been used.")
+        token: dict[str, Any] = super().issue_token(user, refresh_token)
         return token
 
     def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
         return db.session.get(User, refresh_token.user_id)
 
     def revoke_old_credential(self, refresh_token: OAuthToken) -> None:
-        refresh_token.revoke()
-        db.session.commit()
+        """Nothing left to do: `issue_token` revoked the old pair as it claimed it."""
 
 
 class TokenRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
-    """RFC 7009: revoking either token of a pair revokes both."""
+    """RFC 7009: revoking either token ends the whole grant it belongs to, codes included."""
 
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
@@ -158,7 +212,7 @@ class TokenRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
         )
 
     def revoke_token(self, token: OAuthToken, request: Any) -> None:
-        token.revoke()
+        end_grant(token.user_id, token.client_id)
         db.session.commit()
 
 

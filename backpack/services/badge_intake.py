@@ -36,6 +36,7 @@ from backpack.services.badge_catalogue import store_badge_class
 from backpack.services.errors import ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.images import image_from_reference, store_image
+from backpack.services.push_origin import origin_refusal
 from backpack.services.unique_rows import add_or_find
 
 SOURCES = ("upload", "url", "paste", "push", "import", "pull")
@@ -69,8 +70,14 @@ class Received:
         return self.badge.status == "pending"
 
 
-def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
-    """Verify a badge (image bytes, JSON, JWS or URL) and put it in the user's backpack."""
+def receive_badge(
+    user: User, data: str | bytes, *, source: str, origin: str | None = None
+) -> Received:
+    """Verify a badge (image bytes, JSON, JWS or URL) and put it in the user's backpack.
+
+    `origin` is the one site a Backpack Connect grant lets push: a badge that site does not
+    answer for is refused (code `origin_mismatch`) before anything is stored.
+    """
     if source not in SOURCES:
         raise ValueError(f"unknown badge source {source!r}")
     if source == "upload" and isinstance(data, bytes):
@@ -83,6 +90,9 @@ def receive_badge(user: User, data: str | bytes, *, source: str) -> Received:
         fetcher=app_fetcher(),
         documents=app_issuer_documents(),
     )
+    refusal = origin_refusal(origin, report) if origin and report.assertion else None
+    if refusal is not None:
+        raise BadgeRefused("origin_mismatch", refusal)
     held = _held_despite_its_image(user, report)
     if held is not None:
         return Received(held, created=False)

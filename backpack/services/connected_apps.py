@@ -8,7 +8,13 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from backpack.extensions import db
-from backpack.models import BackpackConnectGrant, OAuthClient, OAuthToken, User
+from backpack.models import (
+    BackpackConnectGrant,
+    OAuthAuthorizationCode,
+    OAuthClient,
+    OAuthToken,
+    User,
+)
 from backpack.models.base import utcnow
 from backpack.oauth import scopes
 
@@ -87,19 +93,11 @@ def describe_scopes(app: ConnectedApp) -> list[str]:
 
 
 def revoke_app(user: User, kind: str, key: str) -> int:
-    """Revoke every token one client or origin holds for this user; the count revoked."""
+    """Revoke every code and token one client or origin holds for this user; the count ended."""
     now = utcnow()
     if kind == "oauth":
-        client_ids = sa.select(OAuthClient.id).where(OAuthClient.client_id == key)
-        tokens = db.session.scalars(
-            sa.select(OAuthToken).where(
-                OAuthToken.user_id == user.id, OAuthToken.client_id.in_(client_ids), _live_token()
-            )
-        ).all()
-        for token in tokens:
-            token.revoke()
-        db.session.flush()
-        return len(tokens)
+        client_id = db.session.scalar(sa.select(OAuthClient.id).where(OAuthClient.client_id == key))
+        return end_grant(user.id, client_id) if client_id is not None else 0
     result = db.session.execute(
         sa.update(BackpackConnectGrant)
         .where(
@@ -111,6 +109,30 @@ def revoke_app(user: User, kind: str, key: str) -> int:
     )
     db.session.flush()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def end_grant(user_id: int, client_id: int) -> int:
+    """End all one client holds for one earner (codes, access and refresh tokens); the count.
+
+    A grant is everything a client holds for an earner: tokens are not linked to the code
+    or the token they came from, and a client that was authorised twice by the same earner
+    is still one app on the connected-apps page, revoked as one.
+    """
+    codes = db.session.execute(
+        sa.delete(OAuthAuthorizationCode).where(
+            OAuthAuthorizationCode.user_id == user_id,
+            OAuthAuthorizationCode.client_id == client_id,
+        )
+    )
+    tokens = db.session.scalars(
+        sa.select(OAuthToken).where(
+            OAuthToken.user_id == user_id, OAuthToken.client_id == client_id, _live_token()
+        )
+    ).all()
+    for token in tokens:
+        token.revoke()
+    db.session.flush()
+    return len(tokens) + int(codes.rowcount)  # type: ignore[attr-defined]
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
