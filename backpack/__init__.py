@@ -34,6 +34,7 @@ from backpack.web import (
 )
 from backpack.web.errors import init_error_pages, register_api_errors
 from backpack.web.login import load_user
+from backpack.web.page_replay import init_page_replay
 from backpack.web.request_parsing import init_request_parsing
 from backpack.web.security import init_security_headers
 
@@ -78,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.register(app)
     init_tasks(app)
     _init_request_budget(app)
+    init_page_replay(app)  # outermost: it answers before anything else runs
     return app
 
 

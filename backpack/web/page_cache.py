@@ -67,6 +67,11 @@ class PageCache:
             self._checking.add(key)
             return None
 
+    def peek(self, key: PageKey) -> CachedPage | None:
+        """The cached page, if any, whatever its age (nothing is marked for checking)."""
+        with self._lock:
+            return self._pages.get(key)
+
     def checked(self, key: PageKey) -> None:
         """The version check that `fresh` asked for is over (whatever its outcome)."""
         with self._lock:

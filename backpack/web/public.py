@@ -25,7 +25,8 @@ from backpack.services.errors import ServiceError
 from backpack.web import public_render
 from backpack.web.badges import IMAGE_POLICY
 from backpack.web.oembed import oembed_document, page_of
-from backpack.web.page_cache import CachedPage, page_cache
+from backpack.web.page_cache import CachedPage, PageKey, page_cache
+from backpack.web.page_replay import mark_replayable
 
 log = logging.getLogger(__name__)
 # Ids in URLs are bounded by the database's integer type; a larger one is simply not found.
@@ -111,10 +112,10 @@ def _serve(kind: str, token: str, fmt: str, *, negotiated: bool = False) -> Resp
             cached = cache.get_or_render(key, version.digest, renderer)
         finally:
             cache.checked(key)
-    return _cached_response(cached, fmt, negotiated)
+    return _cached_response(key, cached, fmt, negotiated)
 
 
-def _cached_response(cached: CachedPage, fmt: str, negotiated: bool) -> Response:
+def _cached_response(key: PageKey, cached: CachedPage, fmt: str, negotiated: bool) -> Response:
     # Browsers ask for gzip; a compressed copy is made once per version, not per request.
     # (Public pages hold no secret, so compression reveals nothing, unlike BREACH targets.)
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
@@ -135,6 +136,7 @@ def _cached_response(cached: CachedPage, fmt: str, negotiated: bool) -> Response
         return Response(status=304, headers=headers[1:])
     if gzipped:
         headers.append(("Content-Encoding", "gzip"))
+    mark_replayable(key, cached)
     return Response(cached.gzipped if gzipped else cached.body, headers=headers)
 
 
