@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class PageForm(FlaskForm):
+    """A form of the HTML pages: it reads the form body a browser sends, never JSON."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            # Flask-WTF would read a JSON body as the form, and its numbers, lists and
+            # objects reach fields and services that only ever get text from a browser.
+            # Such a post is a form with nothing filled in (an explicit formdata aside).
+            if request.is_json and not hasattr(formdata, "getlist"):
+                return None
+            return super().wrap_formdata(form, formdata)
+
 
 EMAIL_FIELD = [DataRequired(message="Enter your email address."), Length(max=254)]
 PASSWORD_FIELD = [DataRequired(message="Enter a password."), Length(max=1024)]
 
 
-class SignupForm(FlaskForm):
+class SignupForm(PageForm):
     name = StringField("Your name (optional)", validators=[Length(max=200)])
     email = EmailField("Email address", validators=EMAIL_FIELD)
     password = PasswordField("Password", validators=PASSWORD_FIELD)
@@ -21,19 +38,19 @@ class SignupForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     email = EmailField("Email address", validators=EMAIL_FIELD)
     password = PasswordField("Password", validators=PASSWORD_FIELD)
     remember = BooleanField("Keep me logged in on this device")
     submit = SubmitField("Log in")
 
 
-class PasswordResetRequestForm(FlaskForm):
+class PasswordResetRequestForm(PageForm):
     email = EmailField("Email address", validators=EMAIL_FIELD)
     submit = SubmitField("Send reset link")
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(PageForm):
     password = PasswordField("New password", validators=PASSWORD_FIELD)
     confirm = PasswordField(
         "New password again",
@@ -42,7 +59,7 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField("Set password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PageForm):
     current = PasswordField("Current password", validators=PASSWORD_FIELD)
     password = PasswordField("New password", validators=PASSWORD_FIELD)
     confirm = PasswordField(
@@ -52,15 +69,15 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class AddEmailForm(FlaskForm):
+class AddEmailForm(PageForm):
     email = EmailField("Add an email address", validators=EMAIL_FIELD)
     submit = SubmitField("Add address")
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(PageForm):
     password = PasswordField("Your password", validators=PASSWORD_FIELD)
     submit = SubmitField("Delete my account and everything in it")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PageForm):
     """A form with no fields: a button whose only input is the CSRF token."""

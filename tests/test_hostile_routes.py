@@ -1,0 +1,31 @@
+"""Every route of the URL map answers hostile input with anything but a server error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Accounts, csrf_token
+
+# Each finding of the walk, as a user would meet it.
+
+
+@pytest.mark.parametrize(
+    ("page", "action", "body"),
+    [
+        ("/account/", "/account/emails", {"email": ["ann@example.org"]}),
+        ("/account/", "/account/delete", {"password": {"a": 1}}),
+        ("/collections/", "/collections/", {"name": 7, "description": None}),
+        ("/badges/add", "/badges/add", {"route": "url", "url": [1]}),
+    ],
+)
+def test_a_page_form_posted_as_json_is_refused_as_a_bad_form(
+    accounts: Accounts, page: str, action: str, body: dict[str, Any]
+) -> None:
+    accounts.create("ann@example.org")
+    accounts.login("ann@example.org")
+    token = csrf_token(accounts.client, page)
+    response = accounts.client.post(action, json=body, headers={"X-CSRFToken": token})
+    assert response.status_code == 400
+    assert accounts.client.get("/account/").status_code == 200, "nothing was deleted"
