@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from tests.conftest import Accounts, csrf_token
 
@@ -29,3 +30,31 @@ def test_a_page_form_posted_as_json_is_refused_as_a_bad_form(
     response = accounts.client.post(action, json=body, headers={"X-CSRFToken": token})
     assert response.status_code == 400
     assert accounts.client.get("/account/").status_code == 200, "nothing was deleted"
+
+
+@pytest.mark.parametrize(
+    "field_value",
+    [
+        {"scope": 5},
+        {"scope": True},
+        {"client_uri": {"href": "https://issuer.example"}},
+        {"logo_uri": 1},
+        {"redirect_uris": "https://issuer.example/backpack/connected"},
+        {"redirect_uris": [["https://issuer.example/backpack/connected"]]},
+        {"grant_types": [1]},
+        {"response_types": [None]},
+        {"contacts": {}},
+        {"jwks": "keys"},
+        {"jwks": {"keys": [{"kty": "OKP", "crv": "no such curve", "x": "AA"}]}},
+    ],
+)
+def test_registration_with_metadata_of_the_wrong_type_is_refused(
+    client: FlaskClient, field_value: dict[str, Any]
+) -> None:
+    from tests.support.oauth import registration
+
+    response = client.post("/oauth/register", json=registration(**field_value))
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "invalid_client_metadata"
+    assert next(iter(field_value)) in body["error_description"]
