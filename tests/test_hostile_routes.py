@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -58,3 +59,18 @@ def test_registration_with_metadata_of_the_wrong_type_is_refused(
     body = response.get_json()
     assert body["error"] == "invalid_client_metadata"
     assert next(iter(field_value)) in body["error_description"]
+
+
+@pytest.mark.parametrize("endpoint", ["/oauth/token", "/oauth/revoke"])
+def test_client_credentials_that_are_not_text_are_an_invalid_client(
+    client: FlaskClient, endpoint: str
+) -> None:
+    credentials = base64.b64encode(b"\xff\xfe:\xc3(").decode()
+    response = client.post(
+        endpoint,
+        data={"grant_type": "refresh_token", "refresh_token": "x", "token": "x"},
+        headers={"Authorization": f"Basic {credentials}"},
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic ")
