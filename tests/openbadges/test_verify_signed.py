@@ -11,7 +11,10 @@ import pytest
 
 from backpack.openbadges.baking import bake
 from backpack.openbadges.fetch import Fetcher
+from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.recipient import identity_hash
+from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.signed_verification import verify_signature
 from tests.openbadges.issuer_site import (
     RECIPIENT,
     IssuerSite,
@@ -254,3 +257,14 @@ def test_short_rsa_key_still_verifies_with_a_warning(
     report = verify(site.signed_badge(), fetcher)
     assert report.valid
     assert "weak_key" in warnings(report)
+
+
+def test_keys_listed_as_lists_are_not_the_signers_key(site: IssuerSite) -> None:
+    # Compaction never leaves a list in a list, but the check must not rely on it.
+    creator = site.key_document["id"]
+    issuer = {"id": site.issuer["id"], "name": "Example Issuer", "publicKey": [[creator]]}
+    assertion = {"badge": {"issuer": issuer}, "verification": {"creator": creator}}
+    report = VerificationReport()
+    resources = IssuerResources(Fetcher(address_policy=lambda _: False), report)
+    assert not verify_signature(site.signed_badge(), assertion, "2.0", resources, report)
+    assert [e.code for e in report.errors] == ["key_not_authorised"]
