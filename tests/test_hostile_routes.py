@@ -44,8 +44,10 @@ PROTOCOL_NAMES = (
     "grant_type", "refresh_token", "token", "token_type_hint", "code_challenge",
     "code_challenge_method", "code_verifier", "nonce", "limit", "offset", "address",
 )  # fmt: skip
-# Endpoints that end the session or remove what later requests reach: walked last.
-ENDS_THINGS = re.compile(r"logout|delete|remove|revoke|reject|end_|unpublish|relink")
+# Endpoints that remove what later requests reach are walked late; those that end the
+# session or revoke the tokens the walk uses, last of all.
+REMOVES_THINGS = re.compile(r"delete|remove|reject|unpublish|relink")
+ENDS_ACCESS = re.compile(r"revoke|\.end_|logout")
 
 
 def parameter_names() -> tuple[str, ...]:
@@ -307,8 +309,9 @@ def send(client: FlaskClient, attempt: Attempt, headers: dict[str, str], world: 
         )
 
 
-def walk_order(rule: Rule) -> tuple[bool, bool, str]:
-    return ("logout" in rule.endpoint, bool(ENDS_THINGS.search(rule.endpoint)), rule.rule)
+def walk_order(rule: Rule) -> tuple[bool, bool, bool, str]:
+    ends, removes = ENDS_ACCESS.search(rule.endpoint), REMOVES_THINGS.search(rule.endpoint)
+    return (bool(ends), "logout" in rule.endpoint, bool(removes), rule.rule)
 
 
 def bearer_for(world: World, path: str) -> str | None:
