@@ -15,6 +15,8 @@ from authlib.oauth2.rfc7591 import (
     InvalidClientMetadataError,
     InvalidRedirectURIError,
 )
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from backpack.extensions import db
 from backpack.models import OAuthClient
@@ -25,6 +27,12 @@ from backpack.origins import web_origin
 
 REQUIRED_FIELDS = ("client_name", "client_uri", "redirect_uris")
 URI_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
+# RFC 7591 section 2: the metadata whose values are strings, and those that are lists of them.
+TEXT_FIELDS = (
+    *URI_FIELDS, "client_name", "jwks_uri", "scope", "software_id", "software_version",
+    "token_endpoint_auth_method",
+)  # fmt: skip
+LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
 # Marks an anonymous registration: Authlib refuses the request if authenticate_token is falsy.
 ANONYMOUS_REGISTRATION = "anonymous"
 
@@ -39,6 +47,7 @@ class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ign
         return server_metadata()
 
     def extract_client_metadata(self, request: Any) -> dict[str, Any]:
+        check_value_types(request.payload.data)
         metadata: dict[str, Any] = super().extract_client_metadata(request)
         return badge_connect_metadata(metadata)
 
@@ -55,6 +64,25 @@ class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ign
         db.session.add(client)
         db.session.commit()
         return client
+
+
+def check_value_types(metadata: dict[str, Any]) -> None:
+    """Refuse metadata values of the wrong JSON type, which Authlib's checks take for granted."""
+    for name in TEXT_FIELDS:
+        if name in metadata and not isinstance(metadata[name], str):
+            raise InvalidClientMetadataError(f"{name} must be a string.")
+    for name in LIST_FIELDS:
+        value = metadata.get(name)
+        if name in metadata and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            raise InvalidClientMetadataError(f"{name} must be a list of strings.")
+    if "jwks" in metadata:
+        try:
+            KeySet.import_key_set(metadata["jwks"])
+        # joserfc assumes a set of keys of known curves; anything else fails as it may.
+        except (JoseError, ValueError, TypeError, KeyError, AttributeError):
+            raise InvalidClientMetadataError("jwks must be a JSON Web Key Set.") from None
 
 
 def badge_connect_metadata(metadata: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidClientError
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.exceptions import BadRequest
@@ -74,6 +77,25 @@ def _consent_policy(redirect_uri: str, logo_uri: object) -> str:
     if logo is not None:
         policy = policy.replace("img-src 'self' data:", f"img-src 'self' data: {logo}")
     return policy
+
+
+@bp.before_request
+def refuse_credentials_that_are_not_text() -> Response | None:
+    """Answer invalid_client to HTTP Basic client credentials that are not UTF-8 text.
+
+    Authlib decodes them without catching the UnicodeDecodeError, which would be a 500.
+    """
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        base64.b64decode(value.strip()).decode("utf-8")
+    except UnicodeDecodeError:
+        error = InvalidClientError("The client credentials are not text.", status_code=401)
+        return authorization_server().handle_error_response(request, error)  # type: ignore[no-any-return]
+    except (binascii.Error, ValueError):
+        pass  # Authlib reads these as no credentials at all
+    return None
 
 
 @bp.route("/oauth/token", methods=["POST"])

@@ -67,7 +67,8 @@ def _keys_vouched_for(
     creator: Any, issuer: Mapping[str, Any], report: VerificationReport
 ) -> list[Any]:
     listed = issuer.get("publicKey") or []
-    listed_ids = {k.get("id") if isinstance(k, dict) else k for k in listed}
+    # A list, not a set: a hostile profile's ids may be lists or objects, which do not hash.
+    listed_ids = [k.get("id") if isinstance(k, dict) else k for k in listed]
     if creator is not None:
         if "name" in issuer and creator not in listed_ids:
             report.error(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
+from backpack.web.forms import PageForm
+
 MAX_PASTE = 1024 * 1024
 
 
-class AddBadgeForm(FlaskForm):
+class AddBadgeForm(PageForm):
     """Add a badge by one of three routes: a baked image, a URL, or pasted JSON or JWS."""
 
     image = FileField("A baked badge image (PNG or SVG)")

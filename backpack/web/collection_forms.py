@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from backpack.models.collections import DESCRIPTION_MAX, NAME_MAX, STORY_MAX
+from backpack.web.forms import PageForm
 
 NAME_FIELD = [
     DataRequired(message="Give the collection a name."),
@@ -28,20 +28,20 @@ DESCRIPTION_FIELD = [
 ]
 
 
-class NewCollectionForm(FlaskForm):
+class NewCollectionForm(PageForm):
     name = StringField("Name", validators=NAME_FIELD)
     description = TextAreaField("Description (optional)", validators=DESCRIPTION_FIELD)
     submit = SubmitField("Create collection")
 
 
-class CollectionDetailsForm(FlaskForm):
+class CollectionDetailsForm(PageForm):
     name = StringField("Name", validators=NAME_FIELD)
     description = TextAreaField("Description", validators=DESCRIPTION_FIELD)
     show_owner_name = BooleanField("Show my name on the public page")
     submit = SubmitField("Save")
 
 
-class AddBadgesForm(FlaskForm):
+class AddBadgesForm(PageForm):
     """Badges to add; the choices are the owner's own badges, so no other id passes."""
 
     badge_ids = SelectMultipleField(
@@ -57,7 +57,7 @@ class AddBadgesForm(FlaskForm):
     submit = SubmitField("Add to collection")
 
 
-class StoryForm(FlaskForm):
+class StoryForm(PageForm):
     story = TextAreaField(
         "Your story of this badge",
         validators=[Length(max=STORY_MAX, message=f"A story is at most {STORY_MAX} characters.")],
@@ -65,7 +65,7 @@ class StoryForm(FlaskForm):
     submit = SubmitField("Save story")
 
 
-class MoveForm(FlaskForm):
+class MoveForm(PageForm):
     """One step up or down; anything else is refused."""
 
     direction = RadioField(
@@ -76,7 +76,7 @@ class MoveForm(FlaskForm):
     )
 
 
-class OrderForm(FlaskForm):
+class OrderForm(PageForm):
     """A whole new order, as badge ids separated by commas (sent by collections.js)."""
 
     order = HiddenField(
@@ -89,7 +89,7 @@ class OrderForm(FlaskForm):
     )
 
 
-class ShareBadgeForm(FlaskForm):
+class ShareBadgeForm(PageForm):
     """Pick one of the owner's accepted badges to share on its own."""
 
     badge_id = SelectField(
@@ -98,11 +98,11 @@ class ShareBadgeForm(FlaskForm):
     submit = SubmitField("Share this badge")
 
 
-class OwnerNameForm(FlaskForm):
+class OwnerNameForm(PageForm):
     show_owner_name = BooleanField("Show my name on the public page")
     submit = SubmitField("Save")
 
 
-class FindableForm(FlaskForm):
+class FindableForm(PageForm):
     findable = BooleanField("Let badge widgets find me by my verified email addresses")
     submit = SubmitField("Save")

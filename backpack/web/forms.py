@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class PageForm(FlaskForm):
+    """A form of the HTML pages: it reads the form body a browser sends, never JSON."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            # Flask-WTF would read a JSON body as the form, and its numbers, lists and
+            # objects reach fields and services that only ever get text from a browser.
+            # Such a post is a form with nothing filled in (an explicit formdata aside).
+            if request.is_json and not hasattr(formdata, "getlist"):
+                return None
+            return super().wrap_formdata(form, formdata)
+
 
 EMAIL_FIELD = [DataRequired(message="Enter your email address."), Length(max=254)]
 # Log-in and reset take an address as text, not `type="email"`: accounts imported from
@@ -15,7 +32,7 @@ KNOWN_ADDRESS_INPUT = {"inputmode": "email", "spellcheck": "false", "autocapital
 PASSWORD_FIELD = [DataRequired(message="Enter a password."), Length(max=1024)]
 
 
-class SignupForm(FlaskForm):
+class SignupForm(PageForm):
     name = StringField("Your name (optional)", validators=[Length(max=200)])
     email = EmailField("Email address", validators=EMAIL_FIELD)
     password = PasswordField("Password", validators=PASSWORD_FIELD)
@@ -26,7 +43,7 @@ class SignupForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     email = StringField(
         "Email address", validators=KNOWN_ADDRESS_FIELD, render_kw=KNOWN_ADDRESS_INPUT
     )
@@ -35,14 +52,14 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
-class PasswordResetRequestForm(FlaskForm):
+class PasswordResetRequestForm(PageForm):
     email = StringField(
         "Email address", validators=KNOWN_ADDRESS_FIELD, render_kw=KNOWN_ADDRESS_INPUT
     )
     submit = SubmitField("Send reset link")
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(PageForm):
     password = PasswordField("New password", validators=PASSWORD_FIELD)
     confirm = PasswordField(
         "New password again",
@@ -51,7 +68,7 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField("Set password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PageForm):
     current = PasswordField("Current password", validators=PASSWORD_FIELD)
     password = PasswordField("New password", validators=PASSWORD_FIELD)
     confirm = PasswordField(
@@ -61,21 +78,21 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class VerifyEmailForm(FlaskForm):
+class VerifyEmailForm(PageForm):
     # Asked only when nobody is logged in: confirming logs the account's owner in.
     password = PasswordField("Your password")
     submit = SubmitField("Verify this address")
 
 
-class AddEmailForm(FlaskForm):
+class AddEmailForm(PageForm):
     email = EmailField("Add an email address", validators=EMAIL_FIELD)
     submit = SubmitField("Add address")
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(PageForm):
     password = PasswordField("Your password", validators=PASSWORD_FIELD)
     submit = SubmitField("Delete my account and everything in it")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PageForm):
     """A form with no fields: a button whose only input is the CSRF token."""

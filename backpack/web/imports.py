@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
@@ -24,11 +23,12 @@ from wtforms import SubmitField
 from backpack.extensions import db
 from backpack.models import ImportJob
 from backpack.tasks import failures_file, is_zip, start_zip_import, unfinished_jobs
+from backpack.web.forms import PageForm
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
 
 
-class MozillaZipForm(FlaskForm):
+class MozillaZipForm(PageForm):
     archive = FileField(
         "The ZIP file Mozilla sent you", validators=[FileRequired("Choose the ZIP file.")]
     )

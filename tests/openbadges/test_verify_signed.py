@@ -11,7 +11,10 @@ import pytest
 
 from backpack.openbadges.baking import bake
 from backpack.openbadges.fetch import Fetcher
+from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.recipient import identity_hash
+from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.signed_verification import verify_signature
 from tests.openbadges.issuer_site import (
     RECIPIENT,
     IssuerSite,
@@ -298,3 +301,14 @@ def test_2_0_badge_must_name_its_algorithm_as_the_spec_spells_it(
     # Open Badges 2.0 post-dates Mozilla's tools; its issuers follow RFC 7515 to the letter.
     token = sign_like_mozilla(site.signed_payload(), site.key)
     assert errors(verify(token, fetcher)) == ["jws_alg_not_allowed"]
+
+
+def test_keys_listed_as_lists_are_not_the_signers_key(site: IssuerSite) -> None:
+    # Compaction never leaves a list in a list, but the check must not rely on it.
+    creator = site.key_document["id"]
+    issuer = {"id": site.issuer["id"], "name": "Example Issuer", "publicKey": [[creator]]}
+    assertion = {"badge": {"issuer": issuer}, "verification": {"creator": creator}}
+    report = VerificationReport()
+    resources = IssuerResources(Fetcher(address_policy=lambda _: False), report)
+    assert not verify_signature(site.signed_badge(), assertion, "2.0", resources, report)
+    assert [e.code for e in report.errors] == ["key_not_authorised"]
