@@ -22,6 +22,7 @@ from backpack.models import User
 from backpack.models.base import MAX_ID
 from backpack.services import access_tokens
 from backpack.services.errors import ServiceError
+from backpack.web.errors import answer_database_outages
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 # Bearer-token requests carry no cookie to forge; session requests are checked in `caller`.
@@ -79,6 +80,9 @@ def http_error(error: HTTPException) -> Response:
     return _error(
         status, (error.name or "error").lower().replace(" ", "_"), error.description or ""
     )
+
+
+answer_database_outages(bp)
 
 
 @bp.errorhandler(Exception)
