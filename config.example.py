@@ -50,10 +50,16 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 # With a Redis URL, rate limits are shared by every server process through Redis.
 # Unset: limits are counted in each process's memory.
 REDIS_URL = None
+# While Redis is unreachable, rate limits are counted in each process's memory instead (so
+# they still hold, per process) and Redis is tried again now and then; a warning is logged.
+# False: every rate-limited request fails with a 500 until Redis is back.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
 # --- Background tasks (huey) ------------------------------------------------------------
 # Web imports run on a huey queue, worked by `huey_consumer backpack.worker.queue`. With
 # REDIS_URL set the queue lives in Redis; otherwise in this SQLite file (embedded, durable).
+# An upload made while Redis is unreachable is refused with a 503 and a reason (nothing is
+# kept; the user uploads again later); the worker waits and reconnects by itself.
 TASKS_SQLITE_PATH = None  # None: instance/tasks.sqlite3
 # Run each task at once inside the request instead of queueing it (for tests).
 TASKS_IMMEDIATE = False
