@@ -9,6 +9,7 @@ failure written one JSON object a line) live under IMPORTS_DIR, named by the job
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -16,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import redis
 import sqlalchemy as sa
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
@@ -30,6 +32,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5  # units between progress writes
 _clock = time.monotonic  # what a job's time limit is measured by
+
+
+# What enqueueing raises while the queue's store is unreachable (Redis gone) or unwritable.
+QUEUE_OUTAGES: tuple[type[Exception], ...] = (redis.exceptions.RedisError, sqlite3.Error, OSError)
+
+
+class QueueUnavailable(Exception):
+    """A job could not be queued: nothing of it was kept, the user may try again later."""
 
 
 def make_queue(app: Flask) -> Huey:
@@ -74,7 +84,16 @@ def start_zip_import(user: User, upload: Any) -> ImportJob:
     upload.save(path)
     job.upload_path = str(path)
     db.session.commit()
-    current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
+    try:
+        current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
+    except QUEUE_OUTAGES as exc:
+        # No worker will ever hear of this job: it must not wait as "queued" for ever (nor
+        # count against the user's unfinished imports), and its upload must not be kept.
+        log.error("Import job %s could not be queued: %r", job.id, exc)
+        db.session.delete(job)
+        db.session.commit()
+        path.unlink(missing_ok=True)
+        raise QueueUnavailable from exc
     return job
 
 

@@ -23,9 +23,16 @@ from wtforms import SubmitField
 
 from backpack.extensions import db
 from backpack.models import ImportJob
-from backpack.tasks import failures_file, is_zip, start_zip_import, unfinished_jobs
+from backpack.tasks import (
+    QueueUnavailable,
+    failures_file,
+    is_zip,
+    start_zip_import,
+    unfinished_jobs,
+)
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
+QUEUE_RETRY_SECONDS = 300
 
 
 class MozillaZipForm(FlaskForm):
@@ -37,7 +44,7 @@ class MozillaZipForm(FlaskForm):
 
 @bp.route("/", methods=["GET", "POST"])
 @login_required
-def upload() -> Response | tuple[str, int]:
+def upload() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """The upload form; a valid upload starts a job and leads to its progress page."""
     form = MozillaZipForm()
     if form.validate_on_submit():
@@ -49,7 +56,15 @@ def upload() -> Response | tuple[str, int]:
             ]
             return render_template("imports/upload.html", form=form), 429
         else:
-            job = start_zip_import(current_user, form.archive.data)
+            try:
+                job = start_zip_import(current_user, form.archive.data)
+            except QueueUnavailable:
+                form.archive.errors = [
+                    "Your import could not be queued: the server's job queue is not"
+                    " reachable right now. Nothing was kept; try again in a few minutes."
+                ]
+                page = render_template("imports/upload.html", form=form)
+                return page, 503, {"Retry-After": str(QUEUE_RETRY_SECONDS)}
             flash("Your badges are being imported.", "info")
             return redirect(url_for("imports.job_page", job_id=job.id))
     status = 400 if form.errors else 200
