@@ -70,6 +70,9 @@ IMPORTS_DIR = None  # None: instance/imports
 # One person's imports must not hold the worker for everyone: an account may have this many
 # web imports waiting or running at once, and each stops after IMPORT_JOB_SECONDS, keeping
 # what it imported (uploading the same file again goes on from there; nothing is doubled).
+# A job whose worker died (killed, out of memory, a deploy) is resumed when a consumer
+# starts and every minute by a running one; IMPORTS_DIR must then be one file system with
+# working locks for every worker (local, or NFSv4), since a lock there says who runs what.
 IMPORT_JOBS_PER_USER = 1
 IMPORT_JOB_SECONDS = 900
 

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import redis
 import sqlalchemy as sa
 from flask import Flask, current_app
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
+from backpack import job_claims
 from backpack.extensions import db
 from backpack.models import ImportJob, User
 from backpack.models.base import utcnow
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5  # units between progress writes
 _clock = time.monotonic  # what a job's time limit is measured by
+INTERRUPTED = (
+    "The import was interrupted on the server. What it imported is kept: upload the same"
+    " file again to import the rest."
+)
 
 
 # What enqueueing raises while the queue's store is unreachable (Redis gone) or unwritable.
@@ -61,7 +66,15 @@ def init_tasks(app: Flask) -> None:
         with app.app_context():
             run_zip_job(job_id)
 
+    def resume_lost_imports() -> None:
+        with app.app_context():
+            job_claims.requeue_lost_jobs()
+
     task = queue.task(name="import_mozilla_zip")(import_mozilla_zip)
+    # A worker that died mid-import is found when a consumer starts (a restart after a
+    # crash or a deploy), and every minute (when another consumer died).
+    queue.on_startup(name="resume_lost_imports")(resume_lost_imports)
+    queue.periodic_task(crontab(), name="resume_lost_imports")(resume_lost_imports)
     app.extensions["tasks"] = {"queue": queue, "import_mozilla_zip": task}
 
 
@@ -98,15 +111,34 @@ def start_zip_import(user: User, upload: Any) -> ImportJob:
 
 
 def run_zip_job(job_id: int) -> None:
-    """Run one queued ZIP import, writing its progress and report to the job row."""
+    """Run one queued ZIP import (or resume one whose worker died), writing its progress
+    and report to the job row."""
+    held = job_claims.claim(job_id)
+    if held is None:
+        return  # a live worker runs it
+    try:
+        _run_claimed_zip_job(job_id)
+    finally:
+        # Removed before the lock goes: a worker that claims the job after that reads it
+        # finished, whichever file it locked.
+        job_claims.claim_path(job_id).unlink(missing_ok=True)
+        held.release()
+
+
+def _run_claimed_zip_job(job_id: int) -> None:
     from importers import mozilla_zip
     from importers.pipeline import ImporterError, Pipeline
     from importers.report import ImportReport
 
     job = db.session.get(ImportJob, job_id)
-    if job is None or job.status != "queued":
+    if job is None or job.status not in ("queued", "running"):
         return  # deleted with its account, or already run
+    # "running" here, with the claim free, means its worker died: the import resumes.
     path = Path(job.upload_path)
+    if job.status == "running" and not path.is_file():
+        # It died after reading the upload whole, while finishing.
+        _finish(job_id, "failed", error=INTERRUPTED)
+        return
     user = db.session.get(User, job.user_id)
     assert user is not None
     report = ImportReport()
