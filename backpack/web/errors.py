@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -23,6 +24,9 @@ DATABASE_OUTAGES: tuple[type[Exception], ...] = (
     sa.exc.TimeoutError,
 )
 DATABASE_RETRY_SECONDS = 30
+# A full disk (or quota): the operator must make room, which takes a while.
+OUT_OF_ROOM_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+OUT_OF_ROOM_RETRY_SECONDS = 600
 
 
 class DatabaseUnavailable(ServiceUnavailable):
@@ -63,6 +67,21 @@ def database_unavailable(error: Exception) -> Response:
     response = current_app.make_response(current_app.handle_http_exception(DatabaseUnavailable()))
     response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
     return response
+
+
+def is_out_of_room(error: OSError) -> bool:
+    """Whether a write failed because the disk (or the quota) is full."""
+    return error.errno in OUT_OF_ROOM_ERRNOS
+
+
+def out_of_room_page(what_failed: str) -> tuple[str, int, dict[str, str]]:
+    """A 503 page for work that found no room on the server's disk (nothing of it kept)."""
+    message = (
+        f"{what_failed}: the server has no room left on its disk right now, and kept"
+        " nothing of it. Try again later."
+    )
+    page = render_template("error.html", title="No room on the server", message=message)
+    return page, 503, {"Retry-After": str(OUT_OF_ROOM_RETRY_SECONDS)}
 
 
 def answer_database_outages(scope: Flask | Blueprint) -> None:

@@ -1,0 +1,50 @@
+"""A full disk while exporting or importing: a clear error or note, nothing half-written.
+
+The full disk is a small tmpfs of the test's own (tests/support/full_disk.py), filled up.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from backpack.web import export
+from tests.support.full_disk import fill, small_file_system
+from tests.test_import_web import ANN, logged_in
+
+
+@pytest.fixture
+def full_disk() -> Iterator[Path]:
+    with small_file_system() as file_system:
+        yield file_system
+
+
+def test_users_export_to_a_full_disk_says_so_and_leaves_no_partial_file(
+    app: Flask, full_disk: Path
+) -> None:
+    logged_in(app)
+    fill(full_disk)
+    target = full_disk / "ann.zip"
+    result = app.test_cli_runner().invoke(args=["users", "export", ANN, "--output", str(target)])
+    assert result.exit_code == 1
+    assert f"Cannot write {target}: No space left on device" in result.output
+    assert sorted(path.name for path in full_disk.iterdir()) == ["filler"]
+
+
+def test_web_export_without_room_for_its_file_answers_503(
+    app: Flask, full_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = logged_in(app)
+    # A large backpack's export spills to a file: here every export does, on a full disk.
+    monkeypatch.setattr(export, "SPOOLED_IN_MEMORY", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(full_disk))
+    fill(full_disk)
+    response = accounts.client.get("/account/export")
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    assert b"no room" in response.data
+    assert b"Traceback" not in response.data
