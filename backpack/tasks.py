@@ -43,8 +43,23 @@ INTERRUPTED = (
 QUEUE_OUTAGES: tuple[type[Exception], ...] = (redis.exceptions.RedisError, sqlite3.Error, OSError)
 
 
-class QueueUnavailable(Exception):
-    """A job could not be queued: nothing of it was kept, the user may try again later."""
+class ImportNotStarted(Exception):
+    """An upload could not be kept or its job queued: nothing of it was kept, and the user
+    may try again later; `message` says why, for them."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+QUEUE_UNREACHABLE = (
+    "Your import could not be queued: the server's job queue is not reachable right now."
+    " Nothing was kept; try again in a few minutes."
+)
+NO_ROOM_FOR_UPLOAD = (
+    "Your file could not be kept: the server has no room left on its disk right now."
+    " Nothing was kept; try again later."
+)
 
 
 def make_queue(app: Flask) -> Huey:
@@ -94,7 +109,14 @@ def start_zip_import(user: User, upload: Any) -> ImportJob:
     # SQLite hands out the id of a deleted last row again: its old file must not show here.
     failures_path(job.id).unlink(missing_ok=True)
     path = folder / f"job-{job.id}.zip"
-    upload.save(path)
+    try:
+        upload.save(path)
+    except OSError as exc:
+        # A full disk: a part of the file must not wait for a worker as if it were whole.
+        log.error("The upload of import job %s could not be kept: %r", job.id, exc)
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise ImportNotStarted(NO_ROOM_FOR_UPLOAD) from exc
     job.upload_path = str(path)
     db.session.commit()
     try:
@@ -106,7 +128,7 @@ def start_zip_import(user: User, upload: Any) -> ImportJob:
         db.session.delete(job)
         db.session.commit()
         path.unlink(missing_ok=True)
-        raise QueueUnavailable from exc
+        raise ImportNotStarted(QUEUE_UNREACHABLE) from exc
     return job
 
 

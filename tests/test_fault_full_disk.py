@@ -6,15 +6,19 @@ The full disk is a small tmpfs of the test's own (tests/support/full_disk.py), f
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
+from backpack.extensions import db
+from backpack.models import ImportJob
 from backpack.web import export
 from tests.support.full_disk import fill, small_file_system
-from tests.test_import_web import ANN, logged_in
+from tests.support.mozilla import export_zip, sample_badges
+from tests.test_import_web import ANN, SCHOOL, logged_in, upload
 
 
 @pytest.fixture
@@ -48,3 +52,18 @@ def test_web_export_without_room_for_its_file_answers_503(
     assert int(response.headers["Retry-After"]) > 0
     assert b"no room" in response.data
     assert b"Traceback" not in response.data
+
+
+def test_an_upload_without_room_on_the_server_is_refused_and_nothing_kept(
+    app_factory: Callable[..., Flask], full_disk: Path
+) -> None:
+    app = app_factory(IMPORTS_DIR=str(full_disk / "imports"))
+    accounts = logged_in(app)
+    (full_disk / "imports" / "uploads").mkdir(parents=True)
+    fill(full_disk)
+    response = upload(accounts, export_zip(sample_badges(ANN, SCHOOL)))
+    assert response.status_code == 503
+    assert b"no room" in response.data
+    assert not list((full_disk / "imports" / "uploads").iterdir())
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ImportJob.id))) == 0

@@ -24,7 +24,7 @@ from wtforms import SubmitField
 from backpack.extensions import db
 from backpack.models import ImportJob
 from backpack.tasks import (
-    QueueUnavailable,
+    ImportNotStarted,
     failures_file,
     is_zip,
     start_zip_import,
@@ -32,7 +32,7 @@ from backpack.tasks import (
 )
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
-QUEUE_RETRY_SECONDS = 300
+RETRY_SECONDS = 300  # after an upload the server could not keep or queue
 
 
 class MozillaZipForm(FlaskForm):
@@ -58,13 +58,10 @@ def upload() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         else:
             try:
                 job = start_zip_import(current_user, form.archive.data)
-            except QueueUnavailable:
-                form.archive.errors = [
-                    "Your import could not be queued: the server's job queue is not"
-                    " reachable right now. Nothing was kept; try again in a few minutes."
-                ]
+            except ImportNotStarted as exc:
+                form.archive.errors = [exc.message]
                 page = render_template("imports/upload.html", form=form)
-                return page, 503, {"Retry-After": str(QUEUE_RETRY_SECONDS)}
+                return page, 503, {"Retry-After": str(RETRY_SECONDS)}
             flash("Your badges are being imported.", "info")
             return redirect(url_for("imports.job_page", job_id=job.id))
     status = 400 if form.errors else 200
