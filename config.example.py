@@ -65,7 +65,9 @@ TASKS_SQLITE_PATH = None  # None: instance/tasks.sqlite3
 TASKS_IMMEDIATE = False
 # Where imports keep their files: uploaded ZIPs waiting for the worker, and each import's
 # failures file (one JSON line per failed record). Keep it outside any web-served folder:
-# the owner downloads a web job's failures through a logged-in page.
+# the owner downloads a web job's failures through a logged-in page. When it is full, an
+# upload is refused with a 503 (nothing kept), and an import that cannot write its
+# failures file goes on without it: its report lists the first 50 and says why.
 IMPORTS_DIR = None  # None: instance/imports
 # One person's imports must not hold the worker for everyone: an account may have this many
 # web imports waiting or running at once, and each stops after IMPORT_JOB_SECONDS, keeping

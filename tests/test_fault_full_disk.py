@@ -15,10 +15,11 @@ from flask import Flask
 
 from backpack.extensions import db
 from backpack.models import ImportJob
+from backpack.tasks import run_zip_job
 from backpack.web import export
 from tests.support.full_disk import fill, small_file_system
 from tests.support.mozilla import export_zip, sample_badges
-from tests.test_import_web import ANN, SCHOOL, logged_in, upload
+from tests.test_import_web import ANN, SCHOOL, logged_in, upload, zip_of_failures
 
 
 @pytest.fixture
@@ -67,3 +68,28 @@ def test_an_upload_without_room_on_the_server_is_refused_and_nothing_kept(
     assert not list((full_disk / "imports" / "uploads").iterdir())
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(ImportJob.id))) == 0
+
+
+def test_an_import_whose_failures_file_cannot_be_written_finishes_with_a_note(
+    app_factory: Callable[..., Flask], full_disk: Path, tmp_path: Path
+) -> None:
+    app = app_factory(
+        IMPORTS_DIR=str(full_disk / "imports"),
+        TASKS_IMMEDIATE=False,
+        TASKS_SQLITE_PATH=str(tmp_path / "tasks.db"),
+    )
+    accounts = logged_in(app)
+    job_url = upload(accounts, zip_of_failures(60)).headers["Location"]
+    fill(full_disk)
+    with app.app_context():
+        job_id = db.session.scalars(sa.select(ImportJob.id)).one()
+        run_zip_job(job_id)
+    state = accounts.client.get(job_url + ".json").get_json()
+    assert state["status"] == "done"
+    assert state["report"]["badges"] == 1
+    assert state["report"]["failed"] == 60
+    assert len(state["report"]["first_failures"]) == 50
+    assert state["failures_url"] is None
+    assert any("No space left on device" in note for note in state["report"]["notes"])
+    # No half-written list is left behind to be taken for the whole one.
+    assert not list((full_disk / "imports").glob("job-*"))
