@@ -7,6 +7,7 @@ the machine's shared Redis serves other test runs and is never touched.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from flask import Flask
 from backpack.extensions import db
 from backpack.models import Badge, ImportJob
 from tests.conftest import post_form
+from tests.support.import_worker import wait_for, worker
 from tests.support.mozilla import export_zip, sample_badges
 from tests.support.private_services import private_redis
 from tests.test_import_web import ANN, SCHOOL, logged_in, upload
@@ -78,3 +80,21 @@ def test_an_import_uploaded_while_redis_is_gone_is_refused_with_a_reason(
         assert db.session.scalar(sa.select(sa.func.count(ImportJob.id))) == 0
         assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 0
     assert not list((Path(app.config["IMPORTS_DIR"]) / "uploads").glob("job-*.zip"))
+
+
+@pytest.mark.redis
+def test_the_worker_outlives_a_redis_restart_and_then_runs_new_imports(
+    app_factory: Callable[..., Flask],
+) -> None:
+    with private_redis() as redis:
+        app = app_factory(TASKS_IMMEDIATE=False, REDIS_URL=redis.url)
+        accounts = logged_in(app)
+        with worker(app) as consumer:
+            time.sleep(1)
+            redis.stop()
+            time.sleep(3)  # the worker meets the queue gone, more than once
+            assert consumer.poll() is None, "the worker exited while Redis was gone"
+            redis.start()
+            assert upload(accounts, export_zip(sample_badges(ANN, SCHOOL))).status_code == 302
+            status, _ = wait_for(app, lambda status, done: status in ("done", "failed"), 60)
+    assert status == "done"

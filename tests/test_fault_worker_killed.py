@@ -3,12 +3,8 @@ finishes it, with every badge imported once."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,56 +12,11 @@ from flask import Flask
 
 from backpack.extensions import db
 from backpack.models import Badge, ImportJob
-from tests.live_server import BIN, ROOT
+from tests.support.import_worker import job_state, wait_for, worker
 from tests.support.mozilla import body_0_5, export_zip
 from tests.test_import_web import ANN, logged_in, upload
 
 BADGES = 600  # enough that the worker is still at it when it is killed
-
-
-@contextmanager
-def worker(app: Flask) -> Iterator[subprocess.Popen[bytes]]:
-    """`huey_consumer backpack.worker.queue`, as deployed, on the test's database and queue."""
-    settings = (
-        "SQLALCHEMY_DATABASE_URI", "TASKS_SQLITE_PATH", "IMPORTS_DIR", "SECRET_KEY",
-        "MAIL_OUTBOX_DIR",
-    )  # fmt: skip
-    env = {
-        **os.environ,
-        "BACKPACK_ENVIRONMENT": "development",
-        **{f"BACKPACK_{name}": str(app.config[name]) for name in settings},
-    }
-    process = subprocess.Popen(
-        [BIN / "huey_consumer", "backpack.worker.queue", "--workers", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-
-
-def job_state(app: Flask) -> tuple[str, int]:
-    with app.app_context():
-        job = db.session.scalars(sa.select(ImportJob)).one()
-        state = job.status, job.done
-        db.session.rollback()
-        return state
-
-
-def wait_for(app: Flask, done: Callable[[str, int], bool], seconds: float) -> tuple[str, int]:
-    deadline = time.monotonic() + seconds
-    state = job_state(app)
-    while not done(*state):
-        assert time.monotonic() < deadline, f"the job is still {state}"
-        time.sleep(0.02)
-        state = job_state(app)
-    return state
 
 
 def test_an_import_whose_worker_was_killed_resumes_and_imports_each_badge_once(
