@@ -50,10 +50,16 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 # With a Redis URL, rate limits are shared by every server process through Redis.
 # Unset: limits are counted in each process's memory.
 REDIS_URL = None
+# While Redis is unreachable, rate limits are counted in each process's memory instead (so
+# they still hold, per process) and Redis is tried again now and then; a warning is logged.
+# False: every rate-limited request fails with a 500 until Redis is back.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
 # --- Background tasks (huey) ------------------------------------------------------------
 # Web imports run on a huey queue, worked by `huey_consumer backpack.worker.queue`. With
 # REDIS_URL set the queue lives in Redis; otherwise in this SQLite file (embedded, durable).
+# An upload made while Redis is unreachable is refused with a 503 and a reason (nothing is
+# kept; the user uploads again later); the worker waits and reconnects by itself.
 TASKS_SQLITE_PATH = None  # None: instance/tasks.sqlite3
 # Run each task at once inside the request instead of queueing it (for tests).
 TASKS_IMMEDIATE = False
@@ -64,11 +70,16 @@ TASKS_IMMEDIATE = False
 VERIFY_IMPORTED_BADGES = True
 # Where imports keep their files: uploaded ZIPs waiting for the worker, and each import's
 # failures file (one JSON line per failed record). Keep it outside any web-served folder:
-# the owner downloads a web job's failures through a logged-in page.
+# the owner downloads a web job's failures through a logged-in page. When it is full, an
+# upload is refused with a 503 (nothing kept), and an import that cannot write its
+# failures file goes on without it: its report lists the first 50 and says why.
 IMPORTS_DIR = None  # None: instance/imports
 # One person's imports must not hold the worker for everyone: an account may have this many
 # web imports waiting or running at once, and each stops after IMPORT_JOB_SECONDS, keeping
 # what it imported (uploading the same file again goes on from there; nothing is doubled).
+# A job whose worker died (killed, out of memory, a deploy) is resumed when a consumer
+# starts and every minute by a running one; IMPORTS_DIR must then be one file system with
+# working locks for every worker (local, or NFSv4), since a lock there says who runs what.
 IMPORT_JOBS_PER_USER = 1
 IMPORT_JOB_SECONDS = 900
 

@@ -129,4 +129,7 @@ def _init_login(app: Flask) -> None:
 def _init_rate_limits(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis gone: count limits in each process's memory until it is back (Flask-Limiter
+    # checks it again now and then), rather than answer every limited route with a 500.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)

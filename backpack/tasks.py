@@ -10,6 +10,7 @@ Every import then queues the checks of the badges it stored unchecked (`run_badg
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -17,10 +18,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import redis
 import sqlalchemy as sa
 from flask import Flask, current_app
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
+from backpack import job_claims
 from backpack.extensions import db
 from backpack.models import Badge, ImportJob, User
 from backpack.models.base import utcnow
@@ -35,6 +38,33 @@ PROGRESS_EVERY = 5  # units between progress writes
 _clock = time.monotonic  # what a job's time limit is measured by
 # Badges one check task verifies before it queues the next: each costs a few fetches.
 CHECKS_PER_TASK = 25
+INTERRUPTED = (
+    "The import was interrupted on the server. What it imported is kept: upload the same"
+    " file again to import the rest."
+)
+
+
+# What enqueueing raises while the queue's store is unreachable (Redis gone) or unwritable.
+QUEUE_OUTAGES: tuple[type[Exception], ...] = (redis.exceptions.RedisError, sqlite3.Error, OSError)
+
+
+class ImportNotStarted(Exception):
+    """An upload could not be kept or its job queued: nothing of it was kept, and the user
+    may try again later; `message` says why, for them."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+QUEUE_UNREACHABLE = (
+    "Your import could not be queued: the server's job queue is not reachable right now."
+    " Nothing was kept; try again in a few minutes."
+)
+NO_ROOM_FOR_UPLOAD = (
+    "Your file could not be kept: the server has no room left on its disk right now."
+    " Nothing was kept; try again later."
+)
 
 
 def make_queue(app: Flask) -> Huey:
@@ -60,8 +90,16 @@ def init_tasks(app: Flask) -> None:
         with app.app_context():
             run_badge_checks()
 
+    def resume_lost_imports() -> None:
+        with app.app_context():
+            job_claims.requeue_lost_jobs()
+
     task = queue.task(name="import_mozilla_zip")(import_mozilla_zip)
     checks = queue.task(name="check_unchecked_badges")(check_unchecked_badges)
+    # A worker that died mid-import is found when a consumer starts (a restart after a
+    # crash or a deploy), and every minute (when another consumer died).
+    queue.on_startup(name="resume_lost_imports")(resume_lost_imports)
+    queue.periodic_task(crontab(), name="resume_lost_imports")(resume_lost_imports)
     app.extensions["tasks"] = {
         "queue": queue,
         "import_mozilla_zip": task,
@@ -85,10 +123,26 @@ def start_zip_import(user: User, upload: Any) -> ImportJob:
     # SQLite hands out the id of a deleted last row again: its old file must not show here.
     failures_path(job.id).unlink(missing_ok=True)
     path = folder / f"job-{job.id}.zip"
-    upload.save(path)
+    try:
+        upload.save(path)
+    except OSError as exc:
+        # A full disk: a part of the file must not wait for a worker as if it were whole.
+        log.error("The upload of import job %s could not be kept: %r", job.id, exc)
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise ImportNotStarted(NO_ROOM_FOR_UPLOAD) from exc
     job.upload_path = str(path)
     db.session.commit()
-    current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
+    try:
+        current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
+    except QUEUE_OUTAGES as exc:
+        # No worker will ever hear of this job: it must not wait as "queued" for ever (nor
+        # count against the user's unfinished imports), and its upload must not be kept.
+        log.error("Import job %s could not be queued: %r", job.id, exc)
+        db.session.delete(job)
+        db.session.commit()
+        path.unlink(missing_ok=True)
+        raise ImportNotStarted(QUEUE_UNREACHABLE) from exc
     return job
 
 
@@ -123,15 +177,34 @@ def run_badge_checks() -> None:
 
 
 def run_zip_job(job_id: int) -> None:
-    """Run one queued ZIP import, writing its progress and report to the job row."""
+    """Run one queued ZIP import (or resume one whose worker died), writing its progress
+    and report to the job row."""
+    held = job_claims.claim(job_id)
+    if held is None:
+        return  # a live worker runs it
+    try:
+        _run_claimed_zip_job(job_id)
+    finally:
+        # Removed before the lock goes: a worker that claims the job after that reads it
+        # finished, whichever file it locked.
+        job_claims.claim_path(job_id).unlink(missing_ok=True)
+        held.release()
+
+
+def _run_claimed_zip_job(job_id: int) -> None:
     from importers import mozilla_zip
     from importers.pipeline import ImporterError, Pipeline
     from importers.report import ImportReport
 
     job = db.session.get(ImportJob, job_id)
-    if job is None or job.status != "queued":
+    if job is None or job.status not in ("queued", "running"):
         return  # deleted with its account, or already run
+    # "running" here, with the claim free, means its worker died: the import resumes.
     path = Path(job.upload_path)
+    if job.status == "running" and not path.is_file():
+        # It died after reading the upload whole, while finishing.
+        _finish(job_id, "failed", error=INTERRUPTED)
+        return
     user = db.session.get(User, job.user_id)
     assert user is not None
     report = ImportReport()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,9 +50,12 @@ class ImportReport:
 
     def open_failures(self, path: Path) -> None:
         """Write each failure to `path` (one JSON object a line) as it happens."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.failures_path = path
-        self._failures = path.open("w", encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._failures = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            self._drop_failures_file(exc)
 
     def fail(self, kind: str, key: str, reason: str, label: str = "") -> None:
         """Count a record that could not be imported, and write down why."""
@@ -60,8 +64,27 @@ class ImportReport:
         if len(self.first_failures) < FIRST_FAILURES:
             self.first_failures.append(line)
         if self._failures is not None:
-            self._failures.write(json.dumps(line, ensure_ascii=False) + "\n")
-            self._failures.flush()
+            try:
+                self._failures.write(json.dumps(line, ensure_ascii=False) + "\n")
+                self._failures.flush()
+            except OSError as exc:
+                self._drop_failures_file(exc)
+
+    def _drop_failures_file(self, error: OSError) -> None:
+        """The failures file cannot be written (a full disk): remove what it has, since a
+        partial list would pass for the whole one, and say so; the import goes on."""
+        if self._failures is not None:
+            # Its last line cannot be written either: the file goes anyway.
+            with contextlib.suppress(OSError):
+                self._failures.close()
+            self._failures = None
+        if self.failures_path is not None:
+            self.failures_path.unlink(missing_ok=True)
+            self.failures_path = None
+        self.notes.append(
+            f"The list of every failure could not be written ({error.strerror or error}):"
+            f" only the first {FIRST_FAILURES} failures are listed."
+        )
 
     def close(self) -> None:
         """Close the failures file; remove it when nothing failed."""

@@ -26,6 +26,7 @@ from backpack.openbadges.canonical_v2 import V2_CONTEXT
 from backpack.services import emails
 from backpack.services.badge_intake import BadgeRefused, receive_badge
 from backpack.services.errors import ServiceError
+from backpack.web.errors import answer_database_outages
 
 API_BASE = "/ims/ob/v2p1"
 MANIFEST_CONTEXT = "https://purl.imsglobal.org/spec/ob/v2p1/ob_v2p1.jsonld"
@@ -75,6 +76,9 @@ def _http_error(error: HTTPException) -> Response:
     text = STATUS_TEXT.get(status, "BAD_REQUEST")
     message = None if status == 404 else error.description
     return _json({"status": envelope(status, text, message)}, status)
+
+
+answer_database_outages(bp)
 
 
 @bp.errorhandler(Exception)

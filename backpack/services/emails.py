@@ -11,12 +11,12 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from limits import parse_many
 
-from backpack.extensions import db, limiter
+from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
-from backpack.services import badges, tokens
+from backpack.services import badges, rate_budgets, tokens
 from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.errors import (
     AddressRemovalRefused,
@@ -191,14 +191,11 @@ def _spend_mail_budget(email: EmailAddress) -> None:
     budgets = [
         (item, f"account:{email.user_id}") for item in parse_many(config["RATELIMIT_EMAIL_SEND"])
     ] + [(item, f"address:{email.normalised}") for item in parse_many(ADDRESS_MAIL_LIMIT)]
-    for item, key in budgets:
-        if not limiter.limiter.test(item, "verification-mail", key):
-            raise SendTooSoon(
-                "Too many verification mails were sent for this account or address. "
-                "Wait a while and try again."
-            )
-    for item, key in budgets:
-        limiter.limiter.hit(item, "verification-mail", key)
+    if not rate_budgets.spend(budgets, "verification-mail"):
+        raise SendTooSoon(
+            "Too many verification mails were sent for this account or address. "
+            "Wait a while and try again."
+        )
 
 
 def address_for_link(token: str) -> EmailAddress:

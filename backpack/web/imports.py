@@ -22,10 +22,17 @@ from wtforms import SubmitField
 
 from backpack.extensions import db
 from backpack.models import ImportJob
-from backpack.tasks import failures_file, is_zip, start_zip_import, unfinished_jobs
+from backpack.tasks import (
+    ImportNotStarted,
+    failures_file,
+    is_zip,
+    start_zip_import,
+    unfinished_jobs,
+)
 from backpack.web.forms import PageForm
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
+RETRY_SECONDS = 300  # after an upload the server could not keep or queue
 
 
 class MozillaZipForm(PageForm):
@@ -37,7 +44,7 @@ class MozillaZipForm(PageForm):
 
 @bp.route("/", methods=["GET", "POST"])
 @login_required
-def upload() -> Response | tuple[str, int]:
+def upload() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """The upload form; a valid upload starts a job and leads to its progress page."""
     form = MozillaZipForm()
     if form.validate_on_submit():
@@ -49,7 +56,12 @@ def upload() -> Response | tuple[str, int]:
             ]
             return render_template("imports/upload.html", form=form), 429
         else:
-            job = start_zip_import(current_user, form.archive.data)
+            try:
+                job = start_zip_import(current_user, form.archive.data)
+            except ImportNotStarted as exc:
+                form.archive.errors = [exc.message]
+                page = render_template("imports/upload.html", form=form)
+                return page, 503, {"Retry-After": str(RETRY_SECONDS)}
             flash("Your badges are being imported.", "info")
             return redirect(url_for("imports.job_page", job_id=job.id))
     status = 400 if form.errors else 200

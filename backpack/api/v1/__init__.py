@@ -17,11 +17,12 @@ from limits import parse_many
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from backpack.extensions import csrf, db, limiter
+from backpack.extensions import csrf, db
 from backpack.models import User
 from backpack.models.base import MAX_ID
-from backpack.services import access_tokens
+from backpack.services import access_tokens, rate_budgets
 from backpack.services.errors import ServiceError
+from backpack.web.errors import answer_database_outages
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 # Bearer-token requests carry no cookie to forge; session requests are checked in `caller`.
@@ -81,6 +82,9 @@ def http_error(error: HTTPException) -> Response:
     )
 
 
+answer_database_outages(bp)
+
+
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
     db.session.rollback()
@@ -117,13 +121,8 @@ def _spend_rate(*keys: str) -> None:
     if not config["RATELIMIT_ENABLED"]:
         return
     budgets = [(item, key) for key in keys for item in parse_many(config["RATELIMIT_API"])]
-    for item, key in budgets:
-        if not limiter.limiter.test(item, "api-v1", key):
-            raise ApiError(
-                429, "rate_limited", "Too many API requests. Wait a minute and try again."
-            )
-    for item, key in budgets:
-        limiter.limiter.hit(item, "api-v1", key)
+    if not rate_budgets.spend(budgets, "api-v1"):
+        raise ApiError(429, "rate_limited", "Too many API requests. Wait a minute and try again.")
 
 
 def known_id(value: int, what: str) -> int:

@@ -1,0 +1,76 @@
+"""Which web import a live worker runs, and picking up those whose worker died.
+
+huey hands a task to one worker and forgets it: a worker killed mid-import (out of memory,
+a deploy, a crash) leaves its job "running" for ever. So a worker claims a job while it runs
+it with an exclusive lock on a file of its own under IMPORTS_DIR, which the operating
+system releases when the process ends, however it ends. A "running" job whose lock is free
+has lost its worker; it is queued again, and the import's records make the second run skip
+what the first committed (see importers/pipeline.py), so nothing is doubled.
+
+IMPORTS_DIR is shared by the web and the workers already (the uploads live there); workers
+on several machines need it on a file system with working locks (local, or NFSv4).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from pathlib import Path
+from typing import IO
+
+import sqlalchemy as sa
+from flask import current_app
+
+from backpack.extensions import db
+from backpack.models import ImportJob
+
+log = logging.getLogger(__name__)
+
+
+class JobClaim:
+    """This process's hold on one job while it runs it; released on close or on death."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+
+    def release(self) -> None:
+        """Let another worker take the job (it will find it finished)."""
+        self.stream.close()
+
+
+def claim_path(job_id: int) -> Path:
+    """The file whose lock says a worker runs this job."""
+    return Path(current_app.config["IMPORTS_DIR"]) / f"job-{job_id}.claim"
+
+
+def claim(job_id: int) -> JobClaim | None:
+    """Hold the job for this worker, or None if a live worker holds it already."""
+    path = claim_path(job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = path.open("ab")
+    try:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        stream.close()
+        return None
+    return JobClaim(stream)
+
+
+def is_claimed(job_id: int) -> bool:
+    """Whether a live worker runs this job now."""
+    held = claim(job_id)
+    if held is None:
+        return True
+    held.release()
+    return False
+
+
+def requeue_lost_jobs() -> list[int]:
+    """Queue again every job left "running" by a worker that died; return their ids."""
+    running = db.session.scalars(sa.select(ImportJob.id).where(ImportJob.status == "running"))
+    lost = [job_id for job_id in running if not is_claimed(job_id)]
+    db.session.rollback()  # end the read: a job may finish while these are queued
+    for job_id in lost:
+        log.warning("Import job %s lost its worker: queued again to resume", job_id)
+        current_app.extensions["tasks"]["import_mozilla_zip"](job_id)
+    return lost
