@@ -77,6 +77,7 @@ def test_dashboard_shows_recent_pending_and_doubtful_badges_and_shared_state(
     assert "Robotics Level 1" in recent
     assert "See all 4 badges" in recent
     assert "Chemistry" not in recent
+    assert "First Aid" not in recent  # shown once, under attention
     assert "Declined" not in text
     collections = text.split("Manage collections", 1)[1]
     assert "Job applications 1 badge Published" in collections

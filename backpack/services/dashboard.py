@@ -21,7 +21,7 @@ GOOD_VERDICTS = ("valid",)
 class Dashboard:
     """What the logged-in home page shows, read in a fixed number of queries."""
 
-    recent: list[Badge]
+    recent: list[Badge]  # the newest badges in good standing
     accepted_count: int
     pending: list[Badge]
     pending_count: int
@@ -60,8 +60,10 @@ def earner_dashboard(user: User) -> Dashboard:
     accepted_count, pending_count, attention_count = (int(n) for n in counts)
     owned = sa.select(Badge).where(Badge.user_id == user.id)
     accepted = owned.where(Badge.status == "accepted")
+    # A badge that needs attention is shown there, not twice.
+    fine = accepted_count > attention_count
     return Dashboard(
-        recent=_newest(accepted) if accepted_count else [],
+        recent=_newest(accepted.where(Badge.verification.in_(GOOD_VERDICTS))) if fine else [],
         accepted_count=accepted_count,
         pending=_newest(owned.where(Badge.status == "pending")) if pending_count else [],
         pending_count=pending_count,
