@@ -168,3 +168,15 @@ def test_every_page_fits_a_phone_and_passes_axe(
         _check_navigation(page, width, artifacts)
         page.close()
     assert not problems, "\n".join(problems)
+
+    # The phone menu is a plain disclosure: it opens with JavaScript turned off too.
+    without_js = browser.new_context(
+        java_script_enabled=False, viewport={"width": WIDTHS["phone"], "height": 800}
+    )
+    page = without_js.new_page()
+    page.goto(server.url + "/")
+    menu_links = page.locator(".nav-menu").get_by_role("link")
+    expect(menu_links).to_have_count(0)
+    page.get_by_text("Menu", exact=True).click()
+    expect(menu_links).to_have_text(["Log in", "Sign up"])
+    without_js.close()
