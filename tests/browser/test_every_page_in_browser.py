@@ -15,7 +15,14 @@ from playwright.sync_api import Browser, Page, expect
 from backpack import create_app
 from backpack.extensions import db
 from backpack.models import Badge, Collection, User
-from backpack.services import access_tokens, accounts, collections, emails, sharing
+from backpack.services import (
+    access_tokens,
+    accounts,
+    backpack_connect,
+    collections,
+    emails,
+    sharing,
+)
 from tests import services
 from tests.conftest import make_test_config
 from tests.live_server import LiveServer
@@ -33,8 +40,9 @@ RUN_AXE = """() => axe.run(document, {resultTypes: ["violations"]}).then(r => r.
 
 
 def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
-    """Ann's account with badges in every state, two collections and a shared badge,
-    written through the services; returns the paths of the pages that need ids."""
+    """Ann's account with badges in every state, two addresses, two collections, a shared
+    badge, a token and a connected app, written through the services; returns the paths of
+    the pages that need ids."""
     app: Flask = create_app(
         make_test_config(server.env["BACKPACK_SQLALCHEMY_DATABASE_URI"], tmp_path)
     )
@@ -42,6 +50,7 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
         ann = accounts.create_account(ANN, PASSWORD, name="Ann Example", verified=True)
         emails.add_email(ann, "ann.at.work@example.org", send=False)
         access_tokens.create_token(ann, "Portfolio script", ["badges:read"])
+        backpack_connect.grant_access(ann, "https://moodle.school.example/badges/backpack")
         db.session.commit()
         ann_id = ann.id
     kept = make_badge(app, ann_id, name="Robotics Level 1: Line-following Robots")
