@@ -34,11 +34,6 @@ class Dashboard:
         """Whether the backpack holds nothing yet, so the page should say how to start."""
         return not (self.accepted_count or self.pending_count or self.collections)
 
-    @property
-    def published_count(self) -> int:
-        """How many of the collections have a live public link."""
-        return sum(1 for s in self.collections if s.collection.is_published)
-
 
 def _newest(query: sa.Select[Badge]) -> list[Badge]:
     return list(
@@ -61,9 +56,10 @@ def earner_dashboard(user: User) -> Dashboard:
     owned = sa.select(Badge).where(Badge.user_id == user.id)
     accepted = owned.where(Badge.status == "accepted")
     # A badge that needs attention is shown there, not twice.
-    fine = accepted_count > attention_count
+    any_in_good_standing = accepted_count > attention_count
+    good = accepted.where(Badge.verification.in_(GOOD_VERDICTS))
     return Dashboard(
-        recent=_newest(accepted.where(Badge.verification.in_(GOOD_VERDICTS))) if fine else [],
+        recent=_newest(good) if any_in_good_standing else [],
         accepted_count=accepted_count,
         pending=_newest(owned.where(Badge.status == "pending")) if pending_count else [],
         pending_count=pending_count,

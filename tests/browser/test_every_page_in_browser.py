@@ -174,6 +174,7 @@ def test_every_page_fits_a_phone_and_passes_axe(
             if name == "settings":  # no column is hidden: each address's state is in sight
                 expect(page.get_by_text("Primary", exact=True)).to_be_visible()
                 expect(page.get_by_text("Not verified", exact=True)).to_be_visible()
+                expect(page.locator('.nav [aria-current="page"]')).to_have_text(["Settings"] * 2)
         _check_navigation(page, width, artifacts)
         page.close()
     assert not problems, "\n".join(problems)
