@@ -10,14 +10,14 @@ THREADS ?= 4
 # `make run` is a local server: development mode, unless the environment says otherwise.
 export BACKPACK_ENVIRONMENT ?= development
 
-.PHONY: run test lint typecheck pytest install install-dev chromium wrk clean
+.PHONY: run test lint typecheck pytest install install-dev chromium axe wrk clean
 
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS) \
 		--access-logfile - wsgi:app
 
-test: install-dev chromium wrk lint typecheck pytest
+test: install-dev chromium axe wrk lint typecheck pytest
 
 lint:
 	$(BIN)/ruff check .
@@ -53,6 +53,21 @@ chromium:
 		echo "chromium is not installed and cannot be installed here: browser tests will skip"; \
 	fi
 
+# The browser tests inject axe-core (pinned in package.json and package-lock.json) into
+# every page they visit, to check it for accessibility.
+axe: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's npm for axe-core"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	fi
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm is not installed and cannot be installed here: the accessibility checks will skip"; \
+	fi
+
 # bench/share.py loads the server with Debian's wrk; tests/test_benchmarks.py runs it briefly.
 wrk:
 	@if command -v wrk >/dev/null 2>&1; then :; \
@@ -64,4 +79,4 @@ wrk:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

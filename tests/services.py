@@ -1,4 +1,4 @@
-"""The real services and tools tests need (PostgreSQL, MariaDB, Redis, Chromium, wrk).
+"""The real services and tools tests need (PostgreSQL, MariaDB, Redis, Chromium, axe-core, wrk).
 
 Locally a missing one skips its tests with one clear line; under CI (CI=true) it fails
 them, so a green CI run always means those tests ran.
@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,6 +23,7 @@ MARIADB_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BACKPACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("BACKPACK_TEST_CHROMIUM", "/usr/bin/chromium")
+AXE_SCRIPT = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def under_ci() -> bool:
@@ -75,6 +77,13 @@ def require_chromium() -> str:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         missing("Chromium", f"{CHROMIUM} is not installed")
     return CHROMIUM
+
+
+def require_axe() -> Path:
+    """The axe-core script the browser tests inject into pages (`make axe`), or skip/fail."""
+    if not AXE_SCRIPT.is_file():
+        missing("axe-core", f"{AXE_SCRIPT} is not there; `make axe` installs it")
+    return AXE_SCRIPT
 
 
 def require_wrk() -> str:

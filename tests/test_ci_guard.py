@@ -30,3 +30,10 @@ def test_a_missing_wrk_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services.shutil, "which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match="wrk is not available"):
         services.require_wrk()
+
+
+def test_a_missing_axe_core_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(services, "AXE_SCRIPT", services.Path("/nonexistent/axe.min.js"))
+    with pytest.raises(pytest.fail.Exception, match="axe-core is not available"):
+        services.require_axe()

@@ -1,13 +1,24 @@
-"""The home page."""
+"""The home page: the welcome page, or the earner's dashboard once logged in."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_login import current_user
+
+from backpack.services.dashboard import earner_dashboard
+from backpack.web.badge_view import STATUS_LABELS, VERDICT_LABELS
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
 def index() -> str:
-    """The welcome page, or the earner's overview when logged in."""
-    return render_template("main/index.html")
+    """The welcome page, or the earner's dashboard when logged in."""
+    if not current_user.is_authenticated:
+        return render_template("main/index.html")
+    return render_template(
+        "main/dashboard.html",
+        dashboard=earner_dashboard(current_user),
+        verdict_labels=VERDICT_LABELS,
+        status_labels=STATUS_LABELS,
+    )

@@ -1,0 +1,192 @@
+"""Every main page, logged out and logged in, on a desktop and on a phone: no sideways
+scrolling on the phone, no serious or critical axe-core finding, and a screenshot of each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+
+from backpack import create_app
+from backpack.extensions import db
+from backpack.models import Badge, Collection, User
+from backpack.services import (
+    access_tokens,
+    accounts,
+    backpack_connect,
+    collections,
+    emails,
+    sharing,
+)
+from tests import services
+from tests.conftest import make_test_config
+from tests.live_server import LiveServer
+from tests.support.badge_rows import make_badge
+
+pytestmark = pytest.mark.browser
+ANN = "ann@example.org"
+PASSWORD = "browser test passphrase"
+WIDTHS = {"desktop": 1280, "phone": 360}
+# axe-core's impact levels that fail the test; "minor" and "moderate" are only reported.
+FAILING_IMPACTS = ("serious", "critical")
+RUN_AXE = """() => axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.map(
+  v => ({id: v.id, impact: v.impact, help: v.help,
+         nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))})))"""
+
+
+def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
+    """Ann's account with badges in every state, two addresses, two collections, a shared
+    badge, a token and a connected app, written through the services; returns the paths of
+    the pages that need ids."""
+    app: Flask = create_app(
+        make_test_config(server.env["BACKPACK_SQLALCHEMY_DATABASE_URI"], tmp_path)
+    )
+    with app.app_context():
+        ann = accounts.create_account(ANN, PASSWORD, name="Ann Example", verified=True)
+        emails.add_email(ann, "ann.at.work@example.org", send=False)
+        access_tokens.create_token(ann, "Portfolio script", ["badges:read"])
+        backpack_connect.grant_access(ann, "https://moodle.school.example/badges/backpack")
+        db.session.commit()
+        ann_id = ann.id
+    kept = make_badge(app, ann_id, name="Robotics Level 1: Line-following Robots")
+    make_badge(app, ann_id, name="First Aid at Work", verification="expired")
+    make_badge(app, ann_id, name="Old Mozilla Badge", verification="unchecked")
+    make_badge(app, ann_id, name="Chemistry", status="pending", recipient="ann.at.work@example.org")
+    with app.app_context():
+        user = db.session.get(User, ann_id)
+        assert user is not None
+        shown = collections.create_collection(user, "Job applications", "For the robotics job.")
+        collections.add_badges(shown, [kept])
+        sharing.publish_collection(shown)
+        collections.create_collection(user, "Drafts")
+        badge = db.session.get(Badge, kept)
+        assert badge is not None
+        share = sharing.share_badge(badge, None)
+        db.session.commit()
+        paths = {
+            "badge": f"/badges/{kept}",
+            "collection editor": f"/collections/{shown.id}",
+            "public collection": f"/public/collections/{shown.share_token}",
+            "public badge": f"/public/badges/{share.share_token}",
+        }
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 2
+        db.session.remove()
+        db.engine.dispose()
+    return paths
+
+
+@pytest.fixture
+def filled_server(tmp_path: Path) -> Iterator[tuple[LiveServer, dict[str, str]]]:
+    with LiveServer(tmp_path) as server:
+        yield server, _fill_backpack(server, tmp_path)
+
+
+def _check(page: Page, axe_script: Path, name: str, width: int, artifacts: Path) -> list[str]:
+    """What is wrong with the page now shown: sideways scrolling on a phone, and axe findings."""
+    problems: list[str] = []
+    scroll, client = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    if width < 600 and scroll > client:
+        problems.append(f"{name} at {width}px scrolls sideways ({scroll}px wide in {client}px)")
+    page.add_script_tag(path=str(axe_script))
+    violations: list[dict[str, Any]] = page.evaluate(RUN_AXE)
+    for violation in violations:
+        if violation["impact"] in FAILING_IMPACTS:
+            problems.append(
+                f"{name} at {width}px: {violation['impact']} {violation['id']} "
+                f"({violation['help']}) at {violation['nodes']}"
+            )
+    shot = artifacts / f"page-{name.replace(' ', '-')}-{width}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    return problems
+
+
+def _check_navigation(page: Page, width: int, artifacts: Path) -> None:
+    """The header is one line; on a phone its links open from a Menu button."""
+    header = page.locator(".site-header").bounding_box()
+    assert header is not None
+    assert header["height"] < 80, f"the header wraps at {width}px ({header['height']}px high)"
+    settings = page.get_by_role("link", name="Settings", exact=True)
+    menu = page.get_by_text("Menu", exact=True)
+    if width >= 1000:
+        expect(settings).to_be_visible()
+        expect(menu).to_be_hidden()
+        return
+    expect(settings).to_be_hidden()
+    menu.click()
+    expect(settings).to_be_visible()
+    page.screenshot(path=str(artifacts / f"page-menu-open-{width}.png"))
+    page.keyboard.press("Escape")
+    expect(settings).to_be_hidden()
+
+
+def test_every_page_fits_a_phone_and_passes_axe(
+    browser: Browser,
+    filled_server: tuple[LiveServer, dict[str, str]],
+    artifacts: Path,
+) -> None:
+    axe_script = services.require_axe()
+    server, paths = filled_server
+    logged_out = {
+        "welcome": "/",
+        "log in": "/login",
+        "sign up": "/signup",
+        "public collection": paths["public collection"],
+        "public badge": paths["public badge"],
+    }
+    logged_in = {
+        "dashboard": "/",
+        "badges": "/badges/",
+        "badge": paths["badge"],
+        "add badge": "/badges/add",
+        "collections": "/collections/",
+        "collection editor": paths["collection editor"],
+        "settings": "/account/",
+        "import": "/account/import/",
+        "connected apps": "/account/connected-apps/",
+        "tokens": "/account/tokens/",
+    }
+    problems: list[str] = []
+    for width in WIDTHS.values():
+        # The pages' Content-Security-Policy forbids inline scripts, axe-core's included.
+        page = browser.new_page(viewport={"width": width, "height": 800}, bypass_csp=True)
+        for name, path in logged_out.items():
+            response = page.goto(server.url + path)
+            assert response is not None, name
+            assert response.status == 200, (name, path)
+            problems += _check(page, axe_script, name, width, artifacts)
+        page.goto(server.url + "/login")
+        page.get_by_label("Email address").fill(ANN)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(server.url + "/")
+        for name, path in logged_in.items():
+            response = page.goto(server.url + path)
+            assert response is not None, name
+            assert response.status == 200, (name, path)
+            problems += _check(page, axe_script, name, width, artifacts)
+            if name == "settings":  # no column is hidden: each address's state is in sight
+                expect(page.get_by_text("Primary", exact=True)).to_be_visible()
+                expect(page.get_by_text("Not verified", exact=True)).to_be_visible()
+                expect(page.locator('.nav [aria-current="page"]')).to_have_text(["Settings"] * 2)
+        _check_navigation(page, width, artifacts)
+        page.close()
+    assert not problems, "\n".join(problems)
+
+    # The phone menu is a plain disclosure: it opens with JavaScript turned off too.
+    without_js = browser.new_context(
+        java_script_enabled=False, viewport={"width": WIDTHS["phone"], "height": 800}
+    )
+    page = without_js.new_page()
+    page.goto(server.url + "/")
+    menu_links = page.locator(".nav-menu").get_by_role("link")
+    expect(menu_links).to_have_count(0)
+    page.get_by_text("Menu", exact=True).click()
+    expect(menu_links).to_have_text(["Log in", "Sign up"])
+    without_js.close()
