@@ -35,6 +35,8 @@ PROGRESS_EVERY = 5  # units between progress writes
 _clock = time.monotonic  # what a job's time limit is measured by
 # Badges one check task verifies before it queues the next: each costs a few fetches.
 CHECKS_PER_TASK = 25
+# A queued job no worker took within this long is shown as waiting for a worker.
+WORKER_NOTICE_SECONDS = 60
 
 
 def make_queue(app: Flask) -> Huey:
@@ -189,6 +191,13 @@ class _TimeLimited:
                 self.stopped = True
                 return
             yield unit
+
+
+def waits_for_a_worker(job: ImportJob) -> bool:
+    """Whether a job has sat in the queue longer than a running worker would leave it, which
+    says that no worker is running (or all are busy with something long)."""
+    waited = utcnow() - job.created_at
+    return job.status == "queued" and waited > timedelta(seconds=WORKER_NOTICE_SECONDS)
 
 
 def unfinished_jobs(user: User) -> int:

@@ -23,9 +23,20 @@ from wtforms import SubmitField
 
 from backpack.extensions import db
 from backpack.models import ImportJob
-from backpack.tasks import failures_file, is_zip, start_zip_import, unfinished_jobs
+from backpack.tasks import (
+    failures_file,
+    is_zip,
+    start_zip_import,
+    unfinished_jobs,
+    waits_for_a_worker,
+)
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
+WORKER_NOTICE = (
+    "No background worker has taken this import for over a minute, so none seems to be"
+    " running. The import starts as soon as one runs: whoever runs this server can start it"
+    " (`make run` starts one with the server; see the README for production)."
+)
 
 
 class MozillaZipForm(FlaskForm):
@@ -67,6 +78,8 @@ def job_state(job: ImportJob) -> dict[str, Any]:
     """What the progress page shows, as JSON for its script."""
     return {
         "status": job.status,
+        # Said to the owner, who cannot start a worker: whoever runs the server can.
+        "notice": WORKER_NOTICE if waits_for_a_worker(job) else None,
         "done": job.done,
         "total": job.total,
         "error": job.error,
