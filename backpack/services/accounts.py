@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import current_app
 
 from backpack.extensions import db
@@ -23,6 +24,9 @@ from backpack.services.passwords import (
     check_password_strength,
     hash_password,
 )
+
+# Accounts whose password a log-in with an unverified address tries.
+UNVERIFIED_LOGIN_TRIES = 3
 
 
 def _check_strength(password: str, email: str = "") -> None:
@@ -136,22 +140,52 @@ def import_accounts(accounts: Sequence[ImportedAccount]) -> list[int | ServiceEr
     return [ids[r] if isinstance(r, int) else r for r in results]
 
 
-def authenticate(address: str, password: str) -> User | None:
-    """The account whose verified address and password these are, or None."""
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a log-in found: the account, or an unverified address of the account whose
+    password was given (so only its owner learns that it waits for verification)."""
+
+    user: User | None = None
+    unverified: EmailAddress | None = None
+
+
+def attempt_login(address: str, password: str) -> LoginAttempt:
+    """Log in with a verified address and the password, or say which address to verify."""
     email = emails.find_verified(address)
     if email is None:
-        # Hash anyway so that a missing account takes as long as a wrong password.
-        hash_password(password)
-        return None
+        return LoginAttempt(unverified=_unverified_of(address, password))
     user = email.user
     matches, needs_rehash = check_password(user.password_hash, password)
     if not matches:
-        return None
+        return LoginAttempt()
     if needs_rehash:
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()
-    return user
+    return LoginAttempt(user=user)
+
+
+def _unverified_of(address: str, password: str) -> EmailAddress | None:
+    # Only a few accounts are tried, newest first: anyone may add any address to their own
+    # account, and each try costs a hash. With none to try, hash anyway, so that an address
+    # nobody holds takes as long as a wrong password.
+    held = list(
+        db.session.scalars(
+            sa.select(EmailAddress)
+            .where(
+                EmailAddress.normalised == emails.normalise_address(address),
+                EmailAddress.verified_at.is_(None),
+            )
+            .order_by(EmailAddress.id.desc())
+            .limit(UNVERIFIED_LOGIN_TRIES)
+        )
+    )
+    if not held:
+        hash_password(password)
+    for email in held:
+        if check_password(email.user.password_hash, password)[0]:
+            return email
+    return None
 
 
 def password_matches(user: User, password: str) -> bool:

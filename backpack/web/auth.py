@@ -7,13 +7,21 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from backpack.extensions import db, limiter
-from backpack.services import accounts
+from backpack.models import EmailAddress
+from backpack.services import accounts, emails, tokens
 from backpack.services.errors import BadToken, ServiceError
-from backpack.web.forms import LoginForm, PasswordResetForm, PasswordResetRequestForm, SignupForm
+from backpack.web.forms import (
+    LoginForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+    ResendVerificationForm,
+    SignupForm,
+)
 from backpack.web.login import log_in, log_out
 from backpack.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
+RESEND_FORM_SECONDS = 15 * 60  # how long the "send the link again" button works
 
 
 def _limit(setting: str) -> str:
@@ -56,14 +64,54 @@ def login() -> Response | tuple[str, int] | str:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400 if form.is_submitted() else 200
-    user = accounts.authenticate(form.email.data or "", form.password.data or "")
-    if user is None:
+    attempt = accounts.attempt_login(form.email.data or "", form.password.data or "")
+    if attempt.user is None:
         db.session.rollback()
+        if attempt.unverified is not None:
+            return _verify_first(form, attempt.unverified)
         flash("That address and password do not match a verified address on any account.", "error")
         return render_template("auth/login.html", form=form), 401
     db.session.commit()
-    log_in(user, remember=bool(form.remember.data))
+    log_in(attempt.user, remember=bool(form.remember.data))
     return redirect(next_page or url_for("main.index"))
+
+
+def _verify_first(form: LoginForm, email: EmailAddress) -> tuple[str, int]:
+    """The log-in page again, saying the address waits for its link and offering a new one
+    (shown only after the account's own password was given)."""
+    form.email.errors = [
+        f"{email.address} is not verified yet, so it cannot be used to log in. Open the link "
+        "we mailed to it, or have a new one sent."
+    ]
+    resend = ResendVerificationForm(
+        formdata=None, token=tokens.make_token(tokens.LOGIN_RESEND, {"email": email.id})
+    )
+    return render_template("auth/login.html", form=form, resend_form=resend), 401
+
+
+@bp.post("/login/resend-verification")
+@limiter.limit(lambda: _limit("RATELIMIT_EMAIL_SEND"))
+def resend_verification() -> Response:
+    """Mail a new verification link to the address a log-in was refused for."""
+    form = ResendVerificationForm()
+    if not form.validate_on_submit():
+        flash("The form expired. Log in again to have the link sent.", "error")
+        return redirect(url_for("auth.login"))
+    try:
+        payload = tokens.read_token(
+            tokens.LOGIN_RESEND, form.token.data or "", max_age=RESEND_FORM_SECONDS
+        )
+        email = db.session.get(EmailAddress, payload.get("email"))
+        if email is None:
+            raise BadToken("That address is no longer on the account.")
+        emails.send_verification(email)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    flash(f"We sent a new link to {email.address}. Open it, then log in.", "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/logout", methods=["POST"])

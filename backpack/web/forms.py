@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 EMAIL_FIELD = [DataRequired(message="Enter your email address."), Length(max=254)]
@@ -33,6 +40,12 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=PASSWORD_FIELD)
     remember = BooleanField("Keep me logged in on this device")
     submit = SubmitField("Log in")
+
+
+class ResendVerificationForm(FlaskForm):
+    # Signed when the log-in showed that the address is its owner's: no address is typed.
+    token = HiddenField(validators=[DataRequired()])
+    submit = SubmitField("Send the verification link again")
 
 
 class PasswordResetRequestForm(FlaskForm):
