@@ -35,12 +35,31 @@ def _check_strength(password: str, email: str = "") -> None:
     )
 
 
+def new_account_problems(email: str, password: str) -> list[ServiceError]:
+    """Every reason to refuse a sign-up with this address and password, not only the first."""
+    problems: list[ServiceError] = []
+    address = email
+    try:
+        address = emails.clean_address(email)
+        if emails.find_verified(address) is not None:
+            raise AddressTaken(
+                "An account already uses that address. Log in, or reset the password."
+            )
+    except ServiceError as exc:
+        problems.append(exc)
+    try:
+        _check_strength(password, address)
+    except ServiceError as exc:
+        problems.append(exc)
+    return problems
+
+
 def create_account(email: str, password: str, *, name: str = "", verified: bool = False) -> User:
     """Create an account with one address; mail it a verification link unless `verified`."""
+    problems = new_account_problems(email, password)
+    if problems:
+        raise problems[0]
     address = emails.clean_address(email)
-    if emails.find_verified(address) is not None:
-        raise AddressTaken("An account already uses that address. Log in, or reset the password.")
-    _check_strength(password, address)
     user = User(name=name.strip()[:200], password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -199,9 +218,23 @@ def change_password(user: User, current: str, new: str) -> None:
     This one too: a copy of its cookie may be why the password is changed. The view logs
     the browser in again under a new session.
     """
-    if not check_password(user.password_hash, current)[0]:
-        raise WrongPassword("Your current password is not correct.")
+    problems = password_change_problems(user, current, new)
+    if problems:
+        raise problems[0]
     _set_password(user, new)
+
+
+def password_change_problems(user: User, current: str, new: str) -> list[ServiceError]:
+    """Every reason to refuse a password change, not only the first."""
+    problems: list[ServiceError] = []
+    if not check_password(user.password_hash, current)[0]:
+        problems.append(WrongPassword("Your current password is not correct."))
+    primary = user.primary_email
+    try:
+        _check_strength(new, primary.address if primary else "")
+    except ServiceError as exc:
+        problems.append(exc)
+    return problems
 
 
 def _set_password(user: User, new: str) -> None:

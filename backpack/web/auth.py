@@ -16,12 +16,16 @@ from backpack.web.forms import (
     PasswordResetRequestForm,
     ResendVerificationForm,
     SignupForm,
+    show_at_field,
 )
 from backpack.web.login import log_in, log_out
 from backpack.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 RESEND_FORM_SECONDS = 15 * 60  # how long the "send the link again" button works
+# The field each refusal of a form here is about, by its code (see forms.show_at_field).
+SIGNUP_FIELDS = {"invalid_address": "email", "address_taken": "email", "weak_password": "password"}
+RESET_FIELDS = {"weak_password": "password"}
 
 
 def _limit(setting: str) -> str:
@@ -35,15 +39,26 @@ def signup() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = SignupForm()
-    if not form.validate_on_submit():
-        return render_template("auth/signup.html", form=form), 400 if form.is_submitted() else 200
+    if not form.is_submitted():
+        return render_template("auth/signup.html", form=form), 200
+    status = 200 if form.validate() else 400
+    # Every problem at once, each at its field: the address and the password are judged
+    # even when, say, the two passwords differ.
+    for problem in accounts.new_account_problems(form.email.data or "", form.password.data or ""):
+        field = getattr(form, SIGNUP_FIELDS.get(problem.code, ""), None)
+        if field is not None and field.errors:
+            continue  # the form's own check said it first (an empty field)
+        show_at_field(form, problem, SIGNUP_FIELDS)
+        status = problem.status if status == 200 else 400
+    if status != 200:
+        return render_template("auth/signup.html", form=form), status
     try:
         user = accounts.create_account(
             form.email.data or "", form.password.data or "", name=form.name.data or ""
         )
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        show_at_field(form, exc, SIGNUP_FIELDS)
         return render_template("auth/signup.html", form=form), exc.status
     db.session.commit()
     log_in(user)
@@ -156,7 +171,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
         accounts.reset_password(token, form.password.data or "")
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        show_at_field(form, exc, RESET_FIELDS)
         return render_template("auth/reset_password.html", form=form), exc.status
     db.session.commit()
     log_out()

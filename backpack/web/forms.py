@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -12,6 +15,8 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from backpack.services.errors import ServiceError
 
 EMAIL_FIELD = [DataRequired(message="Enter your email address."), Length(max=254)]
 # Log-in and reset take an address as text, not `type="email"`: accounts imported from
@@ -86,9 +91,21 @@ class AddEmailForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField("Your password", validators=PASSWORD_FIELD)
+    # Its own id: the settings page shows the change-password form's "password" too.
+    password = PasswordField("Your password", validators=PASSWORD_FIELD, id="delete-password")
     submit = SubmitField("Delete my account and everything in it")
 
 
 class ActionForm(FlaskForm):
     """A form with no fields: a button whose only input is the CSRF token."""
+
+
+def show_at_field(form: FlaskForm, error: ServiceError, fields: Mapping[str, str]) -> None:
+    """Show a service's refusal at the field it is about (`fields`: error code to field
+    name), after any error the field has already; one about no field is flashed."""
+    name = fields.get(error.code)
+    field = getattr(form, name, None) if name else None
+    if field is None:
+        flash(error.message, "error")
+        return
+    field.errors = [*field.errors, error.message]
