@@ -10,7 +10,9 @@ from flask import Flask
 
 from backpack.extensions import db
 from backpack.models import User
+from tests.badge_fixtures import add_badge
 from tests.conftest import TEST_PASSWORD, Accounts, local_path, post_form
+from tests.support.issuer import TestIssuer
 
 WEAK = "qwertyuiop"  # long enough, but among the most common passwords
 
@@ -123,3 +125,31 @@ def test_a_wrong_password_when_deleting_the_account_shows_at_its_field(
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
     assert TEST_PASSWORD not in page
+
+
+def test_a_refused_badge_url_shows_at_the_url_field_and_stays_typed(
+    earner: Accounts, issuer: TestIssuer
+) -> None:
+    missing = issuer.server.url("/assertions/none.json")
+    response = add_badge(earner.client, "url", missing)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    [error] = errors_at(page, "url")
+    assert error.endswith("(code: not_found)")
+    assert f'value="{missing}"' in page
+
+
+def test_pasted_text_that_is_no_badge_shows_at_the_text_field_and_stays(
+    earner: Accounts,
+) -> None:
+    response = add_badge(earner.client, "text", "{not a badge")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert errors_at(page, "text")
+    assert "{not a badge</textarea>" in page
+
+
+def test_a_badge_button_pressed_with_its_field_empty_says_so_there(earner: Accounts) -> None:
+    response = add_badge(earner.client, "url", "")
+    assert response.status_code == 400
+    assert errors_at(response.get_data(as_text=True), "url") == ["Enter the badge's URL first."]
