@@ -34,8 +34,9 @@ from backpack.tasks import (
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
 WORKER_NOTICE = (
     "No background worker has taken this import for over a minute, so none seems to be"
-    " running. The import starts as soon as one runs: whoever runs this server can start it"
-    " (`make run` starts one with the server; see the README for production)."
+    " running. The import starts as soon as one runs. If you run this server, start its"
+    " worker (make run starts it with the server; the README says how in production);"
+    " otherwise tell whoever runs it."
 )
 
 
