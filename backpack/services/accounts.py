@@ -184,6 +184,11 @@ def attempt_login(address: str, password: str) -> LoginAttempt:
     return LoginAttempt(user=user)
 
 
+def authenticate(address: str, password: str) -> User | None:
+    """The account whose verified address and password these are, or None."""
+    return attempt_login(address, password).user
+
+
 def _unverified_of(address: str, password: str) -> EmailAddress | None:
     # Only a few accounts are tried, newest first: anyone may add any address to their own
     # account, and each try costs a hash. With none to try, hash anyway, so that an address
