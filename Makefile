@@ -12,10 +12,10 @@ export BACKPACK_ENVIRONMENT ?= development
 
 .PHONY: run test lint typecheck pytest install install-dev chromium axe wrk clean
 
+# gunicorn and the background worker (huey) together: Ctrl-C stops both (backpack/local_server.py).
 run: install
 	$(BIN)/flask --app wsgi db upgrade
-	exec $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS) \
-		--access-logfile - wsgi:app
+	exec $(BIN)/python -m backpack.local_server --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 test: install-dev chromium axe wrk lint typecheck pytest
 

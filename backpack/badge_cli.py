@@ -16,6 +16,7 @@ from backpack.extensions import db
 from backpack.models import Badge
 from backpack.models.base import utcnow
 from backpack.openbadges.images import sniff_image_type
+from backpack.openbadges.report import VerificationReport
 from backpack.openbadges.verify import verify_badge
 from backpack.services import badges as badge_service
 from backpack.services.fetching import app_fetcher
@@ -69,23 +70,31 @@ def verify_command(badge_input: str, recipients: tuple[str, ...], as_json: bool)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
-        summary = report.badge
-        click.echo(
-            f"{_HEADLINES[report.status]}: "
-            f"{summary.name if summary else 'unknown badge'} "
-            f"(Open Badges {report.version or 'unknown version'})"
-        )
-        if summary and summary.issuer_name:
-            click.echo(
-                f"  issued by {summary.issuer_name} on {summary.issued_on or 'an unknown date'}"
-            )
-        if recipients:
-            click.echo(f"  recipient matched: {'yes' if report.recipient_matched else 'no'}")
-        for message in report.errors:
-            click.echo(f"  error {message.code}: {message.message}")
-        for message in report.warnings:
-            click.echo(f"  warning {message.code}: {message.message}")
+        for line in describe_report(report, recipients_given=bool(recipients)):
+            click.echo(line)
     sys.exit(_EXIT_CODES[report.status])
+
+
+def describe_report(report: VerificationReport, *, recipients_given: bool) -> list[str]:
+    """The report for a person: every unknown said in words, never as `None`."""
+    summary = report.badge
+    name = summary.name if summary and summary.name else "a badge with no name"
+    version = f"Open Badges {report.version}" if report.version else "Open Badges version unknown"
+    lines = [f"{_HEADLINES[report.status]}: {name} ({version})"]
+    if summary and (summary.issuer_name or summary.issued_on):
+        issuer = summary.issuer_name or "an unnamed issuer"
+        lines.append(f"  issued by {issuer} on {summary.issued_on or 'an unknown date'}")
+    if summary and summary.expires:
+        lines.append(f"  expires on {summary.expires}")
+    if report.recipient_matched is not None:
+        lines.append(f"  recipient matched: {'yes' if report.recipient_matched else 'no'}")
+    elif recipients_given:
+        lines.append("  recipient not checked: the badge could not be read far enough")
+    else:
+        lines.append("  recipient not checked (give --recipient EMAIL to check it)")
+    lines.extend(f"  error {m.code}: {m.message}" for m in report.errors)
+    lines.extend(f"  warning {m.code}: {m.message}" for m in report.warnings)
+    return lines
 
 
 def parse_duration(value: str) -> timedelta:

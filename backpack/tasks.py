@@ -65,6 +65,8 @@ NO_ROOM_FOR_UPLOAD = (
     "Your file could not be kept: the server has no room left on its disk right now."
     " Nothing was kept; try again later."
 )
+# A queued job no worker took within this long is shown as waiting for a worker.
+WORKER_NOTICE_SECONDS = 60
 
 
 def make_queue(app: Flask) -> Huey:
@@ -262,6 +264,13 @@ class _TimeLimited:
                 self.stopped = True
                 return
             yield unit
+
+
+def waits_for_a_worker(job: ImportJob) -> bool:
+    """Whether a job has sat in the queue longer than a running worker would leave it, which
+    says that no worker is running (or all are busy with something long)."""
+    waited = utcnow() - job.created_at
+    return job.status == "queued" and waited > timedelta(seconds=WORKER_NOTICE_SECONDS)
 
 
 def unfinished_jobs(user: User) -> int:

@@ -156,7 +156,8 @@ def test_a_url_that_is_not_http_is_refused_by_the_form(earner: Accounts) -> None
 def test_an_empty_form_says_what_to_do(earner: Accounts) -> None:
     response = add_badge(earner.client, "text", "")
     assert response.status_code == 400
-    assert "Choose an image, enter a URL, or paste the badge." in response.get_data(as_text=True)
+    # At the field of the button pressed.
+    assert "Paste the badge&#39;s JSON or signed text first." in response.get_data(as_text=True)
 
 
 def test_text_that_is_no_badge_is_refused(earner: Accounts) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -196,3 +199,91 @@ def test_verify_a_badgr_json_reference_to_a_missing_assertion_exits_1(
     code, report = _verify(cli, str(tmp_path / "badge.json"))
     assert code == 1
     assert [e["code"] for e in report["errors"]] == ["not_found"]  # type: ignore[union-attr,index]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve_failure(issuer: TestIssuer, url: str, status: int) -> None:
+    issuer.server.serve(urlsplit(url).path, b"failed", status=status, content_type="text/plain")
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_verify_when_the_issuer_fails_says_unverifiable_and_exits_3(
+    cli: FlaskCliRunner, issuer: TestIssuer, status: int
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    _serve_failure(issuer, assertion["badge"], status)
+    code, report = _verify(cli, assertion["id"])
+    assert (code, report["status"], report["valid"]) == (3, "unverifiable", False)
+
+
+def test_verify_when_the_issuer_cannot_be_reached_or_is_too_slow_exits_3(
+    cli: FlaskCliRunner, issuer: TestIssuer
+) -> None:
+    code, report = _verify(cli, f"http://127.0.0.1:{_free_port()}/assertions/1.json")
+    assert (code, report["status"]) == (3, "unverifiable")
+    assertion = issuer.award("ann@example.org")
+    issuer.server.stall(urlsplit(assertion["badge"]).path, seconds=3)  # FETCH_TIMEOUT is 1 s
+    code, report = _verify(cli, assertion["id"])
+    assert (code, report["status"]) == (3, "unverifiable")
+
+
+def test_verify_a_badge_class_the_issuer_says_is_missing_is_not_valid(
+    cli: FlaskCliRunner, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    _serve_failure(issuer, assertion["badge"], 404)
+    code, report = _verify(cli, assertion["id"])
+    assert (code, report["status"]) == (1, "invalid")
+
+
+def test_verify_an_expired_badge_is_not_valid_even_while_its_issuer_is_down(
+    cli: FlaskCliRunner, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org", expires=datetime.now(UTC) - timedelta(days=1))
+    _serve_failure(issuer, assertion["badge"], 503)
+    code, report = _verify(cli, assertion["id"])
+    assert (code, report["status"], report["expired"]) == (1, "invalid", True)
+
+
+def test_verify_a_badge_for_someone_else_is_not_valid_even_while_its_issuer_is_down(
+    cli: FlaskCliRunner, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("bob@example.org")
+    _serve_failure(issuer, assertion["badge"], 503)
+    code, report = _verify(cli, assertion["id"], "--recipient", "ann@example.org")
+    assert (code, report["status"], report["recipient_matched"]) == (1, "invalid", False)
+
+
+def test_verify_prints_no_none_for_what_it_could_not_learn(
+    cli: FlaskCliRunner, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    _serve_failure(issuer, assertion["badge"], 404)  # no badge name, no issuer name
+    result = cli.invoke(args=["badges", "verify", assertion["id"]])
+    assert result.exit_code == 1
+    assert "None" not in result.output
+    assert result.output.startswith("NOT VALID: a badge with no name (Open Badges 2.0)")
+    result = cli.invoke(args=["badges", "verify", f"http://127.0.0.1:{_free_port()}/a.json"])
+    assert result.exit_code == 3
+    assert "None" not in result.output
+    assert result.output.startswith("UNVERIFIABLE: a badge with no name (Open Badges version")
+
+
+def test_verify_says_when_the_recipient_was_not_checked(
+    cli: FlaskCliRunner, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    unchecked = cli.invoke(args=["badges", "verify", assertion["id"]])
+    assert unchecked.exit_code == 0
+    assert "recipient not checked" in unchecked.output
+    assert "recipient matched" not in unchecked.output
+    checked = cli.invoke(
+        args=["badges", "verify", assertion["id"], "--recipient", "ann@example.org"]
+    )
+    assert "recipient matched: yes" in checked.output
+    assert "recipient not checked" not in checked.output

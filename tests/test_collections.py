@@ -208,6 +208,22 @@ def test_a_story_is_told_per_badge_and_too_long_ones_are_refused(
     assert act(client, first, f"badges/{stranger}/story", {"story": "x"}).status_code == 404
 
 
+def test_a_refused_story_comes_back_as_typed_with_its_error_at_its_badge(
+    app: Flask, client: FlaskClient, ann: int
+) -> None:
+    collection = create_collection(client, "One")
+    robot = make_badge(app, ann)
+    add_to(client, collection, robot)
+    typed = "A month of soldering. " * 230  # over 5000 characters
+    refused = act(client, collection, f"badges/{robot}/story", {"story": typed})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert f">{typed}</textarea>" in page
+    errors = page.split(f'id="story-{robot}-errors">', 1)[1].split("</ul>", 1)[0]
+    assert "A story is at most 5000 characters." in errors
+    assert 'class="story-editor" open' in page
+
+
 def test_collections_can_be_reordered_in_the_list(
     app: Flask, client: FlaskClient, ann: int
 ) -> None:

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+import backpack.tasks
 from backpack.extensions import db
 from backpack.models import Badge, ImportJob
+from backpack.models.base import utcnow
 from backpack.tasks import queue_of
 from tests.conftest import TEST_PASSWORD, Accounts, Outbox, csrf_token, post_form
 from tests.support.mozilla import export_zip, sample_badges
@@ -69,6 +72,31 @@ def test_upload_runs_as_a_queued_job_with_progress_and_a_report(
     assert "could not be imported" in page
     assert f"Verify {SCHOOL}" in page
     assert not list((Path(app.config["IMPORTS_DIR"]) / "uploads").glob("job-*.zip"))
+
+
+def test_a_job_no_worker_took_within_a_minute_says_so(
+    app_factory: Callable[..., Flask], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_factory(TASKS_IMMEDIATE=False, TASKS_SQLITE_PATH=str(tmp_path / "tasks.db"))
+    accounts = logged_in(app)
+    job_url = upload(accounts, export_zip(sample_badges(ANN, SCHOOL))).headers["Location"]
+    assert accounts.client.get(job_url + ".json").get_json()["notice"] is None
+    assert "No background worker" not in accounts.client.get(job_url).get_data(as_text=True)
+
+    later = utcnow() + timedelta(seconds=61)
+    monkeypatch.setattr(backpack.tasks, "utcnow", lambda: later)
+    state = accounts.client.get(job_url + ".json").get_json()
+    assert state["status"] == "queued"
+    assert state["notice"].startswith("No background worker has taken this import")
+    page = accounts.client.get(job_url).get_data(as_text=True)
+    assert "No background worker has taken this import for over a minute" in page
+
+    # Once a worker takes it, the notice goes.
+    queue = queue_of(app)
+    task = queue.dequeue()
+    assert task is not None
+    queue.execute(task)
+    assert accounts.client.get(job_url + ".json").get_json()["notice"] is None
 
 
 def test_hostile_upload_reports_each_refusal(app: Flask) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import email
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from tests.conftest import TEST_PASSWORD, post_form
+from tests.conftest import TEST_PASSWORD, Outbox, post_form
 from tests.support.smtp_sink import SmtpSink
 
 
@@ -64,3 +65,30 @@ def test_outside_development_the_log_never_holds_a_live_link(
         send_mail("ann@example.org", "Reset", f"Open {link}", link=link)
     assert "secret-token" not in caplog.text
     assert "not logged outside development" in caplog.text
+
+
+def test_the_saved_verification_mail_reads_as_written_with_its_link_whole(app: Flask) -> None:
+    post_form(
+        app.test_client(),
+        "/signup",
+        {"email": "ann@example.org", "password": TEST_PASSWORD, "confirm": TEST_PASSWORD},
+    )
+    [saved] = list(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+    raw = saved.read_text("utf-8")
+    assert re.search(r"^Content-Transfer-Encoding: [78]bit$", raw, re.MULTILINE)
+    assert "If that is your account, open this link to verify the address:" in raw
+    assert "=3D" not in raw  # no quoted-printable
+    [link] = re.findall(r"http://backpack\.test/account/verify/\S+", raw)
+    assert len(link) > 76  # long enough that quoted-printable would have cut it
+    assert link in Outbox(saved.parent).links_to("ann@example.org")
+
+
+def test_a_mail_with_accents_is_saved_as_utf8_text(app: Flask) -> None:
+    from backpack.services.mail import send_mail
+
+    with app.app_context():
+        send_mail("zoe@example.org", "Bonjour", "Bonjour Zoë, voici le lien.")
+    [saved] = list(Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"))
+    raw = saved.read_text("utf-8")
+    assert "Content-Transfer-Encoding: 8bit" in raw
+    assert "Bonjour Zoë, voici le lien." in raw

@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -500,10 +501,36 @@ def test_verify_now_waits_between_checks_of_one_badge(
     # The badge was verified a moment ago, when it was added: within the pause, no fetch.
     fetches = len(issuer.server.requests)
     for _ in range(3):
-        assert visitor.post(f"{path}/badges/{badge_id}/verify").status_code == 303
+        assert visitor.post(f"{path}/badges/{badge_id}/verify").status_code == 200
     assert len(issuer.server.requests) == fetches
     assert visitor.post(f"{path}/badges/999999/verify").status_code == 404
     assert visitor.post("/public/collections/" + "Q" * 43 + "/badges/1/verify").status_code == 404
+
+
+def test_verify_now_soon_after_a_check_says_when_it_was_checked_and_when_it_can_be_again(
+    app_factory: Callable[..., Flask], issuer: TestIssuer
+) -> None:
+    app, client, path, badge_id, _ = _verify_badge_app(app_factory, issuer)
+    badge_path = share_badge(client, badge_id)
+    with app.app_context():
+        checked = db.session.get_one(Badge, badge_id).last_verified_at
+    again = checked + timedelta(seconds=app.config["PUBLIC_VERIFY_INTERVAL"])
+    visitor = app.test_client()
+    fetches = len(issuer.server.requests)
+    for verify_url, back in [
+        (f"{path}/badges/{badge_id}/verify", f"{path}#badge-{badge_id}"),
+        (f"{badge_path}/verify", badge_path),
+    ]:
+        response = visitor.post(verify_url)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+        assert "Robotics Level 1 was checked a short while ago" in text
+        assert f"last checked with its issuer at {checked:%Y-%m-%d %H:%M} UTC." in text
+        assert f"checked again from {again:%H:%M} UTC (in 10 minutes)" in text
+        assert f'href="{back}"' in html
+        assert "Set-Cookie" not in response.headers
+    assert len(issuer.server.requests) == fetches
 
 
 def test_verify_now_is_rate_limited_per_visitor(
@@ -514,7 +541,7 @@ def test_verify_now_is_rate_limited_per_visitor(
     )
     visitor = app.test_client()
     statuses = [visitor.post(f"{path}/badges/{badge_id}/verify").status_code for _ in range(3)]
-    assert statuses == [303, 303, 429]
+    assert statuses == [200, 200, 429]
     assert visitor.get(path).status_code == 200
 
 

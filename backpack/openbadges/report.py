@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from backpack.openbadges.codes import TRANSIENT_CODES
+
 VerificationKind = Literal["hosted", "signed"]
 
 
@@ -66,8 +68,13 @@ class VerificationReport:
 
     @property
     def status(self) -> str:
-        """The verdict: unverifiable when an issuer was out of reach, else valid or invalid."""
-        if self.unverifiable:
+        """The verdict: unverifiable when an issuer out of reach is all that stands in the way
+        (DESIGN section 4), else valid or invalid.
+
+        A badge found expired, revoked or awarded to someone else is decided, not valid,
+        whatever else could not be fetched.
+        """
+        if self.unverifiable and all(m.code in TRANSIENT_CODES for m in self.errors):
             return "unverifiable"
         return "valid" if self.valid else "invalid"
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import current_app
 
 from backpack.extensions import db
@@ -24,6 +25,9 @@ from backpack.services.passwords import (
     hash_password,
 )
 
+# Accounts whose password a log-in with an unverified address tries.
+UNVERIFIED_LOGIN_TRIES = 3
+
 
 def _check_strength(password: str, email: str = "") -> None:
     check_password_strength(
@@ -31,12 +35,31 @@ def _check_strength(password: str, email: str = "") -> None:
     )
 
 
+def new_account_problems(email: str, password: str) -> list[ServiceError]:
+    """Every reason to refuse a sign-up with this address and password, not only the first."""
+    problems: list[ServiceError] = []
+    address = email
+    try:
+        address = emails.clean_address(email)
+        if emails.find_verified(address) is not None:
+            raise AddressTaken(
+                "An account already uses that address. Log in, or reset the password."
+            )
+    except ServiceError as exc:
+        problems.append(exc)
+    try:
+        _check_strength(password, address)
+    except ServiceError as exc:
+        problems.append(exc)
+    return problems
+
+
 def create_account(email: str, password: str, *, name: str = "", verified: bool = False) -> User:
     """Create an account with one address; mail it a verification link unless `verified`."""
+    problems = new_account_problems(email, password)
+    if problems:
+        raise problems[0]
     address = emails.clean_address(email)
-    if emails.find_verified(address) is not None:
-        raise AddressTaken("An account already uses that address. Log in, or reset the password.")
-    _check_strength(password, address)
     user = User(name=name.strip()[:200], password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
@@ -136,22 +159,57 @@ def import_accounts(accounts: Sequence[ImportedAccount]) -> list[int | ServiceEr
     return [ids[r] if isinstance(r, int) else r for r in results]
 
 
-def authenticate(address: str, password: str) -> User | None:
-    """The account whose verified address and password these are, or None."""
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a log-in found: the account, or an unverified address of the account whose
+    password was given (so only its owner learns that it waits for verification)."""
+
+    user: User | None = None
+    unverified: EmailAddress | None = None
+
+
+def attempt_login(address: str, password: str) -> LoginAttempt:
+    """Log in with a verified address and the password, or say which address to verify."""
     email = emails.find_verified(address)
     if email is None:
-        # Hash anyway so that a missing account takes as long as a wrong password.
-        hash_password(password)
-        return None
+        return LoginAttempt(unverified=_unverified_of(address, password))
     user = email.user
     matches, needs_rehash = check_password(user.password_hash, password)
     if not matches:
-        return None
+        return LoginAttempt()
     if needs_rehash:
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     db.session.flush()
-    return user
+    return LoginAttempt(user=user)
+
+
+def authenticate(address: str, password: str) -> User | None:
+    """The account whose verified address and password these are, or None."""
+    return attempt_login(address, password).user
+
+
+def _unverified_of(address: str, password: str) -> EmailAddress | None:
+    # Only a few accounts are tried, newest first: anyone may add any address to their own
+    # account, and each try costs a hash. With none to try, hash anyway, so that an address
+    # nobody holds takes as long as a wrong password.
+    held = list(
+        db.session.scalars(
+            sa.select(EmailAddress)
+            .where(
+                EmailAddress.normalised == emails.normalise_address(address),
+                EmailAddress.verified_at.is_(None),
+            )
+            .order_by(EmailAddress.id.desc())
+            .limit(UNVERIFIED_LOGIN_TRIES)
+        )
+    )
+    if not held:
+        hash_password(password)
+    for email in held:
+        if check_password(email.user.password_hash, password)[0]:
+            return email
+    return None
 
 
 def password_matches(user: User, password: str) -> bool:
@@ -165,9 +223,23 @@ def change_password(user: User, current: str, new: str) -> None:
     This one too: a copy of its cookie may be why the password is changed. The view logs
     the browser in again under a new session.
     """
-    if not check_password(user.password_hash, current)[0]:
-        raise WrongPassword("Your current password is not correct.")
+    problems = password_change_problems(user, current, new)
+    if problems:
+        raise problems[0]
     _set_password(user, new)
+
+
+def password_change_problems(user: User, current: str, new: str) -> list[ServiceError]:
+    """Every reason to refuse a password change, not only the first."""
+    problems: list[ServiceError] = []
+    if not check_password(user.password_hash, current)[0]:
+        problems.append(WrongPassword("Your current password is not correct."))
+    primary = user.primary_email
+    try:
+        _check_strength(new, primary.address if primary else "")
+    except ServiceError as exc:
+        problems.append(exc)
+    return problems
 
 
 def _set_password(user: User, new: str) -> None:

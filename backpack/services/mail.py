@@ -24,7 +24,9 @@ def send_mail(to: str, subject: str, body: str, *, link: str | None = None) -> N
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="backpack.local")
-    message.set_content(body)
+    # Plain text as it is (7bit, or 8bit UTF-8), never quoted-printable: a saved message
+    # reads as written, and no soft line break cuts its link. SMTP allows lines of 998.
+    message.set_content(body, cte="7bit" if body.isascii() else "8bit")
     if config["MAIL_SERVER"]:
         _send_smtp(message)
         return

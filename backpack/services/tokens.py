@@ -12,6 +12,8 @@ from backpack.services.errors import BadToken
 # One salt per purpose, so a token made for one link is never accepted by another.
 EMAIL_VERIFICATION = "email-verification"
 PASSWORD_RESET = "password-reset"  # noqa: S105 (a salt name, not a password)
+# The "send the link again" button a log-in with an unverified address (and its password) shows.
+LOGIN_RESEND = "login-resend"
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:

@@ -6,6 +6,7 @@
   const status = document.getElementById("import-status");
   const bar = document.getElementById("import-progress");
   const report = document.getElementById("import-report");
+  const notice = document.getElementById("import-notice");
 
   function show(state) {
     bar.max = state.total || 1;
@@ -16,6 +17,8 @@
     }
     if (state.status === "failed") status.textContent = "The import failed: " + state.error;
     if (state.status === "done") status.textContent = "Done.";
+    notice.textContent = state.notice || "";
+    notice.hidden = !state.notice;
     // A job stopped at its time limit failed, but it has a report of what it did import.
     if (state.report) {
       for (const span of report.querySelectorAll("[data-count]")) {

@@ -18,10 +18,14 @@ from backpack.web.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
     VerifyEmailForm,
+    show_at_field,
 )
 from backpack.web.login import log_in
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+# The field each refusal of a form here is about, by its code (see forms.show_at_field).
+ADDRESS_FIELDS = {"invalid_address": "email", "address_taken": "email", "send_too_soon": "email"}
+PASSWORD_FIELDS = {"wrong_password": "current", "weak_password": "password"}
 
 
 def _settings_page(status: int = 200, **forms: object) -> tuple[str, int]:
@@ -63,7 +67,7 @@ def add_email() -> Response | tuple[str, int]:
         email = emails.add_email(current_user, form.email.data or "")
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        show_at_field(form, exc, ADDRESS_FIELDS)
         return _settings_page(exc.status, add_form=form)
     db.session.commit()
     flash(f"We sent a verification link to {email.address}.", "success")
@@ -169,15 +173,23 @@ def set_findable() -> Response:
 def change_password() -> Response | tuple[str, int]:
     """Change the password; other sessions are logged out."""
     form = ChangePasswordForm()
-    if not form.validate_on_submit():
-        return _settings_page(400, password_form=form)
     user = current_user._get_current_object()
+    status = 200 if form.validate_on_submit() else 400
+    # Every problem at once, each at its field (the form's own checks first).
+    current, new = form.current.data or "", form.password.data or ""
+    for problem in accounts.password_change_problems(user, current, new) if current else []:
+        field = getattr(form, PASSWORD_FIELDS[problem.code])
+        if not field.errors:
+            show_at_field(form, problem, PASSWORD_FIELDS)
+            status = problem.status if status == 200 else 400
+    if status != 200:
+        return _settings_page(status, password_form=form)
     remember = login_sessions.remembered(user.login_session_id)
     try:
         accounts.change_password(user, form.current.data or "", form.password.data or "")
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        show_at_field(form, exc, PASSWORD_FIELDS)
         return _settings_page(exc.status, password_form=form)
     db.session.commit()
     # Every session ended, this one too; this browser goes on under a new one.
@@ -222,7 +234,7 @@ def delete_account() -> Response | tuple[str, int]:
         accounts.delete_account(current_user, form.password.data or "")
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        show_at_field(form, exc, {"wrong_password": "password"})
         return _settings_page(exc.status, delete_form=form)
     db.session.commit()
     remove_files(leftovers)

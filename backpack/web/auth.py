@@ -7,13 +7,25 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from backpack.extensions import db, limiter
-from backpack.services import accounts
+from backpack.models import EmailAddress
+from backpack.services import accounts, emails, tokens
 from backpack.services.errors import BadToken, ServiceError
-from backpack.web.forms import LoginForm, PasswordResetForm, PasswordResetRequestForm, SignupForm
+from backpack.web.forms import (
+    LoginForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+    ResendVerificationForm,
+    SignupForm,
+    show_at_field,
+)
 from backpack.web.login import log_in, log_out
 from backpack.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
+RESEND_FORM_SECONDS = 15 * 60  # how long the "send the link again" button works
+# The field each refusal of a form here is about, by its code (see forms.show_at_field).
+SIGNUP_FIELDS = {"invalid_address": "email", "address_taken": "email", "weak_password": "password"}
+RESET_FIELDS = {"weak_password": "password"}
 
 
 def _limit(setting: str) -> str:
@@ -27,15 +39,26 @@ def signup() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = SignupForm()
-    if not form.validate_on_submit():
-        return render_template("auth/signup.html", form=form), 400 if form.is_submitted() else 200
+    if not form.is_submitted():
+        return render_template("auth/signup.html", form=form), 200
+    status = 200 if form.validate() else 400
+    # Every problem at once, each at its field: the address and the password are judged
+    # even when, say, the two passwords differ.
+    for problem in accounts.new_account_problems(form.email.data or "", form.password.data or ""):
+        field = getattr(form, SIGNUP_FIELDS.get(problem.code, ""), None)
+        if field is not None and field.errors:
+            continue  # the form's own check said it first (an empty field)
+        show_at_field(form, problem, SIGNUP_FIELDS)
+        status = problem.status if status == 200 else 400
+    if status != 200:
+        return render_template("auth/signup.html", form=form), status
     try:
         user = accounts.create_account(
             form.email.data or "", form.password.data or "", name=form.name.data or ""
         )
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        show_at_field(form, exc, SIGNUP_FIELDS)
         return render_template("auth/signup.html", form=form), exc.status
     db.session.commit()
     log_in(user)
@@ -56,14 +79,54 @@ def login() -> Response | tuple[str, int] | str:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400 if form.is_submitted() else 200
-    user = accounts.authenticate(form.email.data or "", form.password.data or "")
-    if user is None:
+    attempt = accounts.attempt_login(form.email.data or "", form.password.data or "")
+    if attempt.user is None:
         db.session.rollback()
+        if attempt.unverified is not None:
+            return _verify_first(form, attempt.unverified)
         flash("That address and password do not match a verified address on any account.", "error")
         return render_template("auth/login.html", form=form), 401
     db.session.commit()
-    log_in(user, remember=bool(form.remember.data))
+    log_in(attempt.user, remember=bool(form.remember.data))
     return redirect(next_page or url_for("main.index"))
+
+
+def _verify_first(form: LoginForm, email: EmailAddress) -> tuple[str, int]:
+    """The log-in page again, saying the address waits for its link and offering a new one
+    (shown only after the account's own password was given)."""
+    form.email.errors = [
+        f"{email.address} is not verified yet, so it cannot be used to log in. Open the link "
+        "we mailed to it, or have a new one sent."
+    ]
+    resend = ResendVerificationForm(
+        formdata=None, token=tokens.make_token(tokens.LOGIN_RESEND, {"email": email.id})
+    )
+    return render_template("auth/login.html", form=form, resend_form=resend), 401
+
+
+@bp.post("/login/resend-verification")
+@limiter.limit(lambda: _limit("RATELIMIT_EMAIL_SEND"))
+def resend_verification() -> Response:
+    """Mail a new verification link to the address a log-in was refused for."""
+    form = ResendVerificationForm()
+    if not form.validate_on_submit():
+        flash("The form expired. Log in again to have the link sent.", "error")
+        return redirect(url_for("auth.login"))
+    try:
+        payload = tokens.read_token(
+            tokens.LOGIN_RESEND, form.token.data or "", max_age=RESEND_FORM_SECONDS
+        )
+        email = db.session.get(EmailAddress, payload.get("email"))
+        if email is None:
+            raise BadToken("That address is no longer on the account.")
+        emails.send_verification(email)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    flash(f"We sent a new link to {email.address}. Open it, then log in.", "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -108,7 +171,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
         accounts.reset_password(token, form.password.data or "")
     except ServiceError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        show_at_field(form, exc, RESET_FIELDS)
         return render_template("auth/reset_password.html", form=form), exc.status
     db.session.commit()
     log_out()

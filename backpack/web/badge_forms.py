@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import Field, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from backpack.web.forms import PageForm
@@ -26,6 +26,10 @@ class AddBadgeForm(PageForm):
     def validate_url(self, field: StringField) -> None:
         if field.data and not field.data.strip().lower().startswith(("http://", "https://")):
             raise ValidationError("Enter a web address that starts with https:// or http://.")
+
+    def field_of(self, route: str | None) -> Field | None:
+        """The field of a route ("upload", "url" or "paste"), where its errors show."""
+        return {"upload": self.image, "url": self.url, "paste": self.text}.get(route or "")
 
     def chosen_input(self, route: str | None) -> tuple[str, str | bytes] | None:
         """The route the earner used (the button pressed) and its data, or None if empty."""

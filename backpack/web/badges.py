@@ -19,6 +19,12 @@ from backpack.web.badge_view import STATUS_LABELS, VERDICT_LABELS, view_badge
 from backpack.web.forms import ActionForm
 
 bp = Blueprint("badges", __name__, url_prefix="/badges")
+# What a button of the add page says when its own field was left empty.
+ROUTE_EMPTY = {
+    "upload": "Choose the badge image first.",
+    "url": "Enter the badge's URL first.",
+    "paste": "Paste the badge's JSON or signed text first.",
+}
 
 
 @bp.context_processor
@@ -55,16 +61,25 @@ def add() -> Response | tuple[str, int] | str:
     form = AddBadgeForm()
     if not form.validate_on_submit():
         return render_template("badges/add.html", form=form), 400 if form.is_submitted() else 200
-    chosen = form.chosen_input(request.form.get("route"))
+    route = request.form.get("route")
+    chosen = form.chosen_input(route)
     if chosen is None:
-        flash("Choose an image, enter a URL, or paste the badge.", "error")
+        empty = "Choose an image, enter a URL, or paste the badge."
+        field = form.field_of(route)
+        if field is None:
+            flash(empty, "error")
+        else:
+            field.errors = [*field.errors, ROUTE_EMPTY.get(route or "", empty)]
         return render_template("badges/add.html", form=form), 400
     source, data = chosen
     try:
         received = receive_badge(current_user, data, source=source)
     except (ServiceError, OpenBadgesError) as exc:
         db.session.rollback()
-        flash(f"{exc.message} (code: {exc.code})", "error")
+        # The refusal shows beside what was given (the URL or the text stays as typed).
+        refused = form.field_of(source)
+        assert refused is not None
+        refused.errors = [*refused.errors, f"{exc.message} (code: {exc.code})"]
         return render_template("badges/add.html", form=form), 422
     db.session.commit()
     badge = received.badge

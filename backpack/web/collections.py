@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -89,7 +90,17 @@ def edit_page(collection: Collection, status: int = 200, **forms: Any) -> tuple[
         else "",
         story_max=STORY_MAX,
         name_max=NAME_MAX,
+        refused_story=forms.get("refused_story"),
     ), status
+
+
+@dataclass(frozen=True)
+class RefusedStory:
+    """A story that was not saved: shown again as typed, with why, at its badge."""
+
+    badge_id: int
+    text: str
+    errors: list[str]
 
 
 def _back(collection: Collection, anchor: str = "") -> Response:
@@ -276,13 +287,16 @@ def story(collection_id: int, badge_id: int) -> Page:
     collection = own_collection(collection_id)
     form = StoryForm()
     if not form.validate_on_submit():
-        message = next(iter(form.errors.values()), [FORM_EXPIRED])[0]
-        flash(message, "error")
-        return edit_page(collection, 400)
+        if not form.story.errors:  # the CSRF token: nothing to show at the story
+            flash(FORM_EXPIRED, "error")
+        refused = RefusedStory(badge_id, form.story.data or "", list(form.story.errors))
+        return edit_page(collection, 400, refused_story=refused)
     try:
         found = collections.set_story(collection, badge_id, form.story.data or "")
     except ServiceError as exc:
-        return _refused(collection, exc)
+        db.session.rollback()
+        refused = RefusedStory(badge_id, form.story.data or "", [exc.message])
+        return edit_page(own_collection(collection_id), exc.status, refused_story=refused)
     if not found:
         abort(404, "That badge is not in this collection.")
     db.session.commit()

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from flask import request
+from flask import flash, request
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from backpack.services.errors import ServiceError
 
 
 class PageForm(FlaskForm):
@@ -52,6 +62,12 @@ class LoginForm(PageForm):
     submit = SubmitField("Log in")
 
 
+class ResendVerificationForm(PageForm):
+    # Signed when the log-in showed that the address is its owner's: no address is typed.
+    token = HiddenField(validators=[DataRequired()])
+    submit = SubmitField("Send the verification link again")
+
+
 class PasswordResetRequestForm(PageForm):
     email = StringField(
         "Email address", validators=KNOWN_ADDRESS_FIELD, render_kw=KNOWN_ADDRESS_INPUT
@@ -90,9 +106,21 @@ class AddEmailForm(PageForm):
 
 
 class DeleteAccountForm(PageForm):
-    password = PasswordField("Your password", validators=PASSWORD_FIELD)
+    # Its own id: the settings page shows the change-password form's "password" too.
+    password = PasswordField("Your password", validators=PASSWORD_FIELD, id="delete-password")
     submit = SubmitField("Delete my account and everything in it")
 
 
 class ActionForm(PageForm):
     """A form with no fields: a button whose only input is the CSRF token."""
+
+
+def show_at_field(form: FlaskForm, error: ServiceError, fields: Mapping[str, str]) -> None:
+    """Show a service's refusal at the field it is about (`fields`: error code to field
+    name), after any error the field has already; one about no field is flashed."""
+    name = fields.get(error.code)
+    field = getattr(form, name, None) if name else None
+    if field is None:
+        flash(error.message, "error")
+        return
+    field.errors = [*field.errors, error.message]

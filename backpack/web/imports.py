@@ -28,11 +28,18 @@ from backpack.tasks import (
     is_zip,
     start_zip_import,
     unfinished_jobs,
+    waits_for_a_worker,
 )
 from backpack.web.forms import PageForm
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
 RETRY_SECONDS = 300  # after an upload the server could not keep or queue
+WORKER_NOTICE = (
+    "No background worker has taken this import for over a minute, so none seems to be"
+    " running. The import starts as soon as one runs. If you run this server, start its"
+    " worker (make run starts it with the server; the README says how in production);"
+    " otherwise tell whoever runs it."
+)
 
 
 class MozillaZipForm(PageForm):
@@ -79,6 +86,8 @@ def job_state(job: ImportJob) -> dict[str, Any]:
     """What the progress page shows, as JSON for its script."""
     return {
         "status": job.status,
+        # Said to the owner, who cannot start a worker: whoever runs the server can.
+        "notice": WORKER_NOTICE if waits_for_a_worker(job) else None,
         "done": job.done,
         "total": job.total,
         "error": job.error,

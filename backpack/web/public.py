@@ -7,9 +7,7 @@ makes browsers and proxies revalidate, so a withdrawn link dies for them too.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import NoReturn
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
@@ -17,18 +15,14 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
-from backpack.extensions import csrf, db, limiter
-from backpack.models import Badge
-from backpack.openbadges.errors import OpenBadgesError
-from backpack.services import badges, public_pages, sharing
-from backpack.services.errors import ServiceError
-from backpack.web import public_render
+from backpack.extensions import csrf, limiter
+from backpack.services import public_pages, sharing
+from backpack.web import public_render, visitor_checks
 from backpack.web.badges import IMAGE_POLICY
 from backpack.web.oembed import oembed_document, page_of
 from backpack.web.page_cache import CachedPage, PageKey, page_cache
 from backpack.web.page_replay import mark_replayable
 
-log = logging.getLogger(__name__)
 # Ids in URLs are bounded by the database's integer type; a larger one is simply not found.
 bp = Blueprint("public", __name__, url_prefix="/public")
 
@@ -242,40 +236,20 @@ def _every_visitor() -> str:
     return "public-verify"
 
 
-def _check_for_visitor(badge: Badge, token: str) -> None:
-    """Verify a published badge again, unless it was checked a short while ago.
-
-    The pause per badge (PUBLIC_VERIFY_INTERVAL), the per-visitor and the overall rate limit
-    together keep visitors from turning this button against an issuer's server.
-    """
-    interval = timedelta(seconds=int(current_app.config["PUBLIC_VERIFY_INTERVAL"]))
-    if not public_pages.claim_visitor_check(badge, interval):
-        return
-    # The claim is committed first, so other visitors see it while the issuer is asked.
-    db.session.commit()
-    try:
-        badges.reverify_badge(badge)
-    except (ServiceError, OpenBadgesError) as exc:
-        db.session.rollback()
-        log.info("Visitor check of badge %s failed: %s", badge.id, exc.message)
-        return
-    db.session.commit()
-    # The visitor is sent back to the page at once: let it show the new verdict.
-    page_cache().forget(token)
-
-
 # Visitors have no session to protect: the button changes nothing of theirs, and anyone may
 # press it, so a forged request gains nothing; the rate limits bound what it can cost.
 @bp.post("/collections/<share_token:token>/badges/<int:badge_id>/verify")
 @csrf.exempt
 @limiter.limit(_verify_limit)
 @limiter.limit(_verify_limit_all, key_func=_every_visitor)
-def verify_collection_badge(token: str, badge_id: int) -> Response:
+def verify_collection_badge(token: str, badge_id: int) -> Response | str:
     """Check a badge of a published collection with its issuer now, then show it again."""
     badge = public_pages.collection_badge(token, badge_id)
     if badge is None:
         _not_published(token)
-    _check_for_visitor(badge, token)
+    next_check = visitor_checks.check_for_visitor(badge, token)
+    if next_check is not None:
+        return visitor_checks.check_later_page(badge, "collection", token, next_check)
     target = url_for("public.collection_page", token=token) + f"#badge-{badge_id}"
     return redirect(target, 303)
 
@@ -284,12 +258,14 @@ def verify_collection_badge(token: str, badge_id: int) -> Response:
 @csrf.exempt
 @limiter.limit(_verify_limit)
 @limiter.limit(_verify_limit_all, key_func=_every_visitor)
-def verify_badge(token: str) -> Response:
+def verify_badge(token: str) -> Response | str:
     """Check a shared badge with its issuer now, then show it again."""
     badge = public_pages.shared_badge(token)
     if badge is None:
         _not_published(token)
-    _check_for_visitor(badge, token)
+    next_check = visitor_checks.check_for_visitor(badge, token)
+    if next_check is not None:
+        return visitor_checks.check_later_page(badge, "badge", token, next_check)
     return redirect(url_for("public.badge_page", token=token), 303)
 
 

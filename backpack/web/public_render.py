@@ -91,7 +91,8 @@ def _card(badge: Badge, story: str, token: str, *, in_collection: bool) -> Publi
     )
 
 
-def _links(kind: str, token: str) -> dict[str, str]:
+def page_links(kind: str, token: str) -> dict[str, str]:
+    """The public page's own URL and its alternates (JSON-LD, widget, oEmbed), absolute."""
     page = external_url(f"public.{kind}_page", token=token)
     return {
         "page_url": page,
@@ -119,7 +120,7 @@ def collection_html(token: str, page: PublicCollection, *, embed: bool = False) 
             ),
             None,
         ),
-        **_links("collection", token),
+        **page_links("collection", token),
     ).encode()
 
 
@@ -135,7 +136,7 @@ def badge_html(token: str, page: PublicBadge, *, embed: bool = False) -> bytes:
         cards=[card],
         card=card,
         og_image=_image_url(page.badge, token, False, absolute=True),
-        **_links("badge", token),
+        **page_links("badge", token),
     ).encode()
 
 

@@ -80,3 +80,25 @@ def test_a_wrong_password_in_the_browser_shows_why(
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("do not match a verified address")).to_be_visible()
     page.close()
+
+
+def test_logging_in_before_verifying_says_why_and_offers_the_link_again(
+    browser: Browser, live_server: LiveServer, artifacts: Path
+) -> None:
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/signup")
+    page.get_by_label("Email address").fill("cleo@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, live_server, "cleo@example.org")
+    expect(page.get_by_text("cleo@example.org is not verified yet")).to_be_visible()
+    expect(page.get_by_label("Email address")).to_have_value("cleo@example.org")
+    expect(page.get_by_label("Password")).to_have_value("")
+    page.screenshot(path=str(artifacts / "login-unverified-address.png"), full_page=True)
+    page.get_by_role("button", name="Send the verification link again").click()
+    # The sign-up's link went out a moment ago: the pause between two links shows.
+    expect(page.get_by_text("A link was sent moments ago")).to_be_visible()
+    page.close()

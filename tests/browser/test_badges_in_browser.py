@@ -70,6 +70,8 @@ def test_upload_a_baked_badge_and_see_it_on_its_page(
     expect(page.locator(".verification .tag")).to_have_text("Verified")
     image = page.get_by_alt_text("The badge image of Robotics Level 1")
     expect(image).to_be_visible()
+    # Visible comes before loaded on a busy machine: wait for the image itself.
+    expect(image).to_have_js_property("complete", True)
     assert image.evaluate("img => img.naturalWidth") > 0
     page.screenshot(path=str(artifacts / "badge-detail.png"), full_page=True)
 

@@ -114,9 +114,17 @@ def test_publish_share_embed_reorder_and_unpublish(
     expect(visitor.get_by_role("heading", name="Robotics Level 1")).to_be_visible()
     expect(visitor.get_by_role("heading", name="Welding Basics")).to_be_visible()
     expect(visitor.get_by_role("button", name="Verify now").first).to_be_visible()
-    assert visitor.locator(".public-badge img").first.evaluate("img => img.naturalWidth") > 0
+    first_image = visitor.locator(".public-badge img").first
+    expect(first_image).to_have_js_property("complete", True)  # loaded, not only visible
+    assert first_image.evaluate("img => img.naturalWidth") > 0
     assert "ann@example.org" not in visitor.content()
     visitor.screenshot(path=str(artifacts / "public-collection.png"), full_page=True)
+    # Checked a moment ago, when it was added: the button says when it can be checked again.
+    visitor.get_by_role("button", name="Verify now").first.click()
+    expect(visitor.get_by_text("can be checked again from")).to_be_visible()
+    visitor.screenshot(path=str(artifacts / "public-verify-later.png"), full_page=True)
+    visitor.get_by_role("link", name="Back to the badge and its status").click()
+    expect(visitor.get_by_role("heading", name="Workshop skills")).to_be_visible()
 
     # Another site frames the widget (the issuer's server stands in for it).
     issuer.server.serve(
