@@ -14,7 +14,8 @@ the limits are counted but not what is measured. Prints, per configuration and p
 requests per second, p50/p99 per kind, 429s and errors (any other unexpected answer, or
 none within 45 s).
 
-    .venv/bin/python bench/load.py [--seconds 20] [--clients 8] [--earners 40] [--json]
+    .venv/bin/python bench/load.py [--seconds 20] [--clients 8] [--slow-pushers 2]
+                                   [--earners 40] [--json]
 
 PostgreSQL and Redis are the ones the tests use (BACKPACK_TEST_POSTGRES_URL, default
 postgresql+psycopg://postgres@127.0.0.1:5432/test, where a scratch database is made and
@@ -100,7 +101,9 @@ def serve(configuration: str, workdir: Path, stack: ExitStack) -> tuple[LiveServ
     return stack.enter_context(server), database
 
 
-def measure(configuration: str, seconds: float, clients: int, earners: int) -> dict[str, Any]:
+def measure(
+    configuration: str, seconds: float, clients: int, slow_pushers: int, earners: int
+) -> dict[str, Any]:
     """Both phases against one configuration."""
     with (
         ExitStack() as stack,
@@ -113,9 +116,10 @@ def measure(configuration: str, seconds: float, clients: int, earners: int) -> d
         seeded = seed_earners(database, workdir, earners)
         logging.getLogger().setLevel(logging.WARNING)  # the seeding app's INFO lines are noise
         load = Load(server.url, seeded, issuer_server, slow_server)
-        load.run(min(seconds, 3.0), clients, slow=False)  # warm-up: workers started, caches
+        load.run(min(seconds, 3.0), clients)  # warm-up: workers started, caches filled
         figures: dict[str, Any] = {
-            phase: load.run(seconds, clients, slow=phase == "slow issuers") for phase in PHASES
+            "steady": load.run(seconds, clients),
+            "slow issuers": load.run(seconds, clients, slow_pushers),
         }
         figures["tracebacks"] = server.log.read_text().count("Traceback")
         figures["verdicts"] = stored_verdicts(database)
@@ -137,9 +141,10 @@ def stored_verdicts(database: str) -> dict[str, int]:
     return {f"{source} {verdict}": count for source, verdict, count in rows}
 
 
-def print_report(results: dict[str, Any], seconds: float, clients: int) -> None:
+def print_report(results: dict[str, Any], seconds: float, clients: int, pushers: int) -> None:
     for configuration, phases in results.items():
-        print(f"\n{configuration} ({CONFIGURATIONS[configuration]}): {clients} clients, "
+        print(f"\n{configuration} ({CONFIGURATIONS[configuration]}): {clients} clients "
+              f"(and {pushers} slow-issuer pushers in the second phase), "
               f"phases of {seconds:g} s; tracebacks in the server log: "
               f"{phases['tracebacks']}")  # fmt: skip
         for phase, figures in phases.items():
@@ -157,9 +162,9 @@ def print_report(results: dict[str, Any], seconds: float, clients: int) -> None:
                 print(f"    {kind:22}{row['requests']:>9}{row['p50_ms']:>9.0f}"
                       f"{row['p99_ms']:>9.0f}{row['rate_limited']:>6}  "
                       f"{errors or '-'}")  # fmt: skip
-        steady, slow = phases["steady"], phases["slow issuers"]
+        steady, slowed = phases["steady"], phases["slow issuers"]
         print(f"  public page p99: {steady['kinds']['public page']['p99_ms']:.0f} ms steady, "
-              f"{slow['kinds']['public page']['p99_ms']:.0f} ms while slow issuers "
+              f"{slowed['kinds']['public page']['p99_ms']:.0f} ms while slow issuers "
               f"are fetched")  # fmt: skip
         verdicts = ", ".join(f"{n} {what}" for what, n in sorted(phases["verdicts"].items()))
         print(f"  badges stored by pushes and uploads: {verdicts}")
@@ -169,17 +174,22 @@ def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=20, help="length of each phase")
     parser.add_argument("--clients", type=int, default=8, help="client threads of the mix")
+    parser.add_argument(
+        "--slow-pushers", type=int, default=2, help="threads pushing slow issuers' badges"
+    )
     parser.add_argument("--earners", type=int, default=40, help="seeded accounts")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     options = parser.parse_args(arguments)
     results = {
-        configuration: measure(configuration, options.seconds, options.clients, options.earners)
+        configuration: measure(
+            configuration, options.seconds, options.clients, options.slow_pushers, options.earners
+        )
         for configuration in CONFIGURATIONS
     }
     if options.json:
         print(json.dumps(results))
     else:
-        print_report(results, options.seconds, options.clients)
+        print_report(results, options.seconds, options.clients, options.slow_pushers)
 
 
 if __name__ == "__main__":

@@ -61,19 +61,19 @@ class Load:
         self._awards = itertools.count()
         self._lock = threading.Lock()  # the test issuer's routes are set from many threads
 
-    def run(self, seconds: float, clients: int, *, slow: bool) -> dict[str, Any]:
-        """`clients` threads of the mix (and, if `slow`, slow-issuer pushers) for `seconds`."""
+    def run(self, seconds: float, clients: int, slow_pushers: int = 0) -> dict[str, Any]:
+        """`clients` threads of the mix, and `slow_pushers` pushing slow issuers' badges, for
+        `seconds`."""
         records: list[Record] = []
         deadline = time.monotonic() + seconds
         threads = [
             threading.Thread(target=self._browse, args=(deadline, records, random.Random(n)))
             for n in range(clients)
         ]
-        if slow:
-            threads += [
-                threading.Thread(target=self._push_slowly, args=(deadline, records, n))
-                for n in range(max(2, clients // 2))
-            ]
+        threads += [
+            threading.Thread(target=self._push_slowly, args=(deadline, records, n))
+            for n in range(slow_pushers)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -131,7 +131,7 @@ def test_load_benchmark_makes_every_kind_of_request_in_both_setups_without_error
 
     output = run_benchmark(
         "load.py",
-        *("--seconds", "2", "--clients", "2", "--earners", "4", "--json"),
+        *("--seconds", "2", "--clients", "2", "--slow-pushers", "2", "--earners", "4", "--json"),
         env={"BACKPACK_TEST_REDIS_URL": redis_url},
     )
 
