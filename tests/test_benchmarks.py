@@ -121,3 +121,29 @@ def test_share_benchmark_starts_on_a_fresh_clone_and_every_page_answers() -> Non
     assert rows == {"bare Flask route": 0, "collection page": 0, "app's empty route": 0}, output
     assert re.search(r"^throughput ratio [\d.]+", output, re.MULTILINE), output
     assert re.search(r"^p99 ratio [\d.]+", output, re.MULTILINE), output
+
+
+@pytest.mark.postgresql
+@pytest.mark.redis
+def test_load_benchmark_makes_every_kind_of_request_in_both_setups_without_errors() -> None:
+    services.require_postgres()
+    redis_url = services.require_redis()
+
+    output = run_benchmark(
+        "load.py",
+        *("--seconds", "2", "--clients", "2", "--slow-pushers", "2", "--earners", "4", "--json"),
+        env={"BACKPACK_TEST_REDIS_URL": redis_url},
+    )
+
+    results = json.loads(output)
+    assert set(results) == {"make run", "production"}, output
+    for phases in results.values():
+        assert phases["tracebacks"] == 0, output
+        for phase in ("steady", "slow issuers"):
+            figures = phases[phase]
+            # Every kind was made, and none answered anything unexpected but a rate limit.
+            kinds = {"log-in", "badge list", "badge page", "public page", "push", "upload"}
+            assert kinds <= set(figures["kinds"]), output
+            assert figures["errors"] == 0, output
+            assert figures["requests_per_second"] > 0, output
+        assert "push, slow issuer" in phases["slow issuers"]["kinds"], output

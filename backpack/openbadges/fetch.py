@@ -101,6 +101,7 @@ class Fetcher:
         self.timeout = timeout
         self.verification_seconds = verification_seconds
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        self._kept_slots = threading.local()  # see keeping_one_slot
         self.slot_wait = slot_wait
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
@@ -142,8 +143,27 @@ class Fetcher:
                 current_deadline.value = outer_deadline
 
     @contextmanager
+    def keeping_one_slot(self) -> Iterator[None]:
+        """Within this block, the thread's first fetch takes a slot and keeps it to the end.
+
+        A verification fetches its documents one after another; were the slot given back
+        between them, other slow verifications could take turns with it, and together hold
+        more server threads than `max_in_flight`, every thread of a worker at worst."""
+        kept = self._kept_slots
+        kept.depth = getattr(kept, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            kept.depth -= 1
+            if kept.depth == 0 and getattr(kept, "holding", False):
+                kept.holding = False
+                assert self._slots is not None
+                self._slots.release()
+
+    @contextmanager
     def _slot(self, url: str, deadline: float) -> Iterator[None]:
-        if self._slots is None:
+        kept = self._kept_slots
+        if self._slots is None or getattr(kept, "holding", False):
             yield
             return
         if not self._slots.acquire(
@@ -154,6 +174,10 @@ class Fetcher:
                 " Try again in a moment.",
                 code="fetch_busy",
             )
+        if getattr(kept, "depth", 0) > 0:
+            kept.holding = True  # given back when the keeping_one_slot block ends
+            yield
+            return
         try:
             yield
         finally:

@@ -68,7 +68,10 @@ def verify_badge(
     resources = IssuerResources(fetcher, report, documents)
     run = _Verification(report, resources, recipients, now, already_held=already_held)
     try:
-        with TimeBudget(fetcher.verification_seconds, "The verification"):
+        with (
+            TimeBudget(fetcher.verification_seconds, "The verification"),
+            fetcher.keeping_one_slot(),
+        ):
             run.verify_input(data, hosted_url)
     except OpenBadgesError as error:
         report.error(error.code, error.message)

@@ -87,3 +87,25 @@ def test_a_process_runs_only_so_many_fetches_at_once(http_server: LocalHTTPServe
     assert time.monotonic() - started < 1.0  # it does not wait for the slow one
     holder.join()
     assert fetcher.get(http_server.url("/quick.json")).status == 200  # the slot is free again
+
+
+def test_a_slow_verification_keeps_its_fetch_slot_between_documents(
+    http_server: LocalHTTPServer,
+) -> None:
+    # Were the slot given back between documents, other slow verifications could take turns
+    # with it and hold more server threads than the bound allows.
+    slow_url = slow_issuer(http_server, 0.4)
+    fetcher = Fetcher(allow_private=True, timeout=5.0, max_in_flight=1, slot_wait=0.5)
+    holder = threading.Thread(target=verify_badge, args=(slow_url,), kwargs={"fetcher": fetcher})
+    holder.start()
+    while not http_server.requests:
+        time.sleep(0.01)
+
+    with LocalHTTPServer() as other_server:
+        other = TestIssuer(other_server).award("bob@example.org")
+        report = verify_badge(other["id"], recipients=["bob@example.org"], fetcher=fetcher)
+        holder.join()
+        later = verify_badge(other["id"], recipients=["bob@example.org"], fetcher=fetcher)
+
+    assert [e.code for e in report.errors] == ["fetch_busy"]
+    assert later.valid, later.errors  # the slot is free again once the slow one is done
