@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 WORKERS ?= 2
-THREADS ?= 4
+# Eight threads a worker: FETCH_MAX_IN_FLIGHT (3) may wait on slow issuers, five stay free.
+THREADS ?= 8
 # `make run` is a local server: development mode, unless the environment says otherwise.
 export BACKPACK_ENVIRONMENT ?= development
 

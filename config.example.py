@@ -172,9 +172,10 @@ FETCH_TIMEOUT = 10.0  # seconds, per fetch
 # what is known: the badge is "unverifiable" for now, with the reason, and checked later.
 VERIFICATION_SECONDS = 20.0
 REQUEST_SECONDS = 30.0
-# Fetches running at once in one server process. Keep it below gunicorn's --threads, so
-# that slow issuers never hold every thread and pages that fetch nothing keep answering;
-# a fetch that finds no free slot within half a second fails as "busy, try again" (0: no bound).
+# Verifications fetching at once in one server process. Keep it well below gunicorn's
+# --threads (8 with `make run`), so that slow issuers never hold the threads that pages
+# which fetch nothing need; a fetch that finds no free slot within half a second fails as
+# "busy, try again" (0: no bound).
 FETCH_MAX_IN_FLIGHT = 3
 # Seconds an issuer profile, badge class or key is kept across verifications (shortened by
 # its Cache-Control; 0 turns it off). Hosted assertions and revocation lists are fetched

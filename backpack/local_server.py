@@ -7,7 +7,7 @@ same database and queue). Ctrl-C or SIGTERM stops both; when one of them stops o
 the other is stopped too, so nothing is left half running. The kernel also ends them if
 this process is killed outright (Linux).
 
-    python -m backpack.local_server [--port 5000] [--workers 2] [--threads 4]
+    python -m backpack.local_server [--port 5000] [--workers 2] [--threads 8]
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     options = parser.parse_args(argv)
     return run(commands(options.port, options.workers, options.threads))
 

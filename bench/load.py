@@ -1,6 +1,6 @@
 """Benchmark: a realistic mix of users and issuers, as `make run` and as production serve it.
 
-The backpack runs under gunicorn as `make run` starts it (2 workers x 4 threads) in two
+The backpack runs under gunicorn as `make run` starts it (2 workers x 8 threads) in two
 configurations, one after the other: `make run`'s own (development, SQLite in a scratch
 folder, rate limits in each process's memory) and production's (PostgreSQL, rate limits in
 Redis, an https BASE_URL). Each is seeded with earners who have badges, a published

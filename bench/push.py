@@ -2,7 +2,7 @@
 
 A test issuer on a local HTTP server awards hosted Open Badges 2.0 assertions (each with its
 own badge class); client threads push them with one bearer token to the backpack under
-gunicorn (2 workers x 4 threads, as `make run`) on PostgreSQL. Every push is verified for
+gunicorn (2 workers x 8 threads, as `make run`) on PostgreSQL. Every push is verified for
 real: the backpack fetches the assertion, badge class, issuer and image from the issuer.
 Prints pushes per second and latency percentiles.
 

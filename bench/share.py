@@ -1,6 +1,6 @@
 """Benchmark: a published collection of 50 badges against a bare Flask route.
 
-Both are served by gunicorn with the settings `make run` uses (2 workers x 4 threads,
+Both are served by gunicorn with the settings `make run` uses (2 workers x 8 threads,
 gthread), the backpack on PostgreSQL, and loaded by wrk at 64 concurrent connections. It
 prints requests per second, latency percentiles and the two ratios the design sets as
 targets: at least 0.8 of the bare route's throughput, and a p99 at most 1.5x its p99.
@@ -40,7 +40,7 @@ BIN = Path(sys.executable).parent
 POSTGRES_URL = os.environ.get(
     "BACKPACK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-GUNICORN = ["--workers", "2", "--threads", "4"]  # as `make run`
+GUNICORN = ["--workers", "2", "--threads", "8"]  # as `make run`
 # One wrk thread keeps the load generator's share of the two cores small; browsers send
 # Accept-Encoding, so both servers are asked the same way.
 WRK = ["wrk", "--threads", "1", "--latency", "--header", "Accept-Encoding: gzip, deflate"]

@@ -60,7 +60,7 @@ class LiveServer:
                     "--workers",
                     "2",
                     "--threads",
-                    "4",
+                    "8",  # as `make run`
                     "wsgi:app",
                 ],
                 cwd=ROOT,

@@ -14,7 +14,7 @@ from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import TestIssuer
 from tests.support.oauth import seed_token
 
-SLOW_PUSHES = 8  # as many as the server has threads: 2 workers x 4
+SLOW_PUSHES = 16  # as many as the server has threads: 2 workers x 8
 
 
 def test_pages_keep_answering_while_slow_issuers_are_fetched(tmp_path: Path) -> None:
