@@ -28,6 +28,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import parse_with_smoke  # noqa: E402
 from tests.support import mozilla_instance  # noqa: E402
 
 MARIADB = os.environ.get("BACKPACK_BENCH_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -36,11 +37,11 @@ POSTGRES = os.environ.get(
 )
 
 
-def main() -> None:
+def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0: 100k users, 200k badges")
     parser.add_argument("--keep", action="store_true", help="Keep both databases afterwards.")
-    args = parser.parse_args()
+    args = parse_with_smoke(parser, arguments, scale=0.001)
     suffix = f"{os.getpid()}"
     source_name, target_name = f"bench_mozilla_{suffix}", f"bench_backpack_{suffix}"
 

@@ -32,8 +32,7 @@ import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -42,35 +41,18 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import parse_with_smoke, scratch_database  # noqa: E402
 from bench.load_mix import KINDS, Load  # noqa: E402
 from bench.load_seed import seed_earners  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
 from tests.support.http_server import LocalHTTPServer  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "BACKPACK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 REDIS_URL = os.environ.get("BACKPACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CONFIGURATIONS = {
     "make run": "development, SQLite, limits in memory",
     "production": "PostgreSQL, Redis, https BASE_URL",
 }
 PHASES = {"steady": "no slow issuer", "slow issuers": "with slow-issuer pushes"}
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new PostgreSQL database, dropped afterwards."""
-    name = f"bench_load_{secrets.token_hex(4)}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(POSTGRES_URL).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def serve(configuration: str, workdir: Path, stack: ExitStack) -> tuple[LiveServer, str]:
@@ -86,7 +68,7 @@ def serve(configuration: str, workdir: Path, stack: ExitStack) -> tuple[LiveServ
         server = LiveServer(workdir, **scratch)
         database = server.env["BACKPACK_SQLALCHEMY_DATABASE_URI"]
     else:
-        database = stack.enter_context(scratch_database())
+        database = stack.enter_context(scratch_database("bench_load"))
         server = LiveServer(
             workdir,
             database,
@@ -179,7 +161,7 @@ def main(arguments: list[str] | None = None) -> None:
     )
     parser.add_argument("--earners", type=int, default=40, help="seeded accounts")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    options = parser.parse_args(arguments)
+    options = parse_with_smoke(parser, arguments, seconds=2, clients=2, slow_pushers=2, earners=4)
     results = {
         configuration: measure(
             configuration, options.seconds, options.clients, options.slow_pushers, options.earners

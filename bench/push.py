@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,36 +33,14 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import parse_with_smoke, scratch_database  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
 from tests.support.http_server import LocalHTTPServer  # noqa: E402
 from tests.support.issuer import TestIssuer  # noqa: E402
 from tests.support.oauth import seed_token  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "BACKPACK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 EARNER = "ann@example.org"
 WARMUP = 10
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new PostgreSQL database, dropped afterwards."""
-    name = f"backpack_bench_push_{os.getpid()}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            sa.engine.make_url(POSTGRES_URL)
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def push_all(
@@ -98,7 +74,7 @@ def push_all(
 def measure(count: int, clients: int) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory() as workdir,
-        scratch_database() as database,
+        scratch_database("backpack_bench_push") as database,
         LocalHTTPServer() as issuer_server,
         LiveServer(Path(workdir), database_url=database, FETCH_ALLOW_PRIVATE="1") as server,
     ):
@@ -123,7 +99,7 @@ def main(arguments: Sequence[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=300, help="assertions to push (timed)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent pushing threads")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    options = parser.parse_args(arguments)
+    options = parse_with_smoke(parser, arguments, count=10, clients=2)
     figures = measure(options.count, options.clients)
     if options.json:
         print(json.dumps(figures))

@@ -33,13 +33,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import parse_with_smoke, scratch_database  # noqa: E402
+
 BIN = Path(sys.executable).parent
-POSTGRES_URL = os.environ.get(
-    "BACKPACK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 GUNICORN = ["--workers", "2", "--threads", "8"]  # as `make run`
 # One wrk thread keeps the load generator's share of the two cores small; browsers send
 # Accept-Encoding, so both servers are asked the same way.
@@ -63,21 +62,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new PostgreSQL database, dropped on exit."""
-    name = f"bench_share_{secrets.token_hex(4)}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(POSTGRES_URL).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def seed(env: dict[str, str]) -> str:
     """Migrate, then store one earner with a published collection of 50 badges; its path."""
     subprocess.run(
@@ -85,7 +69,6 @@ def seed(env: dict[str, str]) -> str:
         cwd=ROOT, env=env, check=True, capture_output=True,
     )  # fmt: skip
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     from backpack import create_app
     from backpack.extensions import db
     from backpack.models import Badge, BadgeClass, Image, Issuer
@@ -226,16 +209,16 @@ def median(results: list[Result]) -> Result:
     return sorted(results, key=lambda r: r.requests_per_second)[len(results) // 2]
 
 
-def main() -> None:
+def main(arguments: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
-    args = parser.parse_args()
+    args = parse_with_smoke(parser, arguments, seconds=1, rounds=1, connections=4)
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: `make wrk` installs Debian's (as root)")
 
-    with scratch_database() as database_url:
+    with scratch_database("bench_share") as database_url:
         env = {
             **os.environ,
             "BACKPACK_ENVIRONMENT": "production",

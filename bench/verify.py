@@ -37,6 +37,7 @@ from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.jsonld import CONTEXT_FILES
 from backpack.openbadges.verify import verify_badge
+from bench.common import parse_with_smoke
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import TestIssuer
 
@@ -295,7 +296,7 @@ def main(arguments: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=500, help="badges to verify (500)")
     parser.add_argument("--json", action="store_true", help="print the figures as one object")
-    options = parser.parse_args(arguments)
+    options = parse_with_smoke(parser, arguments, count=40)
     figures = measure(options.count)
     if options.json:
         print(json.dumps(figures))

@@ -58,7 +58,7 @@ def badgecheck() -> None:
 @pytest.mark.usefixtures("badgecheck")
 def test_verify_benchmark_prints_both_rates_and_both_tools_agree() -> None:
     # Two cycles of bench/verify.py's mix: every kind of input, revoked and misaddressed too.
-    output = run_benchmark("verify.py", "--count", "40")
+    output = run_benchmark("verify.py", "--smoke")
 
     assert re.search(r"^ours: +[\d.]+ badges/s", output, re.MULTILINE), output
     assert re.search(r"^badgecheck: +[\d.]+ badges/s", output, re.MULTILINE), output
@@ -72,8 +72,7 @@ def test_verify_benchmark_prints_both_rates_and_both_tools_agree() -> None:
 def test_import_benchmark_imports_a_tiny_mozilla_instance_and_prints_its_rate() -> None:
     output = run_benchmark(
         "import_mozilla.py",
-        "--scale",
-        "0.001",
+        "--smoke",
         env={
             "BACKPACK_BENCH_MARIADB_URL": services.require_mariadb(),
             "BACKPACK_BENCH_POSTGRES_URL": services.require_postgres(),
@@ -81,7 +80,7 @@ def test_import_benchmark_imports_a_tiny_mozilla_instance_and_prints_its_rate() 
     )
 
     report = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
-    # Scale 0.001: 100 users, 200 badges and 50 groups, every one of them imported.
+    # --smoke is scale 0.001: 100 users, 200 badges and 50 groups, every one of them imported.
     assert report["users"] == 100, output
     assert report["badges"] == 200, output
     assert report["collections"] == 50, output
@@ -93,7 +92,7 @@ def test_import_benchmark_imports_a_tiny_mozilla_instance_and_prints_its_rate() 
 def test_push_benchmark_stores_every_push_and_prints_its_rate() -> None:
     services.require_postgres()
 
-    output = run_benchmark("push.py", "--count", "10", "--clients", "2", "--json")
+    output = run_benchmark("push.py", "--smoke", "--json")
 
     figures = json.loads(output)
     assert figures["pushes"] == 10
@@ -107,7 +106,7 @@ def test_share_benchmark_starts_on_a_fresh_clone_and_every_page_answers() -> Non
     services.require_postgres()
     services.require_wrk()
 
-    output = run_benchmark("share.py", "--seconds", "1", "--rounds", "1", "--connections", "4")
+    output = run_benchmark("share.py", "--smoke")
 
     rows = {
         match["name"]: int(match["errors"])
@@ -131,7 +130,7 @@ def test_load_benchmark_makes_every_kind_of_request_in_both_setups_without_error
 
     output = run_benchmark(
         "load.py",
-        *("--seconds", "2", "--clients", "2", "--slow-pushers", "2", "--earners", "4", "--json"),
+        *("--smoke", "--json"),
         env={"BACKPACK_TEST_REDIS_URL": redis_url},
     )
 
