@@ -16,13 +16,11 @@ from typing import Any
 from backpack import create_app
 from backpack.config import DEFAULTS
 from backpack.extensions import db
-from backpack.models import Badge, BadgeClass, Image, Issuer, OAuthClient, OAuthToken, User
-from backpack.models.oauth import new_token, token_digest, unix_now
-from backpack.oauth.registration import badge_connect_metadata
+from backpack.models import Badge, BadgeClass, Image, Issuer, User
 from backpack.services import accounts, collections, emails, sharing
 from tests.conftest import make_test_config
 from tests.support.issuer import make_png
-from tests.support.oauth import ALL_SCOPES, registration
+from tests.support.oauth import seed_access_token, seed_client
 
 PASSWORD = "a long enough load-test passphrase"  # noqa: S105 (every seeded earner's)
 BADGES_PER_EARNER = 12
@@ -47,13 +45,7 @@ def seed_earners(database_url: str, workdir: Path, count: int) -> list[Earner]:
     app = create_app(settings)
     with app.app_context():
         image, issuer = _shared_image_and_issuer()
-        client = OAuthClient(
-            client_id=new_token(),
-            client_secret_hash=token_digest(new_token()),
-            client_id_issued_at=unix_now(),
-            client_metadata=badge_connect_metadata(registration()),
-        )
-        db.session.add(client)
+        client = seed_client()
         password_hash = ""
         earners = []
         for number in range(count):
@@ -72,16 +64,7 @@ def seed_earners(database_url: str, workdir: Path, count: int) -> list[Earner]:
             collection = collections.create_collection(user, "My badges", "What I learnt.")
             collections.add_badges(collection, badge_ids)
             sharing.publish_collection(collection)
-            token = new_token()
-            db.session.add(
-                OAuthToken(
-                    client_id=client.id,
-                    user_id=user.id,
-                    access_token_hash=token_digest(token),
-                    scope=ALL_SCOPES,
-                    expires_in=24 * 3600,
-                )
-            )
+            token = seed_access_token(client, user.id, expires_in=24 * 3600)
             earners.append(
                 Earner(
                     address,

@@ -110,11 +110,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def world(app_factory: Callable[..., Flask], tmp_path: Path, no_network: None) -> Iterator[World]:
-    from backpack.models import Badge, EmailAddress, OAuthClient, OAuthToken, User
-    from backpack.models.oauth import new_token, token_digest, unix_now
-    from backpack.oauth.registration import badge_connect_metadata
+    from backpack.models import Badge, EmailAddress, User
     from backpack.services import backpack_connect, collections, emails, sharing
-    from tests.support.oauth import ALL_SCOPES, registration
+    from tests.support.oauth import seed_access_token, seed_client
 
     app = app_factory(FETCH_TIMEOUT=0.5)
     browser = app.test_client()
@@ -123,7 +121,6 @@ def world(app_factory: Callable[..., Flask], tmp_path: Path, no_network: None) -
     earner.login("ann@example.org")
     badge_id = make_badge(app, user_id)
     personal_token = make_token(browser, ALL)
-    oauth_token = new_token()
     with app.app_context():
         user = db.session.get_one(User, user_id)
         collection = collections.create_collection(user, "Robots")
@@ -132,23 +129,7 @@ def world(app_factory: Callable[..., Flask], tmp_path: Path, no_network: None) -
         sharing.set_findable(user, True)
         badge_share = sharing.share_badge(db.session.get_one(Badge, badge_id), None)
         second: EmailAddress = emails.add_email(user, "ann.other@example.org", send=False)
-        client = OAuthClient(
-            client_id=new_token(),
-            client_secret_hash=token_digest(new_token()),
-            client_id_issued_at=unix_now(),
-            client_metadata=badge_connect_metadata(registration()),
-        )
-        db.session.add(client)
-        db.session.flush()
-        db.session.add(
-            OAuthToken(
-                client_id=client.id,
-                user_id=user_id,
-                access_token_hash=token_digest(oauth_token),
-                scope=ALL_SCOPES,
-                expires_in=3600,
-            )
-        )
+        oauth_token = seed_access_token(seed_client(), user_id)
         legacy = backpack_connect.grant_access(user, "http://127.0.0.1:1/issuer")
         db.session.commit()
         path_values = {

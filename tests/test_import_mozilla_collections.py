@@ -152,24 +152,13 @@ def app(app_factory: Callable[..., Flask]) -> Flask:
 def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
     """The import command's arguments for the instance above, as a database or a dump."""
     admin = services.require_mariadb()
-    name = services.unique_name("mozilla_groups")
-    url = generated.create_database(admin, name)
-    try:
-        generated.fill(url, source_tables())
-        if request.param == "mozilla-dump":
-            yield ["mozilla-dump", str(generated.mysqldump(url, tmp_path / "mozilla.sql"))]
-        else:
-            yield ["mozilla-db", url]
-    finally:
-        generated.drop_database(admin, name)
+    with generated.import_source(
+        admin, "mozilla_groups", source_tables(), request.param, tmp_path
+    ) as arguments:
+        yield arguments
 
 
-def run_import(app: Flask, arguments: list[str]) -> dict[str, Any]:
-    result = app.test_cli_runner().invoke(args=["import", *arguments, "--json"])
-    assert "Traceback" not in result.output, result.output
-    report: dict[str, Any] = json.loads(result.output)
-    assert report["failed"] == 0, report
-    return report
+run_import = generated.run_import
 
 
 def public_page(client: FlaskClient) -> str:

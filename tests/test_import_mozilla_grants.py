@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,17 +34,6 @@ from tests.support.issuer import TestIssuer
 pytestmark = pytest.mark.mariadb
 
 ANN = "ann@example.org"
-# Mozilla's own migration (20130222230645-backpack-connect.js), as MySQL keeps it.
-BPC_SESSION = """CREATE TABLE IF NOT EXISTS `bpc_session` (
-  `id` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  `user_id` BIGINT NOT NULL,
-  `access_time` INT NOT NULL,
-  `access_token` VARCHAR(255) NOT NULL UNIQUE,
-  `refresh_token` VARCHAR(255) NOT NULL UNIQUE,
-  `permissions` VARCHAR(255),
-  `origin` VARCHAR(255) NOT NULL,
-  FOREIGN KEY (`user_id`) REFERENCES `user`(`id`) ON DELETE CASCADE
-) ENGINE=InnoDB"""
 # Tokens as Mozilla's `Session` made them: 24 random characters.
 LIVE_ACCESS, LIVE_REFRESH = "aLiveAccessToken24chars0", "aLiveRefreshToken24char0"
 OLD_ACCESS, OLD_REFRESH = "anExpiredAccessToken24ch", "aRefreshTokenOfAnOldOne1"
@@ -96,28 +84,12 @@ def source(
 ) -> Iterator[list[str]]:
     """The import command's arguments for Ann and her grants, as a database or a dump."""
     admin = services.require_mariadb()
-    name = services.unique_name("mozilla_grants")
-    url = generated.create_database(admin, name)
-    try:
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(BPC_SESSION)
-        engine.dispose()
-        generated.fill(url, [("user", [user_row()]), ("bpc_session", session_rows(issuer_origin))])
-        if request.param == "mozilla-dump":
-            yield ["mozilla-dump", str(generated.mysqldump(url, tmp_path / "mozilla.sql"))]
-        else:
-            yield ["mozilla-db", url]
-    finally:
-        generated.drop_database(admin, name)
+    tables = [("user", [user_row()]), ("bpc_session", session_rows(issuer_origin))]
+    with generated.import_source(admin, "mozilla_grants", tables, request.param, tmp_path) as args:
+        yield args
 
 
-def run_import(app: Flask, arguments: list[str]) -> dict[str, Any]:
-    result = app.test_cli_runner().invoke(args=["import", *arguments, "--json"])
-    assert "Traceback" not in result.output, result.output
-    report: dict[str, Any] = json.loads(result.output)
-    assert report["failed"] == 0, report
-    return report
+run_import = generated.run_import
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ import json
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -372,6 +373,35 @@ def fill(
             if chunk:
                 connection.execute(table.insert(), chunk)
     engine.dispose()
+
+
+@contextmanager
+def import_source(
+    admin_url: str, label: str, tables: Any, how: str, workdir: Path
+) -> Iterator[list[str]]:
+    """These source tables in a new MariaDB database, as the import command's arguments:
+    `how` is "mozilla-db" (its URL) or "mozilla-dump" (a dump of it); dropped afterwards."""
+    from tests import services
+
+    name = services.unique_name(label)
+    url = create_database(admin_url, name)
+    try:
+        fill(url, tables)
+        if how == "mozilla-dump":
+            yield ["mozilla-dump", str(mysqldump(url, workdir / "mozilla.sql"))]
+        else:
+            yield ["mozilla-db", url]
+    finally:
+        drop_database(admin_url, name)
+
+
+def run_import(app: Any, arguments: list[str]) -> dict[str, Any]:
+    """Run the import command with `--json`; its report, after checking nothing failed."""
+    result = app.test_cli_runner().invoke(args=["import", *arguments, "--json"])
+    assert "Traceback" not in result.output, result.output
+    report: dict[str, Any] = json.loads(result.output)
+    assert report["failed"] == 0, report
+    return report
 
 
 def drop_database(admin_url: str, name: str) -> None:

@@ -134,38 +134,55 @@ def connect(
     return platform, token
 
 
+def seed_client() -> Any:
+    """A registered Badge Connect client, written straight to the database (app context)."""
+    from backpack.extensions import db
+    from backpack.models import OAuthClient
+    from backpack.models.oauth import new_token, token_digest, unix_now
+    from backpack.oauth.registration import badge_connect_metadata
+
+    client = OAuthClient(
+        client_id=new_token(),
+        client_secret_hash=token_digest(new_token()),
+        client_id_issued_at=unix_now(),
+        client_metadata=badge_connect_metadata(registration()),
+    )
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def seed_access_token(client: Any, user_id: int, *, expires_in: int = 3600) -> str:
+    """An access token with every Badge Connect scope for a user of `client` (app context)."""
+    from backpack.extensions import db
+    from backpack.models import OAuthToken
+    from backpack.models.oauth import new_token, token_digest
+
+    access = new_token()
+    db.session.add(
+        OAuthToken(
+            client_id=client.id,
+            user_id=user_id,
+            access_token_hash=token_digest(access),
+            scope=ALL_SCOPES,
+            expires_in=expires_in,
+        )
+    )
+    return access
+
+
 def seed_token(database_url: str, address: str, workdir: Path) -> str:
     """An account and a Badge Connect access token with every scope, written straight to a
     database (for live servers, where the consent page is not what is being tested)."""
     from backpack import create_app
     from backpack.extensions import db
-    from backpack.models import OAuthClient, OAuthToken
-    from backpack.models.oauth import new_token, token_digest, unix_now
-    from backpack.oauth.registration import badge_connect_metadata
     from backpack.services import accounts
     from tests.conftest import TEST_PASSWORD, make_test_config
 
     app = create_app(make_test_config(database_url, workdir))
-    access = new_token()
     with app.app_context():
         user = accounts.create_account(address, TEST_PASSWORD, name="Ann", verified=True)
-        client = OAuthClient(
-            client_id=new_token(),
-            client_secret_hash=token_digest(new_token()),
-            client_id_issued_at=unix_now(),
-            client_metadata=badge_connect_metadata(registration()),
-        )
-        db.session.add(client)
-        db.session.flush()
-        db.session.add(
-            OAuthToken(
-                client_id=client.id,
-                user_id=user.id,
-                access_token_hash=token_digest(access),
-                scope=ALL_SCOPES,
-                expires_in=3600,
-            )
-        )
+        access = seed_access_token(seed_client(), user.id)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
