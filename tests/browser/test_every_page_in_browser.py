@@ -22,6 +22,7 @@ from backpack.services import (
     collections,
     emails,
     sharing,
+    tokens,
 )
 from tests import services
 from tests.conftest import make_test_config
@@ -44,11 +45,19 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
     badge, a token and a connected app, written through the services; returns the paths of
     the pages that need ids."""
     app: Flask = create_app(
-        make_test_config(server.env["BACKPACK_SQLALCHEMY_DATABASE_URI"], tmp_path)
+        make_test_config(
+            server.env["BACKPACK_SQLALCHEMY_DATABASE_URI"],
+            tmp_path,
+            # The server's key, so that the verification link made here works there.
+            SECRET_KEY=server.env["BACKPACK_SECRET_KEY"],
+        )
     )
     with app.app_context():
         ann = accounts.create_account(ANN, PASSWORD, name="Ann Example", verified=True)
-        emails.add_email(ann, "ann.at.work@example.org", send=False)
+        work = emails.add_email(ann, "ann.at.work@example.org")
+        verify_link = tokens.make_token(
+            tokens.EMAIL_VERIFICATION, {"email": work.id, "nonce": work.verification_nonce}
+        )
         access_tokens.create_token(ann, "Portfolio script", ["badges:read"])
         backpack_connect.grant_access(ann, "https://moodle.school.example/badges/backpack")
         db.session.commit()
@@ -69,6 +78,7 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
         share = sharing.share_badge(badge, None)
         db.session.commit()
         paths = {
+            "verify address": f"/account/verify/{verify_link}",
             "badge": f"/badges/{kept}",
             "collection editor": f"/collections/{shown.id}",
             "public collection": f"/public/collections/{shown.share_token}",
@@ -137,6 +147,7 @@ def test_every_page_fits_a_phone_and_passes_axe(
         "welcome": "/",
         "log in": "/login",
         "sign up": "/signup",
+        "verify address": paths["verify address"],
         "public collection": paths["public collection"],
         "public badge": paths["public badge"],
     }
