@@ -1,72 +1,33 @@
 """Background work on huey: an embedded SqliteHuey under instance/, or RedisHuey with Redis.
 
-Run the worker with `huey_consumer backpack.worker.queue` (see the README). The web enqueues
-a job by its id only; the job row carries the state, the progress and the final report, so
-the page that follows it needs nothing from the queue. Its files (the upload, and every
-failure written one JSON object a line) live under IMPORTS_DIR, named by the job's id.
-Every import then queues the checks of the badges it stored unchecked (`run_badge_checks`).
+Run the worker with `huey_consumer backpack.worker.queue` (see the README). The tasks are
+web imports of the Mozilla ZIP (their jobs are in `import_jobs`), the checks of badges that
+imports stored unchecked (`run_badge_checks`), and the resumption of imports whose worker
+died (`job_claims`).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import time
-import zipfile
-from collections.abc import Iterable, Iterator
-from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import redis
-import sqlalchemy as sa
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from backpack import job_claims
 from backpack.extensions import db
-from backpack.models import Badge, ImportJob, User
-from backpack.models.base import utcnow
+from backpack.import_jobs import run_zip_job
+from backpack.models import Badge
 from backpack.services import badge_checks
 from backpack.services import badges as badge_service
 
 if TYPE_CHECKING:
-    from importers.pipeline import SourceFailure, Unit
+    pass
 
 log = logging.getLogger(__name__)
-PROGRESS_EVERY = 5  # units between progress writes
-_clock = time.monotonic  # what a job's time limit is measured by
 # Badges one check task verifies before it queues the next: each costs a few fetches.
 CHECKS_PER_TASK = 25
-INTERRUPTED = (
-    "The import was interrupted on the server. What it imported is kept: upload the same"
-    " file again to import the rest."
-)
-
-
-# What enqueueing raises while the queue's store is unreachable (Redis gone) or unwritable.
-QUEUE_OUTAGES: tuple[type[Exception], ...] = (redis.exceptions.RedisError, sqlite3.Error, OSError)
-
-
-class ImportNotStarted(Exception):
-    """An upload could not be kept or its job queued: nothing of it was kept, and the user
-    may try again later; `message` says why, for them."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-QUEUE_UNREACHABLE = (
-    "Your import could not be queued: the server's job queue is not reachable right now."
-    " Nothing was kept; try again in a few minutes."
-)
-NO_ROOM_FOR_UPLOAD = (
-    "Your file could not be kept: the server has no room left on its disk right now."
-    " Nothing was kept; try again later."
-)
-# A queued job no worker took within this long is shown as waiting for a worker.
-WORKER_NOTICE_SECONDS = 60
 
 
 def make_queue(app: Flask) -> Huey:
@@ -115,39 +76,6 @@ def queue_of(app: Flask) -> Huey:
     return queue
 
 
-def start_zip_import(user: User, upload: Any) -> ImportJob:
-    """Keep an uploaded Mozilla ZIP and queue its import; return the job to follow."""
-    folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    job = ImportJob(user_id=user.id, kind="mozilla-zip", upload_path="")
-    db.session.add(job)
-    db.session.flush()
-    # SQLite hands out the id of a deleted last row again: its old file must not show here.
-    failures_path(job.id).unlink(missing_ok=True)
-    path = folder / f"job-{job.id}.zip"
-    try:
-        upload.save(path)
-    except OSError as exc:
-        # A full disk: a part of the file must not wait for a worker as if it were whole.
-        log.error("The upload of import job %s could not be kept: %r", job.id, exc)
-        db.session.rollback()
-        path.unlink(missing_ok=True)
-        raise ImportNotStarted(NO_ROOM_FOR_UPLOAD) from exc
-    job.upload_path = str(path)
-    db.session.commit()
-    try:
-        current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
-    except QUEUE_OUTAGES as exc:
-        # No worker will ever hear of this job: it must not wait as "queued" for ever (nor
-        # count against the user's unfinished imports), and its upload must not be kept.
-        log.error("Import job %s could not be queued: %r", job.id, exc)
-        db.session.delete(job)
-        db.session.commit()
-        path.unlink(missing_ok=True)
-        raise ImportNotStarted(QUEUE_UNREACHABLE) from exc
-    return job
-
-
 def queue_badge_checks() -> None:
     """Have the worker verify the badges stored unchecked, soon (after an import)."""
     if current_app.config["VERIFY_IMPORTED_BADGES"]:
@@ -176,179 +104,3 @@ def run_badge_checks() -> None:
                 db.session.commit()
     if len(batch) == CHECKS_PER_TASK:
         queue_badge_checks()
-
-
-def run_zip_job(job_id: int) -> None:
-    """Run one queued ZIP import (or resume one whose worker died), writing its progress
-    and report to the job row."""
-    held = job_claims.claim(job_id)
-    if held is None:
-        return  # a live worker runs it
-    try:
-        _run_claimed_zip_job(job_id)
-    finally:
-        # Removed before the lock goes: a worker that claims the job after that reads it
-        # finished, whichever file it locked.
-        job_claims.claim_path(job_id).unlink(missing_ok=True)
-        held.release()
-
-
-def _run_claimed_zip_job(job_id: int) -> None:
-    from importers import mozilla_zip
-    from importers.pipeline import ImporterError, Pipeline
-    from importers.report import ImportReport
-
-    job = db.session.get(ImportJob, job_id)
-    if job is None or job.status not in ("queued", "running"):
-        return  # deleted with its account, or already run
-    # "running" here, with the claim free, means its worker died: the import resumes.
-    path = Path(job.upload_path)
-    if job.status == "running" and not path.is_file():
-        # It died after reading the upload whole, while finishing.
-        _finish(job_id, "failed", error=INTERRUPTED)
-        return
-    user = db.session.get(User, job.user_id)
-    assert user is not None
-    report = ImportReport()
-    try:
-        archive = mozilla_zip.open_archive(path, shown_as="The uploaded file")
-    except ImporterError as exc:
-        _finish(job_id, "failed", error=exc.message)
-        path.unlink(missing_ok=True)
-        return
-    with archive:
-        job.status, job.total = "running", mozilla_zip.count_entries(archive)
-        db.session.commit()
-        report.open_failures(failures_path(job_id))
-        counter = _Progress(job_id)
-        pipeline = Pipeline(mozilla_zip.scope_for(user), report, batch=PROGRESS_EVERY)
-        pipeline.progress = counter.advance
-        units = _TimeLimited(
-            mozilla_zip.zip_units(archive, user.id, report),
-            current_app.config["IMPORT_JOB_SECONDS"],
-        )
-        try:
-            pipeline.run(units)
-        except Exception:
-            log.exception("Import job %s failed", job_id)
-            db.session.rollback()
-            failures_path(job_id).unlink(missing_ok=True)  # only a finished job offers it
-            _finish(job_id, "failed", error="The import stopped because of an error here.")
-            return
-        finally:
-            path.unlink(missing_ok=True)
-    stored = report.to_json()
-    # The file's place on the server is not the owner's business: the page links to it.
-    stored.pop("failures_file", None)
-    if units.stopped:
-        minutes = max(1, round(units.seconds / 60))
-        error = (
-            f"The import took longer than {minutes} minute(s) and was stopped. What it"
-            " imported is kept: upload the same file again to import the rest."
-        )
-        _finish(job_id, "failed", error=error, report=stored)
-        return
-    _finish(job_id, "done", report=stored)
-
-
-class _TimeLimited:
-    """The units of a job until its time is up; the pipeline then commits what it has."""
-
-    def __init__(self, units: Iterable[Unit | SourceFailure], seconds: float) -> None:
-        self.units, self.seconds, self.stopped = units, seconds, False
-
-    def __iter__(self) -> Iterator[Unit | SourceFailure]:
-        deadline = _clock() + self.seconds
-        for unit in self.units:
-            if _clock() >= deadline:
-                self.stopped = True
-                return
-            yield unit
-
-
-def waits_for_a_worker(job: ImportJob) -> bool:
-    """Whether a job has sat in the queue longer than a running worker would leave it, which
-    says that no worker is running (or all are busy with something long)."""
-    waited = utcnow() - job.created_at
-    return job.status == "queued" and waited > timedelta(seconds=WORKER_NOTICE_SECONDS)
-
-
-def unfinished_jobs(user: User) -> int:
-    """How many of the user's web imports wait or run (a job older than its time limit
-    and an hour in the queue is taken as lost with a worker, not as blocking more)."""
-    lost_before = utcnow() - timedelta(seconds=current_app.config["IMPORT_JOB_SECONDS"] + 3600)
-    count = db.session.scalar(
-        sa.select(sa.func.count(ImportJob.id)).where(
-            ImportJob.user_id == user.id,
-            ImportJob.status.in_(("queued", "running")),
-            ImportJob.created_at > lost_before,
-        )
-    )
-    return count or 0
-
-
-class _Progress:
-    def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
-        self.count = 0
-
-    def advance(self, steps: int) -> None:
-        # Written in the pipeline's transaction, so it shows once that batch is committed.
-        self.count += steps
-        job = db.session.get(ImportJob, self.job_id)
-        if job is not None:
-            job.done = self.count
-
-
-def _finish(
-    job_id: int, status: str, *, error: str | None = None, report: dict[str, Any] | None = None
-) -> None:
-    job = db.session.get(ImportJob, job_id)
-    if job is None:
-        # The account was deleted while its import ran: nobody is left to download this.
-        failures_path(job_id).unlink(missing_ok=True)
-        return
-    job.status, job.error, job.report, job.finished_at = status, error, report, utcnow()
-    job.done = job.total if status == "done" else job.done
-    db.session.commit()
-
-
-def failures_path(job_id: int) -> Path:
-    """Where a job writes every failure: under IMPORTS_DIR, never a web-served folder."""
-    return Path(current_app.config["IMPORTS_DIR"]) / f"job-{job_id}-failures.jsonl"
-
-
-def failures_file(job: ImportJob) -> Path | None:
-    """The file listing every failure of a finished job, if it had any and still has it."""
-    if not (job.report or {}).get("failed"):
-        return None
-    path = failures_path(job.id)
-    return path if path.is_file() else None
-
-
-def job_files(user: User) -> list[Path]:
-    """The files the user's import jobs keep, to remove once the account is deleted.
-
-    Listed before the deletion: the jobs' rows go with the account, and their ids with them.
-    """
-    jobs = db.session.scalars(sa.select(ImportJob).where(ImportJob.user_id == user.id))
-    paths = []
-    for job in jobs:
-        paths.append(failures_path(job.id))
-        if job.upload_path:
-            paths.append(Path(job.upload_path))
-    return paths
-
-
-def remove_files(paths: list[Path]) -> None:
-    """Remove files that may already be gone (a worker removes an upload once it is read)."""
-    for path in paths:
-        path.unlink(missing_ok=True)
-
-
-def is_zip(upload: Any) -> bool:
-    """Whether an uploaded file starts like a ZIP (checked again, fully, by the worker)."""
-    try:
-        return zipfile.is_zipfile(upload.stream)
-    finally:
-        upload.stream.seek(0)

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack.extensions import db
+from backpack.import_jobs import run_zip_job
 from backpack.models import ImportJob
-from backpack.tasks import run_zip_job
 from backpack.web import export
 from tests.support.full_disk import fill, small_file_system
 from tests.support.mozilla import export_zip, sample_badges

@@ -21,8 +21,7 @@ from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
 from backpack.extensions import db
-from backpack.models import ImportJob
-from backpack.tasks import (
+from backpack.import_jobs import (
     ImportNotStarted,
     failures_file,
     is_zip,
@@ -30,6 +29,7 @@ from backpack.tasks import (
     unfinished_jobs,
     waits_for_a_worker,
 )
+from backpack.models import ImportJob
 from backpack.web.forms import PageForm
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
