@@ -86,6 +86,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "issued_in_future": "The badge's issue date is in the future.",
     "expires_before_issued": "The badge expires before it was issued.",
     "recipient_mismatch": "The badge is not awarded to any of the given recipient identities.",
+    # Open Badges 3.0 credentials (credentials/extract, checks, schema, status, refresh, view)
+    # Open Badges 3.0 proofs and keys (credentials/keys, canonical, data_integrity, vc_jwt)
 }
 
 # Codes of things worth knowing that do not make a badge invalid. Why each is no error:
@@ -121,6 +123,8 @@ WARNING_CODES: Final[dict[str, str]] = {
     "of the matched address, one that Mozilla Backpack also accepted.",
     "baked_json_unreadable": "The JSON baked into an SVG is malformed; the badge was verified at "
     "the hosted URL of the SVG's verify attribute instead.",
+    # Open Badges 3.0 credentials (credentials/extract, checks, schema, status, refresh, view)
+    # Open Badges 3.0 proofs and keys (credentials/keys, canonical, data_integrity, vc_jwt)
 }
 
 # Codes of fetch failures that leave a badge "unverifiable" rather than proven bad: the

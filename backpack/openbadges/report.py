@@ -42,6 +42,23 @@ class BadgeSummary:
         }
 
 
+@dataclass(frozen=True)
+class ProofSummary:
+    """Which proof of an Open Badges 3.0 credential verified it, and with which key."""
+
+    type: str  # DataIntegrityProof, Ed25519Signature2020 or VC-JWT
+    cryptosuite: str | None  # eddsa-rdfc-2022, eddsa-2022; the JWS `alg` for a VC-JWT
+    verification_method: str | None  # the key's id (a DID URL or https URL), when it has one
+
+    def to_json(self) -> dict[str, str | None]:
+        """Return the summary as the `proof` object of a 3.0 report."""
+        return {
+            "type": self.type,
+            "cryptosuite": self.cryptosuite,
+            "verification_method": self.verification_method,
+        }
+
+
 @dataclass
 class VerificationReport:
     """Everything verification learned about a badge; `valid` only when there is no error."""
@@ -60,6 +77,11 @@ class VerificationReport:
     source_url: str | None = None
     # The BadgeClass image's bytes once checked, so the backpack keeps a copy without a refetch.
     badge_image: bytes | None = None
+    # Open Badges 3.0 only: the proof that verified the credential, and what its status
+    # entry said: "active", "revoked", "unknown" (a status type not understood) or
+    # "unreachable" (the list could not be fetched); None when it has no status entry.
+    proof: ProofSummary | None = None
+    credential_status: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -99,6 +121,13 @@ class VerificationReport:
             "errors": [m.to_json() for m in self.errors],
             "warnings": [m.to_json() for m in self.warnings],
             "badge": self.badge.to_json() if self.badge else None,
+        } | (self._v3_json() if self.version == "3.0" else {})
+
+    def _v3_json(self) -> dict[str, Any]:
+        """What a 3.0 report adds to the CLI contract; a 2.0 report's keys stay as they were."""
+        return {
+            "proof": self.proof.to_json() if self.proof else None,
+            "credential_status": self.credential_status,
         }
 
 
