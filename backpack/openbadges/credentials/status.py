@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from backpack.openbadges.credentials.data_integrity import verify_embedded_proofs
 from backpack.openbadges.credentials.extract import as_list
 from backpack.openbadges.errors import FetchError, OpenBadgesError
 from backpack.openbadges.issuer_resources import IssuerResources
@@ -158,8 +159,6 @@ def _proven_list(
 ) -> Mapping[str, Any]:
     # The list is a credential of its own: its proof and validity are checked into a
     # report of its own, so only the conclusion reaches the badge's report.
-    from backpack.openbadges.credentials.data_integrity import verify_embedded_proofs
-
     if not isinstance(document, dict):
         raise StatusListError(f"The status list at {url} is not a JSON object.")
     if "BitstringStatusListCredential" not in as_list(document.get("type")):

@@ -24,6 +24,7 @@ from backpack.openbadges.credentials.checks import (
     check_types,
     check_validity,
 )
+from backpack.openbadges.credentials.data_integrity import verify_embedded_proofs
 from backpack.openbadges.credentials.extract import (
     VC_1_1_CONTEXT,
     Credential,
@@ -102,12 +103,11 @@ def _prove(
     resources: IssuerResources,
     report: VerificationReport,
 ) -> ProofSummary | None:
-    from backpack.openbadges.credentials.data_integrity import verify_embedded_proofs
-    from backpack.openbadges.credentials.vc_jwt import verify_vc_jwt
-
     errors_before = len(report.errors)
     proof: ProofSummary | None = None
     if credential.jwt is not None:
+        from backpack.openbadges.credentials.vc_jwt import verify_vc_jwt  # ob3-proofs, coming
+
         proof = verify_vc_jwt(
             credential.jwt, credential.document, resources=resources, report=report
         )
