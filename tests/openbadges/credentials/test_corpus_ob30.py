@@ -141,8 +141,10 @@ def test_valid_credentials_are_valid(name: str, corpus_hosts: IssuerHosts) -> No
     assert report.errors == []
     assert report.status == "valid"
     assert report.proof is not None
-    assert report.badge is not None and report.badge.issued_on
-    assert report.assertion is not None and report.assertion["type"] == "OpenBadgeCredential"
+    assert report.badge is not None
+    assert report.badge.issued_on
+    assert report.assertion is not None
+    assert report.assertion["type"] == "OpenBadgeCredential"
 
 
 @pytest.mark.parametrize(
@@ -220,7 +222,8 @@ def test_the_1edtech_revocation_list_revokes(corpus_hosts: IssuerHosts) -> None:
 
     assert codes(report) == {"revoked"}
     assert (report.revoked, report.credential_status) == (True, "revoked")
-    assert report.proof is not None and report.proof.type == "Ed25519Signature2020"
+    assert report.proof is not None
+    assert report.proof.type == "Ed25519Signature2020"
 
 
 def endorsement_report(name: str, hosts: IssuerHosts) -> VerificationReport:
