@@ -13,6 +13,7 @@ and it issues OpenBadgeCredentials signed as real issuers sign them::
         token = issuer.jwt(issuer.credential(), alg="ES256")     # VC-JWT (compact JWS)
         issuer.revoke(signed)                                    # both lists say so now
         report = verify_badge(json.dumps(signed), fetcher=issuer.fetcher(), recipients=[RECIPIENT])
+        issuer.use_in(app)      # the app's own verifications (upload, CLI, reverify) reach it
 
 `identity` picks who the issuer is: "url" (its profile URL, keys listed there), "did:web"
 (its DID document on the server, port as `%3A`) or "did:key" (its Ed25519 key, nothing to
@@ -40,9 +41,13 @@ from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 from pyld import jsonld
 
+from flask import Flask
+
+from backpack.openbadges.addresses import resolve_host
 from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.jsonld import document_loader
 from backpack.openbadges.recipient import identity_hash
+from backpack.services.fetching import EXTENSION_KEY as FETCHER_EXTENSION
 from tests.openbadges.issuer_site import ec_key, ed25519_key, rsa_key
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import make_png
@@ -104,14 +109,23 @@ class CredentialIssuer:
         return f"{self.issuer_id(identity)}#key-{key}"
 
     def fetcher(self, **options: Any) -> Fetcher:
-        """A safe fetcher that reaches this issuer's host (and no other) on the server."""
+        """A safe fetcher that reaches this issuer's host on the local server (and any other
+        host as usual), trusting the server's test certificate authority."""
         options.setdefault("allow_private", True)
         options.setdefault("timeout", 5.0)
         return Fetcher(
-            resolver=lambda host, port: ["127.0.0.1"] if host == self.host else [],
+            resolver=lambda host, port: (
+                ["127.0.0.1"] if host == self.host else resolve_host(host, port)
+            ),
             ca_file=self.server.ca_file,
             **options,
         )
+
+    def use_in(self, app: Flask) -> Fetcher:
+        """Make an app's verifications (intake, CLI, re-verification) reach this issuer."""
+        fetcher = self.fetcher(timeout=float(app.config["FETCH_TIMEOUT"]))
+        app.extensions[FETCHER_EXTENSION] = fetcher
+        return fetcher
 
     # What the issuer publishes
 
