@@ -36,12 +36,11 @@ from typing import Any, Final, Literal
 import base58
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from flask import Flask
 from joserfc import jws
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 from pyld import jsonld
-
-from flask import Flask
 
 from backpack.openbadges.addresses import resolve_host
 from backpack.openbadges.fetch import Fetcher
