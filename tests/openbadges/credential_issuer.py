@@ -58,6 +58,7 @@ VC_V2: Final = "https://www.w3.org/ns/credentials/v2"
 VC_V1: Final = "https://www.w3.org/2018/credentials/v1"
 OB_V3: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_V3_V1: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
+DATA_INTEGRITY_V1: Final = "https://w3id.org/security/data-integrity/v1"
 LIST_BITS: Final = 131_072
 
 Identity = Literal["url", "did:web", "did:key"]
@@ -241,7 +242,8 @@ class CredentialIssuer:
             subject["id"] = subject_id
         v2 = data_model == "2.0"
         document: dict[str, Any] = {
-            "@context": [VC_V2, OB_V3] if v2 else [VC_V1, OB_V3_V1],
+            # VC 1.1's context defines no Data Integrity terms: its proof needs their own.
+            "@context": [VC_V2, OB_V3] if v2 else [VC_V1, OB_V3_V1, DATA_INTEGRITY_V1],
             "id": credential_id,
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
             "issuer": {
