@@ -139,6 +139,7 @@ def _jws_payload(compact: str) -> dict[str, Any]:
     # Decoded by hand rather than by joserfc, whose header size limit refuses real VC-JWTs
     # with an embedded RSA `jwk`; the header is vc_jwt's to read and judge.
     header_part, payload_part, _ = compact.split(".")
+    document: dict[str, Any] = {}
     for part, what in ((header_part, "header"), (payload_part, "payload")):
         try:
             decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
@@ -146,9 +147,10 @@ def _jws_payload(compact: str) -> dict[str, Any]:
             raise ParseError(
                 f"The VC-JWT's {what} is not base64url.", code="jws_malformed"
             ) from None
-        document = load_json(decoded)
-        if not isinstance(document, dict):
+        decoded_json = load_json(decoded)
+        if not isinstance(decoded_json, dict):
             raise ParseError(f"The VC-JWT's {what} is not a JSON object.", code="jws_malformed")
+        document = decoded_json
     return document
 
 
