@@ -190,12 +190,14 @@ WARNING_CODES: Final[dict[str, str]] = {
     # Why these are no errors: the older suites sign the same bytes with the same Ed25519
     # (the specification says to accept them with a warning); a did:key with a urn:uuid
     # issuer is what 1EdTech's own conformance credential does, and no key could be tied to
-    # such an issuer anyway; a missing `sub` is in 1EdTech's own examples; jku and x5u are
-    # never followed, so naming them changes nothing.
+    # such an issuer anyway; a VC-JWT may carry its key as `jwk` (the specification allows
+    # it, 1EdTech's own examples do it), though nothing then ties it to the issuer; a missing
+    # `sub` is in 1EdTech's own examples; jku and x5u are never followed, so naming them
+    # changes nothing.
     "proof_suite_legacy": "The credential is signed with an older suite (eddsa-2022 or "
     "Ed25519Signature2020) that still verifies.",
-    "key_not_bound_to_issuer": "Signed with a did:key while the issuer's id (urn:uuid...) is "
-    "nothing a document could tie a key to.",
+    "key_not_bound_to_issuer": "Signed with a key no document of the issuer vouches for: a "
+    "did:key while the issuer's id is a urn:uuid, or a VC-JWT's own embedded jwk.",
     "jwt_sub_missing": "A VC-JWT without a `sub` claim (1EdTech's own examples lack it).",
     "jwt_header_ignored": "A VC-JWT header names jku or x5u, which are never followed; its kid "
     "or jwk was used.",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import unquote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
@@ -35,6 +35,7 @@ from backpack.openbadges.issuer_resources import IssuerResources
 __all__ = ["VerificationKey", "did_web_url", "key_from_jwk", "resolve_key"]
 
 NativePublicKey = Ed25519PublicKey | RSAPublicKey | EllipticCurvePublicKey
+Where = Literal["listed", "apart", "origin"]
 
 MULTIBASE_TYPES: Final = frozenset({"Multikey", "Ed25519VerificationKey2020"})
 JWK_TYPES: Final = frozenset({"JsonWebKey", "JsonWebKey2020"})
@@ -60,11 +61,11 @@ def resolve_key(method: Any, *, issuer_id: str, resources: IssuerResources) -> V
     if not isinstance(method, str) or not method.strip():
         raise _refused("The proof names no verification method.", "verification_method_invalid")
     scheme = method.split(":", 1)[0].lower() if ":" in method else ""
-    apart = False
+    where: Where = "listed"
     if method.startswith("did:key:"):
         key = _did_key(method)
     elif method.startswith("did:web:") or scheme in ("http", "https"):
-        key, apart = _from_documents(method, resources)
+        key, where = _from_documents(method, resources)
     elif scheme == "did":
         raise _refused(
             f"The verification method {_short(method)} uses a DID method this backpack does not "
@@ -76,13 +77,17 @@ def resolve_key(method: Any, *, issuer_id: str, resources: IssuerResources) -> V
             f"The verification method {_short(method)} is not a DID URL or an https URL.",
             "verification_method_invalid",
         )
-    if key.controller != issuer_id and not _self_certified_for(key, issuer_id):
+    if where == "origin":
+        vouched = _origin(issuer_id) == key.controller
+    else:
+        vouched = key.controller == issuer_id or _self_certified_for(key, issuer_id)
+    if not vouched:
         raise _refused(
             f"The key {_short(key.id)} is controlled by {_short(key.controller)}, not by the "
             f"credential's issuer {_short(issuer_id)}.",
             "key_not_authorised",
         )
-    if apart:
+    if where == "apart":
         _check_claimed_by_controller(key, resources)
     return key
 
@@ -136,31 +141,56 @@ def _did_key(method: str) -> VerificationKey:
     return VerificationKey(f"{did}#{value}", did, ed25519_from_multikey(value))
 
 
-def _from_documents(method: str, resources: IssuerResources) -> tuple[VerificationKey, bool]:
-    """The key, and whether it lives apart from its controller's document."""
+def _from_documents(method: str, resources: IssuerResources) -> tuple[VerificationKey, Where]:
+    """The key, and where it was found: in its controller's document, apart from it, or
+    as a JWK whose web origin stands for its controller."""
     base, _, fragment = method.partition("#")
     document = _fetch(base, resources)
     declared = document.get("id")
-    if base.startswith("did:") and declared != base:
+    if declared is not None and declared != base:
+        # Else a document anywhere could speak for the id it claims (the issuer's).
         raise _refused(
-            f"The DID document of {_short(base)} declares the id {_short(declared)}.",
-            "did_document_invalid",
+            f"The document at {_short(base)} declares the id {_short(declared)}.",
+            "did_document_invalid" if base.startswith("did:") else "id_mismatch",
         )
-    holder = declared if isinstance(declared, str) else base
+    if "kty" in document or isinstance(document.get("keys"), list):
+        return _from_jwk_document(document, method, base, fragment), "origin"
     if not fragment and _is_key_node(document):
         entry: Mapping[str, Any] = document  # a key document of its own
-        if declared != method:
-            raise _refused(
-                f"The key document at {_short(method)} declares the id {_short(declared)}.",
-                "verification_method_not_found",
-            )
     else:
-        entry = _listed_method(document, method, holder)
-    controller = entry.get("controller", holder if entry is not document else None)
+        entry = _listed_method(document, method, base)
+    controller = entry.get("controller", base if entry is not document else None)
     if not isinstance(controller, str):
         raise _refused(f"The key {_short(method)} names no controller.", "public_key_invalid")
     key = VerificationKey(method, controller, _public_key(entry, method))
-    return key, controller not in (holder, base)
+    return key, "listed" if controller == base else "apart"
+
+
+def _from_jwk_document(
+    document: Mapping[str, Any], method: str, base: str, fragment: str
+) -> VerificationKey:
+    """A bare JWK, or a JWK Set, at an https URL (what a VC-JWT `kid` may name).
+
+    Nothing in a JWK names its owner, so its controller is the web origin serving it: the
+    key is the issuer's only when the issuer's id is on that origin.
+    """
+    if "kty" in document:
+        jwk: Any = document
+    else:
+        keys = [k for k in document["keys"] if isinstance(k, dict)]
+        chosen = [k for k in keys if k.get("kid") == fragment] if fragment else keys
+        if len(chosen) != 1:
+            raise _refused(
+                f"The key set at {_short(base)} holds no single key {_short(fragment)}.",
+                "verification_method_not_found",
+            )
+        jwk = chosen[0]
+    return VerificationKey(method, _origin(base), native_key(key_from_jwk(jwk)))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _check_claimed_by_controller(key: VerificationKey, resources: IssuerResources) -> None:
