@@ -36,6 +36,7 @@ from backpack.openbadges.credentials.extract import (
 from backpack.openbadges.credentials.refresh import refreshed
 from backpack.openbadges.credentials.schema import check_schemas
 from backpack.openbadges.credentials.status import check_status
+from backpack.openbadges.credentials.vc_jwt import verify_vc_jwt
 from backpack.openbadges.credentials.view import assertion_view, identity_objects, summary
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.issuer_resources import IssuerResources
@@ -106,8 +107,6 @@ def _prove(
     errors_before = len(report.errors)
     proof: ProofSummary | None = None
     if credential.jwt is not None:
-        from backpack.openbadges.credentials.vc_jwt import verify_vc_jwt  # ob3-proofs, coming
-
         proof = verify_vc_jwt(
             credential.jwt, credential.document, resources=resources, report=report
         )

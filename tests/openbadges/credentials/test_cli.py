@@ -118,3 +118,17 @@ def test_a_2_0_report_keeps_its_keys(badge_app: Flask, tmp_path: Path) -> None:
     _, report, _ = run(badge_app, str(path), "--json")
 
     assert set(report) == CONTRACT_KEYS
+
+
+@pytest.mark.parametrize("suffix", ["jwt", "jws"])
+def test_a_vc_jwt_file_is_verified(
+    badge_app: Flask, issuer: CredentialIssuer, tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"badge.{suffix}"
+    path.write_text(issuer.jwt(issuer.credential(), alg="ES256") + "\n")
+
+    code, report, _ = run(badge_app, str(path), "--recipient", RECIPIENT, "--json")
+
+    assert (code, report["version"], report["valid"]) == (0, "3.0", True)
+    assert report["proof"]["type"] == "VC-JWT"
+    assert report["proof"]["cryptosuite"] == "ES256"

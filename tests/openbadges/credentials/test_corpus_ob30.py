@@ -133,6 +133,8 @@ def codes(report: VerificationReport) -> set[str]:
         "simple-multiple-proofs.json",
         "simple-json.png",
         "simple-json.svg",
+        "simple-jwt.png",
+        "simple-jwt.svg",
     ],
 )
 def test_valid_credentials_are_valid(name: str, corpus_hosts: IssuerHosts) -> None:
@@ -152,6 +154,8 @@ def test_valid_credentials_are_valid(name: str, corpus_hosts: IssuerHosts) -> No
     [
         ("simple_v1.json", "vc_data_model_1_1"),
         ("simple-eddsa-2022.json", "proof_suite_legacy"),
+        ("simple-jwt_v1.png", "vc_data_model_1_1"),
+        ("simple-jwt_v1.svg", "vc_data_model_1_1"),
     ],
 )
 def test_older_credentials_are_valid_with_warnings(

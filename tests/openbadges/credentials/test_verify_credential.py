@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from backpack.openbadges.baking import bake
 from backpack.openbadges.codes import ERROR_CODES, WARNING_CODES
 from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.recipient import RecipientCandidates
@@ -21,6 +22,7 @@ from tests.openbadges.credential_issuer import (
     encode_status_list,
 )
 from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import make_svg
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -433,3 +435,55 @@ def test_a_credential_that_is_not_a_badge_says_why(fetcher: Fetcher) -> None:
 
     assert {"credential_type", "proof_missing"} <= set(errors(report))
     assert report.version == "3.0"
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256", "EdDSA"])
+@pytest.mark.parametrize("data_model", ["2.0", "1.1"])
+def test_a_vc_jwt_is_valid_with_each_algorithm_and_data_model(
+    issuer: CredentialIssuer, fetcher: Fetcher, alg: Any, data_model: Any
+) -> None:
+    token = issuer.jwt(issuer.credential(data_model=data_model), alg=alg)
+
+    report = verify(token, fetcher)
+
+    assert errors(report) == []
+    assert report.proof is not None
+    assert (report.proof.type, report.proof.cryptosuite) == ("VC-JWT", alg)
+    assert report.recipient_matched is True
+    assert report.assertion is not None
+    assert report.assertion["issuedOn"] == "2024-01-01T00:00:00Z"
+
+
+def test_a_vc_jwt_with_an_embedded_jwk_or_a_did_web_kid_is_valid(
+    issuer: CredentialIssuer, fetcher: Fetcher
+) -> None:
+    embedded = issuer.jwt(issuer.credential(), embed_jwk=True)
+    by_did = issuer.jwt(issuer.credential(identity="did:web"), alg="ES256")
+
+    assert errors(verify(embedded, fetcher)) == []
+    report = verify(by_did, fetcher)
+    assert errors(report) == []
+    assert report.proof is not None
+    assert report.proof.verification_method == issuer.method("did:web", "es256")
+
+
+def test_a_vc_jwt_whose_claims_disagree_or_signature_breaks_is_invalid(
+    issuer: CredentialIssuer, fetcher: Fetcher
+) -> None:
+    lying = issuer.jwt(issuer.credential(), claims={"iss": "https://elsewhere.example/"})
+    header, payload, signature = issuer.jwt(issuer.credential()).split(".")
+    broken = f"{header}.{payload}.{signature[:-4]}AAAA"
+
+    assert verify(lying, fetcher).status == "invalid"
+    report = verify(broken, fetcher)
+    assert report.status == "invalid"
+    assert report.proof is None
+
+
+def test_a_vc_jwt_baked_into_an_svg_is_verified(issuer: CredentialIssuer, fetcher: Fetcher) -> None:
+    token = issuer.jwt(issuer.credential(status="bitstring"), alg="ES256")
+    image = bake(make_svg(), token, keyword="openbadgecredential")
+
+    report = verify(image, fetcher)
+
+    assert (report.version, report.status, report.credential_status) == ("3.0", "valid", "active")
