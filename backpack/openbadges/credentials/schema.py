@@ -59,6 +59,7 @@ def schema_problems(credential: Mapping[str, Any], schema: Mapping[str, Any]) ->
     if isinstance(document.get("proof"), dict):
         document["proof"] = [document["proof"]]
     try:
+        Draft201909Validator.check_schema(schema)
         validator = Draft201909Validator(schema)
         errors = sorted(validator.iter_errors(document), key=lambda error: list(error.path))
     except (SchemaError, RecursionError):
