@@ -9,9 +9,10 @@ Any failure keeps the original, with a warning that says why (ob3-host.md A.10).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 from backpack.openbadges.credentials.extract import Credential, as_list, read_credential
+from backpack.openbadges.credentials.view import credential_key
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.report import VerificationReport
@@ -54,21 +55,13 @@ def refreshed(
         reasons = "; ".join(message.message for message in newer_report.errors[:3])
         _keep(report, f"the copy from {url} does not verify: {reasons}")
         return None
-    if not _same_credential(credential.document, newer.document):
+    if credential_key(credential.document) != credential_key(newer.document):
         _keep(report, f"the copy from {url} is another credential (issuer or id differ)")
         return None
     before, after = parse_datetime(credential.issued), parse_datetime(newer.issued)
     if before is None or after is None or after <= before:
         return None  # the held copy is as new as the issuer's: nothing to say
     return newer, newer_report
-
-
-def _same_credential(held: dict[str, Any], newer: dict[str, Any]) -> bool:
-    def issuer_id(document: dict[str, Any]) -> Any:
-        issuer = document.get("issuer")
-        return issuer.get("id") if isinstance(issuer, dict) else issuer
-
-    return issuer_id(held) == issuer_id(newer) and held.get("id") == newer.get("id")
 
 
 def _keep(report: VerificationReport, reason: str) -> None:

@@ -145,9 +145,10 @@ def _verified_copy(
 def _adopt(report: VerificationReport, newer: VerificationReport, credential: Credential) -> None:
     # The refreshed copy's verification replaces the held one's; what was learned about
     # the held copy on the way (warnings) is kept, and the report says what happened.
-    warnings = list(report.warnings)
+    warnings, source_url = list(report.warnings), report.source_url
     for field in dataclasses.fields(report):
         setattr(report, field.name, getattr(newer, field.name))
+    report.source_url = source_url
     report.refreshed_original = credential.original
     for warning in warnings:
         report.warn(warning.code, warning.message)

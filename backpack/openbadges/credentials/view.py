@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from backpack.openbadges.credentials.extract import VC_1_1_CONTEXT, as_list, first_context
 from backpack.openbadges.recipient import RecipientMatch, identity_matches
@@ -53,6 +54,14 @@ def summary(view: Mapping[str, Any]) -> BadgeSummary:
         issued_on=_text(view.get("issuedOn")),
         expires=_text(view.get("expires")),
     )
+
+
+def credential_key(credential: Mapping[str, Any]) -> tuple[str, str]:
+    """Issuer id and credential id, percent-unescaped and trimmed: two copies of one
+    credential have the same key (specification, "Equality and comparison")."""
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return _comparable(issuer_id), _comparable(credential.get("id"))
 
 
 def identity_objects(subject: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -130,6 +139,10 @@ def _node(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
     return {"id": value} if isinstance(value, str) else {}
+
+
+def _comparable(value: Any) -> str:
+    return unquote(value).strip() if isinstance(value, str) else ""
 
 
 def _text(value: Any) -> str | None:

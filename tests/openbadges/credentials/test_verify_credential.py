@@ -11,6 +11,7 @@ import pytest
 
 from backpack.openbadges.baking import bake
 from backpack.openbadges.codes import ERROR_CODES, WARNING_CODES
+from backpack.openbadges.credentials.view import credential_key
 from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.recipient import RecipientCandidates
 from backpack.openbadges.report import VerificationReport
@@ -487,3 +488,30 @@ def test_a_vc_jwt_baked_into_an_svg_is_verified(issuer: CredentialIssuer, fetche
     report = verify(image, fetcher)
 
     assert (report.version, report.status, report.credential_status) == ("3.0", "valid", "active")
+
+
+def test_an_endorsement_jwt_is_verified_like_a_credential(
+    issuer: CredentialIssuer, fetcher: Fetcher
+) -> None:
+    endorsement = issuer.credential(type=["VerifiableCredential", "EndorsementCredential"])
+    endorsement["credentialSubject"] = {"id": issuer.profile_id, "type": "EndorsementSubject"}
+    token = issuer.jwt(endorsement, alg="ES256")
+    credential = issuer.sign(issuer.credential(endorsementJwt=[token, "not.a.jwt"]))
+
+    report = verify(credential, fetcher)
+
+    assert errors(report) == []
+    assert report.assertion is not None
+    shown = report.assertion["endorsements"]
+    assert [(item["source"], item["status"]) for item in shown] == [
+        ("endorsementJwt", "valid"),
+        ("endorsementJwt", "invalid"),
+    ]
+
+
+def test_copies_of_one_credential_compare_equal_after_unescaping_and_trimming() -> None:
+    held = {"id": "urn:uuid:a%2Fb", "issuer": {"id": "https://issuer.example/i "}}
+    copy = {"id": " urn:uuid:a/b", "issuer": "https://issuer.example/i"}
+
+    assert credential_key(held) == credential_key(copy)
+    assert credential_key(held) != credential_key({**copy, "id": "urn:uuid:other"})
