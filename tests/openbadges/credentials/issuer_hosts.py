@@ -27,7 +27,14 @@ from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.report import VerificationReport
 from tests.support.http_server import LocalHTTPServer
 
-HOSTS: Final = ("example.com", "example.edu", "1edtech.edu", "dc.1edtech.org", "issuer.test")
+HOSTS: Final = (
+    "example.com",
+    "example.edu",
+    "1edtech.edu",
+    "dc.1edtech.org",
+    "issuer.test",
+    "digitalcredentials.github.io",
+)
 CORPUS: Final = Path(__file__).resolve().parents[2] / "data" / "corpus"
 OB30: Final = CORPUS / "digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"
 # The key of 1EdTech's examples (ob_v3p0/impl/linked-data-proof-ob.html publishes its

@@ -313,3 +313,74 @@ def test_a_term_the_signature_does_not_cover_fails_in_safe_mode(hosts: IssuerHos
 
     assert summary is None
     assert codes(report) == ["jsonld_dropped_term"]
+
+
+DCC = CORPUS / "vc-test-fixtures"
+DCC_DIDS = "https://digitalcredentials.github.io/vc-test-fixtures/dids"
+
+
+@pytest.mark.parametrize(
+    ("name", "warned"),
+    [
+        ("v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-basicOBv3.json", False),
+        ("v1/dataIntegrityProof/didKey/legacy-noStatus-noExpiry.json", False),
+        ("v2/ed25519/didKey/legacy-noStatus-noExpiry.json", True),
+        ("v1/ed25519/didKey/legacy-noStatus-expired.json", True),
+    ],
+)
+def test_dcc_did_key_credentials_verify(hosts: IssuerHosts, name: str, warned: bool) -> None:
+    credential = json.loads(text(DCC / "verifiableCredentials" / name))
+
+    summary, report = verify(credential, hosts)
+
+    assert summary is not None
+    assert warning_codes(report) == ({"proof_suite_legacy"} if warned else set())
+
+
+def test_dcc_tampered_credential_fails(hosts: IssuerHosts) -> None:
+    name = "v2/ed25519/didKey/legacy-noStatus-noExpiry-tampered.json"
+
+    summary, report = verify(json.loads(text(DCC / "verifiableCredentials" / name)), hosts)
+
+    assert summary is None
+    assert codes(report) == ["proof_invalid_signature"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "v2/dataIntegrityProof/didweb/oidf-noStatus-notExpired.json",
+        "v2/ed25519/didWeb/legacy-revokedStatus-noExpiry.json",
+    ],
+)
+def test_dcc_did_web_credentials_verify_through_their_did_documents(
+    hosts: IssuerHosts, name: str
+) -> None:
+    for did in ("legacy", "oidf"):
+        hosts.serve(f"{DCC_DIDS}/{did}/did.json", json.loads(text(DCC / f"dids/{did}/did.json")))
+
+    summary, report = verify(json.loads(text(DCC / "verifiableCredentials" / name)), hosts)
+
+    assert summary is not None
+    assert report.errors == []
+
+
+def test_dcc_bad_did_web_cannot_be_resolved(hosts: IssuerHosts) -> None:
+    credential = json.loads(text(DCC / "verifiableCredentials/v2/ed25519/didWeb/badDidWeb.json"))
+
+    summary, report = verify(credential, hosts)
+
+    assert summary is None
+    assert codes(report) == ["not_found"]
+    assert [r.path for r in hosts.server.requests] == ["/dcc-did-web-bad/did.json"]
+
+
+def test_dcc_safe_mode_breaker_is_refused(hosts: IssuerHosts) -> None:
+    # Its status entry's type has no context: expansion leaves it relative and unsigned.
+    path = CORPUS / "verifier-core/src/test-fixtures/verifiableCredentials/eddsa/v2"
+    credential = json.loads(text(path / "safeModeBreaker.json"))
+
+    summary, report = verify(credential, hosts)
+
+    assert summary is None
+    assert codes(report) == ["jsonld_relative_iri"]
