@@ -54,7 +54,7 @@ def canonical_nquads(document: Mapping[str, Any]) -> str:
     processor = JsonLdProcessor(on_property_dropped=lambda term: dropped.append(str(term)))
     # No base: pyld would resolve a relative IRI against http://example.org/base/ (its
     # default for an empty base) and sign that; without one it stays relative and is refused.
-    options: dict[str, Any] = {"documentLoader": document_loader, "base": None}
+    options: dict[str, Any] = {"documentLoader": _static_loader, "base": None}
     try:
         expanded = processor.expand(copy.deepcopy(dict(document)), options)
         if dropped:
@@ -83,6 +83,13 @@ def canonical_nquads(document: Mapping[str, Any]) -> str:
         raise _too_complex(f"has more than {MAX_QUADS} statements")
     nquads: str = _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
     return nquads
+
+
+def _static_loader(url: str, options: Any = None) -> dict[str, Any]:
+    """The bundled contexts, marked static: pyld then keeps each one processed in its shared
+    cache instead of loading and processing it again for every credential (they never
+    change, so this is safe, and it is most of the time canonicalisation takes)."""
+    return {**document_loader(url, options), "tag": "static"}
 
 
 def _check_shape(document: Mapping[str, Any]) -> None:
