@@ -34,6 +34,7 @@ HOSTS: Final = (
     "dc.1edtech.org",
     "issuer.test",
     "digitalcredentials.github.io",
+    "state.gov",
 )
 CORPUS: Final = Path(__file__).resolve().parents[2] / "data" / "corpus"
 OB30: Final = CORPUS / "digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"

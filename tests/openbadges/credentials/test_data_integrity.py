@@ -384,3 +384,53 @@ def test_dcc_safe_mode_breaker_is_refused(hosts: IssuerHosts) -> None:
 
     assert summary is None
     assert codes(report) == ["jsonld_relative_iri"]
+
+
+@pytest.mark.parametrize(
+    ("name", "warnings"),
+    [
+        ("simple_v1.json", {"proof_suite_legacy"}),
+        ("complete.json", set()),
+        ("endorsement-valid.json", set()),
+        ("simple-did-web-method.json", set()),
+    ],
+)
+def test_1edtech_corpus_credentials_verify_with_their_issuers_profile(
+    hosts: IssuerHosts, name: str, warnings: set[str]
+) -> None:
+    credential = ob30(name)
+    proof = credential["proof"][0] if isinstance(credential["proof"], list) else credential["proof"]
+    issuer, key = proof["verificationMethod"].split("#")
+    hosts.serve_profile(issuer, key)
+
+    summary, report = verify(credential, hosts)
+
+    assert summary is not None
+    assert report.errors == []
+    assert warning_codes(report) == warnings
+
+
+def test_1edtech_corpus_did_web_credential_verifies_through_its_did_document(
+    hosts: IssuerHosts,
+) -> None:
+    credential = ob30("credential-status-revoked.json")
+    did = credential["issuer"]["id"]
+    method = credential["proof"]["verificationMethod"]
+    hosts.serve(
+        "https://dc.1edtech.org/wellspring2022/wellspring-portal/org/"
+        "da1e96e9-afcc-4eed-b9a2-2ddf7353214c/did.json",
+        {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": did,
+            "verificationMethod": [{
+                "id": method, "type": "Ed25519VerificationKey2020", "controller": did,
+                "publicKeyMultibase": ONE_EDTECH_KEY,
+            }],
+            "assertionMethod": [method],
+        },
+    )  # fmt: skip
+
+    summary, report = verify(credential, hosts)
+
+    assert summary == ProofSummary("Ed25519Signature2020", None, method)
+    assert warning_codes(report) == {"proof_suite_legacy"}
