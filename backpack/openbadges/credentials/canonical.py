@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -38,6 +39,9 @@ MAX_QUADS: Final = 20_000
 MAX_LABELLING_STEPS: Final = 20_000
 
 _ABSOLUTE_IRI: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+# pyld keeps processed contexts in caches (cachetools LRUs) that are not thread-safe: one
+# canonicalisation at a time. It is pure Python under the GIL, so this costs no parallelism.
+_PYLD: Final = threading.Lock()
 
 
 def canonical_nquads(document: Mapping[str, Any]) -> str:
@@ -50,6 +54,11 @@ def canonical_nquads(document: Mapping[str, Any]) -> str:
     _check_shape(document)
     for url in context_urls(document):
         load_context(url)  # refuses a context that would need a fetch, before pyld sees it
+    with _PYLD:
+        return _canonical_nquads(document)
+
+
+def _canonical_nquads(document: Mapping[str, Any]) -> str:
     dropped: list[str] = []
     processor = JsonLdProcessor(on_property_dropped=lambda term: dropped.append(str(term)))
     # No base: pyld would resolve a relative IRI against http://example.org/base/ (its

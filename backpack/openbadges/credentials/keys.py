@@ -103,7 +103,8 @@ def _self_certified_for(key: VerificationKey, issuer_id: str) -> bool:
     # conformance credential does this; callers warn (see `bound_to_issuer`). An issuer with
     # an https or DID identifier must control the key.
     resolvable = issuer_id.startswith(("did:", "http://", "https://"))
-    return key.id.startswith("did:key:") and not resolvable
+    named = ":" in issuer_id  # an absolute IRI (urn:uuid:...), not a missing issuer
+    return key.id.startswith("did:key:") and named and not resolvable
 
 
 def did_web_url(did: str) -> str:

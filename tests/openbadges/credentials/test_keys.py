@@ -251,7 +251,11 @@ def test_controllers_pointing_at_each_other_end_with_a_reason(hosts: IssuerHosts
 def test_multibase_base64url_and_refusals() -> None:
     assert decode_multibase("uaGVsbG8") == b"hello"
     assert decode_multibase("z" + base58.b58encode(b"hello").decode()) == b"hello"
-    for value in ("", "z", "x123", "uaGVsbG8=", "z0OIl", "z" + "1" * 5000):
+    for value in ("", "z", "x123", "uaGVsbG8=", "u!aGVsbG8", "z0OIl", "z" + "1" * 5000):
         with pytest.raises(SignatureError) as caught:
             decode_multibase(value)
         assert caught.value.code == "multibase_invalid"
+
+
+def test_a_did_key_is_tied_to_no_missing_issuer(hosts: IssuerHosts) -> None:
+    assert refusal(hosts, f"did:key:{ONE_EDTECH_KEY}", issuer_id="").code == "key_not_authorised"
