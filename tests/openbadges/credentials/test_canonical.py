@@ -136,3 +136,14 @@ def test_a_poison_graph_of_symmetric_blank_nodes_is_refused(size: int) -> None:
     ]
 
     assert refused({"@graph": nodes}).code == "jsonld_too_complex"
+
+
+def test_control_characters_are_escaped_as_rdfc_1_0_says() -> None:
+    document = credential(name="a\u0007b\bc\fd\te\u007ff\u001fg\u2028h")
+
+    rdfc = canonical_nquads(document)
+    legacy = canonical_nquads(document, legacy_escapes=True)
+
+    assert '"a\\u0007b\\bc\\fd\\te\\u007Ff\\u001Fg\u2028h"' in rdfc
+    assert '"a\u0007b\bc\fd\\te\u007ff\u001fg\u2028h"' in legacy
+    assert canonical_nquads(credential()) == canonical_nquads(credential(), legacy_escapes=True)

@@ -434,3 +434,21 @@ def test_1edtech_corpus_did_web_credential_verifies_through_its_did_document(
 
     assert summary == ProofSummary("Ed25519Signature2020", None, method)
     assert warning_codes(report) == {"proof_suite_legacy"}
+
+
+@pytest.mark.parametrize("legacy_escapes", [False, True])
+def test_text_with_control_characters_verifies_however_the_signer_escaped_it(
+    hosts: IssuerHosts, legacy_escapes: bool
+) -> None:
+    # RDFC-1.0 writes U+0007 as \u0007 and U+0008 as \b; URDNA2015 libraries wrote them raw.
+    key = Ed25519PrivateKey.generate()
+    credential = ob30("simple-did-key-method.json")
+    credential["name"] = "Bell\u0007 and backspace\b"
+    credential["credentialSubject"]["achievement"]["criteria"]["narrative"] = "Form\ffeed"
+    did = f"did:key:{multikey(key)}"
+    signed = sign(credential, key, did, legacy_escapes=legacy_escapes)
+
+    summary, report = verify(signed, hosts, issuer_id=did)
+
+    assert summary is not None
+    assert report.errors == []
