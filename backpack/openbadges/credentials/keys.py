@@ -114,6 +114,8 @@ def did_web_url(did: str) -> str:
     if not specific or any(not part for part in parts) or any(c in specific for c in "/?#@"):
         raise _refused(f"{_short(did)} is not a well-formed did:web identifier.", "did_invalid")
     host = unquote(parts[0])  # only the host part may hold a percent-encoded port colon
+    if any(c in host for c in "/?#@\\"):
+        raise _refused(f"{_short(did)} names a malformed host.", "did_invalid")
     path = "/".join(unquote(part) for part in parts[1:])
     url = f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
     try:

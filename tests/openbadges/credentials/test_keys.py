@@ -61,7 +61,8 @@ def test_did_web_urls(did: str, url: str) -> None:
 @pytest.mark.parametrize(
     "did",
     ["did:web:", "did:web:example.com::a", "did:web:ex/ample.com", "did:web:user@example.com",
-     "did:web:example.com%3Aport", "did:web:example.com%2Fevil.org"],
+     "did:web:example.com%3Aport", "did:web:example.com%2Fevil.org",
+     "did:web:user%40example.com", "did:web:example.com%5C@evil.org"],
 )  # fmt: skip
 def test_malformed_did_web_is_refused(did: str) -> None:
     with pytest.raises(SignatureError) as caught:
