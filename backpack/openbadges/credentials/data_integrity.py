@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from backpack.openbadges.codes import TRANSIENT_CODES
-from backpack.openbadges.credentials.canonical import canonical_nquads
+from backpack.openbadges.credentials.canonical import canonical_nquads, has_control_characters
 from backpack.openbadges.credentials.keys import VerificationKey, bound_to_issuer, resolve_key
 from backpack.openbadges.credentials.multibase import decode_multibase
 from backpack.openbadges.errors import FetchError, OpenBadgesError, SignatureError
@@ -68,7 +68,9 @@ def verify_embedded_proofs(
         report.error("proof_malformed", f"The credential carries more than {MAX_PROOFS} proofs.")
         return None
     unsigned = {key: value for key, value in credential.items() if key != "proof"}
-    document_hash: list[bytes] = []  # computed once, by the first proof that needs it
+    # The credential's hash is computed once, by the first proof that needs it (keyed by
+    # the escaping used: see `_signs`).
+    document_hash: dict[bool, bytes] = {}
     failures: list[OpenBadgesError] = []
     for proof in proofs:
         try:
@@ -91,7 +93,7 @@ def _proofs(value: Any) -> list[Any]:
 def _verify_one(
     proof: Any,
     unsigned: Mapping[str, Any],
-    document_hash: list[bytes],
+    document_hash: dict[bool, bytes],
     issuer_id: str,
     resources: IssuerResources,
 ) -> _Verified:
@@ -113,19 +115,39 @@ def _verify_one(
             code="public_key_invalid",
         )
     options = _proof_options(proof, unsigned.get("@context"))
-    if not document_hash:
-        document_hash.append(_sha256(canonical_nquads(unsigned)))
-    signed = _sha256(canonical_nquads(options)) + document_hash[0]
-    try:
-        key.public_key.verify(signature, signed)
-    except InvalidSignature:
+    if not _signs(key.public_key, signature, options, unsigned, document_hash):
         raise SignatureError(
             f"The {kind} signature does not match the credential: it was changed after "
             "signing, or signed with another key.",
             code="proof_invalid_signature",
-        ) from None
+        )
     summary = ProofSummary(type=str(kind), cryptosuite=_text(suite), verification_method=key.id)
     return _Verified(summary, key, legacy)
+
+
+def _signs(
+    key: Ed25519PublicKey,
+    signature: bytes,
+    options: Mapping[str, Any],
+    unsigned: Mapping[str, Any],
+    document_hash: dict[bool, bytes],
+) -> bool:
+    """Whether the signature covers the hashes of the proof options and the credential.
+
+    Text holding control characters is canonicalised two ways, since signers escape them
+    as RDFC-1.0 does or, with older libraries, not at all; other text has one form only.
+    """
+    both = has_control_characters(unsigned) or has_control_characters(options)
+    for legacy in (False, True) if both else (False,):
+        if legacy not in document_hash:
+            document_hash[legacy] = _sha256(canonical_nquads(unsigned, legacy_escapes=legacy))
+        options_hash = _sha256(canonical_nquads(options, legacy_escapes=legacy))
+        try:
+            key.verify(signature, options_hash + document_hash[legacy])
+        except InvalidSignature:
+            continue
+        return True
+    return False
 
 
 def _suite(kind: Any, suite: Any) -> str | None:

@@ -103,7 +103,8 @@ def _self_certified_for(key: VerificationKey, issuer_id: str) -> bool:
     # conformance credential does this; callers warn (see `bound_to_issuer`). An issuer with
     # an https or DID identifier must control the key.
     resolvable = issuer_id.startswith(("did:", "http://", "https://"))
-    return key.id.startswith("did:key:") and not resolvable
+    named = ":" in issuer_id  # an absolute IRI (urn:uuid:...), not a missing issuer
+    return key.id.startswith("did:key:") and named and not resolvable
 
 
 def did_web_url(did: str) -> str:
@@ -113,6 +114,8 @@ def did_web_url(did: str) -> str:
     if not specific or any(not part for part in parts) or any(c in specific for c in "/?#@"):
         raise _refused(f"{_short(did)} is not a well-formed did:web identifier.", "did_invalid")
     host = unquote(parts[0])  # only the host part may hold a percent-encoded port colon
+    if any(c in host for c in "/?#@\\"):
+        raise _refused(f"{_short(did)} names a malformed host.", "did_invalid")
     path = "/".join(unquote(part) for part in parts[1:])
     url = f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
     try:

@@ -45,8 +45,10 @@ def decode_multibase(value: str) -> bytes:
     if prefix == "u":
         if "=" in body or "+" in body or "/" in body:
             raise _invalid("is not unpadded base64url")
+        standard = body.replace("-", "+").replace("_", "/") + "=" * (-len(body) % 4)
         try:
-            return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            # validate: the lenient decoder would skip characters outside the alphabet
+            return base64.b64decode(standard, validate=True)
         except (ValueError, binascii.Error):
             raise _invalid("is not base64url") from None
     raise _invalid(f"uses the encoding {prefix!r}, not z (base58btc) or u (base64url)")

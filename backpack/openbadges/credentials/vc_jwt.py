@@ -129,8 +129,9 @@ def _key(
 
 
 def _kid_as_url(kid: str, issuer_id: str) -> str:
-    # A kid without a scheme ("#key-1", "key-1") names a key of the issuer's DID document.
-    if ":" in kid or not issuer_id.startswith("did:"):
+    # A fragment ("#key-1") names a key of the issuer's own document; a bare name ("key-1")
+    # does so for a DID issuer (VC-JOSE uses the kid as a hint into the DID document).
+    if ":" in kid or not issuer_id or not (kid.startswith("#") or issuer_id.startswith("did:")):
         return kid
     return f"{issuer_id.partition('#')[0]}#{kid.lstrip('#')}"
 

@@ -33,6 +33,7 @@ HOSTS: Final = (
     "1edtech.edu",
     "dc.1edtech.org",
     "issuer.test",
+    "digitalcredentials.github.io",
     "state.gov",
     "raw.githubusercontent.com",
 )
@@ -134,16 +135,20 @@ def sign(
     *,
     proof_type: str = "DataIntegrityProof",
     cryptosuite: str | None = "eddsa-rdfc-2022",
+    legacy_escapes: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Add a Data Integrity proof as an issuer would (vc-di-eddsa, "Add Proof")."""
+    """Add a Data Integrity proof as an issuer would (vc-di-eddsa, "Add Proof"); with
+    `legacy_escapes`, as older libraries did for text with control characters."""
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     proof: dict[str, Any] = {"type": proof_type, "created": "2024-01-01T00:00:00Z"}
     if cryptosuite is not None:
         proof["cryptosuite"] = cryptosuite
     proof |= {"verificationMethod": method, "proofPurpose": "assertionMethod", **extra}
     options = {**proof, "@context": unsigned["@context"]}
-    data = _sha256(canonical_nquads(options)) + _sha256(canonical_nquads(unsigned))
+    data = _sha256(canonical_nquads(options, legacy_escapes=legacy_escapes)) + _sha256(
+        canonical_nquads(unsigned, legacy_escapes=legacy_escapes)
+    )
     proof["proofValue"] = "z" + base58.b58encode(key.sign(data)).decode()
     return {**unsigned, "proof": proof}
 

@@ -313,3 +313,142 @@ def test_a_term_the_signature_does_not_cover_fails_in_safe_mode(hosts: IssuerHos
 
     assert summary is None
     assert codes(report) == ["jsonld_dropped_term"]
+
+
+DCC = CORPUS / "vc-test-fixtures"
+DCC_DIDS = "https://digitalcredentials.github.io/vc-test-fixtures/dids"
+
+
+@pytest.mark.parametrize(
+    ("name", "warned"),
+    [
+        ("v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-basicOBv3.json", False),
+        ("v1/dataIntegrityProof/didKey/legacy-noStatus-noExpiry.json", False),
+        ("v2/ed25519/didKey/legacy-noStatus-noExpiry.json", True),
+        ("v1/ed25519/didKey/legacy-noStatus-expired.json", True),
+    ],
+)
+def test_dcc_did_key_credentials_verify(hosts: IssuerHosts, name: str, warned: bool) -> None:
+    credential = json.loads(text(DCC / "verifiableCredentials" / name))
+
+    summary, report = verify(credential, hosts)
+
+    assert summary is not None
+    assert warning_codes(report) == ({"proof_suite_legacy"} if warned else set())
+
+
+def test_dcc_tampered_credential_fails(hosts: IssuerHosts) -> None:
+    name = "v2/ed25519/didKey/legacy-noStatus-noExpiry-tampered.json"
+
+    summary, report = verify(json.loads(text(DCC / "verifiableCredentials" / name)), hosts)
+
+    assert summary is None
+    assert codes(report) == ["proof_invalid_signature"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "v2/dataIntegrityProof/didweb/oidf-noStatus-notExpired.json",
+        "v2/ed25519/didWeb/legacy-revokedStatus-noExpiry.json",
+    ],
+)
+def test_dcc_did_web_credentials_verify_through_their_did_documents(
+    hosts: IssuerHosts, name: str
+) -> None:
+    for did in ("legacy", "oidf"):
+        hosts.serve(f"{DCC_DIDS}/{did}/did.json", json.loads(text(DCC / f"dids/{did}/did.json")))
+
+    summary, report = verify(json.loads(text(DCC / "verifiableCredentials" / name)), hosts)
+
+    assert summary is not None
+    assert report.errors == []
+
+
+def test_dcc_bad_did_web_cannot_be_resolved(hosts: IssuerHosts) -> None:
+    credential = json.loads(text(DCC / "verifiableCredentials/v2/ed25519/didWeb/badDidWeb.json"))
+
+    summary, report = verify(credential, hosts)
+
+    assert summary is None
+    assert codes(report) == ["not_found"]
+    assert [r.path for r in hosts.server.requests] == ["/dcc-did-web-bad/did.json"]
+
+
+def test_dcc_safe_mode_breaker_is_refused(hosts: IssuerHosts) -> None:
+    # Its status entry's type has no context: expansion leaves it relative and unsigned.
+    path = CORPUS / "verifier-core/src/test-fixtures/verifiableCredentials/eddsa/v2"
+    credential = json.loads(text(path / "safeModeBreaker.json"))
+
+    summary, report = verify(credential, hosts)
+
+    assert summary is None
+    assert codes(report) == ["jsonld_relative_iri"]
+
+
+@pytest.mark.parametrize(
+    ("name", "warnings"),
+    [
+        ("simple_v1.json", {"proof_suite_legacy"}),
+        ("complete.json", set()),
+        ("endorsement-valid.json", set()),
+        ("simple-did-web-method.json", set()),
+    ],
+)
+def test_1edtech_corpus_credentials_verify_with_their_issuers_profile(
+    hosts: IssuerHosts, name: str, warnings: set[str]
+) -> None:
+    credential = ob30(name)
+    proof = credential["proof"][0] if isinstance(credential["proof"], list) else credential["proof"]
+    issuer, key = proof["verificationMethod"].split("#")
+    hosts.serve_profile(issuer, key)
+
+    summary, report = verify(credential, hosts)
+
+    assert summary is not None
+    assert report.errors == []
+    assert warning_codes(report) == warnings
+
+
+def test_1edtech_corpus_did_web_credential_verifies_through_its_did_document(
+    hosts: IssuerHosts,
+) -> None:
+    credential = ob30("credential-status-revoked.json")
+    did = credential["issuer"]["id"]
+    method = credential["proof"]["verificationMethod"]
+    hosts.serve(
+        "https://dc.1edtech.org/wellspring2022/wellspring-portal/org/"
+        "da1e96e9-afcc-4eed-b9a2-2ddf7353214c/did.json",
+        {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": did,
+            "verificationMethod": [{
+                "id": method, "type": "Ed25519VerificationKey2020", "controller": did,
+                "publicKeyMultibase": ONE_EDTECH_KEY,
+            }],
+            "assertionMethod": [method],
+        },
+    )  # fmt: skip
+
+    summary, report = verify(credential, hosts)
+
+    assert summary == ProofSummary("Ed25519Signature2020", None, method)
+    assert warning_codes(report) == {"proof_suite_legacy"}
+
+
+@pytest.mark.parametrize("legacy_escapes", [False, True])
+def test_text_with_control_characters_verifies_however_the_signer_escaped_it(
+    hosts: IssuerHosts, legacy_escapes: bool
+) -> None:
+    # RDFC-1.0 writes U+0007 as \u0007 and U+0008 as \b; URDNA2015 libraries wrote them raw.
+    key = Ed25519PrivateKey.generate()
+    credential = ob30("simple-did-key-method.json")
+    credential["name"] = "Bell\u0007 and backspace\b"
+    credential["credentialSubject"]["achievement"]["criteria"]["narrative"] = "Form\ffeed"
+    did = f"did:key:{multikey(key)}"
+    signed = sign(credential, key, did, legacy_escapes=legacy_escapes)
+
+    summary, report = verify(signed, hosts, issuer_id=did)
+
+    assert summary is not None
+    assert report.errors == []

@@ -61,7 +61,8 @@ def test_did_web_urls(did: str, url: str) -> None:
 @pytest.mark.parametrize(
     "did",
     ["did:web:", "did:web:example.com::a", "did:web:ex/ample.com", "did:web:user@example.com",
-     "did:web:example.com%3Aport", "did:web:example.com%2Fevil.org"],
+     "did:web:example.com%3Aport", "did:web:example.com%2Fevil.org",
+     "did:web:user%40example.com", "did:web:example.com%5C@evil.org"],
 )  # fmt: skip
 def test_malformed_did_web_is_refused(did: str) -> None:
     with pytest.raises(SignatureError) as caught:
@@ -251,7 +252,11 @@ def test_controllers_pointing_at_each_other_end_with_a_reason(hosts: IssuerHosts
 def test_multibase_base64url_and_refusals() -> None:
     assert decode_multibase("uaGVsbG8") == b"hello"
     assert decode_multibase("z" + base58.b58encode(b"hello").decode()) == b"hello"
-    for value in ("", "z", "x123", "uaGVsbG8=", "z0OIl", "z" + "1" * 5000):
+    for value in ("", "z", "x123", "uaGVsbG8=", "u!aGVsbG8", "z0OIl", "z" + "1" * 5000):
         with pytest.raises(SignatureError) as caught:
             decode_multibase(value)
         assert caught.value.code == "multibase_invalid"
+
+
+def test_a_did_key_is_tied_to_no_missing_issuer(hosts: IssuerHosts) -> None:
+    assert refusal(hosts, f"did:key:{ONE_EDTECH_KEY}", issuer_id="").code == "key_not_authorised"

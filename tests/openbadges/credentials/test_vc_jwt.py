@@ -297,3 +297,21 @@ def test_claims_must_agree_with_the_credential(
 
     assert summary is not None  # the signature itself is fine
     assert codes(report) == [code]
+
+
+def test_a_fragment_kid_names_a_key_of_the_issuers_profile(hosts: IssuerHosts) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    hosts.serve(ISSUER, {
+        "id": ISSUER, "type": "Profile",
+        "verificationMethod": [{
+            "id": f"{ISSUER}#jwt", "type": "JsonWebKey", "controller": ISSUER,
+            "publicKeyJwk": public_jwk(key),
+        }],
+    })  # fmt: skip
+    document = credential()
+
+    summary, report = check(token(claims_for(document) | document, key, alg="ES256", kid="#jwt"),
+                            document, hosts)  # fmt: skip
+
+    assert summary == ProofSummary("VC-JWT", "ES256", f"{ISSUER}#jwt")
+    assert report.errors == report.warnings == []
