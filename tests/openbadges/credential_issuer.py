@@ -58,6 +58,7 @@ VC_V2: Final = "https://www.w3.org/ns/credentials/v2"
 VC_V1: Final = "https://www.w3.org/2018/credentials/v1"
 OB_V3: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_V3_V1: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
+OB_V3_EXTENSIONS: Final = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 DATA_INTEGRITY_V1: Final = "https://w3id.org/security/data-integrity/v1"
 LIST_BITS: Final = 131_072
 
@@ -273,6 +274,9 @@ class CredentialIssuer:
             }
         if refresh_url is not None:
             document["refreshService"] = {"id": refresh_url, "type": "1EdTechCredentialRefresh"}
+        if status == "revocation-list" or refresh_url is not None:
+            # The 1EdTech status and refresh types are defined by the extensions context.
+            document["@context"] = [*document["@context"], OB_V3_EXTENSIONS]
         document.update(copy.deepcopy(extra))
         return document
 
