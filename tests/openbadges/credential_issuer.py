@@ -18,7 +18,8 @@ and it issues OpenBadgeCredentials signed as real issuers sign them::
 `identity` picks who the issuer is: "url" (its profile URL, keys listed there), "did:web"
 (its DID document on the server, port as `%3A`) or "did:key" (its Ed25519 key, nothing to
 fetch). The signatures are made here with pyld and `cryptography`, independently of the
-library's verifier. Several issuers can share a server under different `prefix`es.
+library's verifier. Several issuers can share a server under different `prefix`es (their
+did:web then has a path), with keys of their own under different `key_name`s.
 """
 
 from __future__ import annotations
@@ -71,15 +72,22 @@ class CredentialIssuer:
     """An Open Badges 3.0 issuer served from a TLS `LocalHTTPServer`."""
 
     def __init__(
-        self, server: LocalHTTPServer, *, host: str = ISSUER_HOST, prefix: str = ""
+        self,
+        server: LocalHTTPServer,
+        *,
+        host: str = ISSUER_HOST,
+        prefix: str = "",
+        key_name: str = "ob3-issuer",
     ) -> None:
         if server.ca_file is None:
             raise ValueError("CredentialIssuer needs LocalHTTPServer(tls_hostnames=[host]).")
         self.server, self.host, self.prefix = server, host, prefix.rstrip("/")
         self.base = server.url(self.prefix, host=host).rstrip("/")
-        self.ed25519: ed25519.Ed25519PrivateKey = ed25519_key("ob3-issuer")
-        self.rsa: rsa.RSAPrivateKey = rsa_key(2048, "ob3-issuer")
-        self.ec: ec.EllipticCurvePrivateKey = ec_key("ob3-issuer")
+        # Keys are made once per test session for each name: issuers that must not share
+        # keys take different `key_name`s.
+        self.ed25519: ed25519.Ed25519PrivateKey = ed25519_key(key_name)
+        self.rsa: rsa.RSAPrivateKey = rsa_key(2048, key_name)
+        self.ec: ec.EllipticCurvePrivateKey = ec_key(key_name)
         self.multikey = multikey(self.ed25519)
         self.profile_id = self.url("/issuer")
         did_path = ":" + self.prefix.strip("/").replace("/", ":") if self.prefix else ""

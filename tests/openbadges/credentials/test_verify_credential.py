@@ -537,3 +537,31 @@ def test_copies_of_one_credential_compare_equal_after_unescaping_and_trimming() 
 
     assert credential_key(held) == credential_key(copy)
     assert credential_key(held) != credential_key({**copy, "id": "urn:uuid:other"})
+
+
+def test_a_url_serving_a_vc_jwt_or_a_baked_image_is_verified_as_3_0(
+    issuer: CredentialIssuer, fetcher: Fetcher
+) -> None:
+    token = issuer.jwt(issuer.credential(), alg="EdDSA")
+    issuer.server.serve("/credentials/2.jwt", token.encode(), content_type="text/plain")
+    image = bake(make_svg(), token, keyword="openbadgecredential")
+    issuer.server.serve("/credentials/2.svg", image, content_type="image/svg+xml")
+
+    for path in ("/credentials/2.jwt", "/credentials/2.svg"):
+        report = verify(issuer.url(path), fetcher)
+        assert (report.version, report.status) == ("3.0", "valid"), path
+
+
+def test_issuers_under_a_path_sign_with_did_web_paths() -> None:
+    with LocalHTTPServer(tls_hostnames=[ISSUER_HOST]) as server:
+        first = CredentialIssuer(server, prefix="/orgs/first")
+        second = CredentialIssuer(server, prefix="/orgs/second", key_name="second")
+        fetcher = first.fetcher()
+        for issuer in (first, second):
+            report = verify(issuer.sign(issuer.credential(identity="did:web")), fetcher)
+            assert errors(report) == []
+            assert issuer.did_web.endswith(":orgs:" + issuer.prefix.rsplit("/", 1)[1])
+        # One issuer's key does not sign for the other.
+        forged = first.sign(second.credential(identity="did:web"), method=second.method("did:web"))
+        assert verify(forged, fetcher).status == "invalid"
+        fetcher.close()
