@@ -65,6 +65,7 @@ def test_verify_benchmark_prints_both_rates_and_both_tools_agree() -> None:
     assert re.search(r"^ratio: +[\d.]+x", output, re.MULTILINE), output
     assert "verdicts:   40/40 agree" in output, output
     assert "verdicts 40/40 agree" in output, output  # with no issuer documents kept
+    assert re.search(r"^cold floor .*: +[\d.]+ badges/s", output, re.MULTILINE), output
 
 
 @pytest.mark.mariadb
