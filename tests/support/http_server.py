@@ -190,6 +190,28 @@ class LocalHTTPServer:
 
         self.route(path, stalled)
 
+    def held(self, path: str, *, until: threading.Event, seconds: float = 10.0) -> None:
+        """Answer `path` as it is routed now, once `until` is set (at most `seconds` later)."""
+        with self._lock:
+            route = self._routes[path]
+
+        def waiting(request: RecordedRequest) -> Response:
+            until.wait(seconds)
+            return route(request) if callable(route) else route
+
+        self.route(path, waiting)
+
+    def counted(self, path: str, counter: Callable[[], None]) -> None:
+        """Answer `path` as it is routed now, calling `counter` before each answer."""
+        with self._lock:
+            route = self._routes[path]
+
+        def counting(request: RecordedRequest) -> Response:
+            counter()
+            return route(request) if callable(route) else route
+
+        self.route(path, counting)
+
     def slow(self, path: str, *, seconds: float) -> None:
         """Answer `path` as it is routed now, but only after `seconds` (a slow issuer)."""
         with self._lock:
