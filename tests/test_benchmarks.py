@@ -103,6 +103,18 @@ def test_push_benchmark_stores_every_push_and_prints_its_rate() -> None:
 
 
 @pytest.mark.postgresql
+def test_reverify_benchmark_keeps_every_badge_valid_one_at_a_time_and_pooled() -> None:
+    services.require_postgres()
+
+    figures = json.loads(run_benchmark("reverify.py", "--smoke", "--json"))
+
+    assert figures["badges"] == 30
+    for run in ("one_at_a_time", "pooled"):
+        assert figures[run]["verdicts"] == {"valid": 30}, figures
+        assert figures[run]["badges_per_second"] > 0
+
+
+@pytest.mark.postgresql
 def test_share_benchmark_starts_on_a_fresh_clone_and_every_page_answers() -> None:
     services.require_postgres()
     services.require_wrk()

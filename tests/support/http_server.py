@@ -84,6 +84,8 @@ class LocalHTTPServer:
         self._stopping = threading.Event()
         self._httpd = _QuietThreadingServer(("127.0.0.1", 0), _make_handler(self))
         self._thread: threading.Thread | None = None
+        # Seconds every answer waits before it is sent (a slow issuer's whole server).
+        self.delay = 0.0
         self.ca_file: str | None = None
         self.sni_names: list[str] = []
         self._tls_folder: str | None = None
@@ -259,6 +261,8 @@ class LocalHTTPServer:
 
     def answer(self, request: RecordedRequest) -> Response:
         """Record a request and find its route's response."""
+        if self.delay:
+            self._stopping.wait(self.delay)
         with self._lock:
             self.requests.append(request)
             route = self._routes.get(request.path) or self._routes.get(
