@@ -30,6 +30,7 @@ from backpack.web import (
     legacy_share,
     main,
     public,
+    public_credentials,
     sharing,
 )
 from backpack.web.errors import init_error_pages, register_api_errors
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(collections.bp)
     app.register_blueprint(sharing.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(public_credentials.bp)  # after public.bp, which adds share_token
     app.register_blueprint(legacy_share.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(imports.bp)
