@@ -22,9 +22,13 @@ from backpack.services.public_pages import public_assertion
 from tests.conftest import Accounts
 from tests.sharing_helpers import add_to, create_collection, publish, share_badge
 from tests.support.badge_rows import make_credential_badge
-from tests.support.credential_views import corpus_credential
+from tests.support.credential_views import corpus_credential, hash_identifiers
 
 PLAIN_ADDRESSES = ("student@1edtech.edu", "somebody@gmail.com")
+PIXEL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
+    "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -43,12 +47,6 @@ def ann(app: Flask, accounts: Accounts) -> int:
 @pytest.fixture
 def visitor(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def _hash_identifiers(credential: dict[str, Any]) -> None:
-    """The same credential with its recipient identifiers hashed, as most issuers send them."""
-    for entry in credential["credentialSubject"]["identifier"]:
-        entry.update(hashed=True, identityHash="sha256$" + "ab" * 32, salt="pepper")
 
 
 def _text(html: str) -> str:
@@ -81,6 +79,21 @@ def _shows_complete_credential(html: str) -> None:
         assert expected in text, expected
     assert 'href="https://1edtech.edu/achievements/degree"' in html  # criteria by its id
     assert 'href="https://1edtech.edu/catalog/degree"' in html  # an alignment
+    assert 'href="https://1edtech.edu/issuers/565049"' in html  # the issuer by its id
+    assert "Mastery (required" not in text  # a level is not a value measured against one
+
+
+def test_an_issuer_named_by_a_did_shows_it_and_its_inline_picture(
+    app: Flask, client: FlaskClient, ann: int
+) -> None:
+    def did_issuer(credential: dict[str, Any]) -> None:
+        credential["issuer"]["id"] = "did:web:issuer.example:badges"
+        credential["issuer"]["image"] = {"id": PIXEL, "type": "Image"}
+
+    badge_id = make_credential_badge(app, ann, edit=did_issuer)
+    html = client.get(f"/badges/{badge_id}").get_data(as_text=True)
+    assert '<code class="identifier">did:web:issuer.example:badges</code>' in html
+    assert f'src="{PIXEL}"' in html
 
 
 def test_the_earners_page_shows_every_part_of_a_3_0_credential(
@@ -115,7 +128,7 @@ def test_a_public_badge_page_shows_the_credential_but_never_a_plain_recipient(
 def test_a_credential_without_a_plain_recipient_is_offered_as_issued_and_baked(
     app: Flask, client: FlaskClient, visitor: FlaskClient, ann: int
 ) -> None:
-    badge_id = make_credential_badge(app, ann, edit=_hash_identifiers)
+    badge_id = make_credential_badge(app, ann, edit=hash_identifiers)
     with app.app_context():
         original = db.session.get(Badge, badge_id).original_payload  # type: ignore[union-attr]
     path = share_badge(client, badge_id)
@@ -140,7 +153,7 @@ def test_a_credential_without_a_plain_recipient_is_offered_as_issued_and_baked(
 def test_an_svg_badge_bakes_its_credential_into_an_openbadges_credential_element(
     app: Flask, client: FlaskClient, visitor: FlaskClient, ann: int
 ) -> None:
-    badge_id = make_credential_badge(app, ann, image="svg", edit=_hash_identifiers)
+    badge_id = make_credential_badge(app, ann, image="svg", edit=hash_identifiers)
     with app.app_context():
         original = db.session.get(Badge, badge_id).original_payload  # type: ignore[union-attr]
     path = share_badge(client, badge_id)
@@ -156,7 +169,7 @@ def test_a_vc_jwt_is_published_and_baked_as_the_jws_string(
 ) -> None:
     token = corpus_credential("simple.jwt").strip()
     jwt_badge = make_credential_badge(app, ann, original=token)
-    other = make_credential_badge(app, ann, edit=_hash_identifiers)
+    other = make_credential_badge(app, ann, edit=hash_identifiers)
     collection_id = create_collection(client, "Degrees")
     add_to(client, collection_id, jwt_badge, other)
     path = publish(client, collection_id)
@@ -217,7 +230,7 @@ def test_the_2_0_shaped_view_for_older_apis_leaves_the_signed_credential_out(
 
 
 def _hostile(credential: dict[str, Any]) -> None:
-    _hash_identifiers(credential)
+    hash_identifiers(credential)
     achievement = credential["credentialSubject"]["achievement"]
     achievement["name"] = achievement["description"] = HOSTILE
     achievement["criteria"] = {"id": "javascript:alert(1)", "narrative": HOSTILE}

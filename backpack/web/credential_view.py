@@ -98,8 +98,9 @@ class Party:
 
     name: str
     identifier: str | None
-    link: str | None
+    link: str | None  # its web site, else its identifier when that is a URL
     image: str | None
+    identifier_link: str | None = None  # the identifier itself, when it is an http(s) URL
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class CredentialView:
 
 def _party(profile: object) -> Party:
     if isinstance(profile, str):
-        return Party(profile, profile, _link(profile), None)
+        return Party(profile, profile, _link(profile), None, _link(profile))
     data = _map(profile)
     identifier = _text(data.get("id"))
     name = _text(data.get("name")) or identifier or "An unnamed issuer"
@@ -160,6 +161,7 @@ def _party(profile: object) -> Party:
         identifier,
         _link(data.get("url")) or _link(identifier),
         _inline_image(data.get("image")),
+        _link(identifier),
     )
 
 
@@ -225,16 +227,14 @@ def _results(subject: Mapping[str, Any], achievement: Mapping[str, Any]) -> list
     for result in map(_map, _list(subject.get("result"))):
         description = _map(descriptions.get(result.get("resultDescription")))
         level = _map(levels.get(result.get("achievedLevel")))
-        value = (
-            _text(result.get("value"))
-            or _text(level.get("name"))
-            or _text(level.get("level"))
-            or _text(result.get("status"))
-        )
+        value = _text(result.get("value"))
+        # What was required is shown beside a value only: a level or a status is not one.
+        required = _text(description.get("requiredValue")) if value else None
+        value = value or _text(level.get("name")) or _text(level.get("level"))
+        value = value or _text(result.get("status"))
         if value is None:
             continue
-        name = _text(description.get("name")) or "Result"
-        rows.append(ResultRow(name, value, _text(description.get("requiredValue"))))
+        rows.append(ResultRow(_text(description.get("name")) or "Result", value, required))
     return rows
 
 
