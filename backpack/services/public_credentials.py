@@ -71,7 +71,7 @@ def is_publishable(badge: Badge) -> bool:
 
 def is_jwt(badge: Badge) -> bool:
     """Whether the credential came as a compact JWS (VC-JWT) rather than JSON."""
-    return not badge.original_payload.lstrip().startswith("{")
+    return not (badge.original_payload or "").lstrip().startswith("{")
 
 
 def public_entry(badge: Badge) -> dict[str, Any] | str:
@@ -80,7 +80,10 @@ def public_entry(badge: Badge) -> dict[str, Any] | str:
     if is_publishable(badge):
         if is_jwt(badge):
             return badge.original_payload.strip()
-        document = json.loads(badge.original_payload)
+        try:
+            document = json.loads(badge.original_payload)
+        except ValueError:
+            document = None  # intake keeps only readable credentials; never a 500 for one
         if isinstance(document, dict):
             return document
     credential = _document(badge)

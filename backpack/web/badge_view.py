@@ -76,7 +76,8 @@ def view_badge(badge: Badge) -> BadgeView:
     if badge.version == "3.0" and isinstance(assertion.get("badge"), dict):
         # A credential's achievement and issuer, shaped like a BadgeClass and its Issuer.
         badge_class = assertion["badge"]
-        issuer = badge_class.get("issuer") if isinstance(badge_class.get("issuer"), dict) else {}
+        achievement_issuer = badge_class.get("issuer")
+        issuer = achievement_issuer if isinstance(achievement_issuer, dict) else {}
     criteria = badge_class.get("criteria")
     report = badge.last_report or {}
     return BadgeView(

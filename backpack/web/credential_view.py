@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from backpack.models import Badge
+from backpack.services.public_credentials import is_jwt
 
 # An issuer's picture is shown inline only as a data: image (pages load nothing from
 # elsewhere); an SVG in <img> runs no script. Bigger ones are left out.
@@ -184,16 +185,10 @@ def view_credential(badge: Badge) -> CredentialView | None:
         awarded=_date(credential.get("awardedDate")),
         status=_status(badge, report),
         proof=_proof(report.get("proof")),
-        form="a VC-JWT (signed JWT)" if _is_jwt(badge) else "JSON with an embedded proof",
+        form="a VC-JWT (signed JWT)" if is_jwt(badge) else "JSON with an embedded proof",
         results=_results(subject, achievement),
         endorsements=_endorsements(credential, achievement, report),
     )
-
-
-def _is_jwt(badge: Badge) -> bool:
-    return badge.verification_kind == "signed" and not (
-        badge.original_payload or ""
-    ).lstrip().startswith("{")
 
 
 def _status(badge: Badge, report: Mapping[str, Any]) -> tuple[str, str, str]:
