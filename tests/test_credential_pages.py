@@ -19,10 +19,12 @@ from backpack.extensions import db
 from backpack.models import Badge
 from backpack.openbadges.baking import unbake
 from backpack.services.public_pages import public_assertion
+from backpack.web.page_cache import page_cache
 from tests.conftest import Accounts
 from tests.sharing_helpers import add_to, create_collection, publish, share_badge
 from tests.support.badge_rows import make_credential_badge
 from tests.support.credential_views import corpus_credential, hash_identifiers
+from tests.test_public_page_queries import counted_statements
 
 PLAIN_ADDRESSES = ("student@1edtech.edu", "somebody@gmail.com")
 PIXEL = (
@@ -315,3 +317,25 @@ def test_every_status_outcome_has_words(
     text = _text(client.get(f"/badges/{badge_id}").get_data(as_text=True))
     assert f"Status {label}" in text
     assert "No proof has verified it here yet." in text
+
+
+def _collection_costs(app: Flask, client: FlaskClient, user_id: int, size: int) -> list[int]:
+    collection_id = create_collection(client, f"{size} credentials")
+    badge_ids = [make_credential_badge(app, user_id, edit=hash_identifiers) for _ in range(size)]
+    add_to(client, collection_id, *badge_ids)
+    path = publish(client, collection_id)
+    visitor = app.test_client()
+    costs = []
+    for route in (path, path + ".json"):
+        with app.app_context():
+            page_cache().clear()
+        with counted_statements(app) as statements:
+            assert visitor.get(route).status_code == 200
+        costs.append(len(statements))
+    return costs
+
+
+def test_a_collection_of_credentials_costs_the_same_for_2_and_8(
+    app: Flask, client: FlaskClient, ann: int
+) -> None:
+    assert _collection_costs(app, client, ann, 2) == _collection_costs(app, client, ann, 8)
