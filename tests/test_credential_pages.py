@@ -5,6 +5,7 @@ recipient in plain text, and downloads that round-trip through unbaking to the s
 
 from __future__ import annotations
 
+import base64
 import html as html_module
 import json
 import re
@@ -184,6 +185,7 @@ def test_a_vc_jwt_is_published_and_baked_as_the_jws_string(
     html = visitor.get(path).get_data(as_text=True)
     assert "Example University Degree" in html
     assert "a VC-JWT" in html
+    assert "Valid from 2010-01-01 00:00 UTC" in _text(html)  # VC 1.1: its issuanceDate
     base = f"{path}/badges/{jwt_badge}/credential"
     assert f'href="{base}.jws"' in html
     assert visitor.get(base + ".jws").get_data(as_text=True) == token
@@ -339,3 +341,40 @@ def test_a_collection_of_credentials_costs_the_same_for_2_and_8(
     app: Flask, client: FlaskClient, ann: int
 ) -> None:
     assert _collection_costs(app, client, ann, 2) == _collection_costs(app, client, ann, 8)
+
+
+def _unsigned_jwt(payload: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'EdDSA'})}.{part(payload)}.c2ln"
+
+
+def test_an_endorsement_jwt_is_shown_with_its_endorser_and_comment(
+    app: Flask, client: FlaskClient, ann: int
+) -> None:
+    endorsement = {
+        "id": "urn:uuid:5b2b0ea4-0f5f-4d8a-b0a4-0d5a3d1f3c11",
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "issuer": {"id": "https://guild.example/", "name": "The Robotics Guild"},
+        "validFrom": "2024-03-01T12:00:00Z",
+        "credentialSubject": {"endorsementComment": "Rigorous & <well> assessed"},
+    }
+
+    def with_jwt(credential: dict[str, Any]) -> None:
+        credential["endorsementJwt"] = [_unsigned_jwt(endorsement), "not a jwt", 7]
+
+    report = {
+        "valid": True,
+        "version": "3.0",
+        "errors": [],
+        "warnings": [],
+        "proof": None,
+        "credential_status": "active",
+        "endorsements": [{"id": endorsement["id"], "valid": True}],
+    }
+    badge_id = make_credential_badge(app, ann, edit=with_jwt, report=report)
+    html = client.get(f"/badges/{badge_id}").get_data(as_text=True)
+    assert "Rigorous &amp; &lt;well&gt; assessed" in html
+    text = _text(html)
+    assert "The Robotics Guild endorses this badge (2024-03-01 12:00 UTC) Verified" in text
