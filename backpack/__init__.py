@@ -25,12 +25,12 @@ from backpack.web import (
     badges,
     collections,
     connected_apps,
+    credential_files,
     export,
     imports,
     legacy_share,
     main,
     public,
-    public_credentials,
     sharing,
 )
 from backpack.web.errors import init_error_pages, register_api_errors
@@ -65,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(collections.bp)
     app.register_blueprint(sharing.bp)
     app.register_blueprint(public.bp)
-    app.register_blueprint(public_credentials.bp)  # after public.bp, which adds share_token
+    app.register_blueprint(credential_files.bp)  # after public.bp, which adds share_token
     app.register_blueprint(legacy_share.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(imports.bp)

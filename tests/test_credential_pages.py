@@ -23,7 +23,7 @@ from backpack.services.public_pages import public_assertion
 from backpack.web.page_cache import page_cache
 from tests.conftest import Accounts
 from tests.sharing_helpers import add_to, create_collection, publish, share_badge
-from tests.support.badge_rows import make_credential_badge
+from tests.support.badge_rows import make_badge, make_credential_badge
 from tests.support.credential_views import corpus_credential, hash_identifiers
 from tests.test_public_page_queries import counted_statements
 
@@ -378,3 +378,25 @@ def test_an_endorsement_jwt_is_shown_with_its_endorser_and_comment(
     assert "Rigorous &amp; &lt;well&gt; assessed" in html
     text = _text(html)
     assert "The Robotics Guild endorses this badge (2024-03-01 12:00 UTC) Verified" in text
+
+
+def test_the_earner_downloads_the_original_whatever_it_names_and_nobody_else_can(
+    app: Flask, client: FlaskClient, visitor: FlaskClient, ann: int, accounts: Accounts
+) -> None:
+    badge_id = make_credential_badge(app, ann)  # plain addresses: withheld from visitors
+    older = make_badge(app, ann)
+    with app.app_context():
+        original = db.session.get(Badge, badge_id).original_payload  # type: ignore[union-attr]
+    page = client.get(f"/badges/{badge_id}").get_data(as_text=True)
+    assert f'href="/badges/{badge_id}/credential"' in page
+    download = client.get(f"/badges/{badge_id}/credential")
+    assert download.status_code == 200
+    assert download.get_data(as_text=True) == original.strip()
+    assert download.mimetype == "application/vc+ld+json"
+    assert "private" in download.headers["Cache-Control"]
+    assert client.get(f"/badges/{older}/credential").status_code == 404
+    assert visitor.get(f"/badges/{badge_id}/credential").status_code in (302, 401)
+    accounts.logout()
+    accounts.create("bob@example.org")
+    accounts.login("bob@example.org")
+    assert client.get(f"/badges/{badge_id}/credential").status_code == 404

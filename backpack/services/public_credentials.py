@@ -125,6 +125,21 @@ def download_formats(badge: Badge) -> list[str]:
     return formats
 
 
+def _plain(badge: Badge, fmt: str) -> Download:
+    text = badge.original_payload.strip()
+    if fmt == "jws":
+        return _download(badge, text.encode(), "application/vc+jwt", "jws")
+    return _download(badge, text.encode(), "application/vc+ld+json", "json")
+
+
+def earner_download(badge: Badge) -> Download:
+    """The credential exactly as received, for its earner (whatever it names); ServiceError
+    for a badge older than 3.0."""
+    if not is_credential(badge):
+        raise ServiceError("Only Open Badges 3.0 credentials have this file.")
+    return _plain(badge, "jws" if is_jwt(badge) else "json")
+
+
 def public_download(badge: Badge, fmt: str) -> Download:
     """The credential as issued, plain or baked into the badge's picture as the spec says
     (PNG iTXt `openbadgecredential`, SVG `<openbadges:credential>`); ServiceError when this
@@ -134,15 +149,12 @@ def public_download(badge: Badge, fmt: str) -> Download:
     """
     if fmt not in download_formats(badge):
         raise ServiceError("This credential is not offered in that form.")
-    text = badge.original_payload.strip()
-    if fmt == "json":
-        return _download(badge, text.encode(), "application/vc+ld+json", "json")
-    if fmt == "jws":
-        return _download(badge, text.encode(), "application/vc+jwt", "jws")
+    if fmt in ("json", "jws"):
+        return _plain(badge, fmt)
     image = badge.badge_class.image
     assert image is not None  # download_formats offers pictures only when there is one
     try:
-        baked = bake(image.data, text, keyword="openbadgecredential")
+        baked = bake(image.data, badge.original_payload.strip(), keyword="openbadgecredential")
     except OpenBadgesError as exc:
         raise ServiceError(exc.message) from exc
     return _download(badge, baked, image.mime_type, fmt)

@@ -147,6 +147,7 @@ class CredentialView:
     status: tuple[str, str, str]
     proof: ProofRow | None
     form: str
+    file_label: str  # the original's download, named by its form
     results: list[ResultRow] = field(default_factory=list)
     endorsements: list[Endorsement] = field(default_factory=list)
 
@@ -186,6 +187,7 @@ def view_credential(badge: Badge) -> CredentialView | None:
         status=_status(badge, report),
         proof=_proof(report.get("proof")),
         form="a VC-JWT (signed JWT)" if is_jwt(badge) else "JSON with an embedded proof",
+        file_label="Credential (VC-JWT)" if is_jwt(badge) else "Credential (JSON)",
         results=_results(subject, achievement),
         endorsements=_endorsements(credential, achievement, report),
     )

@@ -111,7 +111,7 @@ def _downloads(badge: Badge, token: str, in_collection: bool) -> tuple[tuple[str
             (
                 DOWNLOAD_LABELS[fmt],
                 url_for(
-                    "public_credentials.collection_credential",
+                    "credential_files.collection_credential",
                     token=token,
                     badge_id=badge.id,
                     fmt=fmt,
@@ -120,7 +120,7 @@ def _downloads(badge: Badge, token: str, in_collection: bool) -> tuple[tuple[str
             for fmt in public_credentials.download_formats(badge)
         )
     return tuple(
-        (DOWNLOAD_LABELS[fmt], url_for("public_credentials.badge_credential", token=token, fmt=fmt))
+        (DOWNLOAD_LABELS[fmt], url_for("credential_files.badge_credential", token=token, fmt=fmt))
         for fmt in public_credentials.download_formats(badge)
     )
 
