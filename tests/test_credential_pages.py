@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from backpack.extensions import db
 from backpack.models import Badge
 from backpack.openbadges.baking import unbake
+from backpack.services.public_credentials import names_recipient_in_plain_text
 from backpack.services.public_pages import public_assertion
 from backpack.web.page_cache import page_cache
 from tests.conftest import Accounts
@@ -186,6 +187,8 @@ def test_a_vc_jwt_is_published_and_baked_as_the_jws_string(
     assert "Example University Degree" in html
     assert "a VC-JWT" in html
     assert "Valid from 2010-01-01 00:00 UTC" in _text(html)  # VC 1.1: its issuanceDate
+    shared = share_badge(client, jwt_badge)
+    assert visitor.get(shared + ".json").get_json() == token
     base = f"{path}/badges/{jwt_badge}/credential"
     assert f'href="{base}.jws"' in html
     assert visitor.get(base + ".jws").get_data(as_text=True) == token
@@ -400,3 +403,22 @@ def test_the_earner_downloads_the_original_whatever_it_names_and_nobody_else_can
     accounts.create("bob@example.org")
     accounts.login("bob@example.org")
     assert client.get(f"/badges/{badge_id}/credential").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("subject", "plain"),
+    [
+        ({"id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}, False),
+        ({"identifier": [{"identityHash": "sha256$ab", "hashed": True}]}, False),
+        ({}, False),
+        ({"id": "mailto:ann@example.org"}, True),
+        ({"id": "https://ann.example/me"}, True),
+        ({"id": "did:web:ann.example", "identifier": [{"identityHash": "ann@example.org"}]}, True),
+        ({"identifier": {"identityHash": "ann@example.org", "hashed": False}}, True),
+        ({"identifier": [{"identityHash": "sha256$ab", "hashed": "true"}]}, True),
+    ],
+)
+def test_which_credentials_name_their_recipient_in_plain_text(
+    subject: dict[str, Any], plain: bool
+) -> None:
+    assert names_recipient_in_plain_text({"credentialSubject": subject}) is plain
