@@ -25,6 +25,7 @@ from backpack.web import (
     badges,
     collections,
     connected_apps,
+    credential_files,
     export,
     imports,
     legacy_share,
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(collections.bp)
     app.register_blueprint(sharing.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(credential_files.bp)  # after public.bp, which adds share_token
     app.register_blueprint(legacy_share.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(imports.bp)

@@ -259,7 +259,9 @@ def baked_image(badge: Badge) -> tuple[bytes, str]:
         text = payload
     else:
         text = json.dumps(badge.assertion, ensure_ascii=False)
-    return bake(image.data, text), image.mime_type
+    # A 3.0 credential goes under its own keyword (PNG iTXt / SVG element), as the spec says.
+    keyword = "openbadgecredential" if badge.version == "3.0" else "openbadges"
+    return bake(image.data, text, keyword=keyword), image.mime_type
 
 
 def delete_orphans() -> None:
