@@ -21,12 +21,12 @@ from backpack.api.mozilla_push import award
 from backpack.extensions import csrf, db
 from backpack.links import external_url
 from backpack.models import Badge
+from backpack.openbadges.fingerprint import badge_fingerprint
 from backpack.openbadges.verify import verify_badge
 from backpack.services import backpack_connect
 from backpack.services.badge_intake import (
     KEPT_ERROR_CODES,
     BadgeRefused,
-    badge_fingerprint,
     receive_badge,
 )
 from backpack.services.errors import ServiceError

@@ -6,8 +6,6 @@ deduplicates it, so no route can store what another would refuse.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,17 +17,14 @@ from backpack.extensions import db
 from backpack.models import Badge, EmailAddress, Image, User
 from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
+from backpack.openbadges import offline
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.codes import TRANSIENT_CODES
 from backpack.openbadges.errors import OpenBadgesError
+from backpack.openbadges.fingerprint import badge_fingerprint
 from backpack.openbadges.images import inspect_image, sniff_image_type
-from backpack.openbadges.normalise import normalise_assertion
-from backpack.openbadges.parse import parse_badge_text
-from backpack.openbadges.recipient import check_recipient
-from backpack.openbadges.report import VerificationReport, summarise
+from backpack.openbadges.report import VerificationReport
 from backpack.openbadges.timestamps import parse_datetime
-from backpack.openbadges.upgrades import upgrade_node
-from backpack.openbadges.validation import is_http_url
 from backpack.openbadges.verify import verify_badge
 from backpack.services import emails
 from backpack.services.badge_catalogue import store_badge_class
@@ -139,43 +134,28 @@ def read_offline(
     hosted_url: str | None = None,
     described_by: str | None = None,
 ) -> OfflineBadge:
-    """Parse a stored badge and match it to one of `addresses`, fetching nothing.
+    """Parse a stored badge and match it to one of `addresses`, fetching nothing
+    (the library's `read_offline`).
 
     `addresses` are best as their owners typed them (the spelling issuers hashed); the
     badge's `recipient` is the normalised form of the one it matched. Raises BadgeRefused
     for a payload that is not a badge, or not one of these addresses'.
     """
     try:
-        parsed = parse_badge_text(payload)
-        if parsed.form == "url":
-            raise BadgeRefused("needs_fetch", _ONLY_A_URL)
-        assert parsed.document is not None
-        assert parsed.version is not None
-        node = upgrade_node(
-            parsed.document,
-            parsed.version,
-            kind="Assertion",
-            url=hosted_url if parsed.version == "0.5" else None,
+        report = offline.read_offline(
+            payload, addresses, hosted_url=hosted_url, described_by=described_by
         )
     except OpenBadgesError as exc:
-        raise BadgeRefused(exc.code, exc.message) from exc
-    if not is_http_url(node.get("id")) and hosted_url and parsed.form == "json":
-        node["id"] = hosted_url
-    assertion = normalise_assertion(node)
-    if described_by and not assertion["badge"].get("name"):
-        assertion["badge"] = _described_badge(described_by) or assertion["badge"]
-    report = VerificationReport(
-        version=parsed.version,
-        assertion=assertion,
-        badge=summarise(assertion),
-        verification_kind="signed" if parsed.form == "jws" else "hosted",
-        source_url=str(node["id"]) if is_http_url(node.get("id")) else None,
+        raise BadgeRefused(exc.code, _OFFLINE_WORDING.get(exc.code, exc.message)) from exc
+    assert report.assertion is not None
+    assert report.matched_identity is not None
+    return OfflineBadge(
+        payload,
+        report.assertion,
+        report,
+        report.matched_identity.strip().casefold(),
+        badge_fingerprint(report.assertion),
     )
-    matched = check_recipient(assertion.get("recipient"), {"email": sorted(addresses)}, report)
-    if matched is None:
-        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
-    normalised = matched.identity.strip().casefold()
-    return OfflineBadge(payload, assertion, report, normalised, badge_fingerprint(assertion))
 
 
 def offline_values(
@@ -282,18 +262,6 @@ def _verified_elsewhere(held: dict[str, bool], awarded_to: str | None) -> str | 
     return normalised
 
 
-def _described_badge(text: str) -> dict[str, Any] | None:
-    try:
-        parsed = parse_badge_text(text)
-    except OpenBadgesError:
-        return None
-    if parsed.document is None or parsed.version is None:
-        return None
-    node = upgrade_node(parsed.document, parsed.version, kind="Assertion")
-    badge = normalise_assertion(node)["badge"]
-    return badge if isinstance(badge, dict) and badge.get("name") else None
-
-
 def _offline_image(data: bytes | None) -> Image | None:
     if not data:
         return None
@@ -312,6 +280,9 @@ _NOT_YOURS = (
     "This badge was awarded to someone else: its recipient is none of the addresses on your "
     "account. If it was sent to another address of yours, add that address first."
 )
+
+# The library's refusals of an offline reading, in the backpack's words.
+_OFFLINE_WORDING = {"needs_fetch": _ONLY_A_URL, "recipient_mismatch": _NOT_YOURS}
 
 
 VERIFIED_COPY_FIELDS = (
@@ -393,22 +364,6 @@ def report_record(report: VerificationReport) -> dict[str, Any]:
     record["unverifiable"] = report.unverifiable
     record["checked_at"] = utcnow().isoformat()
     return record
-
-
-def badge_fingerprint(assertion: dict[str, Any]) -> str:
-    """What identifies one award of one badge, however it arrives."""
-    assertion_id = assertion.get("id")
-    if isinstance(assertion_id, str) and assertion_id.startswith(("http://", "https://")):
-        key = assertion_id
-    else:
-        badge = assertion.get("badge") or {}
-        badge_id = badge.get("id") if isinstance(badge, dict) else badge
-        recipient = assertion.get("recipient") or {}
-        key = json.dumps(
-            [assertion_id, badge_id, recipient.get("identity"), assertion.get("issuedOn")],
-            sort_keys=True,
-        )
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _find(user: User, fingerprint: str) -> Badge | None:
