@@ -24,10 +24,17 @@ from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.fingerprint import badge_fingerprint
 from backpack.openbadges.images import inspect_image, sniff_image_type
 from backpack.openbadges.report import VerificationReport
-from backpack.openbadges.timestamps import parse_datetime
 from backpack.openbadges.verify import verify_badge
 from backpack.services import emails
 from backpack.services.badge_catalogue import store_badge_class
+from backpack.services.badge_columns import (
+    VERIFIED_COPY_FIELDS,
+    Check,
+    badge_columns,
+    checked_now,
+    report_record,
+    verdict,
+)
 from backpack.services.errors import ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.images import image_from_reference, store_image
@@ -171,27 +178,21 @@ def offline_values(
     its source says when it last checked it (`checked_at`, by `checked_by`), that date is
     kept as the source's own, for the badge's page to show as such.
     """
-    assertion, report = badge.assertion, badge.report
-    record = report_record(report) | {"imported_unchecked": True}
+    record = report_record(badge.report) | {"imported_unchecked": True}
     if checked_at is not None and checked_by:
         record["checked_elsewhere"] = {"by": checked_by, "at": checked_at.isoformat()}
-    return {
-        "status": "accepted" if accepted else "pending",
-        "verification": UNCHECKED,
-        "recipient": badge.recipient,
-        "fingerprint": badge.fingerprint,
-        "assertion_iri": report.source_url,
-        "version": report.version or "",
-        "verification_kind": report.verification_kind,
-        "source": "import",
-        "source_url": report.source_url,
-        "original_payload": badge.payload,
-        "assertion": assertion,
-        "issued_on": parse_time(assertion.get("issuedOn")),
-        "expires_at": parse_time(assertion.get("expires")),
-        "last_report": record,
-        "last_verified_at": checked_at or utcnow(),
-    }
+    columns = badge_columns(
+        badge.report,
+        payload=badge.payload,
+        recipient=badge.recipient,
+        fingerprint=badge.fingerprint,
+        accepted=accepted,
+        source="import",
+        check=Check(UNCHECKED, record, checked_at or utcnow()),
+        # Only an http id is an address: an unchecked badge has no other id the APIs show.
+        assertion_iri=badge.report.source_url,
+    )
+    return columns.as_dict()
 
 
 def receive_unchecked(
@@ -285,26 +286,6 @@ _NOT_YOURS = (
 _OFFLINE_WORDING = {"needs_fetch": _ONLY_A_URL, "recipient_mismatch": _NOT_YOURS}
 
 
-VERIFIED_COPY_FIELDS = (
-    "badge_class",
-    "image",
-    "original_image",
-    "verification",
-    "recipient",
-    "assertion_iri",
-    "version",
-    "verification_kind",
-    "source",
-    "source_url",
-    "original_payload",
-    "assertion",
-    "issued_on",
-    "expires_at",
-    "last_report",
-    "last_verified_at",
-)
-
-
 def _take_verified_copy(existing: Badge, fresh: Badge) -> None:
     for field in VERIFIED_COPY_FIELDS:
         setattr(existing, field, getattr(fresh, field))
@@ -347,37 +328,10 @@ def _refuse_unless_keepable(report: VerificationReport) -> None:
             raise BadgeRefused(error.code, error.message)
 
 
-def verdict(report: VerificationReport) -> str:
-    """The one-word verification state stored with a badge."""
-    if report.unverifiable:
-        return "unverifiable"
-    if report.revoked:
-        return "revoked"
-    if report.expired:
-        return "expired"
-    return "valid" if report.valid else "invalid"
-
-
-def report_record(report: VerificationReport) -> dict[str, Any]:
-    """The report as stored with the badge (the CLI's JSON plus when and how it was checked)."""
-    record = report.to_json()
-    record["unverifiable"] = report.unverifiable
-    record["checked_at"] = utcnow().isoformat()
-    return record
-
-
 def _find(user: User, fingerprint: str) -> Badge | None:
     return db.session.scalar(
         sa.select(Badge).where(Badge.user_id == user.id, Badge.fingerprint == fingerprint)
     )
-
-
-def parse_time(value: object) -> datetime | None:
-    """A normalised assertion's timestamp as a datetime, or None when absent or unreadable.
-
-    The library's reading, which also refuses dates that overflow once moved to UTC: an
-    unchecked (imported) badge is not validated, and such a date cannot be stored."""
-    return parse_datetime(value)
 
 
 def _new_badge(
@@ -393,26 +347,23 @@ def _new_badge(
     badge_class = store_badge_class(assertion.get("badge") or {}, image=report.badge_image)
     image = original_image or image_from_reference(assertion.get("image")) or badge_class.image
     payload = data if isinstance(data, str) else _baked_text(data)
+    assertion_id = assertion.get("id")
+    columns = badge_columns(
+        report,
+        payload=payload,
+        recipient=email.normalised,
+        fingerprint=fingerprint,
+        accepted=email.is_verified,
+        source=source,
+        check=checked_now(report),
+        assertion_iri=assertion_id if isinstance(assertion_id, str) else None,
+    )
     return Badge(
         user_id=user.id,
         badge_class=badge_class,
         image=image,
         original_image=original_image,
-        status="accepted" if email.is_verified else "pending",
-        verification=verdict(report),
-        recipient=email.normalised,
-        fingerprint=fingerprint,
-        assertion_iri=assertion.get("id") if isinstance(assertion.get("id"), str) else None,
-        version=report.version or "",
-        verification_kind=report.verification_kind,
-        source=source,
-        source_url=report.source_url,
-        original_payload=payload,
-        assertion=assertion,
-        issued_on=parse_time(assertion.get("issuedOn")),
-        expires_at=parse_time(assertion.get("expires")),
-        last_report=report_record(report),
-        last_verified_at=utcnow(),
+        **columns.as_dict(),
     )
 
 

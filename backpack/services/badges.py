@@ -17,7 +17,7 @@ from backpack.models.base import utcnow
 from backpack.openbadges.baking import bake
 from backpack.openbadges.verify import verify_badge
 from backpack.services.badge_catalogue import keep_class_image
-from backpack.services.badge_intake import report_record, verdict
+from backpack.services.badge_columns import report_record, verdict
 from backpack.services.bulk_rows import among
 from backpack.services.errors import NotVerified, ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
