@@ -77,6 +77,9 @@ class VerificationReport:
     source_url: str | None = None
     # The BadgeClass image's bytes once checked, so the backpack keeps a copy without a refetch.
     badge_image: bytes | None = None
+    # The text baked into an image handed in (JSON, JWS or URL), as read: what the backpack
+    # keeps as the badge's original payload, without unbaking the image a second time.
+    baked_text: str | None = None
     # Open Badges 3.0 only: the proof that verified the credential, and what its status
     # entry said: "active", "revoked", "unknown" (a status type not understood) or
     # "unreachable" (the list could not be fetched); None when it has no status entry.

@@ -114,6 +114,7 @@ class _Verification:
 
     def verify_image(self, data: bytes) -> None:
         baked = unbake(data)
+        self.report.baked_text = baked.text
         # An SVG's verify attribute names where a baked 0.5 assertion is hosted.
         url = baked.verify_attribute if is_http_url(baked.verify_attribute) else None
         if baked.unreadable_body:

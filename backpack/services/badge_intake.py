@@ -18,7 +18,6 @@ from backpack.models import Badge, EmailAddress, Image, User
 from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
 from backpack.openbadges import offline
-from backpack.openbadges.baking import unbake
 from backpack.openbadges.codes import TRANSIENT_CODES
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.fingerprint import badge_fingerprint
@@ -346,7 +345,7 @@ def _new_badge(
     assertion = report.assertion or {}
     badge_class = store_badge_class(assertion.get("badge") or {}, image=report.badge_image)
     image = original_image or image_from_reference(assertion.get("image")) or badge_class.image
-    payload = data if isinstance(data, str) else _baked_text(data)
+    payload = data if isinstance(data, str) else _received_text(data, report)
     assertion_id = assertion.get("id")
     columns = badge_columns(
         report,
@@ -367,5 +366,9 @@ def _new_badge(
     )
 
 
-def _baked_text(image: bytes) -> str:
-    return unbake(image).text
+def _received_text(data: bytes, report: VerificationReport) -> str:
+    """What bytes handed in said: the text verification unbaked from the image (read once),
+    or the bytes themselves when they were badge text."""
+    if report.baked_text is not None:
+        return report.baked_text
+    return data.decode("utf-8-sig")
