@@ -123,6 +123,34 @@ def receive_badge(
 
 
 @dataclass(frozen=True)
+class Preview:
+    """An offered badge as verified for its earner, before they accept it."""
+
+    report: VerificationReport
+    held: bool  # the earner has this badge already
+
+
+def preview_badge(user: User, data: str) -> Preview:
+    """Verify an offered badge (JSON, JWS or URL) for `user` without storing anything.
+
+    Verified as intake verifies (the same fetcher and issuer-document cache), matched to the
+    user's verified addresses only, as Mozilla's issuer preview did. Raises BadgeRefused
+    (every problem's message, joined) for a badge intake would refuse.
+    """
+    addresses = sorted(e.address for e in user.emails if e.is_verified)
+    report = verify_badge(
+        data,
+        recipients={"email": addresses},
+        fetcher=app_fetcher(),
+        documents=app_issuer_documents(),
+    )
+    if report.assertion is None or any(m.code not in KEPT_ERROR_CODES for m in report.errors):
+        code = report.errors[0].code if report.errors else "not_a_badge"
+        raise BadgeRefused(code, "; ".join(m.message for m in report.errors) or "not a valid badge")
+    return Preview(report, held=_find(user, badge_fingerprint(report.assertion)) is not None)
+
+
+@dataclass(frozen=True)
 class OfflineBadge:
     """An imported badge as read from its stored content, before anything is stored."""
 
