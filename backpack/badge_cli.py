@@ -15,9 +15,7 @@ from flask.cli import AppGroup
 from backpack.extensions import db
 from backpack.models import Badge
 from backpack.models.base import utcnow
-from backpack.openbadges.images import sniff_image_type
-from backpack.openbadges.report import VerificationReport
-from backpack.openbadges.verify import verify_badge
+from backpack.openbadges import VerificationReport, sniff_image_type, verify_badge
 from backpack.services import badges as badge_service
 from backpack.services.fetching import app_fetcher
 

@@ -19,9 +19,7 @@ from pathlib import Path
 
 from backpack.extensions import db
 from backpack.models import User
-from backpack.openbadges.baking import unbake
-from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.images import sniff_image_type
+from backpack.openbadges import OpenBadgesError, sniff_image_type, unbake
 from backpack.services import emails
 from backpack.services.badge_intake import receive_unchecked
 from backpack.services.errors import ServiceError

@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from backpack.models.base import utcnow
-from backpack.openbadges.report import VerificationReport
-from backpack.openbadges.timestamps import parse_datetime
+from backpack.openbadges import VerificationReport, parse_datetime
 
 
 @dataclass(frozen=True)

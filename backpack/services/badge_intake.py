@@ -17,13 +17,18 @@ from backpack.extensions import db
 from backpack.models import Badge, EmailAddress, Image, User
 from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
-from backpack.openbadges import offline
-from backpack.openbadges.codes import TRANSIENT_CODES
-from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.fingerprint import badge_fingerprint
-from backpack.openbadges.images import inspect_image, sniff_image_type
-from backpack.openbadges.report import VerificationReport
-from backpack.openbadges.verify import verify_badge
+from backpack.openbadges import (
+    TRANSIENT_CODES,
+    OpenBadgesError,
+    VerificationReport,
+    badge_fingerprint,
+    inspect_image,
+    sniff_image_type,
+    verify_badge,
+)
+from backpack.openbadges import (
+    read_offline as read_offline_report,
+)
 from backpack.services import emails
 from backpack.services.badge_catalogue import store_badge_class
 from backpack.services.badge_columns import (
@@ -176,7 +181,7 @@ def read_offline(
     for a payload that is not a badge, or not one of these addresses'.
     """
     try:
-        report = offline.read_offline(
+        report = read_offline_report(
             payload, addresses, hosted_url=hosted_url, described_by=described_by
         )
     except OpenBadgesError as exc:

@@ -14,8 +14,7 @@ from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, EmailAddress, Image, Issuer, User
 from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
-from backpack.openbadges.baking import bake
-from backpack.openbadges.verify import verify_badge
+from backpack.openbadges import bake, verify_badge
 from backpack.services.badge_catalogue import keep_class_image
 from backpack.services.badge_columns import report_record, verdict
 from backpack.services.bulk_rows import among
