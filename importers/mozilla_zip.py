@@ -21,8 +21,8 @@ from backpack.extensions import db
 from backpack.models import User
 from backpack.openbadges import OpenBadgesError, sniff_image_type, unbake
 from backpack.services import emails
-from backpack.services.badge_intake import receive_unchecked
 from backpack.services.errors import ServiceError
+from backpack.services.unchecked_intake import receive_unchecked
 from importers.pipeline import Outcome, RecordRefused, SourceFailure, SourceUnreadable, Unit
 from importers.report import ImportReport
 

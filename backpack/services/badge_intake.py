@@ -1,22 +1,18 @@
 """The one way a badge enters a backpack: upload, URL, paste, push, import and pull alike.
 
 Every route verifies the badge the same way, matches it to the earner's addresses, and
-deduplicates it, so no route can store what another would refuse.
+deduplicates it, so no route can store what another would refuse. Imports, which fetch
+nothing, read badges offline in `unchecked_intake` (one at a time) and `bulk_intake`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import Badge, EmailAddress, Image, User
-from backpack.models.badges import UNCHECKED
-from backpack.models.base import utcnow
 from backpack.openbadges import (
     TRANSIENT_CODES,
     OpenBadgesError,
@@ -26,17 +22,11 @@ from backpack.openbadges import (
     sniff_image_type,
     verify_badge,
 )
-from backpack.openbadges import (
-    read_offline as read_offline_report,
-)
-from backpack.services import emails
 from backpack.services.badge_catalogue import store_badge_class
 from backpack.services.badge_columns import (
     VERIFIED_COPY_FIELDS,
-    Check,
     badge_columns,
     checked_now,
-    report_record,
     verdict,
 )
 from backpack.services.errors import ServiceError
@@ -106,10 +96,10 @@ def receive_badge(
     assert report.assertion is not None
     email = addresses.get((report.matched_identity or "").casefold())
     if email is None:
-        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
+        raise BadgeRefused("recipient_mismatch", NOT_YOURS)
 
     fingerprint = badge_fingerprint(report.assertion)
-    existing = _find(user, fingerprint)
+    existing = find_held(user, fingerprint)
     original_image = (
         store_image(data) if isinstance(data, bytes) and sniff_image_type(data) else None
     )
@@ -123,7 +113,7 @@ def receive_badge(
 
     badge = _new_badge(user, email, report, data, source, fingerprint, original_image)
     # The same badge may arrive through another request at the same moment (a push twice).
-    stored, created = add_or_find(badge, lambda: _find(user, fingerprint))
+    stored, created = add_or_find(badge, lambda: find_held(user, fingerprint))
     return Received(stored, created=created)
 
 
@@ -152,170 +142,13 @@ def preview_badge(user: User, data: str) -> Preview:
     if report.assertion is None or any(m.code not in KEPT_ERROR_CODES for m in report.errors):
         code = report.errors[0].code if report.errors else "not_a_badge"
         raise BadgeRefused(code, "; ".join(m.message for m in report.errors) or "not a valid badge")
-    return Preview(report, held=_find(user, badge_fingerprint(report.assertion)) is not None)
+    return Preview(report, held=find_held(user, badge_fingerprint(report.assertion)) is not None)
 
 
-@dataclass(frozen=True)
-class OfflineBadge:
-    """An imported badge as read from its stored content, before anything is stored."""
-
-    payload: str
-    assertion: dict[str, Any]
-    report: VerificationReport
-    recipient: str  # the normalised address it matched
-    fingerprint: str
-
-
-def read_offline(
-    payload: str,
-    addresses: Collection[str],
-    *,
-    hosted_url: str | None = None,
-    described_by: str | None = None,
-) -> OfflineBadge:
-    """Parse a stored badge and match it to one of `addresses`, fetching nothing
-    (the library's `read_offline`).
-
-    `addresses` are best as their owners typed them (the spelling issuers hashed); the
-    badge's `recipient` is the normalised form of the one it matched. Raises BadgeRefused
-    for a payload that is not a badge, or not one of these addresses'.
-    """
-    try:
-        report = read_offline_report(
-            payload, addresses, hosted_url=hosted_url, described_by=described_by
-        )
-    except OpenBadgesError as exc:
-        raise BadgeRefused(exc.code, _OFFLINE_WORDING.get(exc.code, exc.message)) from exc
-    assert report.assertion is not None
-    assert report.matched_identity is not None
-    return OfflineBadge(
-        payload,
-        report.assertion,
-        report,
-        report.matched_identity.strip().casefold(),
-        badge_fingerprint(report.assertion),
-    )
-
-
-def offline_values(
-    badge: OfflineBadge,
-    *,
-    accepted: bool,
-    checked_at: datetime | None,
-    checked_by: str | None = None,
-) -> dict[str, Any]:
-    """The columns of an imported badge's row, but for its owner, class and images.
-
-    The badge is unchecked: nothing was asked of its issuer, so it has no verdict yet. When
-    its source says when it last checked it (`checked_at`, by `checked_by`), that date is
-    kept as the source's own, for the badge's page to show as such.
-    """
-    record = report_record(badge.report) | {"imported_unchecked": True}
-    if checked_at is not None and checked_by:
-        record["checked_elsewhere"] = {"by": checked_by, "at": checked_at.isoformat()}
-    columns = badge_columns(
-        badge.report,
-        payload=badge.payload,
-        recipient=badge.recipient,
-        fingerprint=badge.fingerprint,
-        accepted=accepted,
-        source="import",
-        check=Check(UNCHECKED, record, checked_at or utcnow()),
-        # Only an http id is an address: an unchecked badge has no other id the APIs show.
-        assertion_iri=badge.report.source_url,
-    )
-    return columns.as_dict()
-
-
-def receive_unchecked(
-    user: User,
-    payload: str,
-    *,
-    hosted_url: str | None = None,
-    image: bytes | None = None,
-    checked_at: datetime | None = None,
-    checked_by: str | None = None,
-    described_by: str | None = None,
-    awarded_to: str | None = None,
-) -> Received:
-    """Store an imported badge from its stored content, fetching nothing; it awaits checking.
-
-    Imports must not depend on issuers that may be gone: the payload (JSON, Mozilla's stored
-    body or a JWS) is parsed and matched to the user's addresses offline, kept verbatim, and
-    left unchecked until the background checks (`badge_checks`) or `badges reverify` verify
-    it. `hosted_url` is where a 0.5 body was hosted (Mozilla's `endpoint`); `checked_at` the
-    last time the source (`checked_by`, such as "Mozilla Backpack") verified it;
-    `described_by` a stored copy with the badge class embedded (Mozilla's body beside a
-    JWS whose badge class is only a URL), used for the badge's name and issuer.
-    `awarded_to` is the address the source showed the badge in this user's backpack for
-    (Mozilla's `awarded_to_email_address`): when another account here holds it verified, so
-    that this one never can, the badge is accepted all the same, as the source showed it.
-    (`bulk_intake.receive_unchecked_many` is the same for many badges at once.)
-    """
-    addresses = {e.normalised: e.is_verified for e in user.emails}
-    # Matched as typed: the spelling issuers hashed (Mozilla's case variants are tried too).
-    spellings = [e.address for e in user.emails]
-    elsewhere = _verified_elsewhere(addresses, awarded_to)
-    if elsewhere is not None:
-        addresses[elsewhere] = True
-        spellings.append(elsewhere)
-    offline = read_offline(payload, spellings, hosted_url=hosted_url, described_by=described_by)
-    existing = _find(user, offline.fingerprint)
-    if existing is not None:
-        return Received(existing, created=False)
-    stored_image = _offline_image(image)
-    badge_class = store_badge_class(offline.assertion.get("badge") or {})
-    badge = Badge(
-        user_id=user.id,
-        badge_class=badge_class,
-        image=stored_image
-        or image_from_reference(offline.assertion.get("image"), fetch=False)
-        or badge_class.image,
-        original_image=stored_image,
-        **offline_values(
-            offline,
-            accepted=addresses[offline.recipient],
-            checked_at=checked_at,
-            checked_by=checked_by,
-        ),
-    )
-    db.session.add(badge)
-    db.session.flush()
-    return Received(badge, created=True, address_elsewhere=offline.recipient == elsewhere)
-
-
-def _verified_elsewhere(held: dict[str, bool], awarded_to: str | None) -> str | None:
-    """`awarded_to` (normalised) if another account holds it verified and `held` (the
-    owner's addresses) does not."""
-    if not awarded_to:
-        return None
-    normalised = emails.normalise_address(awarded_to)
-    if held.get(normalised) or emails.find_verified(normalised) is None:
-        return None
-    return normalised
-
-
-def _offline_image(data: bytes | None) -> Image | None:
-    if not data:
-        return None
-    try:
-        return store_image(data)
-    except OpenBadgesError:
-        return None  # a badge is never refused for its picture
-
-
-_ONLY_A_URL = (
-    "Only the address of this badge is stored, and imports fetch nothing; "
-    "add it by its URL instead."
-)
-
-_NOT_YOURS = (
+NOT_YOURS = (
     "This badge was awarded to someone else: its recipient is none of the addresses on your "
     "account. If it was sent to another address of yours, add that address first."
 )
-
-# The library's refusals of an offline reading, in the backpack's words.
-_OFFLINE_WORDING = {"needs_fetch": _ONLY_A_URL, "recipient_mismatch": _NOT_YOURS}
 
 
 def _take_verified_copy(existing: Badge, fresh: Badge) -> None:
@@ -343,7 +176,7 @@ def _held_despite_its_image(user: User, report: VerificationReport) -> Badge | N
         return None
     if report.recipient_matched is False or codes - IMAGE_ERROR_CODES - KEPT_ERROR_CODES:
         return None
-    return _find(user, badge_fingerprint(report.assertion))
+    return find_held(user, badge_fingerprint(report.assertion))
 
 
 def _refuse_unless_keepable(report: VerificationReport) -> None:
@@ -354,13 +187,14 @@ def _refuse_unless_keepable(report: VerificationReport) -> None:
             first.message if first else "This is not an Open Badge.",
         )
     if report.recipient_matched is False:
-        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
+        raise BadgeRefused("recipient_mismatch", NOT_YOURS)
     for error in report.errors:
         if error.code not in KEPT_ERROR_CODES:
             raise BadgeRefused(error.code, error.message)
 
 
-def _find(user: User, fingerprint: str) -> Badge | None:
+def find_held(user: User, fingerprint: str) -> Badge | None:
+    """The user's copy of the award with this fingerprint, if they hold it."""
     return db.session.scalar(
         sa.select(Badge).where(Badge.user_id == user.id, Badge.fingerprint == fingerprint)
     )
