@@ -27,6 +27,7 @@ from backpack.services.badge_columns import (
     VERIFIED_COPY_FIELDS,
     badge_columns,
     checked_now,
+    parse_time,
     verdict,
 )
 from backpack.services.errors import ServiceError
@@ -78,7 +79,6 @@ def receive_badge(
         raise ValueError(f"unknown badge source {source!r}")
     if source == "upload" and isinstance(data, bytes):
         _refuse_unless_image(data)
-    addresses = {e.normalised: e for e in user.emails}
     report = verify_badge(
         data,
         # As typed: issuers hashed that spelling, and the library tries its case variants.
@@ -89,6 +89,20 @@ def receive_badge(
     refusal = origin_refusal(origin, report) if origin and report.assertion else None
     if refusal is not None:
         raise BadgeRefused("origin_mismatch", refusal)
+    return keep_verified(user, report, data, source=source)
+
+
+def keep_verified(
+    user: User, report: VerificationReport, data: str | bytes, *, source: str
+) -> Received:
+    """Put a badge verified into `report` in the user's backpack, or say why it cannot be.
+
+    `data` is what was handed in (kept verbatim as the badge's payload; a baked image as
+    the text verification read out of it). An award the user holds already is not stored
+    twice: the verified copy replaces one that could not be checked, and for Open Badges
+    3.0 a copy with a newer `validFrom` replaces the older one (the spec's equality).
+    """
+    addresses = {e.normalised: e for e in user.emails}
     held = _held_despite_its_image(user, report)
     if held is not None:
         return Received(held, created=False)
@@ -104,9 +118,7 @@ def receive_badge(
         store_image(data) if isinstance(data, bytes) and sniff_image_type(data) else None
     )
     if existing is not None:
-        if existing.verification != "valid" and verdict(report) == "valid":
-            # A copy that could not be checked (its issuer was down, or it was a forgery
-            # claiming this award's id) gives way to one that verifies.
+        if _replaces(existing, report):
             fresh = _new_badge(user, email, report, data, source, fingerprint, original_image)
             _take_verified_copy(existing, fresh)
         return Received(existing, created=False)
@@ -115,6 +127,22 @@ def receive_badge(
     # The same badge may arrive through another request at the same moment (a push twice).
     stored, created = add_or_find(badge, lambda: find_held(user, fingerprint))
     return Received(stored, created=created)
+
+
+def _replaces(existing: Badge, report: VerificationReport) -> bool:
+    """Whether a verified copy of an award takes the place of the one held."""
+    if verdict(report) != "valid":
+        return False
+    if existing.verification != "valid":
+        # A copy that could not be checked (its issuer was down, or it was a forgery
+        # claiming this award's id) gives way to one that verifies.
+        return True
+    if existing.version != "3.0" or report.version != "3.0" or report.assertion is None:
+        return False
+    # Open Badges 3.0 equality: of two equal credentials, the newer validFrom wins (an
+    # issuer re-issues a credential with the same id to update it).
+    newer = parse_time(report.assertion.get("issuedOn"))
+    return newer is not None and (existing.issued_on is None or newer > existing.issued_on)
 
 
 @dataclass(frozen=True)
