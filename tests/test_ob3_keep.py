@@ -19,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from backpack.extensions import db
-from backpack.models import Badge, User
-from backpack.services import emails
+from backpack.models import Badge, Collection, User
+from backpack.services import collections, emails
 from backpack.services.badge_intake import BadgeRefused, Received, keep_verified
 from backpack.services.export import write_export
 from tests.conftest import Accounts, post_form
@@ -172,6 +172,11 @@ def test_a_credential_is_collected_published_and_given_to_widgets(
     badge_id = _keep(app, ann, document).badge.id
     collection_id = create_collection(client, "Maker skills")
     add_to(client, collection_id, badge_id)
+    with app.app_context():
+        collection = db.session.get(Collection, collection_id)
+        assert collection is not None
+        assert collections.set_story(collection, badge_id, "It followed the line twice.")
+        db.session.commit()
     publish(client, collection_id)
     token = share_token(app, collection_id)
     page = client.get(f"/public/collections/{token}")
@@ -205,3 +210,20 @@ def test_the_export_carries_the_credential_as_issued(app: Flask, ann: int) -> No
     assert entry["version"] == "3.0"
     assert entry["payload"] == ob3_rows.text(document)
     assert entry["assertion"]["credential"]["id"] == document["id"]
+
+
+def test_api_v1_lists_a_credential_by_its_credential_id(
+    app: Flask, client: FlaskClient, ann: int
+) -> None:
+    from tests.test_api_v1 import bearer, make_token
+
+    document = credential()
+    badge_id = _keep(app, ann, document).badge.id
+    token = make_token(client, ["badges:read"])
+    shown = app.test_client().get(f"/api/v1/badges/{badge_id}", headers=bearer(token))
+    assert shown.status_code == 200
+    body = shown.get_json()
+    assert body["assertion_id"] == document["id"]
+    assert body["name"] == "Robotics Level 1"
+    assert body["issuer_name"] == "Example Institute 3"
+    assert body["verification"] == "valid"
