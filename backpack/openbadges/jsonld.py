@@ -34,6 +34,9 @@ CONTEXT_FILES: Final[dict[str, str]] = {
     "http://standard.openbadges.org/1.1/context.json": "openbadges-v1.json",
     "https://www.w3.org/2018/credentials/v1": "2018-credentials-v1.jsonld",
     "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
+    # The W3C examples contexts, used by the specifications' examples and test vectors.
+    "https://www.w3.org/2018/credentials/examples/v1": "2018-credentials-examples-v1.jsonld",
+    "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.jsonld",
     "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "ob-v3p0.json",
     "https://purl.imsglobal.org/spec/ob/v3p0/context/ob_v3p0.jsonld": "ob-v3p0.json",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "ob-v3p0-3.0.1.json",
@@ -52,6 +55,7 @@ CONTEXT_FILES: Final[dict[str, str]] = {
     "https://w3id.org/security/suites/secp256k1-2019/v1": "suites-secp256k1-2019.jsonld",
     "https://w3id.org/security/suites/x25519-2019/v1": "suites-x25519-2019.jsonld",
     "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
+    "https://www.w3.org/ns/odrl.jsonld": "odrl.jsonld",
     # The example extension of the 2.0 specification, used by conformance fixtures.
     "https://w3id.org/openbadges/extensions/exampleExtension/context.json": (
         "obv2x-example-extension.json"

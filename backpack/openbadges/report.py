@@ -85,6 +85,9 @@ class VerificationReport:
     # "unreachable" (the list could not be fetched); None when it has no status entry.
     proof: ProofSummary | None = None
     credential_status: str | None = None
+    # Open Badges 3.0: the text of the newer copy a refresh service returned, verified and
+    # kept instead of the one handed in (whose `assertion` the report then describes).
+    refreshed_original: str | None = None
 
     @property
     def valid(self) -> bool:
