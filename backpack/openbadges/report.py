@@ -88,6 +88,9 @@ class VerificationReport:
     # Open Badges 3.0: the text of the newer copy a refresh service returned, verified and
     # kept instead of the one handed in (whose `assertion` the report then describes).
     refreshed_original: str | None = None
+    # Open Badges 3.0: the credential exactly as read (JSON or compact JWS), whether handed
+    # in, unbaked from an image or fetched from a URL: the bytes a backpack keeps.
+    credential_text: str | None = None
 
     @property
     def valid(self) -> bool:

@@ -167,6 +167,7 @@ class _Verification:
 
     def verify_credential_text(self, text: str) -> None:
         self.report.version = "3.0"
+        self.report.credential_text = text
         verify_credential(
             read_credential(text),
             resources=self.resources,

@@ -9,6 +9,7 @@ import pytest
 from backpack.openbadges.errors import OpenBadgesError, ParseError
 from backpack.openbadges.fingerprint import badge_fingerprint
 from backpack.openbadges.offline import read_offline
+from tests.support.ob3_rows import credential, credential_view
 
 V2 = "https://w3id.org/openbadges/v2"
 
@@ -59,3 +60,22 @@ def test_only_a_url_cannot_be_read_offline() -> None:
 def test_text_that_is_no_badge_is_refused() -> None:
     with pytest.raises(ParseError):
         read_offline('{"hello": "world"}', ["ann@example.org"])
+
+
+def test_a_3_0_credential_is_read_into_the_view_the_verifier_stores() -> None:
+    document = credential("ann@example.org")
+    report = read_offline(json.dumps(document), ["Ann@Example.org"])
+    assert report.version == "3.0"
+    assert report.verification_kind == "signed"
+    assert (report.matched_identity or "").casefold() == "ann@example.org"
+    assert report.assertion is not None
+    assert report.assertion["credential"] == document
+    assert report.assertion["badge"]["name"] == "Robotics Level 1"
+    assert report.assertion["issuedOn"] == document["validFrom"]
+    assert badge_fingerprint(report.assertion) == badge_fingerprint(credential_view(document))
+
+
+def test_someone_elses_3_0_credential_is_refused_offline() -> None:
+    with pytest.raises(OpenBadgesError) as caught:
+        read_offline(json.dumps(credential("bob@example.org")), ["ann@example.org"])
+    assert caught.value.code == "recipient_mismatch"
