@@ -20,6 +20,7 @@ from backpack.openbadges import (
     badge_fingerprint,
     inspect_image,
     sniff_image_type,
+    unbake,
     verify_badge,
 )
 from backpack.services.badge_catalogue import store_badge_class
@@ -240,7 +241,7 @@ def _new_badge(
     assertion = report.assertion or {}
     badge_class = store_badge_class(assertion.get("badge") or {}, image=report.badge_image)
     image = original_image or image_from_reference(assertion.get("image")) or badge_class.image
-    payload = data if isinstance(data, str) else _received_text(data, report)
+    payload = _payload(data, report)
     assertion_id = assertion.get("id")
     columns = badge_columns(
         report,
@@ -261,9 +262,21 @@ def _new_badge(
     )
 
 
-def _received_text(data: bytes, report: VerificationReport) -> str:
-    """What bytes handed in said: the text verification unbaked from the image (read once),
-    or the bytes themselves when they were badge text."""
+def _payload(data: str | bytes, report: VerificationReport) -> str:
+    """What a badge keeps as received: the text handed in, or read out of an image once.
+
+    An Open Badges 3.0 credential is kept exactly as issued (JSON or compact JWS), also when
+    it came by URL or baked into an image; when its refresh service gave a newer copy that
+    verified, that copy is the one kept.
+    """
+    if report.version == "3.0":
+        kept = report.refreshed_original or report.credential_text
+        if kept is not None:
+            return kept
+    if isinstance(data, str):
+        return data
     if report.baked_text is not None:
         return report.baked_text
+    if sniff_image_type(data) is not None:
+        return unbake(data).text  # verification read it but did not say what it found
     return data.decode("utf-8-sig")

@@ -178,6 +178,9 @@ def reverify_badge(badge: Badge) -> str:
     badge.last_verified_at = utcnow()
     if issuer_answered(report):
         adopt_issuer_copy(badge, report)
+    if report.refreshed_original is not None and badge.verification == "valid":
+        # An Open Badges 3.0 refresh service gave a newer copy, verified: it is the one kept.
+        badge.original_payload = report.refreshed_original
     db.session.flush()
     return badge.verification
 
@@ -227,7 +230,9 @@ def baked_image(badge: Badge) -> tuple[bytes, str]:
         text = payload
     else:
         text = json.dumps(badge.assertion, ensure_ascii=False)
-    return bake(image.data, text), image.mime_type
+    # An Open Badges 3.0 credential is baked under its own keyword (`openbadgecredential`).
+    keyword = "openbadgecredential" if badge.version == "3.0" else "openbadges"
+    return bake(image.data, text, keyword=keyword), image.mime_type
 
 
 def delete_orphans() -> None:

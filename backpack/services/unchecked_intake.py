@@ -100,10 +100,18 @@ def offline_values(
         accepted=accepted,
         source="import",
         check=Check(UNCHECKED, record, checked_at or utcnow()),
-        # Only an http id is an address: an unchecked badge has no other id the APIs show.
-        assertion_iri=badge.report.source_url,
+        assertion_iri=_known_as(badge.report),
     )
     return columns.as_dict()
+
+
+def _known_as(report: VerificationReport) -> str | None:
+    """The id an unchecked badge is known by in the APIs: a 3.0 credential's id (as intake
+    keeps it); for earlier versions only an http id, the address it is hosted at."""
+    if report.version == "3.0" and report.assertion is not None:
+        credential_id = report.assertion.get("id")
+        return credential_id if isinstance(credential_id, str) else None
+    return report.source_url
 
 
 def receive_unchecked(
