@@ -16,7 +16,7 @@ from backpack.api import v1 as api_v1
 from backpack.extensions import csrf, db, limiter, login_manager, migrate
 from backpack.oauth import views as oauth_views
 from backpack.oauth.server import init_oauth
-from backpack.openbadges.budget import TimeBudget
+from backpack.openbadges import TimeBudget
 from backpack.tasks import init_tasks
 from backpack.web import (
     access_tokens,

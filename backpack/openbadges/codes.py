@@ -33,8 +33,11 @@ ERROR_CODES: Final[dict[str, str]] = {
     "not_json": "Text that should be JSON (the input or a fetched document) is malformed.",
     "json_too_deep": "JSON nested more deeply than the library accepts.",
     "not_a_badge": "Well-formed JSON that is not an Open Badges assertion of any version.",
+    "needs_fetch": "Only a badge's URL, where it was to be read offline (an import fetches "
+    "nothing).",
     "internal_error": "The verifier failed unexpectedly; the badge may be fine (a bug to report).",
-    "unsupported_version": "A badge version this library does not verify yet (Open Badges 3.0).",
+    "unsupported_version": "An Open Badges 3.0 credential where only an assertion of an earlier "
+    "version can be read (offline reading of a stored 0.5-2.0 badge).",
     "unknown_context": "A JSON-LD @context that is not one of the bundled Open Badges contexts.",
     "invalid_jsonld": "JSON-LD that cannot be processed (a broken @context or term).",
     # Images (raised by the baking and image modules, reported as they come)
@@ -87,6 +90,16 @@ ERROR_CODES: Final[dict[str, str]] = {
     "expires_before_issued": "The badge expires before it was issued.",
     "recipient_mismatch": "The badge is not awarded to any of the given recipient identities.",
     # Open Badges 3.0 credentials (credentials/extract, checks, schema, status, refresh, view)
+    "not_a_credential": "Input read as a Verifiable Credential that is not one: not a JSON "
+    "object, or a VC-JWT whose shape does not match its data model.",
+    "credential_context": "A credential whose first @context is not the VC 1.1 or 2.0 context.",
+    "credential_type": "A credential whose type lacks VerifiableCredential and "
+    "OpenBadgeCredential / AchievementCredential (EndorsementCredential for an endorsement).",
+    "credential_subject": "A credential with no credentialSubject, or one naming its earner "
+    "neither by id nor by identifier.",
+    "no_valid_proof": "A credential none of whose proofs could be verified.",
+    "status_list_invalid": "A credential status list that was fetched but cannot be trusted or "
+    "read (unproven, out of its validity, not gzip, too large, index out of range).",
     # Open Badges 3.0 proofs and keys (credentials/keys, canonical, data_integrity, vc_jwt)
     "proof_missing": "A 3.0 credential with neither an embedded proof nor a VC-JWT signature.",
     "proof_malformed": "An embedded proof that is not an object, names contexts that are not "
@@ -156,6 +169,25 @@ WARNING_CODES: Final[dict[str, str]] = {
     "baked_json_unreadable": "The JSON baked into an SVG is malformed; the badge was verified at "
     "the hosted URL of the SVG's verify attribute instead.",
     # Open Badges 3.0 credentials (credentials/extract, checks, schema, status, refresh, view)
+    "vc_data_model_1_1": "The credential follows the VC data model 1.1, since replaced by 2.0 "
+    "in Open Badges 3.0.",
+    "credential_context_version": "The credential's second @context is not an Open Badges 3.0 "
+    "context of a published version.",
+    "credential_schema_mismatch": "The credential does not follow the 1EdTech JSON Schema it "
+    "names.",
+    "credential_schema_unavailable": "The credential names a JSON Schema this backpack does not "
+    "bundle; it was not checked against it.",
+    "status_unknown": "The credential's status is of a type not understood (never read as "
+    "revoked).",
+    "status_unreachable": "The credential's status list could not be fetched; whether it is "
+    "revoked is not known.",
+    "status_list_short": "The status list is shorter than the specification's 131,072 entries.",
+    "refresh_failed": "The credential's refresh service gave no valid newer copy; the copy "
+    "handed in is kept.",
+    "credential_refreshed": "The issuer's refresh service returned a newer valid copy, which is "
+    "kept instead.",
+    "endorsement_invalid": "An endorsement embedded in the credential does not verify; it is "
+    "shown as such and the badge's verdict is unchanged.",
     # Open Badges 3.0 proofs and keys (credentials/keys, canonical, data_integrity, vc_jwt)
     # Why these are no errors: the older suites sign the same bytes with the same Ed25519
     # (the specification says to accept them with a warning); a did:key with a urn:uuid

@@ -14,13 +14,15 @@ from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, EmailAddress, Image, Issuer, User
 from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
-from backpack.openbadges.baking import bake
-from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import Fetcher
-from backpack.openbadges.report import VerificationReport
-from backpack.openbadges.verify import verify_badge
+from backpack.openbadges import (
+    Fetcher,
+    IssuerDocumentCache,
+    VerificationReport,
+    bake,
+    verify_badge,
+)
 from backpack.services.badge_catalogue import keep_class_image
-from backpack.services.badge_intake import report_record, verdict
+from backpack.services.badge_columns import report_record, verdict
 from backpack.services.bulk_rows import among
 from backpack.services.errors import NotVerified, ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
@@ -210,6 +212,9 @@ def apply_report(badge: Badge, report: VerificationReport) -> str:
     badge.last_verified_at = utcnow()
     if issuer_answered(report):
         adopt_issuer_copy(badge, report)
+    if report.refreshed_original is not None and badge.verification == "valid":
+        # An Open Badges 3.0 refresh service gave a newer copy, verified: it is the one kept.
+        badge.original_payload = report.refreshed_original
     db.session.flush()
     return badge.verification
 
@@ -259,7 +264,7 @@ def baked_image(badge: Badge) -> tuple[bytes, str]:
         text = payload
     else:
         text = json.dumps(badge.assertion, ensure_ascii=False)
-    # A 3.0 credential goes under its own keyword (PNG iTXt / SVG element), as the spec says.
+    # An Open Badges 3.0 credential is baked under its own keyword (`openbadgecredential`).
     keyword = "openbadgecredential" if badge.version == "3.0" else "openbadges"
     return bake(image.data, text, keyword=keyword), image.mime_type
 

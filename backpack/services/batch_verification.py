@@ -25,9 +25,7 @@ from urllib.parse import urlsplit
 
 from backpack.extensions import db
 from backpack.models import Badge
-from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import Fetcher
-from backpack.openbadges.report import VerificationReport
+from backpack.openbadges import Fetcher, IssuerDocumentCache, VerificationReport
 from backpack.services.badges import (
     StoredInput,
     apply_report,

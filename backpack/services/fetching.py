@@ -6,8 +6,7 @@ import threading
 
 from flask import current_app
 
-from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import Fetcher
+from backpack.openbadges import Fetcher, IssuerDocumentCache
 
 EXTENSION_KEY = "backpack.fetcher"
 DOCUMENTS_KEY = "backpack.issuer_documents"

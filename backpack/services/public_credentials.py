@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backpack.models import Badge
-from backpack.openbadges.baking import bake
-from backpack.openbadges.errors import OpenBadgesError
+from backpack.openbadges import OpenBadgesError, bake
 from backpack.services.errors import ServiceError
 
 CREDENTIAL_VERSION = "3.0"

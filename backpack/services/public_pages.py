@@ -21,9 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload, undefer
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, BadgeShare, Collection, CollectionItem, Image, User
 from backpack.models.base import utcnow
-from backpack.openbadges.baking import without_badge
-from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.recipient import identity_hash
+from backpack.openbadges import OpenBadgesError, identity_hash, without_badge
 from backpack.services.sharing import PUBLIC_STATUS
 
 

@@ -15,7 +15,7 @@ from markupsafe import escape
 from backpack.links import external_url
 from backpack.models import Badge
 from backpack.models.badges import UNCHECKED
-from backpack.openbadges.jsonld import V2_CONTEXT
+from backpack.openbadges import V2_CONTEXT
 from backpack.services import public_credentials
 from backpack.services.public_pages import PublicBadge, PublicCollection, public_assertion
 from backpack.web.badge_view import BadgeView, view_badge

@@ -35,6 +35,7 @@ HOSTS: Final = (
     "issuer.test",
     "digitalcredentials.github.io",
     "state.gov",
+    "raw.githubusercontent.com",
 )
 CORPUS: Final = Path(__file__).resolve().parents[2] / "data" / "corpus"
 OB30: Final = CORPUS / "digital-credentials-public-validator/inspector-vc/src/test/resources/ob30"
