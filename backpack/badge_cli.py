@@ -13,12 +13,10 @@ import click
 from flask.cli import AppGroup
 
 from backpack.extensions import db
-from backpack.models import Badge
 from backpack.models.base import utcnow
-from backpack.openbadges.images import sniff_image_type
-from backpack.openbadges.report import VerificationReport
-from backpack.openbadges.verify import verify_badge
+from backpack.openbadges import VerificationReport, sniff_image_type, verify_badge
 from backpack.services import badges as badge_service
+from backpack.services import batch_verification
 from backpack.services.fetching import app_fetcher
 
 badges = AppGroup("badges", help="Verify badges.")
@@ -134,15 +132,11 @@ def reverify_command(older_than: str) -> None:
     verdicts: Counter[str] = Counter()
     changed = 0
     ids = [badge.id for badge in badge_service.badges_due_for_reverification(cutoff)]
-    for badge_id in ids:
-        badge = db.session.get(Badge, badge_id)
-        if badge is None:  # deleted meanwhile
-            continue
-        before = badge.verification
-        after = badge_service.reverify_badge(badge)
+    # Different issuers' fetches overlap (REVERIFY_WORKERS at once, two per issuer).
+    for done in batch_verification.reverify_many(ids):
         db.session.commit()  # one badge at a time: an interruption loses nothing done
-        verdicts[after] += 1
-        changed += before != after
+        verdicts[done.after] += 1
+        changed += done.before != done.after
     parts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(verdicts.items()))
     click.echo(
         f"Re-verified {len(ids)} badge(s) last checked before {cutoff:%Y-%m-%d %H:%M} UTC"

@@ -495,3 +495,24 @@ def test_a_held_badge_handed_in_again_after_its_class_image_vanished_is_there_al
     assert again.status_code == 200
     assert "in your backpack already" in again.get_data(as_text=True)
     assert _count(badge_app, Badge) == 1
+
+
+def test_an_uploaded_baked_png_is_read_once_and_its_text_kept(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backpack.openbadges import baking
+
+    reads: list[int] = []
+    real = baking.find_png_badge
+
+    def counted(data: bytes) -> Any:
+        reads.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(baking, "find_png_badge", counted)
+    assertion = issuer.award("ann@example.org")
+    png = issuer.baked_png(assertion)
+    assert add_badge(earner.client, "upload", (io.BytesIO(png), "badge.png")).status_code == 302
+    assert len(reads) == 1
+    [badge] = _badges(badge_app)
+    assert json.loads(badge.original_payload)["id"] == assertion["id"]

@@ -33,6 +33,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "not_json": "Text that should be JSON (the input or a fetched document) is malformed.",
     "json_too_deep": "JSON nested more deeply than the library accepts.",
     "not_a_badge": "Well-formed JSON that is not an Open Badges assertion of any version.",
+    "needs_fetch": "Only a badge's URL, where it was to be read offline (an import fetches "
+    "nothing).",
     "internal_error": "The verifier failed unexpectedly; the badge may be fine (a bug to report).",
     "unsupported_version": "An Open Badges 3.0 credential where only an assertion of an earlier "
     "version can be read (offline reading of a stored 0.5-2.0 badge).",

@@ -117,6 +117,7 @@ class _Verification:
 
     def verify_image(self, data: bytes) -> None:
         baked = unbake(data)
+        self.report.baked_text = baked.text
         # An SVG's verify attribute names where a baked 0.5 assertion is hosted.
         url = baked.verify_attribute if is_http_url(baked.verify_attribute) else None
         if baked.unreadable_body:
@@ -166,6 +167,7 @@ class _Verification:
 
     def verify_credential_text(self, text: str) -> None:
         self.report.version = "3.0"
+        self.report.credential_text = text
         verify_credential(
             read_credential(text),
             resources=self.resources,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +112,15 @@ class ExampleOrgFetcher(Fetcher):
         super().__init__(allow_private=True)
         self.server = server
 
-    def get(self, url: str, *, accept: str = DEFAULT_ACCEPT) -> FetchResponse:
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = DEFAULT_ACCEPT,
+        conditional: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
         local = to_local(url, self.server.url("/"))
-        response = super().get(local, accept=accept)
+        response = super().get(local, accept=accept, conditional=conditional)
         # Report the URL asked for, as a real fetch of it would.
         return dataclasses.replace(response, url=url) if response.url == local else response
 

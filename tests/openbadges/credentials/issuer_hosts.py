@@ -60,12 +60,18 @@ class HostsFetcher(Fetcher):
         )
         self.port = server.port
 
-    def get(self, url: str, *, accept: str = DEFAULT_ACCEPT) -> FetchResponse:
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = DEFAULT_ACCEPT,
+        conditional: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
         parts = urlsplit(url)
         if parts.scheme != "https" or parts.port is not None or parts.hostname not in HOSTS:
-            return super().get(url, accept=accept)
+            return super().get(url, accept=accept, conditional=conditional)
         local = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{self.port}"))
-        response = super().get(local, accept=accept)
+        response = super().get(local, accept=accept, conditional=conditional)
         return dataclasses.replace(response, url=url) if response.url == local else response
 
 
