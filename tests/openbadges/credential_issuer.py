@@ -48,6 +48,7 @@ from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.jsonld import document_loader
 from backpack.openbadges.recipient import identity_hash
 from backpack.services.fetching import EXTENSION_KEY as FETCHER_EXTENSION
+from backpack.services.fetching import OPTIONS_KEY as FETCHER_OPTIONS
 from tests.openbadges.issuer_site import ec_key, ed25519_key, rsa_key
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import make_png
@@ -117,21 +118,27 @@ class CredentialIssuer:
             return f"{self.did_key}#{self.multikey}"
         return f"{self.issuer_id(identity)}#key-{key}"
 
+    def fetcher_options(self) -> dict[str, Any]:
+        """The Fetcher options that reach this issuer's host on the local server (any other
+        host resolves as usual) and trust the server's test certificate authority."""
+        host = self.host
+        return {
+            "resolver": lambda name, port: (
+                ["127.0.0.1"] if name == host else resolve_host(name, port)
+            ),
+            "ca_file": self.server.ca_file,
+        }
+
     def fetcher(self, **options: Any) -> Fetcher:
-        """A safe fetcher that reaches this issuer's host on the local server (and any other
-        host as usual), trusting the server's test certificate authority."""
+        """A safe fetcher that reaches this issuer (see `fetcher_options`)."""
         options.setdefault("allow_private", True)
         options.setdefault("timeout", 5.0)
-        return Fetcher(
-            resolver=lambda host, port: (
-                ["127.0.0.1"] if host == self.host else resolve_host(host, port)
-            ),
-            ca_file=self.server.ca_file,
-            **options,
-        )
+        return Fetcher(**self.fetcher_options(), **options)
 
     def use_in(self, app: Flask) -> Fetcher:
-        """Make an app's verifications (intake, CLI, re-verification) reach this issuer."""
+        """Make an app's verifications reach this issuer: intake, the CLI and the fetchers
+        of batches (`badges reverify`, background checks) alike."""
+        app.extensions[FETCHER_OPTIONS] = self.fetcher_options()
         fetcher = self.fetcher(timeout=float(app.config["FETCH_TIMEOUT"]))
         app.extensions[FETCHER_EXTENSION] = fetcher
         return fetcher
