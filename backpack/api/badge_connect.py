@@ -32,6 +32,12 @@ API_BASE = "/ims/ob/v2p1"
 MANIFEST_CONTEXT = "https://purl.imsglobal.org/spec/ob/v2p1/ob_v2p1.jsonld"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+CREDENTIAL_NOT_ASSERTION = (
+    "This is an Open Badges 3.0 credential: Badge Connect 2.1 carries Open Badges 2.0 "
+    "assertions only. Send 3.0 credentials through the Open Badges 3.0 API "
+    "(POST /ims/ob/v3p0/credentials), or have the earner add it on the backpack's "
+    "Add a badge page."
+)
 STATUS_TEXT = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
@@ -149,7 +155,13 @@ def list_assertions() -> Response:
     user = _authorised(scopes.ASSERTION_READONLY)
     limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _int_arg("offset", 0, 0, 10**9)
-    conditions = [Badge.user_id == user.id, Badge.status == "accepted"]
+    # Badge Connect 2.1 carries 2.0 assertions: a 3.0 credential is not one, and is not
+    # down-converted into one (its proof covers the credential as issued).
+    conditions = [
+        Badge.user_id == user.id,
+        Badge.status == "accepted",
+        Badge.version != "3.0",
+    ]
     since = request.args.get("since")
     if since is not None:
         conditions.append(Badge.created_at > _timestamp_arg("since", since))
@@ -191,8 +203,10 @@ def add_assertion() -> Response:
     else:
         raise _invalid('Send {"assertion": {...}} or {"signedAssertion": "<JWS>"}.')
     try:
-        receive_badge(user, data, source="push")
+        receive_badge(user, data, source="push", takes_credentials=False)
     except BadgeRefused as refusal:
+        if refusal.code == "credential_not_assertion":
+            raise BadgeConnectError(400, "INVALID_BADGE", CREDENTIAL_NOT_ASSERTION) from refusal
         text = (
             "RECIPIENT_PROFILE_MISMATCH"
             if refusal.code == "recipient_mismatch"
