@@ -89,6 +89,7 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
             "public collection": f"/public/collections/{shown.share_token}",
             "public badge": f"/public/badges/{share.share_token}",
             "3.0 badge": f"/badges/{credential}",
+            "3.0 badge sharing": f"/shared-badges/{credential}",
             "public 3.0 badge": f"/public/badges/{credential_share.share_token}",
         }
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 2
@@ -164,6 +165,7 @@ def test_every_page_fits_a_phone_and_passes_axe(
         "badges": "/badges/",
         "badge": paths["badge"],
         "3.0 badge": paths["3.0 badge"],
+        "3.0 badge sharing": paths["3.0 badge sharing"],
         "add badge": "/badges/add",
         "collections": "/collections/",
         "collection editor": paths["collection editor"],
