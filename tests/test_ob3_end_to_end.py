@@ -1,9 +1,10 @@
 """Open Badges 3.0 end to end, as an earner meets it: a credential signed each way an issuer
-signs (Data Integrity eddsa-rdfc-2022 by an https profile key, did:web and did:key; VC-JWT
-RS256, ES256 and EdDSA), with each kind of status list (1EdTechRevocationList,
-BitstringStatusListEntry), brought in each way (a baked PNG or SVG, pasted, by URL, pushed
-by the issuer's site), kept valid, and found revoked by `badges reverify` once the issuer
-revokes it. Badge Connect 2.1, which carries 2.0 assertions only, refuses 3.0 with a reason.
+signs (Data Integrity eddsa-rdfc-2022 by an https profile key, did:web and did:key; the
+older Ed25519Signature2020; VC-JWT RS256, ES256 and EdDSA), with each kind of status list
+(1EdTechRevocationList, BitstringStatusListEntry), brought in each way (a baked PNG or SVG,
+pasted, by URL, pushed by the issuer's site), kept valid, and found revoked by `badges
+reverify` once the issuer revokes it. Badge Connect 2.1, which carries 2.0 assertions only,
+refuses 3.0 with a reason.
 
 Every test runs on SQLite and PostgreSQL; the issuer is the local 3.0 test issuer.
 """
@@ -14,7 +15,7 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
@@ -33,18 +34,21 @@ from tests.openbadges.credential_issuer import (
     Identity,
     JwtAlgorithm,
     Status,
+    Suite,
 )
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import make_png, make_svg
 from tests.support.oauth import connect
 
 ANN = "ann@example.org"
-# Each way a credential is signed: who the issuer is, and the VC-JWT algorithm (None: a
-# Data Integrity proof, eddsa-rdfc-2022).
-PROOFS: dict[str, tuple[Identity, JwtAlgorithm | None]] = {
-    "eddsa-profile": ("url", None),
-    "eddsa-did:web": ("did:web", None),
-    "eddsa-did:key": ("did:key", None),
+EDDSA, ED25519_2020 = "eddsa-rdfc-2022", "Ed25519Signature2020"
+# Each way a credential is signed: who the issuer is, and the embedded proof's suite or the
+# VC-JWT's algorithm (what the report's proof summary then names).
+PROOFS: dict[str, tuple[Identity, str]] = {
+    "eddsa-profile": ("url", EDDSA),
+    "eddsa-did:web": ("did:web", EDDSA),
+    "eddsa-did:key": ("did:key", EDDSA),
+    "ed25519-2020-did:web": ("did:web", ED25519_2020),
     "jwt-RS256": ("url", "RS256"),
     "jwt-ES256": ("did:web", "ES256"),
     "jwt-EdDSA": ("url", "EdDSA"),
@@ -70,12 +74,12 @@ def issuer3(badge_app: Flask) -> Iterator[CredentialIssuer]:
 
 def _issued(issuer: CredentialIssuer, proof: str, status: Status) -> tuple[dict[str, Any], str]:
     """A credential to Ann, and the text its issuer hands out (JSON or a compact JWS)."""
-    identity, alg = PROOFS[proof]
+    identity, how = PROOFS[proof]
     credential = issuer.credential(identity=identity, status=status, recipient=ANN)
-    if alg is None:
-        signed = issuer.sign(credential)
+    if how in (EDDSA, ED25519_2020):
+        signed = issuer.sign(credential, suite=cast(Suite, how))
         return signed, json.dumps(signed, indent=2)
-    return credential, issuer.jwt(credential, alg=alg)
+    return credential, issuer.jwt(credential, alg=cast(JwtAlgorithm, how))
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -149,8 +153,8 @@ def test_a_credential_comes_in_valid_is_kept_as_issued_and_is_found_revoked_late
     assert badge.assertion_iri == credential["id"]
     assert badge.badge_class.name == "Local Teamwork"
     proof_used = badge.last_report["proof"]
-    alg = PROOFS[proof][1]
-    assert proof_used["cryptosuite"] == (alg or "eddsa-rdfc-2022")
+    how = PROOFS[proof][1]
+    assert how in (proof_used["type"], proof_used["cryptosuite"])
     page = earner.client.get(f"/badges/{badge.id}").get_data(as_text=True)
     assert "Local Teamwork" in page
     assert "Not revoked" in page
@@ -172,14 +176,13 @@ def test_a_push_from_another_site_than_the_did_web_issuers_is_refused(
     )
     assert answer.status_code == 403
     detail = answer.get_json()["detail"]
-    assert "issuer DID document" in detail and "https://elsewhere.example" in detail
+    assert "issuer DID document" in detail
+    assert "https://elsewhere.example" in detail
     assert _badges(badge_app) == []
 
 
 @pytest.fixture
-def platform_client(
-    badge_app: Flask, earner: Accounts, monkeypatch: pytest.MonkeyPatch
-) -> Any:
+def platform_client(badge_app: Flask, earner: Accounts, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
     connected, _token = connect(badge_app, earner.client)
     return connected.client

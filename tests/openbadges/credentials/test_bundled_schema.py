@@ -43,7 +43,8 @@ def test_the_complete_1edtech_credential_follows_the_schema_it_names() -> None:
     complete = json.loads(corpus_credential("complete.json"))
     assert complete["credentialSchema"][0]["id"] == SCHEMA_URLS[0]
     report = _checked(complete)
-    assert report.warnings == [] and report.errors == []
+    assert report.warnings == []
+    assert report.errors == []
 
 
 @pytest.mark.parametrize("url", SCHEMA_URLS)
@@ -52,7 +53,8 @@ def test_the_complete_1edtech_credential_follows_the_schema_it_names() -> None:
 )
 def test_1edtechs_valid_credentials_follow_it(name: str, url: str) -> None:
     report = _checked(_naming(name, url))
-    assert report.warnings == [] and report.errors == []
+    assert report.warnings == []
+    assert report.errors == []
 
 
 @pytest.mark.parametrize(
