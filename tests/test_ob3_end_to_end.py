@@ -12,8 +12,10 @@ Every test runs on SQLite and PostgreSQL; the issuer is the local 3.0 test issue
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -214,3 +216,29 @@ def test_badge_connect_2_1_lists_2_0_assertions_only(
     assert listed.json()["assertions"] == []
     assert listed.json()["signedAssertions"] == []
     assert listed.headers["X-Total-Count"] == "0"
+
+
+def test_an_issuer_page_offers_credentials_through_issuer_js_and_the_earner_accepts(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer
+) -> None:
+    # Mozilla's issuer API offers URLs or signed text: a hosted credential and a VC-JWT.
+    hosted, text = _issued(issuer3, "eddsa-did:key", "bitstring")
+    issuer3.server.serve("/credentials/1", text.encode(), content_type="application/vc+ld+json")
+    url = issuer3.url("/credentials/1")
+    _credential, token = _issued(issuer3, "jwt-EdDSA", "revocation-list")
+    preview = earner.client.get("/issuer/assertion", query_string={"assertion": url})
+    assert preview.status_code == 200
+    assert preview.get_json()["recipient"] == ANN
+    assert preview.get_json()["exists"] is False
+
+    page = f"/issuer/frame?{urlencode({'assertion': [url, token]}, doseq=True)}"
+    data = {"assertion": [url, token], "decision": "allow", "origin": issuer3.url("/")}
+    result = post_form(earner.client, page, data, action="/issuer/frame")
+    assert result.status_code == 200
+    found = re.search(r'data-result="([^"]*)"', result.get_data(as_text=True))
+    assert found is not None
+    outcome = json.loads(html.unescape(found.group(1)))
+    assert outcome == {"type": "OpenBadges.issue", "errors": [], "successes": [url, token]}
+    rows = _badges(badge_app)
+    assert [(b.version, b.verification) for b in rows] == [("3.0", "valid")] * 2
+    assert {b.assertion_iri for b in rows} == {hosted["id"], _credential["id"]}
