@@ -242,3 +242,26 @@ def test_an_issuer_page_offers_credentials_through_issuer_js_and_the_earner_acce
     rows = _badges(badge_app)
     assert [(b.version, b.verification) for b in rows] == [("3.0", "valid")] * 2
     assert {b.assertion_iri for b in rows} == {hosted["id"], _credential["id"]}
+
+
+@pytest.mark.parametrize("status", ["bitstring", "revocation-list"])
+def test_a_credential_whose_status_list_is_down_is_kept_and_says_so_until_it_answers(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, status: Status
+) -> None:
+    credential, text = _issued(issuer3, "eddsa-profile", status)
+    path = "/status/1" if status == "bitstring" else "/revocations"
+    issuer3.server.serve(path, b"down for maintenance", status=503, content_type="text/plain")
+    assert add_badge(earner.client, "text", text).status_code == 302
+    [badge] = _badges(badge_app)
+    assert badge.verification == "valid", badge.last_report
+    codes = [warning["code"] for warning in badge.last_report["warnings"]]
+    assert "status_unreachable" in codes
+    page = earner.client.get(f"/badges/{badge.id}").get_data(as_text=True)
+    assert "Status not checked" in page
+    assert "could not be fetched at the last check" in page
+    assert "Not revoked" not in page
+
+    issuer3.revoke(credential)  # published again: the list answers, and says revoked
+    _reverify(badge_app)
+    [badge] = _badges(badge_app)
+    assert badge.verification == "revoked"
