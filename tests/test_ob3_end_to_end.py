@@ -190,12 +190,20 @@ def platform_client(badge_app: Flask, earner: Accounts, monkeypatch: pytest.Monk
     return connected.client
 
 
-@pytest.mark.parametrize("proof", ["eddsa-profile", "jwt-ES256"])
+@pytest.mark.parametrize(
+    ("proof", "sent_as"),
+    [("eddsa-profile", "assertion"), ("jwt-ES256", "signedAssertion"), ("eddsa-did:key", "url")],
+)
 def test_badge_connect_2_1_refuses_a_credential_and_points_at_the_3_0_api(
-    badge_app: Flask, issuer3: CredentialIssuer, platform_client: Any, proof: str
+    badge_app: Flask, issuer3: CredentialIssuer, platform_client: Any, proof: str, sent_as: str
 ) -> None:
     credential, text = _issued(issuer3, proof, "bitstring")
-    body = {"signedAssertion": text} if proof.startswith("jwt") else {"assertion": credential}
+    issuer3.server.serve("/credentials/1", text.encode(), content_type="application/vc+ld+json")
+    body = {
+        "assertion": {"assertion": credential},
+        "signedAssertion": {"signedAssertion": text},
+        "url": {"assertion": issuer3.url("/credentials/1")},
+    }[sent_as]
     answer = platform_client.post("/ims/ob/v2p1/assertions", json=body)
     assert answer.status_code == 400
     status = answer.json()["status"]
