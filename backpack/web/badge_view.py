@@ -64,6 +64,7 @@ class BadgeView:
     warnings: list[dict[str, str]] = field(default_factory=list)
     hosted_url: str | None = None
     earlier_check: str | None = None
+    issuer_image: str | None = None
 
 
 def view_badge(badge: Badge) -> BadgeView:
@@ -91,7 +92,27 @@ def view_badge(badge: Badge) -> BadgeView:
         warnings=[m for m in report.get("warnings", []) if isinstance(m, dict)],
         hosted_url=safe_link(badge.source_url),
         earlier_check=earlier_check(badge),
+        issuer_image=embedded_image(issuer.get("image")),
     )
+
+
+# Pictures an issuer profile may carry within itself (an SVG in an <img> runs no script).
+EMBEDDED_IMAGE_TYPES = ("png", "jpeg", "gif", "webp", "svg+xml")
+EMBEDDED_IMAGE_MAX = 256 * 1024
+
+
+def embedded_image(value: object) -> str | None:
+    """An issuer's image when its profile embeds it as a data: URL, else None.
+
+    A linked one is not shown: the pages load pictures from this server only (a visitor's
+    address is not handed to every issuer), and issuer pictures are not fetched and kept."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if not isinstance(value, str) or len(value) > EMBEDDED_IMAGE_MAX:
+        return None
+    head = value[: value.find(",") + 1].lower()
+    kinds = tuple(f"data:image/{kind};base64," for kind in EMBEDDED_IMAGE_TYPES)
+    return value if head in kinds else None
 
 
 def earlier_check(badge: Badge) -> str | None:

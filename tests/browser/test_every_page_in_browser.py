@@ -80,6 +80,7 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
         paths = {
             "verify address": f"/account/verify/{verify_link}",
             "badge": f"/badges/{kept}",
+            "badge sharing": f"/shared-badges/{kept}",
             "collection editor": f"/collections/{shown.id}",
             "public collection": f"/public/collections/{shown.share_token}",
             "public badge": f"/public/badges/{share.share_token}",
@@ -155,6 +156,7 @@ def test_every_page_fits_a_phone_and_passes_axe(
         "dashboard": "/",
         "badges": "/badges/",
         "badge": paths["badge"],
+        "badge sharing": paths["badge sharing"],
         "add badge": "/badges/add",
         "collections": "/collections/",
         "collection editor": paths["collection editor"],
@@ -205,3 +207,27 @@ def test_every_page_fits_a_phone_and_passes_axe(
     page.get_by_text("Menu", exact=True).click()
     expect(menu_links).to_have_text(["Log in", "Sign up"])
     without_js.close()
+
+
+def test_copy_link_puts_the_public_link_on_the_clipboard(
+    browser: Browser, filled_server: tuple[LiveServer, dict[str, str]]
+) -> None:
+    server, paths = filled_server
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.get_by_label("Email address").fill(ANN)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(server.url + "/")
+    page.goto(server.url + paths["badge sharing"])
+    public = page.locator("#share-link").input_value()
+    assert public.endswith(paths["public badge"])
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.get_by_role("status").filter(has_text="Link copied.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == public
+    # The QR code is drawn: an image of its full size.
+    qr = page.get_by_role("img", name="QR code of the public link")
+    expect(qr).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth > 0", qr.element_handle())
+    context.close()
