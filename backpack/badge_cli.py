@@ -18,6 +18,7 @@ from backpack.models.base import utcnow
 from backpack.openbadges.images import sniff_image_type
 from backpack.openbadges.report import VerificationReport
 from backpack.openbadges.verify import verify_badge
+from backpack.plurals import counted
 from backpack.services import badges as badge_service
 from backpack.services.fetching import app_fetcher
 
@@ -129,6 +130,6 @@ def reverify_command(older_than: str) -> None:
         changed += before != after
     parts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(verdicts.items()))
     click.echo(
-        f"Re-verified {len(ids)} badge(s) last checked before {cutoff:%Y-%m-%d %H:%M} UTC"
+        f"Re-verified {counted(len(ids), 'badge')} last checked before {cutoff:%Y-%m-%d %H:%M} UTC"
         f"{': ' + parts if parts else ''}; {changed} changed."
     )
