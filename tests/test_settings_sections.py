@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from backpack.extensions import db
 from backpack.models import Badge, Collection, EmailAddress, ImportJob
 from backpack.services import badges as badge_service
 from backpack.services import collections
+from backpack.tasks import queue_of
 from backpack.web.device_names import device_name
-from tests.conftest import Accounts, post_form
+from tests.conftest import Accounts, Outbox, post_form
 from tests.support.mozilla import export_zip, sample_badges
 from tests.test_import_backpack_export import contents
 
@@ -215,3 +217,27 @@ def test_an_uploaded_export_cannot_verify_an_address_it_names(
     with app.app_context():
         added = sa.select(EmailAddress).filter_by(address="boss@company.example")
         assert [email.is_verified for email in db.session.scalars(added)] == [False]
+
+
+def test_a_brought_back_download_waits_for_the_worker_like_any_import(
+    app_factory: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = app_factory(TASKS_IMMEDIATE=False, TASKS_SQLITE_PATH=str(tmp_path / "tasks.db"))
+    accounts = Accounts(app, app.test_client(), Outbox(Path(app.config["MAIL_OUTBOX_DIR"])))
+    _ann_with_badges(app, app.test_cli_runner(), accounts, tmp_path)
+    downloaded = download(accounts)
+    with app.app_context():
+        for badge in db.session.scalars(sa.select(Badge)):
+            badge_service.delete_badge(badge)
+        db.session.commit()
+    job_url = restore(accounts, downloaded).headers["Location"]
+    assert accounts.client.get(job_url + ".json").get_json()["status"] == "queued"
+
+    # The worker (huey_consumer) takes it from the SQLite queue and runs it by its kind.
+    queue = queue_of(app)
+    task = queue.dequeue()
+    assert task is not None
+    queue.execute(task)
+    state = accounts.client.get(job_url + ".json").get_json()
+    assert state["status"] == "done", state
+    assert state["report"]["badges"] == 6
