@@ -177,7 +177,12 @@ REQUEST_SECONDS = 30.0
 # which fetch nothing need; a fetch that finds no free slot within half a second fails as
 # "busy, try again" (0: no bound).
 FETCH_MAX_IN_FLIGHT = 3
-# Seconds an issuer profile, badge class or key is kept across verifications (shortened by
-# its Cache-Control; 0 turns it off). Hosted assertions and revocation lists are fetched
-# for every verification, so a revocation is seen at once.
+# Issuer profiles, badge classes and keys are kept across verifications as HTTP caching says
+# (Cache-Control, Expires, ETag and Last-Modified, revalidated with conditional requests; at
+# most a day). This is how long one is kept when its issuer says nothing (0 turns the cache
+# off). Hosted assertions and revocation lists are fetched for every verification, so a
+# revocation is seen at once.
 ISSUER_DOCUMENT_TTL = 300
+# Badges that `badges reverify` and the background checks of imports verify at once, with
+# at most two at a time from any one issuer, so that a slow issuer does not set the pace.
+REVERIFY_WORKERS = 8

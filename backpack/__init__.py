@@ -16,7 +16,7 @@ from backpack.api import v1 as api_v1
 from backpack.extensions import csrf, db, limiter, login_manager, migrate
 from backpack.oauth import views as oauth_views
 from backpack.oauth.server import init_oauth
-from backpack.openbadges.budget import TimeBudget
+from backpack.openbadges import TimeBudget
 from backpack.tasks import init_tasks
 from backpack.web import (
     access_tokens,
@@ -26,6 +26,7 @@ from backpack.web import (
     badges,
     collections,
     connected_apps,
+    credential_files,
     export,
     imports,
     legacy_share,
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(collections.bp)
     app.register_blueprint(sharing.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(credential_files.bp)  # after public.bp, which adds share_token
     app.register_blueprint(legacy_share.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(imports.bp)

@@ -13,13 +13,11 @@ import click
 from flask.cli import AppGroup
 
 from backpack.extensions import db
-from backpack.models import Badge
 from backpack.models.base import utcnow
-from backpack.openbadges.images import sniff_image_type
-from backpack.openbadges.report import VerificationReport
-from backpack.openbadges.verify import verify_badge
+from backpack.openbadges import VerificationReport, sniff_image_type, verify_badge
 from backpack.plurals import counted
 from backpack.services import badges as badge_service
+from backpack.services import batch_verification
 from backpack.services.fetching import app_fetcher
 
 badges = AppGroup("badges", help="Verify badges.")
@@ -60,7 +58,7 @@ def read_input(value: str) -> str | bytes:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def verify_command(badge_input: str, recipients: tuple[str, ...], as_json: bool) -> None:
-    """Verify a badge: INPUT is a file (PNG, SVG, JSON, JWS) or a URL.
+    """Verify a badge: INPUT is a file (PNG, SVG, JSON, JWS, JWT) or a URL.
 
     Exit 0 if valid, 1 if not, 3 if it could not be decided (an issuer unreachable).
     """
@@ -87,6 +85,8 @@ def describe_report(report: VerificationReport, *, recipients_given: bool) -> li
         lines.append(f"  issued by {issuer} on {summary.issued_on or 'an unknown date'}")
     if summary and summary.expires:
         lines.append(f"  expires on {summary.expires}")
+    if report.version == "3.0":
+        lines.extend(_credential_lines(report))
     if report.recipient_matched is not None:
         lines.append(f"  recipient matched: {'yes' if report.recipient_matched else 'no'}")
     elif recipients_given:
@@ -95,6 +95,20 @@ def describe_report(report: VerificationReport, *, recipients_given: bool) -> li
         lines.append("  recipient not checked (give --recipient EMAIL to check it)")
     lines.extend(f"  error {m.code}: {m.message}" for m in report.errors)
     lines.extend(f"  warning {m.code}: {m.message}" for m in report.warnings)
+    return lines
+
+
+def _credential_lines(report: VerificationReport) -> list[str]:
+    # What an Open Badges 3.0 credential adds: the proof that verified it, and its status.
+    proof = report.proof
+    if proof is None:
+        lines = ["  proof: none verified"]
+    else:
+        suite = f" ({proof.cryptosuite})" if proof.cryptosuite else ""
+        key = f", key {proof.verification_method}" if proof.verification_method else ""
+        lines = [f"  proof: {proof.type}{suite}{key}"]
+    if report.credential_status is not None:
+        lines.append(f"  status: {report.credential_status}")
     return lines
 
 
@@ -119,15 +133,11 @@ def reverify_command(older_than: str) -> None:
     verdicts: Counter[str] = Counter()
     changed = 0
     ids = [badge.id for badge in badge_service.badges_due_for_reverification(cutoff)]
-    for badge_id in ids:
-        badge = db.session.get(Badge, badge_id)
-        if badge is None:  # deleted meanwhile
-            continue
-        before = badge.verification
-        after = badge_service.reverify_badge(badge)
+    # Different issuers' fetches overlap (REVERIFY_WORKERS at once, two per issuer).
+    for done in batch_verification.reverify_many(ids):
         db.session.commit()  # one badge at a time: an interruption loses nothing done
-        verdicts[after] += 1
-        changed += before != after
+        verdicts[done.after] += 1
+        changed += done.before != done.after
     parts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(verdicts.items()))
     click.echo(
         f"Re-verified {counted(len(ids), 'badge')} last checked before {cutoff:%Y-%m-%d %H:%M} UTC"

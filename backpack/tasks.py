@@ -18,9 +18,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from backpack import job_claims
 from backpack.extensions import db
 from backpack.import_jobs import run_zip_job
-from backpack.models import Badge
-from backpack.services import badge_checks
-from backpack.services import badges as badge_service
+from backpack.services import badge_checks, batch_verification
 
 if TYPE_CHECKING:
     pass
@@ -91,16 +89,8 @@ def run_badge_checks() -> None:
     undecided rather than unchecked, so no batch is ever chosen again and again.
     """
     batch = badge_checks.next_unchecked(CHECKS_PER_TASK)
-    for badge_id in batch:
-        try:
-            badge_checks.check_unchecked(badge_id)
-            db.session.commit()
-        except Exception:
-            log.exception("Checking badge %s failed", badge_id)
-            db.session.rollback()
-            badge = db.session.get(Badge, badge_id)
-            if badge is not None:
-                badge_service.record_failed_check(badge)
-                db.session.commit()
+    # Their issuers' fetches overlap; each verdict is committed as it comes.
+    for _ in batch_verification.reverify_many(batch, unchecked_only=True):
+        db.session.commit()
     if len(batch) == CHECKS_PER_TASK:
         queue_badge_checks()

@@ -10,8 +10,9 @@ or not an image. Each tool then verifies every input against the same recipient,
 the other, in a loop of its own process; the server runs in a third process so that neither
 tool shares the GIL with it. Both loops are timed after the same warm-up (one untimed pass
 over the first inputs) and with no HTTP cache across badges: every badge is fetched again.
-It prints badges per second for each tool, the ratio, and whether their verdicts agree. It
-is a benchmark: it never fails a build.
+It prints badges per second for each tool, the ratio, and whether their verdicts agree, and
+the cold floor: the same fetches over bare `http.client` plus the checks alone
+(`verify_floor.py`). It is a benchmark: it never fails a build.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.jsonld import CONTEXT_FILES
 from backpack.openbadges.verify import verify_badge
 from bench.common import parse_with_smoke
+from bench.verify_floor import floor_figures, measure_floor
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import TestIssuer
 
@@ -200,6 +202,7 @@ def measure(count: int) -> dict[str, Any]:
         inputs: list[Input] = issuer_end.recv()
         ours = with_traffic(issuer_end, verify_with_ours, inputs)
         cold = with_traffic(issuer_end, verify_with_ours_cold, inputs)
+        floor = measure_floor([item.data for item in inputs], _verify_cold, warmup=WARMUP)
         theirs = with_traffic(issuer_end, verify_with_badgecheck, inputs)
     finally:
         issuer_end.send("stop")
@@ -243,7 +246,11 @@ def measure(count: int) -> dict[str, Any]:
         "badgecheck_http_cache": "off (use_cache=False, cache_backend=None)",
         "badgecheck_jsonld_contexts": "the bundled files, read from memory",
         "cpus": os.cpu_count(),
-    }
+    } | floor_figures(floor, count, cold.rate())
+
+
+def _verify_cold(data: str, fetcher: Fetcher) -> Any:
+    return verify_badge(data, recipients=RECIPIENT, fetcher=fetcher)
 
 
 def _valid_count(inputs: Sequence[Input], run: Run, kind: str) -> int:
@@ -279,6 +286,13 @@ def print_figures(figures: dict[str, Any]) -> None:
         f"ours, no issuer documents kept: {figures['ours_cold_per_second']:8.1f} badges/s "
         f"({figures['ours_cold_requests_per_badge']} requests/badge), "
         f"ratio {figures['ratio_cold']}x, verdicts {figures['agree_cold']}/{count} agree"
+    )
+    print(
+        f"cold floor (bare http.client + the checks alone): "
+        f"{figures['cold_floor_per_second']:8.1f} badges/s "
+        f"({figures['floor_fetch_ms_per_badge']} ms fetching + "
+        f"{figures['floor_check_ms_per_badge']} ms checking a badge); "
+        f"ours cold is {figures['cold_share_of_floor']} of it"
     )
     met = "met" if figures["ratio"] >= TARGET_RATIO else "NOT met"
     print(f"ratio:      {figures['ratio']}x as the server runs (target {TARGET_RATIO:g}x: {met})")

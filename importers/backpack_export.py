@@ -15,9 +15,9 @@ from backpack.models import Badge, Collection, User
 from backpack.models.badges import UNCHECKED
 from backpack.services import badges as badge_service
 from backpack.services import collections, emails
-from backpack.services.badge_intake import receive_unchecked
 from backpack.services.errors import ServiceError
 from backpack.services.export import BADGES, FORMAT, MANIFEST, VERSION
+from backpack.services.unchecked_intake import receive_unchecked
 from importers.mozilla_zip import Budget, read_entry
 from importers.pipeline import (
     Outcome,

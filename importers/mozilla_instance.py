@@ -42,11 +42,12 @@ import sqlalchemy as sa
 from backpack.extensions import db
 from backpack.models import User
 from backpack.services import accounts, collections, emails, legacy_links, sharing
-from backpack.services.badge_intake import BadgeRefused, receive_unchecked
+from backpack.services.badge_intake import BadgeRefused
 from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
 from backpack.services.bulk_rows import among
 from backpack.services.errors import ServiceError
 from backpack.services.row_ids import CatalogueIds
+from backpack.services.unchecked_intake import receive_unchecked
 from importers import mozilla_grants
 from importers import mozilla_schema as schema
 from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit

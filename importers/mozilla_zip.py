@@ -19,12 +19,10 @@ from pathlib import Path
 
 from backpack.extensions import db
 from backpack.models import User
-from backpack.openbadges.baking import unbake
-from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.images import sniff_image_type
+from backpack.openbadges import OpenBadgesError, sniff_image_type, unbake
 from backpack.services import emails
-from backpack.services.badge_intake import receive_unchecked
 from backpack.services.errors import ServiceError
+from backpack.services.unchecked_intake import receive_unchecked
 from importers.pipeline import Outcome, RecordRefused, SourceFailure, SourceUnreadable, Unit
 from importers.report import ImportReport
 

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import ImportedRecord
-from backpack.openbadges.errors import OpenBadgesError
+from backpack.openbadges import OpenBadgesError
 from backpack.services.bulk_rows import among, insert_rows
 from backpack.services.errors import ServiceError
 from backpack.services.planner_statistics import StatisticsKeeper

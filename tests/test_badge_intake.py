@@ -521,3 +521,24 @@ def test_a_pasted_0_5_badge_is_refused_with_how_to_add_it(
     assert "add it by that URL, or upload its baked image" in page
     assert "Old badge" in page, "what was pasted is kept in the field"
     assert _badges(badge_app) == []
+
+
+def test_an_uploaded_baked_png_is_read_once_and_its_text_kept(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backpack.openbadges import baking
+
+    reads: list[int] = []
+    real = baking.find_png_badge
+
+    def counted(data: bytes) -> Any:
+        reads.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(baking, "find_png_badge", counted)
+    assertion = issuer.award("ann@example.org")
+    png = issuer.baked_png(assertion)
+    assert add_badge(earner.client, "upload", (io.BytesIO(png), "badge.png")).status_code == 302
+    assert len(reads) == 1
+    [badge] = _badges(badge_app)
+    assert json.loads(badge.original_payload)["id"] == assertion["id"]

@@ -65,6 +65,7 @@ def test_verify_benchmark_prints_both_rates_and_both_tools_agree() -> None:
     assert re.search(r"^ratio: +[\d.]+x", output, re.MULTILINE), output
     assert "verdicts:   40/40 agree" in output, output
     assert "verdicts 40/40 agree" in output, output  # with no issuer documents kept
+    assert re.search(r"^cold floor .*: +[\d.]+ badges/s", output, re.MULTILINE), output
 
 
 @pytest.mark.mariadb
@@ -99,6 +100,18 @@ def test_push_benchmark_stores_every_push_and_prints_its_rate() -> None:
     assert figures["failed"] == 0
     assert figures["stored"] == 10 + 10  # the timed pushes and the warm-up's
     assert figures["pushes_per_second"] > 0
+
+
+@pytest.mark.postgresql
+def test_reverify_benchmark_keeps_every_badge_valid_one_at_a_time_and_pooled() -> None:
+    services.require_postgres()
+
+    figures = json.loads(run_benchmark("reverify.py", "--smoke", "--json"))
+
+    assert figures["badges"] == 30
+    for run in ("one_at_a_time", "pooled"):
+        assert figures[run]["verdicts"] == {"valid": 30}, figures
+        assert figures[run]["badges_per_second"] > 0
 
 
 @pytest.mark.postgresql

@@ -27,10 +27,10 @@ from backpack.models import (
 )
 from backpack.services import accounts, badges, emails, planner_statistics
 from backpack.services.badge_catalogue import store_badge_classes
-from backpack.services.badge_intake import receive_unchecked
 from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
 from backpack.services.errors import AddressTaken
 from backpack.services.row_ids import CatalogueIds
+from backpack.services.unchecked_intake import receive_unchecked
 from importers import mozilla_instance
 from importers import mozilla_schema as schema
 from importers.pipeline import BATCH_ATTEMPTS, ImporterError, Outcome, Pipeline, RecordRefused, Unit

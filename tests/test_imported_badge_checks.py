@@ -21,8 +21,9 @@ from flask.testing import FlaskClient
 from backpack import create_app, tasks
 from backpack.extensions import db
 from backpack.models import Badge
+from backpack.openbadges.report import VerificationReport
 from backpack.services import accounts as account_service
-from backpack.services import badge_checks
+from backpack.services import batch_verification
 from backpack.tasks import queue_of
 from tests import services
 from tests.badge_fixtures import add_badge
@@ -333,14 +334,14 @@ def test_a_check_that_fails_here_leaves_its_badge_undecided_and_the_others_go_on
     archive.write_bytes(mozilla_zip(files, {ANN: sorted(files)}))
     args = ["import", "mozilla-zip", str(archive), "--user", ANN]
     assert queued_app.test_cli_runner().invoke(args=args).exit_code == 0
-    real = badge_checks.reverify_badge
+    real = batch_verification.apply_report
 
-    def broken_for_the_newest(badge: Badge) -> str:
+    def broken_for_the_newest(badge: Badge, report: VerificationReport) -> str:
         if badge.source_url and badge.source_url.endswith("/2.json"):
             raise RuntimeError("a bug")
-        return real(badge)
+        return real(badge, report)
 
-    monkeypatch.setattr(badge_checks, "reverify_badge", broken_for_the_newest)
+    monkeypatch.setattr(batch_verification, "apply_report", broken_for_the_newest)
     work_queue(queued_app)
     first, second = stored(queued_app)
     assert first.verification == "valid"

@@ -265,7 +265,7 @@ def test_an_operator_ends_every_session_of_an_account_from_the_shell(
     post_form(bob, "/login", {"email": "bob@example.org", "password": TEST_PASSWORD})
     result = runner.invoke(args=["users", "logout", "Ann@Example.org"])
     assert result.exit_code == 0, result.output
-    assert "Ended 2 login session(s) of Ann@Example.org." in result.output
+    assert "Ended 2 login sessions of Ann@Example.org." in result.output
     assert not _logged_in(laptop)
     assert not _logged_in(phone)
     assert _logged_in(bob)
@@ -282,7 +282,7 @@ def test_the_shell_logout_reaches_an_account_whose_address_is_not_verified_yet(
     assert _logged_in(accounts.client)
     result = runner.invoke(args=["users", "logout", "new@example.org"])
     assert result.exit_code == 0, result.output
-    assert "Ended 1 login session(s)" in result.output
+    assert "Ended 1 login session of" in result.output
     assert not _logged_in(accounts.client)
     # An unverified address on two accounts names neither.
     other = app.test_client()

@@ -113,3 +113,27 @@ def test_json_routes_tell_a_logged_out_page_to_log_in(badge_app: Flask) -> None:
         "message": "user is not logged in, redirect to /login",
         "redirect_to": "/login",
     }
+
+
+def test_a_preview_verifies_as_intake_does_with_the_issuers_documents_kept(
+    earner: Accounts, issuer: TestIssuer
+) -> None:
+    url = issuer.award("ann@example.org")["id"]
+    preview = earner.client.get("/issuer/assertion", query_string={"assertion": url})
+    assert preview.status_code == 200
+    headers = {"X-CSRFToken": csrf_token(earner.client, "/account/")}
+    created = earner.client.post("/issuer/assertion", json={"assertion": url}, headers=headers)
+    assert created.status_code == 201
+    # The preview's issuer profile and badge class served the accept: asked for once.
+    assert sum(r.path == "/issuer.json" for r in issuer.server.requests) == 1
+    assert sum(r.path == "/badges/robotics.json" for r in issuer.server.requests) == 1
+
+
+def test_a_preview_of_a_badge_intake_would_refuse_says_why(
+    earner: Accounts, issuer: TestIssuer
+) -> None:
+    assertion = issuer.award("ann@example.org")
+    issuer.revoke(assertion)
+    preview = earner.client.get("/issuer/assertion", query_string={"assertion": assertion["id"]})
+    assert preview.status_code == 400
+    assert "revoked" in preview.get_json()["message"].lower()

@@ -22,7 +22,7 @@ from backpack.links import external_url
 from backpack.models import Badge, OAuthToken, User
 from backpack.oauth import scopes
 from backpack.oauth.server import require_oauth
-from backpack.openbadges.canonical_v2 import V2_CONTEXT
+from backpack.openbadges import V2_CONTEXT
 from backpack.services import emails
 from backpack.services.badge_intake import BadgeRefused, receive_badge
 from backpack.services.errors import ServiceError

@@ -22,7 +22,6 @@ from backpack.links import external_url
 from backpack.models import Badge
 from backpack.models.base import MAX_ID
 from backpack.services import displayer
-from backpack.services.public_pages import public_assertion
 
 bp = Blueprint("displayer", __name__, url_prefix="/displayer")
 # A public read API with no session: nothing for a cross-site request to forge.
@@ -160,7 +159,7 @@ def _displayer_badge(badge: Badge, token: str) -> dict[str, Any]:
     return {
         "lastValidated": _timestamp(badge.last_verified_at),
         "hostedUrl": hosted,
-        "assertion": public_assertion(badge),
+        "assertion": displayer.displayer_assertion(badge),
         "imageUrl": image,
     }
 

@@ -12,7 +12,6 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
@@ -20,17 +19,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from backpack.api.mozilla_push import award
 from backpack.extensions import csrf, db
 from backpack.links import external_url
-from backpack.models import Badge
-from backpack.openbadges.verify import verify_badge
 from backpack.services import backpack_connect
-from backpack.services.badge_intake import (
-    KEPT_ERROR_CODES,
-    BadgeRefused,
-    badge_fingerprint,
-    receive_badge,
-)
+from backpack.services.badge_intake import BadgeRefused, preview_badge, receive_badge
 from backpack.services.errors import ServiceError
-from backpack.services.fetching import app_fetcher
 
 bp = Blueprint("mozilla_issuer", __name__)
 MAX_ASSERTIONS = 20
@@ -135,21 +126,13 @@ def preview() -> Response:
     data = (request.args.get("assertion") or request.args.get("badge") or "").strip()
     if not data:
         return _json({"message": "must provide either url or signature"}, 400)
-    addresses = sorted(e.address for e in current_user.emails if e.is_verified)
-    report = verify_badge(data, recipients={"email": addresses}, fetcher=app_fetcher())
-    if report.assertion is None or any(m.code not in KEPT_ERROR_CODES for m in report.errors):
-        messages = "; ".join(m.message for m in report.errors) or "not a valid badge"
-        return _json({"message": messages}, 400)
-    exists = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Badge)
-        .where(
-            Badge.user_id == current_user.id,
-            Badge.fingerprint == badge_fingerprint(report.assertion),
-        )
-    )
+    try:
+        preview = preview_badge(current_user, data)
+    except BadgeRefused as refusal:
+        return _json({"message": refusal.message}, 400)
+    report = preview.report
     document: dict[str, Any] = {
-        "exists": bool(exists),
+        "exists": preview.held,
         "badge": report.assertion,
         "recipient": report.matched_identity or False,
     }

@@ -33,8 +33,11 @@ ERROR_CODES: Final[dict[str, str]] = {
     "not_json": "Text that should be JSON (the input or a fetched document) is malformed.",
     "json_too_deep": "JSON nested more deeply than the library accepts.",
     "not_a_badge": "Well-formed JSON that is not an Open Badges assertion of any version.",
+    "needs_fetch": "Only a badge's URL, where it was to be read offline (an import fetches "
+    "nothing).",
     "internal_error": "The verifier failed unexpectedly; the badge may be fine (a bug to report).",
-    "unsupported_version": "A badge version this library does not verify yet (Open Badges 3.0).",
+    "unsupported_version": "An Open Badges 3.0 credential where only an assertion of an earlier "
+    "version can be read (offline reading of a stored 0.5-2.0 badge).",
     "unknown_context": "A JSON-LD @context that is not one of the bundled Open Badges contexts.",
     "invalid_jsonld": "JSON-LD that cannot be processed (a broken @context or term).",
     # Images (raised by the baking and image modules, reported as they come)
@@ -87,7 +90,49 @@ ERROR_CODES: Final[dict[str, str]] = {
     "expires_before_issued": "The badge expires before it was issued.",
     "recipient_mismatch": "The badge is not awarded to any of the given recipient identities.",
     # Open Badges 3.0 credentials (credentials/extract, checks, schema, status, refresh, view)
+    "not_a_credential": "Input read as a Verifiable Credential that is not one: not a JSON "
+    "object, or a VC-JWT whose shape does not match its data model.",
+    "credential_context": "A credential whose first @context is not the VC 1.1 or 2.0 context.",
+    "credential_type": "A credential whose type lacks VerifiableCredential and "
+    "OpenBadgeCredential / AchievementCredential (EndorsementCredential for an endorsement).",
+    "credential_subject": "A credential with no credentialSubject, or one naming its earner "
+    "neither by id nor by identifier.",
+    "no_valid_proof": "A credential none of whose proofs could be verified.",
+    "status_list_invalid": "A credential status list that was fetched but cannot be trusted or "
+    "read (unproven, out of its validity, not gzip, too large, index out of range).",
     # Open Badges 3.0 proofs and keys (credentials/keys, canonical, data_integrity, vc_jwt)
+    "proof_missing": "A 3.0 credential with neither an embedded proof nor a VC-JWT signature.",
+    "proof_malformed": "An embedded proof that is not an object, names contexts that are not "
+    "the credential's, or one of too many proofs.",
+    "proof_type_unsupported": "An embedded proof of a type other than DataIntegrityProof or "
+    "Ed25519Signature2020.",
+    "proof_cryptosuite_unsupported": "A DataIntegrityProof whose cryptosuite is not "
+    "eddsa-rdfc-2022 (or the older eddsa-2022).",
+    "proof_purpose_invalid": "An embedded proof whose proofPurpose is not assertionMethod.",
+    "proof_value_invalid": "A proofValue that is not a base58btc (z) 64-byte Ed25519 signature.",
+    "proof_invalid_signature": "An embedded proof whose signature does not match the credential "
+    "with the issuer's key.",
+    "multibase_invalid": "Text that should be multibase (z base58btc, u base64url) is not.",
+    "verification_method_invalid": "A verificationMethod (or JWT kid) that is not a DID URL or "
+    "https URL, or a did:key whose fragment is another key.",
+    "did_invalid": "A did:web identifier that does not name a well-formed host and path.",
+    "did_method_unsupported": "A DID method other than did:key and did:web (never resolved "
+    "through third-party resolvers).",
+    "did_document_invalid": "A DID document that declares an id other than its DID.",
+    "verification_method_not_found": "The fetched controller or DID document does not list the "
+    "verification method (a key is never taken from a URL fragment alone).",
+    "key_too_small": "An RSA key shorter than 2048 bits in a 3.0 credential.",
+    "jwk_private": "A JWK (in a JWT header or a key document) that holds a private key part.",
+    "jsonld_dropped_term": "A credential property no JSON-LD context defines: expansion drops it, "
+    "so the signature would not cover it (JSON-LD safe mode).",
+    "jsonld_relative_iri": "A relative @type or @id that JSON-LD cannot place, so the signature "
+    "would not cover it (JSON-LD safe mode).",
+    "jsonld_too_complex": "JSON-LD too large, deep or costly to canonicalise (bounded work).",
+    "jwt_no_key": "A VC-JWT whose header names its key neither by kid nor by jwk (jku and x5u "
+    "are never followed).",
+    "jwt_claim_mismatch": "A VC-JWT claim (iss, jti, nbf, exp, sub) that contradicts the "
+    "credential it carries.",
+    "jwt_claim_missing": "A VC-JWT without a claim the specification requires (iss, jti, nbf).",
 }
 
 # Codes of things worth knowing that do not make a badge invalid. Why each is no error:
@@ -124,7 +169,40 @@ WARNING_CODES: Final[dict[str, str]] = {
     "baked_json_unreadable": "The JSON baked into an SVG is malformed; the badge was verified at "
     "the hosted URL of the SVG's verify attribute instead.",
     # Open Badges 3.0 credentials (credentials/extract, checks, schema, status, refresh, view)
+    "vc_data_model_1_1": "The credential follows the VC data model 1.1, since replaced by 2.0 "
+    "in Open Badges 3.0.",
+    "credential_context_version": "The credential's second @context is not an Open Badges 3.0 "
+    "context of a published version.",
+    "credential_schema_mismatch": "The credential does not follow the 1EdTech JSON Schema it "
+    "names.",
+    "credential_schema_unavailable": "The credential names a JSON Schema this backpack does not "
+    "bundle; it was not checked against it.",
+    "status_unknown": "The credential's status is of a type not understood (never read as "
+    "revoked).",
+    "status_unreachable": "The credential's status list could not be fetched; whether it is "
+    "revoked is not known.",
+    "status_list_short": "The status list is shorter than the specification's 131,072 entries.",
+    "refresh_failed": "The credential's refresh service gave no valid newer copy; the copy "
+    "handed in is kept.",
+    "credential_refreshed": "The issuer's refresh service returned a newer valid copy, which is "
+    "kept instead.",
+    "endorsement_invalid": "An endorsement embedded in the credential does not verify; it is "
+    "shown as such and the badge's verdict is unchanged.",
     # Open Badges 3.0 proofs and keys (credentials/keys, canonical, data_integrity, vc_jwt)
+    # Why these are no errors: the older suites sign the same bytes with the same Ed25519
+    # (the specification says to accept them with a warning); a did:key with a urn:uuid
+    # issuer is what 1EdTech's own conformance credential does, and no key could be tied to
+    # such an issuer anyway; a VC-JWT may carry its key as `jwk` (the specification allows
+    # it, 1EdTech's own examples do it), though nothing then ties it to the issuer; a missing
+    # `sub` is in 1EdTech's own examples; jku and x5u are never followed, so naming them
+    # changes nothing.
+    "proof_suite_legacy": "The credential is signed with an older suite (eddsa-2022 or "
+    "Ed25519Signature2020) that still verifies.",
+    "key_not_bound_to_issuer": "Signed with a key no document of the issuer vouches for: a "
+    "did:key while the issuer's id is a urn:uuid, or a VC-JWT's own embedded jwk.",
+    "jwt_sub_missing": "A VC-JWT without a `sub` claim (1EdTech's own examples lack it).",
+    "jwt_header_ignored": "A VC-JWT header names jku or x5u, which are never followed; its kid "
+    "or jwk was used.",
 }
 
 # Codes of fetch failures that leave a badge "unverifiable" rather than proven bad: the

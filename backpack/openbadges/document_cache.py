@@ -1,9 +1,23 @@
-"""Issuer documents kept for a short time across verifications.
+"""Issuer documents kept across verifications, by the rules of HTTP caching (RFC 9111).
 
 A backpack re-verifies many badges of the same issuers; their profiles, badge classes and
 keys (and badge class images) change rarely, so fetching them once per badge only loads
 the issuer's server. What says whether one award is still good (the hosted assertion,
 revocation lists) is never kept here: it is fetched for every verification.
+
+This is a shared cache (one backpack, many earners), so it follows what an issuer says to
+shared caches: `no-store` and `private` are not kept; `s-maxage`, else `max-age`, else
+`Expires`, says how long a response is fresh, less its `Age`; with none of them, a tenth of
+the time since `Last-Modified`, as RFC 9111 section 4.2.2 allows, else the default TTL.
+Heuristic freshness never exceeds the default TTL and stated freshness never exceeds a
+day, so that a rotated key is seen within a day whatever an issuer says. `no-cache` keeps
+a response but revalidates it before every use. A response that is stale but carries an
+`ETag` or `Last-Modified` is kept for revalidation: the next fetch asks with
+`If-None-Match` / `If-Modified-Since`, and a 304 makes the kept copy fresh again.
+
+No well-kept caching library fits here: CacheControl wraps `requests` and Hishel wraps
+`httpx`, while the fetcher drives urllib3 pools itself to connect only to the address it
+checked; the few rules above are what a verifier needs of RFC 9111.
 """
 
 from __future__ import annotations
@@ -12,28 +26,71 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
 from typing import Final
 
 from backpack.openbadges.fetch import FetchResponse
 
 DEFAULT_TTL: Final = 300.0
+MAX_FRESHNESS: Final = 24 * 3600.0
 DEFAULT_MAX_ENTRIES: Final = 2048
 # Images can be megabytes each, so the entries are bounded by their total size as well.
 DEFAULT_MAX_BYTES: Final = 64 * 1024 * 1024
-_MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
+_DIRECTIVE = re.compile(r"([a-z-]+)\s*(?:=\s*\"?([^\",]*)\"?)?")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    response: FetchResponse
+    fresh_until: float  # time.monotonic() value
+    revalidate_always: bool  # no-cache
+
+    @property
+    def validators(self) -> dict[str, str]:
+        headers = self.response.headers
+        conditional = {}
+        if headers.get("etag"):
+            conditional["If-None-Match"] = headers["etag"]
+        if headers.get("last-modified"):
+            conditional["If-Modified-Since"] = headers["last-modified"]
+        return conditional
+
+
+def cache_directives(response: FetchResponse) -> dict[str, str]:
+    """The response's Cache-Control directives, lower-cased, with their values ("" if none)."""
+    control = response.headers.get("cache-control", "").lower()
+    return {name: value for name, value in _DIRECTIVE.findall(control)}
 
 
 def freshness(response: FetchResponse, ttl: float) -> float:
-    """Seconds a response may be kept: the TTL, shortened or denied by its Cache-Control."""
-    control = response.headers.get("cache-control", "").lower()
-    if "no-store" in control or "no-cache" in control or "private" in control:
+    """Seconds a response stays fresh in a shared cache (0: use only after revalidating).
+
+    `ttl` is the heuristic's ceiling and the freshness of a response that says nothing.
+    """
+    directives = cache_directives(response)
+    if "no-store" in directives or "private" in directives or "no-cache" in directives:
         return 0.0
-    found = _MAX_AGE.search(control)
-    return min(ttl, float(found.group(1))) if found else ttl
+    age = _seconds(response.headers.get("age")) or 0.0
+    for name in ("s-maxage", "max-age"):
+        stated = _seconds(directives.get(name))
+        if stated is not None:
+            return max(0.0, min(stated, MAX_FRESHNESS) - age)
+    date = _http_date(response.headers.get("date"))
+    expires = response.headers.get("expires")
+    if expires is not None:
+        until = _http_date(expires)
+        if until is None or date is None:
+            return 0.0  # an invalid Expires means already expired (RFC 9111 section 5.3)
+        return max(0.0, min(until - date, MAX_FRESHNESS) - age)
+    modified = _http_date(response.headers.get("last-modified"))
+    if modified is not None and date is not None and date > modified:
+        return max(0.0, min((date - modified) / 10, ttl) - age)
+    return max(0.0, ttl - age)
 
 
 class IssuerDocumentCache:
-    """A thread-safe store of successful issuer document responses, bounded in count and bytes."""
+    """A thread-safe store of issuer document responses, bounded in count and bytes."""
 
     def __init__(
         self,
@@ -46,37 +103,49 @@ class IssuerDocumentCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._bytes = 0
-        self._entries: OrderedDict[tuple[str, str], tuple[float, FetchResponse]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, url: str, accept: str) -> FetchResponse | None:
-        """The kept response for a URL, if it is still fresh."""
+        """The kept response for a URL, if it is fresh and may be used without asking."""
         key = (url, accept)
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None:
+            if entry is None or entry.revalidate_always:
                 return None
-            expires, response = entry
-            if expires <= time.monotonic():
-                self._forget(key)
+            if entry.fresh_until <= time.monotonic():
+                if not entry.validators:
+                    self._forget(key)
                 return None
             self._entries.move_to_end(key)
-            return response
+            return entry.response
 
-    def put(self, url: str, accept: str, response: FetchResponse) -> None:
-        """Keep a 200 response for as long as the TTL and its Cache-Control allow."""
-        if response.status != 200:
-            return
-        keep_for = freshness(response, self.ttl)
-        if keep_for <= 0 or len(response.content) > self.max_bytes:
-            return
-        key = (url, accept)
+    def validators(self, url: str, accept: str) -> dict[str, str]:
+        """The conditional request headers to revalidate a kept, stale response with."""
         with self._lock:
-            self._forget(key)
-            self._entries[key] = (time.monotonic() + keep_for, response)
-            self._bytes += len(response.content)
-            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-                self._forget(next(iter(self._entries)))  # the least recently used
+            entry = self._entries.get((url, accept))
+            return entry.validators if entry is not None else {}
+
+    def put(self, url: str, accept: str, response: FetchResponse) -> FetchResponse:
+        """Keep a response as HTTP caching allows; return the response to use.
+
+        A 304 answering a conditional request makes the kept copy fresh again (with the
+        304's caching headers) and returns that copy; a 200 replaces it.
+        """
+        key = (url, accept)
+        if response.status == 304:
+            with self._lock:
+                entry = self._entries.get(key)
+            if entry is None:
+                return response
+            merged = replace(
+                entry.response, headers={**entry.response.headers, **_caching(response)}
+            )
+            self._keep(key, merged)
+            return merged
+        if response.status == 200:
+            self._keep(key, response)
+        return response
 
     def clear(self) -> None:
         """Forget everything."""
@@ -84,8 +153,54 @@ class IssuerDocumentCache:
             self._entries.clear()
             self._bytes = 0
 
+    def _keep(self, key: tuple[str, str], response: FetchResponse) -> None:
+        directives = cache_directives(response)
+        if "no-store" in directives or "private" in directives:
+            return
+        if len(response.content) > self.max_bytes:
+            return
+        entry = _Entry(
+            response,
+            time.monotonic() + freshness(response, self.ttl),
+            revalidate_always="no-cache" in directives,
+        )
+        if entry.fresh_until <= time.monotonic() and not entry.validators:
+            return  # neither fresh nor revalidatable: nothing to gain from keeping it
+        with self._lock:
+            self._forget(key)
+            self._entries[key] = entry
+            self._bytes += len(response.content)
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                self._forget(next(iter(self._entries)))  # the least recently used
+
     def _forget(self, key: tuple[str, str]) -> None:
         # Called with the lock held.
         entry = self._entries.pop(key, None)
         if entry is not None:
-            self._bytes -= len(entry[1].content)
+            self._bytes -= len(entry.response.content)
+
+
+# Headers a 304 updates on the kept response (RFC 9111 section 4.3.4): those of caching.
+_CACHING_HEADERS: Final = ("cache-control", "expires", "date", "age", "etag", "last-modified")
+
+
+def _caching(response: FetchResponse) -> dict[str, str]:
+    fresh = {name: response.headers[name] for name in _CACHING_HEADERS if name in response.headers}
+    if "age" not in fresh:
+        fresh["age"] = "0"
+    return fresh
+
+
+def _seconds(value: str | None) -> float | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return float(value.strip())
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import ip_address
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urljoin
 
 from urllib3 import (
@@ -45,6 +45,8 @@ from backpack.openbadges.deadlines import DeadlineHTTPPool, DeadlineHTTPSPool, c
 from backpack.openbadges.errors import FetchError, FetchRefused
 from backpack.openbadges.json_limits import decode_json
 
+# The only request headers a caller may add: those that revalidate a kept response.
+CONDITIONAL_HEADERS: Final = frozenset({"If-None-Match", "If-Modified-Since"})
 DEFAULT_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 READ_CHUNK_BYTES = 64 * 1024
@@ -127,8 +129,17 @@ class Fetcher:
         """Close every pooled connection."""
         self._pools.clear()
 
-    def get(self, url: str, *, accept: str = DEFAULT_ACCEPT) -> FetchResponse:
-        """GET a URL, following redirects; HTTP error statuses are returned, not raised."""
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = DEFAULT_ACCEPT,
+        conditional: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
+        """GET a URL, following redirects; HTTP error statuses are returned, not raised.
+
+        `conditional` holds revalidation headers (If-None-Match, If-Modified-Since) only.
+        """
         deadline = time.monotonic() + self.deadline
         budget = current_budget()
         if budget is not None:
@@ -138,7 +149,7 @@ class Fetcher:
             outer_deadline = getattr(current_deadline, "value", None)
             current_deadline.value = deadline
             try:
-                return self._follow_redirects(url, accept, deadline)
+                return self._follow_redirects(url, accept, deadline, conditional or {})
             finally:
                 current_deadline.value = outer_deadline
 
@@ -183,11 +194,13 @@ class Fetcher:
         finally:
             self._slots.release()
 
-    def _follow_redirects(self, url: str, accept: str, deadline: float) -> FetchResponse:
+    def _follow_redirects(
+        self, url: str, accept: str, deadline: float, conditional: Mapping[str, str]
+    ) -> FetchResponse:
         seen = {url}
         current = url
         for _ in range(self.max_redirects + 1):
-            response = self._get_one(current, accept, deadline)
+            response = self._get_one(current, accept, deadline, conditional)
             location = response.headers.get("location")
             if response.status not in REDIRECT_STATUSES or not location:
                 return response
@@ -199,7 +212,9 @@ class Fetcher:
             f"{url} redirects more than {self.max_redirects} times.", code="too_many_redirects"
         )
 
-    def _get_one(self, url: str, accept: str, deadline: float) -> FetchResponse:
+    def _get_one(
+        self, url: str, accept: str, deadline: float, conditional: Mapping[str, str]
+    ) -> FetchResponse:
         target = _parse_fetchable_url(url)
         host = target.host or ""
         bare_host = host.strip("[]")
@@ -211,6 +226,7 @@ class Fetcher:
             # Compressed bodies would be inflated past the byte limit before it could apply.
             "Accept-Encoding": "identity",
         }
+        headers.update((name, conditional[name]) for name in CONDITIONAL_HEADERS & set(conditional))
         addresses = self._allowed_addresses(url, bare_host, port)
         # TLS names the real host while the socket goes to the checked address.
         tls = {"server_hostname": bare_host, "assert_hostname": bare_host}
@@ -334,11 +350,19 @@ class FetchCache:
     def __init__(self, fetcher: Fetcher) -> None:
         self.fetcher = fetcher
         self._lock = threading.Lock()
-        self._results: dict[tuple[str, str], Future[FetchResponse]] = {}
+        self._results: dict[
+            tuple[str, str, tuple[tuple[str, str], ...]], Future[FetchResponse]
+        ] = {}
 
-    def get(self, url: str, *, accept: str = DEFAULT_ACCEPT) -> FetchResponse:
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = DEFAULT_ACCEPT,
+        conditional: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
         """The response for a URL, fetched at most once (errors are remembered too)."""
-        key = (url, accept)
+        key = (url, accept, tuple(sorted((conditional or {}).items())))
         with self._lock:
             result = self._results.get(key)
             fetch_here = result is None
@@ -346,7 +370,7 @@ class FetchCache:
                 result = self._results[key] = Future()
         if fetch_here:
             try:
-                result.set_result(self.fetcher.get(url, accept=accept))
+                result.set_result(self.fetcher.get(url, accept=accept, conditional=conditional))
             except FetchError as error:
                 result.set_exception(error)
             except BaseException as error:

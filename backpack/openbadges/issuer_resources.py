@@ -92,8 +92,12 @@ class IssuerResources:
         kept = self._documents.get(url, accept)
         if kept is not None:
             return kept
-        response = self._cache.get(url, accept=accept)
-        self._documents.put(url, accept, response)
+        conditional = self._documents.validators(url, accept)
+        response = self._documents.put(
+            url, accept, self._cache.get(url, accept=accept, conditional=conditional)
+        )
+        if response.status == 304:  # the kept copy was dropped meanwhile: ask outright
+            response = self._documents.put(url, accept, self._cache.get(url, accept=accept))
         return response
 
     def json_document(

@@ -34,6 +34,9 @@ CONTEXT_FILES: Final[dict[str, str]] = {
     "http://standard.openbadges.org/1.1/context.json": "openbadges-v1.json",
     "https://www.w3.org/2018/credentials/v1": "2018-credentials-v1.jsonld",
     "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
+    # The W3C examples contexts, used by the specifications' examples and test vectors.
+    "https://www.w3.org/2018/credentials/examples/v1": "2018-credentials-examples-v1.jsonld",
+    "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.jsonld",
     "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "ob-v3p0.json",
     "https://purl.imsglobal.org/spec/ob/v3p0/context/ob_v3p0.jsonld": "ob-v3p0.json",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "ob-v3p0-3.0.1.json",
@@ -52,6 +55,33 @@ CONTEXT_FILES: Final[dict[str, str]] = {
     "https://w3id.org/security/suites/secp256k1-2019/v1": "suites-secp256k1-2019.jsonld",
     "https://w3id.org/security/suites/x25519-2019/v1": "suites-x25519-2019.jsonld",
     "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
+    "https://www.w3.org/ns/odrl.jsonld": "odrl.jsonld",
+    # Open Badges 3.0 credentials: Data Integrity, keys, status lists, CLR 2.0, the pre-release
+    # 3.0 context DCC wallets issued with, the DCC context and the 3.0 extensions.
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
+    "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
+    "https://w3id.org/security/jwk/v1": "jwk-v1.jsonld",
+    "https://w3id.org/security/suites/x25519-2020/v1": "suites-x25519-2020.jsonld",
+    "https://www.w3.org/ns/credentials/status/v1": "credentials-status-v1.jsonld",
+    "https://w3id.org/vc/status-list/2021/v1": "status-list-2021-v1.jsonld",
+    "https://w3id.org/dcc/v1": "dcc-v1.json",
+    "https://imsglobal.github.io/openbadges-specification/ob_v3p0.html": "ob-v3p0-beta.json",
+    "https://w3c-ccg.github.io/vc-ed/plugfest-1-2022/jff-vc-edu-plugfest-1-context.json": (
+        "ob-v3p0-beta.json"
+    ),
+    "https://purl.imsglobal.org/spec/clr/v2p0/context.json": "clr-v2p0.json",
+    "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json": "clr-v2p0-2.0.1.json",
+    **{
+        f"https://openbadgespec.org/extensions/{name}/context-3.0.0.json": (
+            f"ob-v3p0-ext-{name}.json"
+        )
+        for name in (
+            "accessibilityExtension",
+            "applyLinkExtension",
+            "geoCoordinatesExtension",
+            "licenseExtension",
+        )
+    },
     # The example extension of the 2.0 specification, used by conformance fixtures.
     "https://w3id.org/openbadges/extensions/exampleExtension/context.json": (
         "obv2x-example-extension.json"

@@ -4,7 +4,8 @@ Versions are told apart as the reference verifier does (openbadges-specs.md sect
 a 1.1 @context names `v1`, a 2.0 one `v2`; without @context a string `recipient` means 0.5,
 anything else 1.0. Mozilla Backpack stored bodies (mozilla-backpack.md section 5) are 1.0
 assertions flattened around their BadgeClass and issuer; they are read as 1.0. Open Badges
-3.0 credentials are recognised and refused until the 3.0 verifier exists.
+3.0 credentials are recognised here and refused as assertions: `verify_badge` hands them to
+the credentials package (`credentials.extract`, `credentials.verify`) before this module.
 """
 
 from __future__ import annotations
@@ -175,8 +176,8 @@ def is_v3_credential(document: Mapping[str, Any]) -> bool:
 
 def _v3_not_supported() -> ParseError:
     return ParseError(
-        "This is an Open Badges 3.0 credential. Support for 3.0 is coming; "
-        "this version of the backpack cannot verify it yet.",
+        "This is an Open Badges 3.0 credential, not an assertion of an earlier version; "
+        "it is read and verified as a credential.",
         code="unsupported_version",
     )
 

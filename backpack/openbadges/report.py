@@ -77,11 +77,20 @@ class VerificationReport:
     source_url: str | None = None
     # The BadgeClass image's bytes once checked, so the backpack keeps a copy without a refetch.
     badge_image: bytes | None = None
+    # The text baked into an image handed in (JSON, JWS or URL), as read: what the backpack
+    # keeps as the badge's original payload, without unbaking the image a second time.
+    baked_text: str | None = None
     # Open Badges 3.0 only: the proof that verified the credential, and what its status
     # entry said: "active", "revoked", "unknown" (a status type not understood) or
     # "unreachable" (the list could not be fetched); None when it has no status entry.
     proof: ProofSummary | None = None
     credential_status: str | None = None
+    # Open Badges 3.0: the text of the newer copy a refresh service returned, verified and
+    # kept instead of the one handed in (whose `assertion` the report then describes).
+    refreshed_original: str | None = None
+    # Open Badges 3.0: the credential exactly as read (JSON or compact JWS), whether handed
+    # in, unbaked from an image or fetched from a URL: the bytes a backpack keeps.
+    credential_text: str | None = None
 
     @property
     def valid(self) -> bool:

@@ -1,6 +1,7 @@
 """Verifying a badge of any version and any form into a `VerificationReport`.
 
-The input is badge JSON, a signed badge (JWS), a URL, or a baked PNG or SVG image. Hosted
+The input is badge JSON, a signed badge (JWS), a URL, or a baked PNG or SVG image; an Open
+Badges 3.0 credential in any of these forms goes to `credentials.verify`. Hosted
 badges are checked against the copy their issuer hosts, which is then the one trusted
 (Open Badges 2.0, "HostedBadge verification"); signed badges against a key their issuer
 vouches for. Then, for both: the linked BadgeClass and issuer, the data rules, the hosting
@@ -18,6 +19,8 @@ from typing import Any
 from backpack.openbadges.badge_image import check_badge_image
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.budget import TimeBudget
+from backpack.openbadges.credentials.extract import is_credential_text, read_credential
+from backpack.openbadges.credentials.verify import verify_credential
 from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.errors import FetchError, OpenBadgesError, ParseError
 from backpack.openbadges.fetch import Fetcher, FetchResponse
@@ -125,6 +128,7 @@ class _Verification:
 
     def verify_image(self, data: bytes) -> None:
         baked = unbake(data)
+        self.report.baked_text = baked.text
         # An SVG's verify attribute names where a baked 0.5 assertion is hosted.
         url = baked.verify_attribute if is_http_url(baked.verify_attribute) else None
         if baked.unreadable_body:
@@ -136,6 +140,8 @@ class _Verification:
         self.verify_text(baked.text, known_url=url, from_image=True)
 
     def verify_text(self, text: str, *, known_url: str | None, from_image: bool) -> None:
+        if is_credential_text(text):
+            return self.verify_credential_text(text)
         parsed = parse_badge_text(text)
         if parsed.form == "url":
             self.verify_url(parsed.text, allow_image=not from_image)
@@ -156,6 +162,9 @@ class _Verification:
         if sniff_image_type(response.content) in ("png", "svg") and allow_image:
             return self.verify_image(response.content)
         text = response.content.decode("utf-8-sig", "replace")
+        if is_credential_text(text):
+            self.report.source_url = response.url
+            return self.verify_credential_text(text)
         if _form_of(text) == "jws":
             return self.verify_signed(parse_badge_text(text))
         try:
@@ -166,6 +175,17 @@ class _Verification:
                 f"{url} serves no badge JSON ({served}): {error.message}", code=error.code
             ) from None
         self.verify_hosted_copy(document, url=url, response=response, local=None)
+
+    def verify_credential_text(self, text: str) -> None:
+        self.report.version = "3.0"
+        self.report.credential_text = text
+        verify_credential(
+            read_credential(text),
+            resources=self.resources,
+            report=self.report,
+            recipients=self.recipients,
+            now=self.now,
+        )
 
     def verify_json(self, parsed: ParsedBadge, *, known_url: str | None) -> None:
         assert parsed.document is not None

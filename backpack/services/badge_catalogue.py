@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, Image, Issuer
-from backpack.openbadges.errors import OpenBadgesError
+from backpack.openbadges import OpenBadgesError
 from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.images import (
     image_from_reference,

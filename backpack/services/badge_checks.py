@@ -2,7 +2,8 @@
 
 An import asks no issuer anything (issuers may be gone, and hundreds of thousands of badges
 would ask them all at once), so its badges arrive "not checked yet". The background queue
-then verifies them in batches (`tasks.run_badge_checks`), in the order their owners are
+then verifies them in batches (`tasks.run_badge_checks`, through
+`batch_verification.reverify_many`), in the order their owners are
 most likely to look at them:
 
 - accepted badges before pending ones, which nobody sees until their address is verified;
@@ -20,7 +21,6 @@ import sqlalchemy as sa
 from backpack.extensions import db
 from backpack.models import Badge, User
 from backpack.models.badges import UNCHECKED
-from backpack.services.badges import reverify_badge
 
 
 def next_unchecked(limit: int) -> list[int]:
@@ -40,12 +40,3 @@ def next_unchecked(limit: int) -> list[int]:
             .limit(limit)
         )
     )
-
-
-def check_unchecked(badge_id: int) -> str | None:
-    """Verify one badge if it is still unchecked; its new verdict, or None if it was not
-    (deleted, or checked meanwhile by its owner, a visitor or `badges reverify`)."""
-    badge = db.session.get(Badge, badge_id)
-    if badge is None or not badge.is_unchecked:
-        return None
-    return reverify_badge(badge)

@@ -1,38 +1,36 @@
 """The one way a badge enters a backpack: upload, URL, paste, push, import and pull alike.
 
 Every route verifies the badge the same way, matches it to the earner's addresses, and
-deduplicates it, so no route can store what another would refuse.
+deduplicates it, so no route can store what another would refuse. Imports, which fetch
+nothing, read badges offline in `unchecked_intake` (one at a time) and `bulk_intake`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import Badge, EmailAddress, Image, User
-from backpack.models.badges import UNCHECKED
-from backpack.models.base import utcnow
-from backpack.openbadges.baking import unbake
-from backpack.openbadges.codes import TRANSIENT_CODES
-from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.images import inspect_image, sniff_image_type
-from backpack.openbadges.normalise import normalise_assertion
-from backpack.openbadges.parse import parse_badge_text
-from backpack.openbadges.recipient import check_recipient
-from backpack.openbadges.report import VerificationReport, summarise
-from backpack.openbadges.timestamps import parse_datetime
-from backpack.openbadges.upgrades import upgrade_node
-from backpack.openbadges.validation import is_http_url
-from backpack.openbadges.verify import verify_badge
-from backpack.services import emails
+from backpack.openbadges import (
+    TRANSIENT_CODES,
+    OpenBadgesError,
+    VerificationReport,
+    badge_fingerprint,
+    inspect_image,
+    sniff_image_type,
+    unbake,
+    verify_badge,
+)
 from backpack.services.badge_catalogue import store_badge_class
+from backpack.services.badge_columns import (
+    VERIFIED_COPY_FIELDS,
+    badge_columns,
+    checked_now,
+    parse_time,
+    verdict,
+)
 from backpack.services.errors import ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.images import image_from_reference, store_image
@@ -82,7 +80,6 @@ def receive_badge(
         raise ValueError(f"unknown badge source {source!r}")
     if source == "upload" and isinstance(data, bytes):
         _refuse_unless_image(data)
-    addresses = {e.normalised: e for e in user.emails}
     report = verify_badge(
         data,
         # As typed: issuers hashed that spelling, and the library tries its case variants.
@@ -93,6 +90,20 @@ def receive_badge(
     refusal = origin_refusal(origin, report) if origin and report.assertion else None
     if refusal is not None:
         raise BadgeRefused("origin_mismatch", refusal)
+    return keep_verified(user, report, data, source=source)
+
+
+def keep_verified(
+    user: User, report: VerificationReport, data: str | bytes, *, source: str
+) -> Received:
+    """Put a badge verified into `report` in the user's backpack, or say why it cannot be.
+
+    `data` is what was handed in (kept verbatim as the badge's payload; a baked image as
+    the text verification read out of it). An award the user holds already is not stored
+    twice: the verified copy replaces one that could not be checked, and for Open Badges
+    3.0 a copy with a newer `validFrom` replaces the older one (the spec's equality).
+    """
+    addresses = {e.normalised: e for e in user.emails}
     held = _held_despite_its_image(user, report)
     if held is not None:
         return Received(held, created=False)
@@ -100,237 +111,72 @@ def receive_badge(
     assert report.assertion is not None
     email = addresses.get((report.matched_identity or "").casefold())
     if email is None:
-        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
+        raise BadgeRefused("recipient_mismatch", NOT_YOURS)
 
     fingerprint = badge_fingerprint(report.assertion)
-    existing = _find(user, fingerprint)
+    existing = find_held(user, fingerprint)
     original_image = (
         store_image(data) if isinstance(data, bytes) and sniff_image_type(data) else None
     )
     if existing is not None:
-        if existing.verification != "valid" and verdict(report) == "valid":
-            # A copy that could not be checked (its issuer was down, or it was a forgery
-            # claiming this award's id) gives way to one that verifies.
+        if _replaces(existing, report):
             fresh = _new_badge(user, email, report, data, source, fingerprint, original_image)
             _take_verified_copy(existing, fresh)
         return Received(existing, created=False)
 
     badge = _new_badge(user, email, report, data, source, fingerprint, original_image)
     # The same badge may arrive through another request at the same moment (a push twice).
-    stored, created = add_or_find(badge, lambda: _find(user, fingerprint))
+    stored, created = add_or_find(badge, lambda: find_held(user, fingerprint))
     return Received(stored, created=created)
 
 
+def _replaces(existing: Badge, report: VerificationReport) -> bool:
+    """Whether a verified copy of an award takes the place of the one held."""
+    if verdict(report) != "valid":
+        return False
+    if existing.verification != "valid":
+        # A copy that could not be checked (its issuer was down, or it was a forgery
+        # claiming this award's id) gives way to one that verifies.
+        return True
+    if existing.version != "3.0" or report.version != "3.0" or report.assertion is None:
+        return False
+    # Open Badges 3.0 equality: of two equal credentials, the newer validFrom wins (an
+    # issuer re-issues a credential with the same id to update it).
+    newer = parse_time(report.assertion.get("issuedOn"))
+    return newer is not None and (existing.issued_on is None or newer > existing.issued_on)
+
+
 @dataclass(frozen=True)
-class OfflineBadge:
-    """An imported badge as read from its stored content, before anything is stored."""
+class Preview:
+    """An offered badge as verified for its earner, before they accept it."""
 
-    payload: str
-    assertion: dict[str, Any]
     report: VerificationReport
-    recipient: str  # the normalised address it matched
-    fingerprint: str
+    held: bool  # the earner has this badge already
 
 
-def read_offline(
-    payload: str,
-    addresses: Collection[str],
-    *,
-    hosted_url: str | None = None,
-    described_by: str | None = None,
-) -> OfflineBadge:
-    """Parse a stored badge and match it to one of `addresses`, fetching nothing.
+def preview_badge(user: User, data: str) -> Preview:
+    """Verify an offered badge (JSON, JWS or URL) for `user` without storing anything.
 
-    `addresses` are best as their owners typed them (the spelling issuers hashed); the
-    badge's `recipient` is the normalised form of the one it matched. Raises BadgeRefused
-    for a payload that is not a badge, or not one of these addresses'.
+    Verified as intake verifies (the same fetcher and issuer-document cache), matched to the
+    user's verified addresses only, as Mozilla's issuer preview did. Raises BadgeRefused
+    (every problem's message, joined) for a badge intake would refuse.
     """
-    try:
-        parsed = parse_badge_text(payload)
-        if parsed.form == "url":
-            raise BadgeRefused("needs_fetch", _ONLY_A_URL)
-        assert parsed.document is not None
-        assert parsed.version is not None
-        node = upgrade_node(
-            parsed.document,
-            parsed.version,
-            kind="Assertion",
-            url=hosted_url if parsed.version == "0.5" else None,
-        )
-    except OpenBadgesError as exc:
-        raise BadgeRefused(exc.code, exc.message) from exc
-    if not is_http_url(node.get("id")) and hosted_url and parsed.form == "json":
-        node["id"] = hosted_url
-    assertion = normalise_assertion(node)
-    if described_by and not assertion["badge"].get("name"):
-        assertion["badge"] = _described_badge(described_by) or assertion["badge"]
-    report = VerificationReport(
-        version=parsed.version,
-        assertion=assertion,
-        badge=summarise(assertion),
-        verification_kind="signed" if parsed.form == "jws" else "hosted",
-        source_url=str(node["id"]) if is_http_url(node.get("id")) else None,
+    addresses = sorted(e.address for e in user.emails if e.is_verified)
+    report = verify_badge(
+        data,
+        recipients={"email": addresses},
+        fetcher=app_fetcher(),
+        documents=app_issuer_documents(),
     )
-    matched = check_recipient(assertion.get("recipient"), {"email": sorted(addresses)}, report)
-    if matched is None:
-        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
-    normalised = matched.identity.strip().casefold()
-    return OfflineBadge(payload, assertion, report, normalised, badge_fingerprint(assertion))
+    if report.assertion is None or any(m.code not in KEPT_ERROR_CODES for m in report.errors):
+        code = report.errors[0].code if report.errors else "not_a_badge"
+        raise BadgeRefused(code, "; ".join(m.message for m in report.errors) or "not a valid badge")
+    return Preview(report, held=find_held(user, badge_fingerprint(report.assertion)) is not None)
 
 
-def offline_values(
-    badge: OfflineBadge,
-    *,
-    accepted: bool,
-    checked_at: datetime | None,
-    checked_by: str | None = None,
-) -> dict[str, Any]:
-    """The columns of an imported badge's row, but for its owner, class and images.
-
-    The badge is unchecked: nothing was asked of its issuer, so it has no verdict yet. When
-    its source says when it last checked it (`checked_at`, by `checked_by`), that date is
-    kept as the source's own, for the badge's page to show as such.
-    """
-    assertion, report = badge.assertion, badge.report
-    record = report_record(report) | {"imported_unchecked": True}
-    if checked_at is not None and checked_by:
-        record["checked_elsewhere"] = {"by": checked_by, "at": checked_at.isoformat()}
-    return {
-        "status": "accepted" if accepted else "pending",
-        "verification": UNCHECKED,
-        "recipient": badge.recipient,
-        "fingerprint": badge.fingerprint,
-        "assertion_iri": report.source_url,
-        "version": report.version or "",
-        "verification_kind": report.verification_kind,
-        "source": "import",
-        "source_url": report.source_url,
-        "original_payload": badge.payload,
-        "assertion": assertion,
-        "issued_on": parse_time(assertion.get("issuedOn")),
-        "expires_at": parse_time(assertion.get("expires")),
-        "last_report": record,
-        "last_verified_at": checked_at or utcnow(),
-    }
-
-
-def receive_unchecked(
-    user: User,
-    payload: str,
-    *,
-    hosted_url: str | None = None,
-    image: bytes | None = None,
-    checked_at: datetime | None = None,
-    checked_by: str | None = None,
-    described_by: str | None = None,
-    awarded_to: str | None = None,
-) -> Received:
-    """Store an imported badge from its stored content, fetching nothing; it awaits checking.
-
-    Imports must not depend on issuers that may be gone: the payload (JSON, Mozilla's stored
-    body or a JWS) is parsed and matched to the user's addresses offline, kept verbatim, and
-    left unchecked until the background checks (`badge_checks`) or `badges reverify` verify
-    it. `hosted_url` is where a 0.5 body was hosted (Mozilla's `endpoint`); `checked_at` the
-    last time the source (`checked_by`, such as "Mozilla Backpack") verified it;
-    `described_by` a stored copy with the badge class embedded (Mozilla's body beside a
-    JWS whose badge class is only a URL), used for the badge's name and issuer.
-    `awarded_to` is the address the source showed the badge in this user's backpack for
-    (Mozilla's `awarded_to_email_address`): when another account here holds it verified, so
-    that this one never can, the badge is accepted all the same, as the source showed it.
-    (`bulk_intake.receive_unchecked_many` is the same for many badges at once.)
-    """
-    addresses = {e.normalised: e.is_verified for e in user.emails}
-    # Matched as typed: the spelling issuers hashed (Mozilla's case variants are tried too).
-    spellings = [e.address for e in user.emails]
-    elsewhere = _verified_elsewhere(addresses, awarded_to)
-    if elsewhere is not None:
-        addresses[elsewhere] = True
-        spellings.append(elsewhere)
-    offline = read_offline(payload, spellings, hosted_url=hosted_url, described_by=described_by)
-    existing = _find(user, offline.fingerprint)
-    if existing is not None:
-        return Received(existing, created=False)
-    stored_image = _offline_image(image)
-    badge_class = store_badge_class(offline.assertion.get("badge") or {})
-    badge = Badge(
-        user_id=user.id,
-        badge_class=badge_class,
-        image=stored_image
-        or image_from_reference(offline.assertion.get("image"), fetch=False)
-        or badge_class.image,
-        original_image=stored_image,
-        **offline_values(
-            offline,
-            accepted=addresses[offline.recipient],
-            checked_at=checked_at,
-            checked_by=checked_by,
-        ),
-    )
-    db.session.add(badge)
-    db.session.flush()
-    return Received(badge, created=True, address_elsewhere=offline.recipient == elsewhere)
-
-
-def _verified_elsewhere(held: dict[str, bool], awarded_to: str | None) -> str | None:
-    """`awarded_to` (normalised) if another account holds it verified and `held` (the
-    owner's addresses) does not."""
-    if not awarded_to:
-        return None
-    normalised = emails.normalise_address(awarded_to)
-    if held.get(normalised) or emails.find_verified(normalised) is None:
-        return None
-    return normalised
-
-
-def _described_badge(text: str) -> dict[str, Any] | None:
-    try:
-        parsed = parse_badge_text(text)
-    except OpenBadgesError:
-        return None
-    if parsed.document is None or parsed.version is None:
-        return None
-    node = upgrade_node(parsed.document, parsed.version, kind="Assertion")
-    badge = normalise_assertion(node)["badge"]
-    return badge if isinstance(badge, dict) and badge.get("name") else None
-
-
-def _offline_image(data: bytes | None) -> Image | None:
-    if not data:
-        return None
-    try:
-        return store_image(data)
-    except OpenBadgesError:
-        return None  # a badge is never refused for its picture
-
-
-_ONLY_A_URL = (
-    "Only the address of this badge is stored, and imports fetch nothing; "
-    "add it by its URL instead."
-)
-
-_NOT_YOURS = (
+NOT_YOURS = (
     "This badge was awarded to someone else: its recipient is none of the addresses on your "
     "account. If it was sent to another address of yours, add that address first."
-)
-
-
-VERIFIED_COPY_FIELDS = (
-    "badge_class",
-    "image",
-    "original_image",
-    "verification",
-    "recipient",
-    "assertion_iri",
-    "version",
-    "verification_kind",
-    "source",
-    "source_url",
-    "original_payload",
-    "assertion",
-    "issued_on",
-    "expires_at",
-    "last_report",
-    "last_verified_at",
 )
 
 
@@ -359,7 +205,7 @@ def _held_despite_its_image(user: User, report: VerificationReport) -> Badge | N
         return None
     if report.recipient_matched is False or codes - IMAGE_ERROR_CODES - KEPT_ERROR_CODES:
         return None
-    return _find(user, badge_fingerprint(report.assertion))
+    return find_held(user, badge_fingerprint(report.assertion))
 
 
 def _refuse_unless_keepable(report: VerificationReport) -> None:
@@ -370,59 +216,17 @@ def _refuse_unless_keepable(report: VerificationReport) -> None:
             first.message if first else "This is not an Open Badge.",
         )
     if report.recipient_matched is False:
-        raise BadgeRefused("recipient_mismatch", _NOT_YOURS)
+        raise BadgeRefused("recipient_mismatch", NOT_YOURS)
     for error in report.errors:
         if error.code not in KEPT_ERROR_CODES:
             raise BadgeRefused(error.code, error.message)
 
 
-def verdict(report: VerificationReport) -> str:
-    """The one-word verification state stored with a badge."""
-    if report.unverifiable:
-        return "unverifiable"
-    if report.revoked:
-        return "revoked"
-    if report.expired:
-        return "expired"
-    return "valid" if report.valid else "invalid"
-
-
-def report_record(report: VerificationReport) -> dict[str, Any]:
-    """The report as stored with the badge (the CLI's JSON plus when and how it was checked)."""
-    record = report.to_json()
-    record["unverifiable"] = report.unverifiable
-    record["checked_at"] = utcnow().isoformat()
-    return record
-
-
-def badge_fingerprint(assertion: dict[str, Any]) -> str:
-    """What identifies one award of one badge, however it arrives."""
-    assertion_id = assertion.get("id")
-    if isinstance(assertion_id, str) and assertion_id.startswith(("http://", "https://")):
-        key = assertion_id
-    else:
-        badge = assertion.get("badge") or {}
-        badge_id = badge.get("id") if isinstance(badge, dict) else badge
-        recipient = assertion.get("recipient") or {}
-        key = json.dumps(
-            [assertion_id, badge_id, recipient.get("identity"), assertion.get("issuedOn")],
-            sort_keys=True,
-        )
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _find(user: User, fingerprint: str) -> Badge | None:
+def find_held(user: User, fingerprint: str) -> Badge | None:
+    """The user's copy of the award with this fingerprint, if they hold it."""
     return db.session.scalar(
         sa.select(Badge).where(Badge.user_id == user.id, Badge.fingerprint == fingerprint)
     )
-
-
-def parse_time(value: object) -> datetime | None:
-    """A normalised assertion's timestamp as a datetime, or None when absent or unreadable.
-
-    The library's reading, which also refuses dates that overflow once moved to UTC: an
-    unchecked (imported) badge is not validated, and such a date cannot be stored."""
-    return parse_datetime(value)
 
 
 def _new_badge(
@@ -437,29 +241,42 @@ def _new_badge(
     assertion = report.assertion or {}
     badge_class = store_badge_class(assertion.get("badge") or {}, image=report.badge_image)
     image = original_image or image_from_reference(assertion.get("image")) or badge_class.image
-    payload = data if isinstance(data, str) else _baked_text(data)
+    payload = _payload(data, report)
+    assertion_id = assertion.get("id")
+    columns = badge_columns(
+        report,
+        payload=payload,
+        recipient=email.normalised,
+        fingerprint=fingerprint,
+        accepted=email.is_verified,
+        source=source,
+        check=checked_now(report),
+        assertion_iri=assertion_id if isinstance(assertion_id, str) else None,
+    )
     return Badge(
         user_id=user.id,
         badge_class=badge_class,
         image=image,
         original_image=original_image,
-        status="accepted" if email.is_verified else "pending",
-        verification=verdict(report),
-        recipient=email.normalised,
-        fingerprint=fingerprint,
-        assertion_iri=assertion.get("id") if isinstance(assertion.get("id"), str) else None,
-        version=report.version or "",
-        verification_kind=report.verification_kind,
-        source=source,
-        source_url=report.source_url,
-        original_payload=payload,
-        assertion=assertion,
-        issued_on=parse_time(assertion.get("issuedOn")),
-        expires_at=parse_time(assertion.get("expires")),
-        last_report=report_record(report),
-        last_verified_at=utcnow(),
+        **columns.as_dict(),
     )
 
 
-def _baked_text(image: bytes) -> str:
-    return unbake(image).text
+def _payload(data: str | bytes, report: VerificationReport) -> str:
+    """What a badge keeps as received: the text handed in, or read out of an image once.
+
+    An Open Badges 3.0 credential is kept exactly as issued (JSON or compact JWS), also when
+    it came by URL or baked into an image; when its refresh service gave a newer copy that
+    verified, that copy is the one kept.
+    """
+    if report.version == "3.0":
+        kept = report.refreshed_original or report.credential_text
+        if kept is not None:
+            return kept
+    if isinstance(data, str):
+        return data
+    if report.baked_text is not None:
+        return report.baked_text
+    if sniff_image_type(data) is not None:
+        return unbake(data).text  # verification read it but did not say what it found
+    return data.decode("utf-8-sig")

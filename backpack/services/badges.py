@@ -14,10 +14,15 @@ from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, EmailAddress, Image, Issuer, User
 from backpack.models.badges import UNCHECKED
 from backpack.models.base import utcnow
-from backpack.openbadges.baking import bake
-from backpack.openbadges.verify import verify_badge
+from backpack.openbadges import (
+    Fetcher,
+    IssuerDocumentCache,
+    VerificationReport,
+    bake,
+    verify_badge,
+)
 from backpack.services.badge_catalogue import keep_class_image
-from backpack.services.badge_intake import report_record, verdict
+from backpack.services.badge_columns import report_record, verdict
 from backpack.services.bulk_rows import among
 from backpack.services.errors import NotVerified, ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
@@ -155,30 +160,61 @@ def reverify_badge(badge: Badge) -> str:
 
     A badge is never dropped by re-verification, only marked (revoked, expired, ...). When
     the issuer answered, the badge shows the name, issuer and image it serves now.
+    (`batch_verification.reverify_many` does the same for many badges, fetching in parallel.)
     """
-    # The address as its owner typed it is the spelling issuers hashed; the library tries
-    # its case variants, as Mozilla Backpack did.
+    report = verify_stored(stored_input(badge), app_fetcher(), app_issuer_documents())
+    return apply_report(badge, report)
+
+
+@dataclass(frozen=True)
+class StoredInput:
+    """What verifying a stored badge again needs, read from the database beforehand, so
+    that the verification itself can run in a thread with no database session."""
+
+    badge_id: int
+    payload: str
+    recipient: str  # as its owner typed it: the spelling issuers hashed
+    hosted_url: str | None
+
+
+def stored_input(badge: Badge) -> StoredInput:
+    """The input to verify a stored badge again with."""
     typed = db.session.scalar(
         sa.select(EmailAddress.address).where(
             EmailAddress.user_id == badge.user_id, EmailAddress.normalised == badge.recipient
         )
     )
-    # A 0.5 assertion names no URL of its own: it is checked where it was hosted.
-    report = verify_badge(
-        badge.original_payload,
-        recipients={"email": [typed or badge.recipient]},
-        fetcher=app_fetcher(),
-        hosted_url=badge.source_url,
-        documents=app_issuer_documents(),
+    return StoredInput(badge.id, badge.original_payload, typed or badge.recipient, badge.source_url)
+
+
+def verify_stored(
+    item: StoredInput, fetcher: Fetcher, documents: IssuerDocumentCache | None
+) -> VerificationReport:
+    """Verify a stored badge's original payload again; touches no database."""
+    # The library tries the address's case variants, as Mozilla Backpack did. A 0.5
+    # assertion names no URL of its own: it is checked where it was hosted.
+    return verify_badge(
+        item.payload,
+        recipients={"email": [item.recipient]},
+        fetcher=fetcher,
+        hosted_url=item.hosted_url,
+        documents=documents,
         # The backpack keeps a copy of the class image: its loss later is no downgrade.
         already_held=True,
     )
+
+
+def apply_report(badge: Badge, report: VerificationReport) -> str:
+    """Record a fresh verification of a held badge; return its new verdict."""
     keep_class_image(badge.badge_class, report.badge_image)
     badge.verification = verdict(report)
     badge.last_report = report_record(report)
     badge.last_verified_at = utcnow()
     if issuer_answered(report):
         adopt_issuer_copy(badge, report)
+    if report.refreshed_original is not None and badge.verification == "valid":
+        # An Open Badges 3.0 refresh service gave a newer copy, verified: it is the one kept.
+        badge.original_payload = report.refreshed_original
     db.session.flush()
     return badge.verification
 
@@ -228,7 +264,9 @@ def baked_image(badge: Badge) -> tuple[bytes, str]:
         text = payload
     else:
         text = json.dumps(badge.assertion, ensure_ascii=False)
-    return bake(image.data, text), image.mime_type
+    # An Open Badges 3.0 credential is baked under its own keyword (`openbadgecredential`).
+    keyword = "openbadgecredential" if badge.version == "3.0" else "openbadges"
+    return bake(image.data, text, keyword=keyword), image.mime_type
 
 
 def delete_orphans() -> None:

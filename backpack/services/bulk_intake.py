@@ -19,12 +19,7 @@ import sqlalchemy as sa
 from backpack.extensions import db
 from backpack.models import Badge
 from backpack.services.badge_catalogue import store_badge_classes
-from backpack.services.badge_intake import (
-    BadgeRefused,
-    OfflineBadge,
-    offline_values,
-    read_offline,
-)
+from backpack.services.badge_intake import BadgeRefused
 from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.emails import (
     HeldAddresses,
@@ -34,6 +29,7 @@ from backpack.services.emails import (
 )
 from backpack.services.images import reference_bytes, store_images
 from backpack.services.row_ids import CatalogueIds
+from backpack.services.unchecked_intake import OfflineBadge, offline_values, read_offline
 
 
 @dataclass(frozen=True)

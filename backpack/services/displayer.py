@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
@@ -10,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 from backpack.extensions import db
 from backpack.models import Badge, Collection, CollectionItem, EmailAddress, User
 from backpack.services.emails import normalise_address
+from backpack.services.public_pages import public_assertion
 from backpack.services.sharing import PUBLIC_STATUS
 
 
@@ -103,3 +105,19 @@ def group_badges(user_id: int, collection_id: int) -> GroupBadges | None:
         .order_by(CollectionItem.position, CollectionItem.badge_id)
     ).all()
     return GroupBadges(token, [item.badge for item in items])
+
+
+def displayer_assertion(badge: Badge) -> dict[str, Any]:
+    """The badge as the Displayer's `assertion`: an Open Badges 1.0/2.0-shaped assertion.
+
+    The Displayer's clients (Moodle, WordPress and Chamilo widgets of Mozilla's time) read
+    an assertion's `badge` (name, image, description, criteria, issuer) and nothing else.
+    An Open Badges 3.0 credential is given as its stored view, which has that shape (the
+    achievement as the badge, its issuer as the issuer), without the credential itself:
+    those clients cannot read or verify it, and its subject may name the earner's
+    identifiers. Verifiers get the credential as issued from the public badge page.
+    """
+    document = public_assertion(badge)
+    if badge.version == "3.0":
+        document.pop("credential", None)
+    return document

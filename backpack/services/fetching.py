@@ -6,8 +6,7 @@ import threading
 
 from flask import current_app
 
-from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import Fetcher
+from backpack.openbadges import Fetcher, IssuerDocumentCache
 
 EXTENSION_KEY = "backpack.fetcher"
 DOCUMENTS_KEY = "backpack.issuer_documents"
@@ -35,6 +34,27 @@ def _make_fetcher() -> Fetcher:
     )
     current_app.extensions[EXTENSION_KEY] = fetcher
     return fetcher
+
+
+def reverify_workers() -> int:
+    """How many badges a batch verifies at once (REVERIFY_WORKERS)."""
+    return max(1, int(current_app.config["REVERIFY_WORKERS"]))
+
+
+def batch_fetcher(workers: int) -> Fetcher:
+    """A fetcher of its own for a batch verified `workers` at a time (its caller closes it).
+
+    The app's fetcher bounds the fetches in flight for the pages a server answers; a batch
+    (`badges reverify`, the background checks) brings its own bound, its pool size.
+    """
+    config = current_app.config
+    return Fetcher(
+        allow_private=bool(config["FETCH_ALLOW_PRIVATE"]),
+        timeout=float(config["FETCH_TIMEOUT"]),
+        verification_seconds=float(config["VERIFICATION_SECONDS"]),
+        max_in_flight=workers,
+        slot_wait=float(config["FETCH_TIMEOUT"]),
+    )
 
 
 def app_issuer_documents() -> IssuerDocumentCache | None:

@@ -11,9 +11,7 @@ import sqlalchemy as sa
 
 from backpack.extensions import db
 from backpack.models import Image
-from backpack.openbadges.badge_image import IMAGE_ACCEPT
-from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.images import decode_data_uri, inspect_image
+from backpack.openbadges import IMAGE_ACCEPT, OpenBadgesError, decode_data_uri, inspect_image
 from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.fetching import app_fetcher
 from backpack.services.row_ids import RowIds

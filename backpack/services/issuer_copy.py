@@ -13,9 +13,9 @@ nothing uses them; other badges may still point to them.
 from __future__ import annotations
 
 from backpack.models import Badge
-from backpack.openbadges.report import VerificationReport
+from backpack.openbadges import VerificationReport
 from backpack.services.badge_catalogue import store_badge_class
-from backpack.services.badge_intake import parse_time
+from backpack.services.badge_columns import parse_time
 from backpack.services.images import image_from_reference
 
 # Errors a check may find and still speak for the issuer: it answered for this very badge,

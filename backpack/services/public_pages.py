@@ -16,14 +16,12 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, undefer
+from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, BadgeShare, Collection, CollectionItem, Image, User
 from backpack.models.base import utcnow
-from backpack.openbadges.baking import without_badge
-from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.recipient import identity_hash
+from backpack.openbadges import OpenBadgesError, identity_hash, without_badge
 from backpack.services.sharing import PUBLIC_STATUS
 
 
@@ -130,7 +128,14 @@ def load_collection(collection_id: int) -> PublicCollection:
         sa.select(CollectionItem)
         .join(Badge, Badge.id == CollectionItem.badge_id)
         .where(CollectionItem.collection_id == collection_id, Badge.status == PUBLIC_STATUS)
-        .options(contains_eager(CollectionItem.badge).undefer(Badge.assertion))
+        .options(
+            contains_eager(CollectionItem.badge).undefer(Badge.assertion),
+            contains_eager(CollectionItem.badge).undefer(Badge.original_payload),
+            # A 3.0 badge offers its credential baked into this picture: its type is needed.
+            contains_eager(CollectionItem.badge)
+            .joinedload(Badge.badge_class)
+            .joinedload(BadgeClass.image),
+        )
         .order_by(CollectionItem.position, CollectionItem.badge_id)
     ).all()
     return PublicCollection(
@@ -146,7 +151,11 @@ def load_badge(share_id: int) -> PublicBadge | None:
         sa.select(BadgeShare, Badge, User)
         .join(Badge, Badge.id == BadgeShare.badge_id)
         .join(User, User.id == Badge.user_id)
-        .options(undefer(Badge.assertion))
+        .options(
+            undefer(Badge.assertion),
+            undefer(Badge.original_payload),
+            joinedload(Badge.badge_class).joinedload(BadgeClass.image),
+        )
         .where(BadgeShare.id == share_id, Badge.status == PUBLIC_STATUS)
     ).first()
     if row is None:
@@ -265,6 +274,9 @@ def public_assertion(badge: Badge) -> dict[str, Any]:
                 "salt": salt,
                 "identity": identity_hash(identity, salt),
             }
+    # A 3.0 badge's view carries the whole signed credential, which may name the recipient
+    # in plain text and cannot be changed: the 2.0-shaped view goes without it.
+    document.pop("credential", None)
     image = document.get("image")
     if isinstance(image, str) and image.startswith("data:"):
         del document["image"]

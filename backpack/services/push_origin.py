@@ -7,8 +7,7 @@ answers for it after verification (`openbadges.vouching`) must be that site.
 
 from __future__ import annotations
 
-from backpack.openbadges.report import VerificationReport
-from backpack.openbadges.vouching import claimed_urls, voucher_of
+from backpack.openbadges import VerificationReport, claimed_urls, voucher_of
 from backpack.origins import web_origin
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}

@@ -8,6 +8,7 @@ from typing import Any
 
 from backpack.models import Badge
 from backpack.models.badges import UNCHECKED
+from backpack.web.credential_view import CredentialView, view_credential
 
 
 def safe_link(value: object) -> str | None:
@@ -64,6 +65,7 @@ class BadgeView:
     warnings: list[dict[str, str]] = field(default_factory=list)
     hosted_url: str | None = None
     earlier_check: str | None = None
+    credential: CredentialView | None = None  # an Open Badges 3.0 badge's own parts
     issuer_image: str | None = None
 
 
@@ -72,6 +74,11 @@ def view_badge(badge: Badge) -> BadgeView:
     assertion: dict[str, Any] = badge.assertion or {}
     badge_class: dict[str, Any] = badge.badge_class.document or {}
     issuer: dict[str, Any] = badge.badge_class.issuer.document or {}
+    if badge.version == "3.0" and isinstance(assertion.get("badge"), dict):
+        # A credential's achievement and issuer, shaped like a BadgeClass and its Issuer.
+        badge_class = assertion["badge"]
+        achievement_issuer = badge_class.get("issuer")
+        issuer = achievement_issuer if isinstance(achievement_issuer, dict) else {}
     criteria = badge_class.get("criteria")
     report = badge.last_report or {}
     return BadgeView(
@@ -92,6 +99,7 @@ def view_badge(badge: Badge) -> BadgeView:
         warnings=[m for m in report.get("warnings", []) if isinstance(m, dict)],
         hosted_url=safe_link(badge.source_url),
         earlier_check=earlier_check(badge),
+        credential=view_credential(badge),
         issuer_image=embedded_image(issuer.get("image")),
     )
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from backpack.extensions import db
 from backpack.models import Badge, Image
-from backpack.openbadges.errors import OpenBadgesError
+from backpack.openbadges import OpenBadgesError
 from backpack.services import badges, sharing
 from backpack.services.badge_intake import receive_badge
 from backpack.services.errors import ServiceError

@@ -15,7 +15,8 @@ from markupsafe import escape
 from backpack.links import external_url
 from backpack.models import Badge
 from backpack.models.badges import UNCHECKED
-from backpack.openbadges.jsonld import V2_CONTEXT
+from backpack.openbadges import V2_CONTEXT
+from backpack.services import public_credentials
 from backpack.services.public_pages import PublicBadge, PublicCollection, public_assertion
 from backpack.web.badge_view import BadgeView, view_badge
 from backpack.web.share_links import share_links
@@ -58,6 +59,8 @@ class PublicCard:
     image_url: str | None
     verify_url: str
     hosted_url: str | None
+    # A 3.0 credential as issued, plain or baked: (label, URL) pairs; none when withheld.
+    downloads: tuple[tuple[str, str], ...] = ()
 
 
 def _image_url(badge: Badge, token: str, in_collection: bool, *, absolute: bool) -> str | None:
@@ -89,7 +92,46 @@ def _card(badge: Badge, story: str, token: str, *, in_collection: bool) -> Publi
         image_url=_image_url(badge, token, in_collection, absolute=False),
         verify_url=verify_url,
         hosted_url=view.hosted_url if badge.verification_kind == "hosted" else None,
+        downloads=_downloads(badge, token, in_collection),
     )
+
+
+DOWNLOAD_LABELS = {
+    "json": "Credential (JSON)",
+    "jws": "Credential (VC-JWT)",
+    "png": "Baked PNG image",
+    "svg": "Baked SVG image",
+}
+
+
+def _downloads(badge: Badge, token: str, in_collection: bool) -> tuple[tuple[str, str], ...]:
+    if not public_credentials.is_credential(badge):
+        return ()
+    if in_collection:
+        return tuple(
+            (
+                DOWNLOAD_LABELS[fmt],
+                url_for(
+                    "credential_files.collection_credential",
+                    token=token,
+                    badge_id=badge.id,
+                    fmt=fmt,
+                ),
+            )
+            for fmt in public_credentials.download_formats(badge)
+        )
+    return tuple(
+        (DOWNLOAD_LABELS[fmt], url_for("credential_files.badge_credential", token=token, fmt=fmt))
+        for fmt in public_credentials.download_formats(badge)
+    )
+
+
+def public_document(badge: Badge) -> dict[str, Any] | str:
+    """A badge in public JSON: a 2.0 assertion as visitors may read it, a 3.0 credential as
+    it was issued (JSON, or the VC-JWT string) or a note that it is withheld."""
+    if public_credentials.is_credential(badge):
+        return public_credentials.public_entry(badge)
+    return public_assertion(badge)
 
 
 def page_links(kind: str, token: str) -> dict[str, str]:
@@ -154,7 +196,8 @@ def _check(badge: Badge) -> dict[str, Any]:
 
 
 def collection_json(token: str, page: PublicCollection) -> bytes:
-    """The collection as JSON-LD: its Open Badges 2.0 assertions and each one's last check."""
+    """The collection as JSON-LD: its badges (2.0 assertions, 3.0 credentials as issued) and
+    each one's last check."""
     document: dict[str, Any] = {
         "@context": V2_CONTEXT,
         "type": "Collection",
@@ -164,14 +207,15 @@ def collection_json(token: str, page: PublicCollection) -> bytes:
     }
     if page.owner_name:
         document["owner"] = {"name": page.owner_name}
-    document["badges"] = [public_assertion(item.badge) for item in page.items]
+    document["badges"] = [public_document(item.badge) for item in page.items]
     document["verificationResults"] = [_check(item.badge) for item in page.items]
     return json.dumps(document, ensure_ascii=False, sort_keys=False).encode()
 
 
 def badge_json(page: PublicBadge) -> bytes:
-    """The shared badge's Open Badges 2.0 assertion (revoked ones say so)."""
-    return json.dumps(public_assertion(page.badge), ensure_ascii=False).encode()
+    """The shared badge's Open Badges 2.0 assertion (revoked ones say so), or its 3.0
+    credential as issued."""
+    return json.dumps(public_document(page.badge), ensure_ascii=False).encode()
 
 
 WIDGET_SIZES = {"collection": (560, 480), "badge": (360, 420)}

@@ -10,8 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from backpack.models.base import MAX_ID
-from backpack.openbadges.errors import ParseError
-from backpack.openbadges.json_limits import decode_json
+from backpack.openbadges import ParseError, decode_json
 
 
 class BoundedIntegerConverter(IntegerConverter):

@@ -11,7 +11,7 @@ from flask import current_app, render_template, url_for
 from backpack.extensions import db
 from backpack.models import Badge
 from backpack.models.base import utcnow
-from backpack.openbadges.errors import OpenBadgesError
+from backpack.openbadges import OpenBadgesError
 from backpack.services import badges, public_pages
 from backpack.services.errors import ServiceError
 from backpack.web import public_render

@@ -30,7 +30,8 @@ from backpack.services import (
 from tests import services
 from tests.conftest import make_test_config
 from tests.live_server import LiveServer
-from tests.support.badge_rows import make_badge
+from tests.support.badge_rows import make_badge, make_credential_badge
+from tests.support.credential_views import hash_identifiers
 
 pytestmark = pytest.mark.browser
 ANN = "ann@example.org"
@@ -69,17 +70,21 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
     wide = make_badge(app, ann_id, name="First Aid at Work", verification="expired")
     make_badge(app, ann_id, name="Old Mozilla Badge", verification="unchecked")
     make_badge(app, ann_id, name="Chemistry", status="pending", recipient="ann.at.work@example.org")
+    credential = make_credential_badge(app, ann_id, edit=hash_identifiers)  # Open Badges 3.0
     with app.app_context():
         user = db.session.get(User, ann_id)
         assert user is not None
         shown = collections.create_collection(user, "Job applications", "For the robotics job.")
-        collections.add_badges(shown, [kept])
+        collections.add_badges(shown, [kept, credential])
         sharing.publish_collection(shown)
         collections.create_collection(user, "Drafts")
         badge = db.session.get(Badge, kept)
         assert badge is not None
         share = sharing.share_badge(badge, None)
         _give_wide_picture(wide)
+        credential_badge = db.session.get(Badge, credential)
+        assert credential_badge is not None
+        credential_share = sharing.share_badge(credential_badge, None)
         db.session.commit()
         paths = {
             "verify address": f"/account/verify/{verify_link}",
@@ -89,6 +94,8 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
             "collection editor": f"/collections/{shown.id}",
             "public collection": f"/public/collections/{shown.share_token}",
             "public badge": f"/public/badges/{share.share_token}",
+            "3.0 badge": f"/badges/{credential}",
+            "public 3.0 badge": f"/public/badges/{credential_share.share_token}",
         }
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 2
         db.session.remove()
@@ -174,12 +181,14 @@ def test_every_page_fits_a_phone_and_passes_axe(
         "verify address": paths["verify address"],
         "public collection": paths["public collection"],
         "public badge": paths["public badge"],
+        "public 3.0 badge": paths["public 3.0 badge"],
     }
     logged_in = {
         "dashboard": "/",
         "badges": "/badges/",
         "badge": paths["badge"],
         "badge sharing": paths["badge sharing"],
+        "3.0 badge": paths["3.0 badge"],
         "add badge": "/badges/add",
         "collections": "/collections/",
         "collection editor": paths["collection editor"],

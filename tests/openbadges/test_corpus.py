@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +112,15 @@ class ExampleOrgFetcher(Fetcher):
         super().__init__(allow_private=True)
         self.server = server
 
-    def get(self, url: str, *, accept: str = DEFAULT_ACCEPT) -> FetchResponse:
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = DEFAULT_ACCEPT,
+        conditional: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
         local = to_local(url, self.server.url("/"))
-        response = super().get(local, accept=accept)
+        response = super().get(local, accept=accept, conditional=conditional)
         # Report the URL asked for, as a real fetch of it would.
         return dataclasses.replace(response, url=url) if response.url == local else response
 
@@ -389,9 +395,14 @@ def test_1_0_badge_signed_as_mozillas_validator_tests_sign_it(
     assert errors(report) == codes
 
 
-def test_open_badges_3_baked_credential_is_not_verified_yet(corpus: Path, fetcher: Fetcher) -> None:
-    data = (corpus / OB20 / "../ob30/simple-json.png").read_bytes()
-    assert errors(verify(data, fetcher)) == ["unsupported_version"]
+def test_open_badges_3_baked_credential_goes_to_the_3_0_verifier(
+    corpus: Path, fetcher: Fetcher
+) -> None:
+    # Its key at example.com is out of this fetcher's reach; tests/openbadges/credentials/
+    # verify it with the key served.
+    report = verify((corpus / OB20 / "../ob30/simple-json.png").read_bytes(), fetcher)
+    assert report.version == "3.0"
+    assert "unsupported_version" not in errors(report)
 
 
 def test_mozilla_bakerys_svg_with_a_json_body_that_is_no_badge_is_reported(

@@ -10,8 +10,10 @@ import pytest
 
 from backpack.openbadges.document_cache import IssuerDocumentCache, freshness
 from backpack.openbadges.fetch import Fetcher, FetchResponse
+from backpack.openbadges.issuer_resources import IssuerResources
+from backpack.openbadges.report import VerificationReport
 from backpack.openbadges.verify import verify_badge
-from tests.support.http_server import LocalHTTPServer
+from tests.support.http_server import LocalHTTPServer, RecordedRequest, Response
 from tests.support.issuer import TestIssuer
 
 
@@ -107,3 +109,94 @@ def test_kept_images_are_bounded_by_their_total_size() -> None:
     ))  # fmt: skip
     assert documents.get("https://issuer.example/huge.png", "image/png") is None
     assert documents.get("https://issuer.example/2.png", "image/png") is not None
+
+
+def _headed(**headers: str) -> FetchResponse:
+    return dataclasses.replace(
+        _response(), headers={k.replace("_", "-"): v for k, v in headers.items()}
+    )
+
+
+def test_freshness_is_what_the_issuer_states_to_shared_caches() -> None:
+    # An issuer that says its profile is good for an hour is believed for an hour, not 300 s.
+    assert freshness(_headed(cache_control="max-age=3600"), 300) == 3600
+    assert freshness(_headed(cache_control="max-age=3600, s-maxage=60"), 300) == 60
+    assert freshness(_headed(cache_control="max-age=3600", age="600"), 300) == 3000
+    assert freshness(_headed(cache_control="max-age=9999999"), 300) == 24 * 3600
+    assert freshness(_headed(cache_control="private, max-age=3600"), 300) == 0
+    assert freshness(_headed(cache_control="no-cache"), 300) == 0
+    assert (
+        freshness(
+            _headed(date="Thu, 03 Dec 2026 10:00:00 GMT", expires="Thu, 03 Dec 2026 10:02:00 GMT"),
+            300,
+        )
+        == 120
+    )
+    assert freshness(_headed(date="Thu, 03 Dec 2026 10:00:00 GMT", expires="0"), 300) == 0
+    # No stated lifetime: a tenth of the time since it last changed, at most the default.
+    assert (
+        freshness(
+            _headed(
+                date="Thu, 03 Dec 2026 10:00:00 GMT", last_modified="Thu, 03 Dec 2026 09:50:00 GMT"
+            ),
+            300,
+        )
+        == 60
+    )
+    assert freshness(_headed(), 300) == 300
+
+
+def _issuer_profile_server(server: LocalHTTPServer, *, cache_control: str) -> list[str]:
+    """Serve a profile with an ETag; answer 304 to a request that already has it."""
+    seen: list[str] = []
+
+    def profile(request: RecordedRequest) -> Response:
+        tag = request.headers.get("if-none-match", "")
+        seen.append(tag)
+        headers = {"ETag": '"v1"', "Cache-Control": cache_control}
+        if tag == '"v1"':
+            return Response(304, b"", headers)
+        return Response(
+            200, b'{"id": "x", "name": "Kept"}', {**headers, "Content-Type": "application/json"}
+        )
+
+    server.route("/issuer.json", profile)
+    return seen
+
+
+@pytest.mark.parametrize("cache_control", ["max-age=0", "no-cache"])
+def test_a_stale_profile_is_revalidated_and_a_304_reuses_the_kept_copy(cache_control: str) -> None:
+    documents = IssuerDocumentCache()
+    fetcher = Fetcher(allow_private=True)
+    with LocalHTTPServer() as server:
+        seen = _issuer_profile_server(server, cache_control=cache_control)
+        url = server.url("/issuer.json")
+        for _ in range(3):
+            resources = IssuerResources(fetcher, VerificationReport(), documents)
+            response = resources.get(url, "the issuer profile", lasting=True)
+            assert response.status == 200
+            assert response.content == b'{"id": "x", "name": "Kept"}'
+    assert seen == ["", '"v1"', '"v1"']
+
+
+def test_a_fresh_profile_is_not_asked_for_again() -> None:
+    documents = IssuerDocumentCache()
+    fetcher = Fetcher(allow_private=True)
+    with LocalHTTPServer() as server:
+        seen = _issuer_profile_server(server, cache_control="max-age=3600")
+        for _ in range(3):
+            resources = IssuerResources(fetcher, VerificationReport(), documents)
+            resources.get(server.url("/issuer.json"), "the issuer profile", lasting=True)
+    assert seen == [""]
+
+
+def test_assertions_are_never_revalidated_from_the_cache() -> None:
+    # What says whether an award still stands is fetched in full every time.
+    documents = IssuerDocumentCache()
+    fetcher = Fetcher(allow_private=True)
+    with LocalHTTPServer() as server:
+        seen = _issuer_profile_server(server, cache_control="max-age=3600")
+        for _ in range(2):
+            resources = IssuerResources(fetcher, VerificationReport(), documents)
+            resources.get(server.url("/issuer.json"), "the hosted assertion")
+    assert seen == ["", ""]

@@ -84,6 +84,8 @@ class LocalHTTPServer:
         self._stopping = threading.Event()
         self._httpd = _QuietThreadingServer(("127.0.0.1", 0), _make_handler(self))
         self._thread: threading.Thread | None = None
+        # Seconds every answer waits before it is sent (a slow issuer's whole server).
+        self.delay = 0.0
         self.ca_file: str | None = None
         self.sni_names: list[str] = []
         self._tls_folder: str | None = None
@@ -190,6 +192,28 @@ class LocalHTTPServer:
 
         self.route(path, stalled)
 
+    def held(self, path: str, *, until: threading.Event, seconds: float = 10.0) -> None:
+        """Answer `path` as it is routed now, once `until` is set (at most `seconds` later)."""
+        with self._lock:
+            route = self._routes[path]
+
+        def waiting(request: RecordedRequest) -> Response:
+            until.wait(seconds)
+            return route(request) if callable(route) else route
+
+        self.route(path, waiting)
+
+    def counted(self, path: str, counter: Callable[[], None]) -> None:
+        """Answer `path` as it is routed now, calling `counter` before each answer."""
+        with self._lock:
+            route = self._routes[path]
+
+        def counting(request: RecordedRequest) -> Response:
+            counter()
+            return route(request) if callable(route) else route
+
+        self.route(path, counting)
+
     def slow(self, path: str, *, seconds: float) -> None:
         """Answer `path` as it is routed now, but only after `seconds` (a slow issuer)."""
         with self._lock:
@@ -237,6 +261,8 @@ class LocalHTTPServer:
 
     def answer(self, request: RecordedRequest) -> Response:
         """Record a request and find its route's response."""
+        if self.delay:
+            self._stopping.wait(self.delay)
         with self._lock:
             self.requests.append(request)
             route = self._routes.get(request.path) or self._routes.get(

@@ -7,6 +7,7 @@ One module per step of the specification's verification section (ob3-host.md sec
     schema          1EdTech JSON Schema, when `credentialSchema` asks for it
     multibase       multibase / multicodec decoding (base58btc `z`, base64url `u`)
     keys            verification methods: did:key, did:web, https controller documents
+    jwk             public JSON Web Keys (RSA >= 2048, P-256, Ed25519), never a private one
     canonical       JSON-LD canonicalisation (URDNA2015) with offline contexts, in safe mode
     data_integrity  embedded proofs: eddsa-rdfc-2022, eddsa-2022, Ed25519Signature2020
     vc_jwt          VC-JWT (RS256, ES256, EdDSA) and its claims

@@ -1,0 +1,145 @@
+"""The floor of cold verification: the same fetches through bare `http.client`, plus the checks.
+
+A cold verification (no issuer document kept across badges) costs its HTTP requests and its
+checks. The floor is what those two cost with nothing of ours in the way of the requests: the
+URLs each badge's verification fetched are fetched again in the same order over one bare
+`http.client` keep-alive connection per host, and the checks are run again on the recorded
+responses with no network at all. `cold_share_of_floor` says how close our cold rate comes
+to that floor (issue 17 asks at least 0.75).
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
+
+
+class RecordingFetcher(Fetcher):
+    """A real fetcher that also keeps every URL it was asked for and what it answered."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.log: list[tuple[str, str, FetchResponse]] = []
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = DEFAULT_ACCEPT,
+        conditional: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
+        response = super().get(url, accept=accept, conditional=conditional)
+        self.log.append((url, accept, response))
+        return response
+
+
+class ReplayFetcher(Fetcher):
+    """Answers from recorded responses, in no time: verification with the network taken out."""
+
+    def __init__(self, responses: dict[tuple[str, str], FetchResponse]) -> None:
+        super().__init__(allow_private=True)
+        self.responses = responses
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = DEFAULT_ACCEPT,
+        conditional: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
+        return self.responses[(url, accept)]
+
+
+@dataclass
+class Floor:
+    """The two halves of the floor, in seconds for all the badges, and the requests made."""
+
+    fetch_seconds: float
+    check_seconds: float
+    requests: int
+    per_badge_urls: list[list[str]] = field(default_factory=list)
+
+    def rate(self, count: int) -> float:
+        """Badges per second at the floor."""
+        return count / (self.fetch_seconds + self.check_seconds)
+
+
+def measure_floor(
+    inputs: Sequence[str], verify: Callable[[str, Fetcher], Any], *, warmup: int
+) -> Floor:
+    """Record each input's fetches once, then time them bare and time the checks alone.
+
+    `verify(data, fetcher)` verifies one input cold (no document cache) with that fetcher.
+    """
+    recorder = RecordingFetcher(allow_private=True)
+    per_badge: list[list[tuple[str, str, FetchResponse]]] = []
+    recorded_reports = []
+    for data in inputs:
+        start = len(recorder.log)
+        recorded_reports.append(verify(data, recorder))
+        per_badge.append(recorder.log[start:])
+    recorder.close()
+    _check_faithful(recorded_reports)
+    urls = [[url for url, _, _ in fetches] for fetches in per_badge]
+
+    _fetch_bare([u for badge in urls[:warmup] for u in badge])
+    started = time.perf_counter()
+    requests = _fetch_bare([url for badge in urls for url in badge])
+    fetch_seconds = time.perf_counter() - started
+
+    responses = {(url, accept): response for url, accept, response in recorder.log}
+    replay = ReplayFetcher(responses)
+    for data in inputs[:warmup]:
+        verify(data, replay)
+    started = time.perf_counter()
+    replayed_reports = [verify(data, replay) for data in inputs]
+    check_seconds = time.perf_counter() - started
+    _check_faithful(replayed_reports)
+    return Floor(fetch_seconds, check_seconds, requests, urls)
+
+
+def _check_faithful(reports: Sequence[Any]) -> None:
+    # A recording or replaying fetcher that no longer fits Fetcher.get fails every badge
+    # with internal_error in no time, which once made the floor read as "0.0 ms fetching".
+    broken = sum(
+        any(error.code == "internal_error" for error in report.errors) for report in reports
+    )
+    if broken:
+        raise RuntimeError(f"the floor's verifications failed on {broken} badges: see the log")
+
+
+def _fetch_bare(urls: Sequence[str]) -> int:
+    """GET every URL in order over one kept-alive connection per host; return the count."""
+    connections: dict[tuple[str, int], http.client.HTTPConnection] = {}
+    try:
+        for url in urls:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "", parts.port or 80
+            connection = connections.get((host, port))
+            if connection is None:
+                connection = connections[(host, port)] = http.client.HTTPConnection(host, port)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            connection.request("GET", path or "/")
+            connection.getresponse().read()
+    finally:
+        for connection in connections.values():
+            connection.close()
+    return len(urls)
+
+
+def floor_figures(floor: Floor, count: int, cold_per_second: float) -> dict[str, Any]:
+    """The floor's figures for `bench/verify.py --json`, beside our cold rate."""
+    floor_rate = floor.rate(count)
+    return {
+        "cold_floor_per_second": round(floor_rate, 1),
+        "cold_share_of_floor": round(cold_per_second / floor_rate, 2),
+        "floor_fetch_ms_per_badge": round(1000 * floor.fetch_seconds / count, 3),
+        "floor_check_ms_per_badge": round(1000 * floor.check_seconds / count, 3),
+        "floor_requests_per_badge": round(floor.requests / count, 2),
+    }
