@@ -47,7 +47,9 @@ def test_a_slow_host_does_not_hold_up_the_others_nor_get_more_than_its_share() -
 
     assert len(results) == len(items)
     assert all(waited for _, waited in results)  # no slow item had to give up waiting
-    assert [item[0] for item, _ in results][-4:] == ["slow"] * 4
+    # Every fast item finished before any slow one (the order they finished in, not the
+    # order they were handed back: items finishing together come back in any order).
+    assert finished[-4:] == ["slow"] * 4
     assert max(most.values()) <= 2  # at most two at once from one host
 
 

@@ -151,6 +151,17 @@ ERROR_CODES: Final[dict[str, str]] = {
 # - badge_image_unavailable: the badge was proven before and its image copy is kept; an
 #   image is no part of what the issuer vouches for, so losing it later changes nothing.
 # - badge_image_format: Mozilla-era specifications said an image "should" be a PNG.
+# - vc_data_model_1_1, credential_context_version: the credential is still proven; 1EdTech's
+#   validator warns for its own VC 1.1 and older-context fixtures and calls them valid.
+# - credential_schema_mismatch, credential_schema_unavailable: the official schema refuses
+#   real credentials (1EdTech's own, spec issue #473); the checks that prove a badge are
+#   made on their own.
+# - status_unknown, status_unreachable: the issuer has not said the badge is revoked; the
+#   badge shows the status, and re-verification asks again.
+# - status_list_short: shorter lists (DCC's hold 100,000) still say who is revoked.
+# - refresh_failed, credential_refreshed: the copy kept is proven either way.
+# - endorsement_invalid: an endorsement is a third party's remark, shown as not verified; it
+#   proves nothing about the badge itself.
 WARNING_CODES: Final[dict[str, str]] = {
     "insecure_url": "An issuer resource is served over plain http, not https.",
     "redirected": "An issuer resource was served from another URL after a redirect.",

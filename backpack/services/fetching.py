@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from flask import current_app
 
@@ -10,6 +11,9 @@ from backpack.openbadges import Fetcher, IssuerDocumentCache
 
 EXTENSION_KEY = "backpack.fetcher"
 DOCUMENTS_KEY = "backpack.issuer_documents"
+# Fetcher options that no setting carries (a resolver, a private CA file), which whatever
+# embeds the app puts here for every fetcher it makes: the shared one and each batch's.
+OPTIONS_KEY = "backpack.fetcher_options"
 # Threads of a process meet here on their first request: one fetcher each would split its
 # connection pools and its bound on fetches in flight.
 _making = threading.Lock()
@@ -31,6 +35,7 @@ def _make_fetcher() -> Fetcher:
         timeout=float(config["FETCH_TIMEOUT"]),
         verification_seconds=float(config["VERIFICATION_SECONDS"]),
         max_in_flight=int(config["FETCH_MAX_IN_FLIGHT"]) or None,
+        **_embedder_options(),
     )
     current_app.extensions[EXTENSION_KEY] = fetcher
     return fetcher
@@ -54,7 +59,12 @@ def batch_fetcher(workers: int) -> Fetcher:
         verification_seconds=float(config["VERIFICATION_SECONDS"]),
         max_in_flight=workers,
         slot_wait=float(config["FETCH_TIMEOUT"]),
+        **_embedder_options(),
     )
+
+
+def _embedder_options() -> dict[str, Any]:
+    return dict(current_app.extensions.get(OPTIONS_KEY, {}))
 
 
 def app_issuer_documents() -> IssuerDocumentCache | None:

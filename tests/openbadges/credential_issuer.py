@@ -18,7 +18,8 @@ and it issues OpenBadgeCredentials signed as real issuers sign them::
 `identity` picks who the issuer is: "url" (its profile URL, keys listed there), "did:web"
 (its DID document on the server, port as `%3A`) or "did:key" (its Ed25519 key, nothing to
 fetch). The signatures are made here with pyld and `cryptography`, independently of the
-library's verifier. Several issuers can share a server under different `prefix`es.
+library's verifier. Several issuers can share a server under different `prefix`es (their
+did:web then has a path), with keys of their own under different `key_name`s.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.jsonld import document_loader
 from backpack.openbadges.recipient import identity_hash
 from backpack.services.fetching import EXTENSION_KEY as FETCHER_EXTENSION
+from backpack.services.fetching import OPTIONS_KEY as FETCHER_OPTIONS
 from tests.openbadges.issuer_site import ec_key, ed25519_key, rsa_key
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import make_png
@@ -58,6 +60,7 @@ VC_V2: Final = "https://www.w3.org/ns/credentials/v2"
 VC_V1: Final = "https://www.w3.org/2018/credentials/v1"
 OB_V3: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_V3_V1: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
+OB_V3_EXTENSIONS: Final = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 DATA_INTEGRITY_V1: Final = "https://w3id.org/security/data-integrity/v1"
 LIST_BITS: Final = 131_072
 
@@ -70,15 +73,22 @@ class CredentialIssuer:
     """An Open Badges 3.0 issuer served from a TLS `LocalHTTPServer`."""
 
     def __init__(
-        self, server: LocalHTTPServer, *, host: str = ISSUER_HOST, prefix: str = ""
+        self,
+        server: LocalHTTPServer,
+        *,
+        host: str = ISSUER_HOST,
+        prefix: str = "",
+        key_name: str = "ob3-issuer",
     ) -> None:
         if server.ca_file is None:
             raise ValueError("CredentialIssuer needs LocalHTTPServer(tls_hostnames=[host]).")
         self.server, self.host, self.prefix = server, host, prefix.rstrip("/")
         self.base = server.url(self.prefix, host=host).rstrip("/")
-        self.ed25519: ed25519.Ed25519PrivateKey = ed25519_key("ob3-issuer")
-        self.rsa: rsa.RSAPrivateKey = rsa_key(2048, "ob3-issuer")
-        self.ec: ec.EllipticCurvePrivateKey = ec_key("ob3-issuer")
+        # Keys are made once per test session for each name: issuers that must not share
+        # keys take different `key_name`s.
+        self.ed25519: ed25519.Ed25519PrivateKey = ed25519_key(key_name)
+        self.rsa: rsa.RSAPrivateKey = rsa_key(2048, key_name)
+        self.ec: ec.EllipticCurvePrivateKey = ec_key(key_name)
         self.multikey = multikey(self.ed25519)
         self.profile_id = self.url("/issuer")
         did_path = ":" + self.prefix.strip("/").replace("/", ":") if self.prefix else ""
@@ -108,21 +118,27 @@ class CredentialIssuer:
             return f"{self.did_key}#{self.multikey}"
         return f"{self.issuer_id(identity)}#key-{key}"
 
+    def fetcher_options(self) -> dict[str, Any]:
+        """The Fetcher options that reach this issuer's host on the local server (any other
+        host resolves as usual) and trust the server's test certificate authority."""
+        host = self.host
+        return {
+            "resolver": lambda name, port: (
+                ["127.0.0.1"] if name == host else resolve_host(name, port)
+            ),
+            "ca_file": self.server.ca_file,
+        }
+
     def fetcher(self, **options: Any) -> Fetcher:
-        """A safe fetcher that reaches this issuer's host on the local server (and any other
-        host as usual), trusting the server's test certificate authority."""
+        """A safe fetcher that reaches this issuer (see `fetcher_options`)."""
         options.setdefault("allow_private", True)
         options.setdefault("timeout", 5.0)
-        return Fetcher(
-            resolver=lambda host, port: (
-                ["127.0.0.1"] if host == self.host else resolve_host(host, port)
-            ),
-            ca_file=self.server.ca_file,
-            **options,
-        )
+        return Fetcher(**self.fetcher_options(), **options)
 
     def use_in(self, app: Flask) -> Fetcher:
-        """Make an app's verifications (intake, CLI, re-verification) reach this issuer."""
+        """Make an app's verifications reach this issuer: intake, the CLI and the fetchers
+        of batches (`badges reverify`, background checks) alike."""
+        app.extensions[FETCHER_OPTIONS] = self.fetcher_options()
         fetcher = self.fetcher(timeout=float(app.config["FETCH_TIMEOUT"]))
         app.extensions[FETCHER_EXTENSION] = fetcher
         return fetcher
@@ -273,6 +289,9 @@ class CredentialIssuer:
             }
         if refresh_url is not None:
             document["refreshService"] = {"id": refresh_url, "type": "1EdTechCredentialRefresh"}
+        if status == "revocation-list" or refresh_url is not None:
+            # The 1EdTech status and refresh types are defined by the extensions context.
+            document["@context"] = [*document["@context"], OB_V3_EXTENSIONS]
         document.update(copy.deepcopy(extra))
         return document
 

@@ -26,6 +26,8 @@ DataModel = Literal["1.1", "2.0"]
 
 _COMPACT_JWS: Final = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 _WHITESPACE: Final = re.compile(r"\s+")
+# Text without any of these cannot be a credential (see `looks_like_credential`).
+_JSON_MARKERS: Final = ('"vc"', "credentials", "VerifiableCredential")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ def is_credential_text(text: str) -> bool:
     try:
         stripped = text.strip().lstrip("\ufeff")
         if stripped.startswith("{"):
+            if not any(marker in stripped for marker in _JSON_MARKERS):
+                return False  # spares every 2.0 badge a second parse
             document = load_json(stripped)
         else:
             compact = _WHITESPACE.sub("", stripped)
