@@ -100,7 +100,7 @@ def _canonical_nquads(document: Mapping[str, Any], legacy_escapes: bool) -> str:
                 code="jsonld_dropped_term",
             )
         _check_absolute(expanded)
-        dataset = processor.to_rdf(expanded, {**options, "produceGeneralizedRdf": False})
+        dataset = processor.expanded_to_rdf(expanded)
     except ParseError:
         raise
     except RecursionError:
