@@ -25,8 +25,8 @@ from pyld.identifier_issuer import IdentifierIssuer
 from pyld.jsonld import JsonLdProcessor, _is_absolute_iri
 
 # Enough for every typed object of the bundled contexts against the few active contexts
-# real credentials reach; when full, it starts again rather than grow.
-MAX_KEPT: Final = 512
+# real credentials reach (a few dozen); when full, it starts again rather than grow.
+MAX_KEPT: Final = 256
 
 _kept: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
