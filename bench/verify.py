@@ -12,8 +12,8 @@ tool shares the GIL with it. Both loops are timed after the same warm-up (one un
 over the first inputs) and with no HTTP cache across badges: every badge is fetched again.
 It prints badges per second for each tool, the ratio, and whether their verdicts agree, and
 the cold floor: the same fetches over bare `http.client` plus the checks alone
-(`verify_floor.py`). Then the Open Badges 3.0 part (`verify_credentials.py`): as many
-credentials, verified by ours and by DCC's verifier. It is a benchmark: it never fails a build.
+(`verify_floor.py`); then the 3.0 part, against DCC's verifier (`verify_credentials.py`).
+It is a benchmark: it never fails a build.
 """
 
 from __future__ import annotations
