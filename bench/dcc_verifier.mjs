@@ -9,6 +9,7 @@
 // A verdict line is {"verdict": "valid" | "invalid" | "revoked" | "expired", "reason": ...}.
 // The first line written, before any credential is read, is {"ready": true}.
 
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 // verifier-core also validates an Open Badges credential against 1EdTech's JSON Schema,
@@ -17,8 +18,18 @@ import { createInterface } from 'node:readline';
 // and checks a schema only when a credential names one): it is given an empty schema, so
 // that it costs what a compiled, cached schema costs and never reaches the network.
 const SCHEMAS = 'https://purl.imsglobal.org/spec/ob/v3p0/schema/';
+// Documents an issuer would publish (a status list credential) come from the JSON file
+// DCC_DOCUMENTS names, URL to document, as if fetched.
+const published = process.env.DCC_DOCUMENTS
+  ? JSON.parse(readFileSync(process.env.DCC_DOCUMENTS, 'utf8'))
+  : {};
 globalThis.fetch = async (resource) => {
-  if (String(resource).startsWith(SCHEMAS)) return new Response('{}');
+  const url = String(resource instanceof Request ? resource.url : resource);
+  if (url.startsWith(SCHEMAS)) return new Response('{}');
+  if (url in published) {
+    const headers = { 'content-type': 'application/json' };
+    return new Response(JSON.stringify(published[url]), { headers });
+  }
   throw new Error(`offline benchmark: no fetch of ${resource}`);
 };
 // Its log lines go to stderr: stdout carries the verdicts only.

@@ -7,9 +7,12 @@ The local 3.0 test issuer (`tests/openbadges/credential_issuer.py`) issues `--co
 credentials of the kind the Digital Credentials Consortium's verifier
 (`@digitalcredentials/verifier-core`, driven by `dcc_verifier.mjs`) checks offline: Data
 Integrity proofs (eddsa-rdfc-2022) by a did:key issuer, in a mix of valid ones (VC 2.0 and
-1.1), tampered ones, expired ones and not-yet-valid ones, their achievement image a `data:`
-URI. Both verifiers check every one in their own loop, after the same untimed warm-up: ours
-in this process, as the server does (one Fetcher, the issuer document cache); DCC's in Node,
+1.1), ones in a Bitstring status list (revoked there or not), tampered ones, expired ones and
+not-yet-valid ones, their achievement image a `data:` URI. Ours fetches the status list from
+the issuer's local TLS server (for each credential, as the server does); DCC's driver is
+handed it (`DCC_DOCUMENTS`), as it may not reach the network. Both verifiers check every
+one in their own loop, after the same untimed warm-up: ours in this process, as the server
+does (one Fetcher, the issuer document cache); DCC's in Node,
 timed from the first credential written to its pipe to the last verdict read, so Node's
 start-up and module loading are not counted. The verdicts (valid, invalid, expired, revoked)
 are compared credential by credential.
@@ -23,11 +26,11 @@ are verified by ours alone. A last, untimed pass measures where our time goes
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -43,54 +46,20 @@ from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.report import VerificationReport
 from backpack.openbadges.verify import verify_badge
 from bench.common import parse_with_smoke
+from bench.credential_mix import DI_CYCLE, Item, issue, publish_status_list
 from bench.verify_cost_split import measure_split
 from tests.openbadges.credential_issuer import (
     ISSUER_HOST,
     RECIPIENT,
     CredentialIssuer,
-    sign_jws,
 )
 from tests.support.http_server import LocalHTTPServer
-from tests.support.issuer import make_png
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DCC_DRIVER = BENCH / "dcc_verifier.mjs"
 DCC_PACKAGE = ROOT / "node_modules" / "@digitalcredentials" / "verifier-core" / "package.json"
-# One cycle of the Data Integrity mix, taken in turn; a kind ends with the verdict expected.
-DI_CYCLE: tuple[str, ...] = (
-    *["VC 2.0 valid"] * 11,
-    *["VC 1.1 valid"] * 2,
-    *["name changed after signing invalid"] * 2,
-    "signed by another key invalid",
-    *["past validUntil expired"] * 2,
-    "future validFrom invalid",
-    "expired and tampered invalid",
-)
-JWT_CYCLE: tuple[str, ...] = (
-    *["EdDSA did:key valid"] * 4,
-    "ES256 profile key valid",
-    "RS256 profile key valid",
-    "payload changed after signing invalid",
-    "past validUntil expired",
-)
 WARMUP = len(DI_CYCLE)
-DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
-PAST, FUTURE = "2025-01-01T00:00:00Z", "2099-01-01T00:00:00Z"
-IMAGE = "data:image/png;base64," + base64.b64encode(make_png()).decode()
-
-
-@dataclass(frozen=True)
-class Item:
-    """One credential as handed in (JSON text or a compact VC-JWT), and what it is."""
-
-    kind: str
-    text: str
-
-    @property
-    def expected(self) -> str:
-        """The verdict its kind calls for."""
-        return self.kind.rsplit(" ", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -109,7 +78,7 @@ class Run:
 def verdict_of(report: VerificationReport) -> tuple[str, str]:
     """Our report as one of the verdicts DCC's can give, and the error codes behind it."""
     codes = [error.code for error in report.errors]
-    other = [code for code in codes if code not in ("expired", "credential_revoked")]
+    other = [code for code in codes if code not in ("expired", "revoked")]
     if other:
         return "invalid", ",".join(other)
     if report.revoked:
@@ -117,62 +86,6 @@ def verdict_of(report: VerificationReport) -> tuple[str, str]:
     if report.expired:
         return "expired", ",".join(codes)
     return ("valid", "") if not codes else ("invalid", ",".join(codes))
-
-
-def issue(issuer: CredentialIssuer, count: int, jwt_count: int) -> tuple[list[Item], list[Item]]:
-    """The Data Integrity mix for both verifiers, and the VC-JWT mix for ours alone."""
-    other = CredentialIssuer(issuer.server, prefix="/other", key_name="bench-other")
-    linked = [
-        _data_integrity(issuer, other, DI_CYCLE[number % len(DI_CYCLE)], number)
-        for number in range(count)
-    ]
-    tokens = [_jwt(issuer, JWT_CYCLE[number % len(JWT_CYCLE)]) for number in range(jwt_count)]
-    return linked, tokens
-
-
-def _credential(issuer: CredentialIssuer, number: int, **options: Any) -> dict[str, Any]:
-    credential = issuer.credential(identity="did:key", name=f"Teamwork {number}", **options)
-    credential["credentialSubject"]["achievement"]["image"] = {"id": IMAGE, "type": "Image"}
-    return credential
-
-
-def _data_integrity(
-    issuer: CredentialIssuer, other: CredentialIssuer, kind: str, number: int
-) -> Item:
-    options: dict[str, Any] = {"data_model": "1.1"} if kind.startswith("VC 1.1") else {}
-    if "validUntil" in kind or kind.startswith("expired"):
-        options["valid_until"] = PAST
-    if "validFrom" in kind:
-        options["valid_from"] = FUTURE
-    credential = _credential(issuer, number, **options)
-    if kind.startswith("VC 1.1"):
-        # DCC's verifier adds data-integrity/v2 to a VC 1.1 proof's context, which clashes
-        # with v1 (a protected term redefined): 1.1 credentials name v2 here (bench/README.md).
-        credential["@context"] = [*credential["@context"][:2], DATA_INTEGRITY_V2]
-    if kind.startswith("signed by another key"):
-        signed = other.sign(credential, method=issuer.method("did:key"))
-    else:
-        signed = issuer.sign(credential)
-    if "changed" in kind or "tampered" in kind:
-        signed["credentialSubject"]["achievement"]["name"] += " (edited)"
-    return Item(kind, json.dumps(signed))
-
-
-def _jwt(issuer: CredentialIssuer, kind: str) -> Item:
-    if kind.startswith("EdDSA") or "changed" in kind or "validUntil" in kind:
-        options = {"valid_until": PAST} if "validUntil" in kind else {}
-        credential = _credential(issuer, 0, **options)
-        payload = {**credential, "iss": issuer.did_key, "jti": credential["id"], "nbf": 1704067200}
-        header = {"alg": "EdDSA", "typ": "JWT", "kid": issuer.method("did:key")}
-        token = sign_jws(header, payload, issuer.ed25519)
-        if "changed" in kind:
-            head, _, signature = token.split(".")
-            edited = json.dumps({**payload, "name": "Edited"}).encode()
-            token = f"{head}.{base64.urlsafe_b64encode(edited).decode().rstrip('=')}.{signature}"
-        return Item(kind, token)
-    credential = issuer.credential(identity="url")
-    credential["credentialSubject"]["achievement"]["image"] = {"id": IMAGE, "type": "Image"}
-    return Item(kind, issuer.jwt(credential, alg="ES256" if kind.startswith("ES") else "RS256"))
 
 
 def verify_with_ours(items: Sequence[Item], fetcher: Fetcher) -> Run:
@@ -190,13 +103,19 @@ def verify_with_ours(items: Sequence[Item], fetcher: Fetcher) -> Run:
     return Run([verdict_of(report) for report in reports], seconds)
 
 
-def verify_with_dcc(items: Sequence[Item]) -> Run:
-    """Verify every item with DCC's verifier in Node; start-up and warm-up are not timed."""
+def verify_with_dcc(items: Sequence[Item], published: dict[str, Any]) -> Run:
+    """Verify every item with DCC's verifier in Node; start-up and warm-up are not timed.
+
+    `published` (URL to document) is what it finds at those URLs instead of fetching them.
+    """
     if not DCC_PACKAGE.exists():
         sys.exit("@digitalcredentials/verifier-core is not installed: run `npm ci` first.")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as documents:
+        json.dump(published, documents)
     node = subprocess.Popen(
         ["node", str(DCC_DRIVER)],
         cwd=ROOT,
+        env={**os.environ, "DCC_DOCUMENTS": documents.name},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -222,6 +141,7 @@ def verify_with_dcc(items: Sequence[Item]) -> Run:
     finally:
         node.stdin.close()
         node.wait(timeout=30)
+        os.unlink(documents.name)
     version = json.loads(DCC_PACKAGE.read_text())["version"]
     verdicts = [(result["verdict"], result["reason"] or "") for result in results]
     return Run(verdicts, seconds, version)
@@ -233,6 +153,7 @@ def measure(count: int, jwt_count: int | None = None) -> dict[str, Any]:
     with LocalHTTPServer(tls_hostnames=[ISSUER_HOST]) as server:
         issuer = CredentialIssuer(server, key_name="bench-issuer")
         linked, tokens = issue(issuer, count, jwt_count)
+        published = publish_status_list(issuer)
         fetcher = issuer.fetcher()
         try:
             ours = verify_with_ours(linked, fetcher)
@@ -241,7 +162,7 @@ def measure(count: int, jwt_count: int | None = None) -> dict[str, Any]:
             split_jwt = measure_split([item.text for item in tokens], fetcher)
         finally:
             fetcher.close()
-    dcc = verify_with_dcc(linked)
+    dcc = verify_with_dcc(linked, published)
     disagreements = [
         {"kind": item.kind, "ours": mine, "dcc": theirs, "credential": item.text}
         for item, mine, theirs in zip(linked, ours.verdicts, dcc.verdicts, strict=True)
