@@ -4,7 +4,8 @@
 //
 // It runs offline, as the benchmark must: the verifier's document loader carries its own
 // copies of the VC, Data Integrity, Bitstring status and Open Badges 3.0 contexts, did:key
-// resolves locally, and every network request is refused here before it leaves the process.
+// resolves locally, the documents an issuer would publish (a status list) are handed in
+// (DCC_DOCUMENTS), and every other network request is refused before it leaves the process.
 //
 // A verdict line is {"verdict": "valid" | "invalid" | "revoked" | "expired", "reason": ...}.
 // The first line written, before any credential is read, is {"ready": true}.
