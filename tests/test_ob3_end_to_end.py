@@ -27,7 +27,6 @@ from flask import Flask
 from backpack.extensions import db
 from backpack.models import Badge
 from backpack.openbadges import bake
-from backpack.services.fetching import DOCUMENTS_KEY
 from tests.badge_fixtures import add_badge
 from tests.conftest import Accounts, post_form
 from tests.openbadges.credential_issuer import (
@@ -126,7 +125,6 @@ def _badges(app: Flask) -> list[Badge]:
 
 
 def _reverify(app: Flask) -> None:
-    app.extensions[DOCUMENTS_KEY].clear()  # minutes pass: kept status lists are stale
     result = app.test_cli_runner().invoke(args=["badges", "reverify", "--older-than", "0s"])
     assert result.exit_code == 0, result.output
 
