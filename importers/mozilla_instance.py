@@ -47,7 +47,6 @@ from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_u
 from backpack.services.bulk_rows import among
 from backpack.services.errors import ServiceError
 from backpack.services.row_ids import CatalogueIds
-from backpack.services.unchecked_intake import receive_unchecked
 from importers import mozilla_grants
 from importers import mozilla_schema as schema
 from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, Unit
@@ -119,7 +118,7 @@ def user_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator[
     for row in _stream(source, sa.select(schema.user).order_by(schema.user.c.id)):
         if shard.takes(row["email"]):
             key, label = f"user:{row['id']}", str(row["email"])
-            yield Unit("users", key, _user_importer(row), label, users, row)
+            yield Unit("users", key, label=label, writer=users, record=row)
 
 
 def email_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator[Unit]:
@@ -136,9 +135,8 @@ def email_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator
             if address and shard.takes(address):
                 verified = bool(row[f"additional_email_{slot}_is_verified"])
                 key = f"user:{row['id']}:email:{slot}"
-                apply = _email_importer(pipeline, row["id"], address, verified)
                 record = (row["id"], str(address), verified)
-                yield Unit("emails", key, apply, str(address), emails_, record)
+                yield Unit("emails", key, label=str(address), writer=emails_, record=record)
 
 
 def owned_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator[Unit]:
@@ -146,7 +144,6 @@ def owned_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator
     Backpack Connect grants, of the accounts in `shard`; every account must have been
     imported before."""
     badges, groups = _BadgeWriter(pipeline), _GroupWriter(pipeline)
-    owners = _Owners(pipeline)
     query = (
         sa.select(schema.badge, schema.badge_image.c.image_data)
         .outerjoin(schema.badge_image, schema.badge_image.c.badge_hash == schema.badge.c.body_hash)
@@ -156,12 +153,10 @@ def owned_units(source: sa.Engine, pipeline: Pipeline, shard: Shard) -> Iterator
     # sort on disk; batches look their owners up all at once anyway.
     for row in _stream(source, query.order_by(schema.badge.c.id)):
         label = str(row["endpoint"] or row["body_hash"] or row["id"])
-        apply = _badge_importer(owners, row)
-        yield Unit("badges", f"badge:{row['id']}", apply, label, badges, row)
+        yield Unit("badges", f"badge:{row['id']}", label=label, writer=badges, record=row)
     for group in _groups_with_portfolios(source, shard):
-        apply = _group_importer(owners, group)
-        label = str(group["name"])
-        yield Unit("collections", f"group:{group['id']}", apply, label, groups, group)
+        key, label = f"group:{group['id']}", str(group["name"])
+        yield Unit("collections", key, label=label, writer=groups, record=group)
     if sa.inspect(source).has_table(schema.bpc_session.name):
         sessions = sa.select(schema.bpc_session).where(shard.holds(schema.bpc_session.c.user_id))
         rows = _stream(source, sessions.order_by(schema.bpc_session.c.id))
@@ -213,23 +208,6 @@ def _stream(source: sa.Engine, query: sa.Select[Any]) -> Iterator[Row]:
         )
         for row in result:
             yield cast("Row", row._mapping)
-
-
-class _Owners:
-    """Our user for a Mozilla user id (one at a time); the last one is remembered, since a
-    group's or a user's records often follow each other."""
-
-    def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
-        self.last: tuple[int, int | None] | None = None
-
-    def user(self, mozilla_id: int) -> User:
-        if self.last is None or self.last[0] != mozilla_id:
-            self.last = (mozilla_id, self.pipeline.target("users", f"user:{mozilla_id}"))
-        user = db.session.get(User, self.last[1]) if self.last[1] is not None else None
-        if user is None:
-            raise RecordRefused(f"its owner (Mozilla user {mozilla_id}) was not imported")
-        return user
 
 
 def _text(value: object) -> str:
@@ -290,42 +268,6 @@ def _account_marks(row: Row) -> tuple[str, ...]:
     return () if row["email_is_verified"] else (UNCONFIRMED_PRIMARY,)
 
 
-def _user_importer(row: Row) -> Callable[[], Outcome]:
-    def apply() -> Outcome:
-        account = _account(row)
-        try:
-            user = accounts.import_account(
-                account.email,
-                account.password_hash,
-                name=account.name,
-                verified=account.verified,
-                created_at=account.created_at,
-            )
-        except ServiceError as exc:
-            raise RecordRefused(f"{row['email']}: {exc.message}") from exc
-        return Outcome(user.id, marks=_account_marks(row))
-
-    return apply
-
-
-def _email_importer(
-    pipeline: Pipeline, mozilla_id: int, address: str, verified: bool
-) -> Callable[[], Outcome]:
-    def apply() -> Outcome:
-        user = _Owners(pipeline).user(mozilla_id)
-        if any(e.normalised == emails.normalise_address(address) for e in user.emails):
-            return Outcome(None, created=False)
-        try:
-            email = emails.add_email(user, address, send=False, imported=True)
-            if verified:
-                emails.mark_verified(email)
-        except ServiceError as exc:
-            raise RecordRefused(f"{address}: {exc.message}") from exc
-        return Outcome(email.id)
-
-    return apply
-
-
 def _unchecked(row: Row, user_id: int) -> UncheckedBadge:
     """What the intake needs of a stored Mozilla badge; RecordRefused if unreadable."""
     body = _text(row["body"])
@@ -361,37 +303,6 @@ def _address(value: object) -> str | None:
 
 def _badge_marks(address_elsewhere: bool) -> tuple[str, ...]:
     return (ADDRESS_ELSEWHERE,) if address_elsewhere else ()
-
-
-def _badge_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
-    def apply() -> Outcome:
-        user = owners.user(row["user_id"])
-        stored = _unchecked(row, user.id)
-        received = receive_unchecked(
-            user,
-            stored.payload,
-            described_by=stored.described_by,
-            hosted_url=stored.hosted_url,
-            image=stored.image,
-            checked_at=stored.checked_at,
-            awarded_to=stored.awarded_to,
-            checked_by=stored.checked_by,
-        )
-        badge = received.badge
-        scope = owners.pipeline.scope
-        public_path = _text(row["public_path"])
-        if public_path and received.created and badge.status == "accepted":
-            # Shared on Mozilla: it stays shared, and its old link leads to it.
-            sharing.share_badge(badge, None)
-            legacy_links.remember_link(scope, legacy_links.BADGE, public_path, badge.id)
-        body_hash = _text(row["body_hash"])
-        if body_hash:
-            # Its old image URL answers while the badge is published here.
-            legacy_links.remember_link(scope, legacy_links.BADGE_IMAGE, body_hash, badge.id)
-        marks = _badge_marks(received.address_elsewhere)
-        return Outcome(badge.id, received.created, received.pending, marks)
-
-    return apply
 
 
 def _json(value: object, kind: type, what: str) -> Any:
@@ -460,26 +371,7 @@ def _imported_badges(
     return ours, collections.badge_owners(sorted(set(ours.values())))
 
 
-def _group_importer(owners: _Owners, row: Row) -> Callable[[], Outcome]:
-    def apply() -> Outcome:
-        user = owners.user(row["user_id"])
-        listed = _json(row["badges"], list, "badges")
-        stories = _json(row["stories"], dict, "portfolio stories")
-        found = _imported_badges(owners.pipeline, listed)
-        wanted, missing = _collection_of(row, user.id, listed, stories, found)
-        [made] = collections.import_collections([wanted])
-        if isinstance(made, ServiceError):
-            raise RecordRefused(made.message)
-        if row["url"]:
-            scope = owners.pipeline.scope
-            legacy_links.remember_link(scope, legacy_links.COLLECTION, _text(row["url"]), made)
-        owners.pipeline.report.missing_from_collections += missing
-        return Outcome(made)
-
-    return apply
-
-
-# Batch writers: the same work as the importers above, a batch of units at a time.
+# Batch writers: each kind of unit written a batch at a time (a failed batch, as batches of one).
 
 Results = list[Outcome | ImporterError]
 
@@ -662,6 +554,6 @@ class _GroupWriter:
         return results
 
     def rollback(self) -> None:
-        # Its groups are written again one at a time, and counted again there.
+        # Its groups are written again (as batches of one), and counted again then.
         self.pipeline.report.missing_from_collections -= self.counted
         self.counted = 0

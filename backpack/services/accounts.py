@@ -70,42 +70,18 @@ def create_account(email: str, password: str, *, name: str = "", verified: bool 
     return user
 
 
-def import_account(
-    email: str,
-    password_hash: str,
-    *,
-    name: str = "",
-    verified: bool = False,
-    created_at: datetime | None = None,
-) -> User:
-    """Create an account brought over from another backpack, keeping its password hash and
-    its address as that backpack stored it (`emails.clean_imported_address`).
-
-    Only bcrypt hashes (`$2a$`, `$2b$`, `$2y$`) are kept: the login checks them and re-hashes
-    to Argon2 on the first success. Anything else leaves an unusable password to reset.
-    """
-    address = emails.clean_imported_address(email)
-    if emails.find_verified(address) is not None:
-        raise AddressTaken(f"An account already uses {address}.")
-    user = User(name=name.strip()[:200], password_hash=_kept_hash(password_hash))
-    if created_at is not None:
-        user.created_at = created_at
-    db.session.add(user)
-    db.session.flush()
-    if verified:
-        emails.add_verified_email(user, address, imported=True)
-    else:
-        emails.add_email(user, address, send=False, imported=True)
-    return user
-
-
 def _kept_hash(password_hash: str) -> str:
     return (password_hash if password_hash.startswith(BCRYPT_PREFIXES) else "!")[:255]
 
 
 @dataclass(frozen=True)
 class ImportedAccount:
-    """An account brought over from another backpack (see `import_account`)."""
+    """An account brought over from another backpack, keeping its password hash and its
+    address as that backpack stored it (`emails.clean_imported_address`).
+
+    Only bcrypt hashes (`$2a$`, `$2b$`, `$2y$`) are kept: the login checks them and re-hashes
+    to Argon2 on the first success. Anything else leaves an unusable password to reset.
+    """
 
     email: str
     password_hash: str
@@ -115,7 +91,7 @@ class ImportedAccount:
 
 
 def import_accounts(accounts: Sequence[ImportedAccount]) -> list[int | ServiceError]:
-    """`import_account` for many at once: each new user's id, or why it was refused.
+    """Create these accounts (`ImportedAccount`): each new user's id, or why it was refused.
 
     A few statements in all, whatever the count (a Mozilla instance holds a million).
     """
