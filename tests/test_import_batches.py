@@ -31,7 +31,7 @@ from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_u
 from backpack.services.errors import AddressTaken
 from backpack.services.row_ids import CatalogueIds
 from backpack.services.unchecked_intake import receive_unchecked
-from importers import mozilla_instance
+from importers import mozilla_instance, mozilla_records
 from importers import mozilla_schema as schema
 from importers.pipeline import (
     BATCH_ATTEMPTS,
@@ -456,12 +456,12 @@ def test_groups_meet_their_portfolios_without_the_source_joining_them(tmp_path: 
 
 
 def test_nul_characters_leave_names_but_refuse_keys_and_bodies() -> None:
-    assert mozilla_instance._words(b"Ann\x00 Example") == "Ann Example"
-    assert mozilla_instance._words("Bob\x00") == "Bob"
+    assert mozilla_records.stored_words(b"Ann\x00 Example") == "Ann Example"
+    assert mozilla_records.stored_words("Bob\x00") == "Bob"
     with pytest.raises(RecordRefused, match="NUL character"):
-        mozilla_instance._text("ann\x00@example.org")
+        mozilla_records.stored_text("ann\x00@example.org")
     with pytest.raises(RecordRefused, match="not UTF-8"):
-        mozilla_instance._text(b"\xff\xfe")
+        mozilla_records.stored_text(b"\xff\xfe")
 
 
 def test_a_badge_without_an_owner_is_refused_with_that_reason(
