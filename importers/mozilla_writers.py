@@ -9,14 +9,14 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among
+from backpack.database.row_ids import CatalogueIds
 from backpack.extensions import db
 from backpack.models import User
 from backpack.services import accounts, collections, emails, legacy_links, sharing
 from backpack.services.badge_intake import BadgeRefused
 from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
-from backpack.services.bulk_rows import among
 from backpack.services.errors import ServiceError
-from backpack.services.row_ids import CatalogueIds
 from importers.mozilla_records import (
     Row,
     account_marks,

@@ -27,12 +27,12 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows
+from backpack.database.planner_statistics import StatisticsKeeper
 from backpack.extensions import db
 from backpack.models import ImportedRecord
 from backpack.openbadges import OpenBadgesError
-from backpack.services.bulk_rows import among, insert_rows
 from backpack.services.errors import ServiceError
-from backpack.services.planner_statistics import StatisticsKeeper
 from backpack.tasks import queue_badge_checks
 from importers.report import ImportReport
 

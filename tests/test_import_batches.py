@@ -18,6 +18,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from backpack.database import planner_statistics
+from backpack.database.row_ids import CatalogueIds
 from backpack.extensions import db
 from backpack.models import (
     Badge,
@@ -25,11 +27,10 @@ from backpack.models import (
     ImportedRecord,
     User,
 )
-from backpack.services import accounts, badges, emails, planner_statistics
+from backpack.services import accounts, badges, emails
 from backpack.services.badge_catalogue import store_badge_classes
 from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
 from backpack.services.errors import AddressTaken
-from backpack.services.row_ids import CatalogueIds
 from backpack.services.unchecked_intake import receive_unchecked
 from importers import mozilla_instance, mozilla_records
 from importers import mozilla_schema as schema

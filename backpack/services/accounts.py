@@ -10,12 +10,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from backpack.database.bulk_rows import insert_rows, insert_rows_returning_ids
 from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.base import utcnow
 from backpack.services import badges, emails, login_sessions, tokens
-from backpack.services.bulk_rows import insert_rows, insert_rows_returning_ids
 from backpack.services.errors import AddressTaken, BadToken, ServiceError, WrongPassword
 from backpack.services.mail import send_mail
 from backpack.services.passwords import (

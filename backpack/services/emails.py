@@ -11,13 +11,13 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from limits import parse_many
 
+from backpack.database.bulk_rows import among, insert_rows_returning_ids
 from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
 from backpack.services import badges, rate_budgets, tokens
-from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.errors import (
     AddressRemovalRefused,
     AddressTaken,

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows
 from backpack.extensions import db
 from backpack.models import BadgeShare, Collection, ImportedRecord
-from backpack.services.bulk_rows import among, insert_rows
 
 COLLECTION = "share-collection"
 BADGE = "share-badge"
