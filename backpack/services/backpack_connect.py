@@ -93,7 +93,7 @@ def refresh(refresh_token: str) -> IssuedTokens | None:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
-    return tokens if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    return tokens if result.rowcount == 1 else None  # type: ignore[attr-defined]  # DML returns a CursorResult
 
 
 def find_grant(access_token: str) -> BackpackConnectGrant | None:
