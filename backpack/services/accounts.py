@@ -17,7 +17,7 @@ from backpack.models import EmailAddress, User
 from backpack.models.base import utcnow
 from backpack.services import badges, emails, login_sessions, tokens
 from backpack.services.errors import AddressTaken, BadToken, ServiceError, WrongPassword
-from backpack.services.mail import send_mail
+from backpack.services.outgoing_mail import send_mail
 from backpack.services.passwords import (
     BCRYPT_PREFIXES,
     check_password,

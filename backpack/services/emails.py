@@ -28,7 +28,7 @@ from backpack.services.errors import (
     ServiceError,
     WrongAccount,
 )
-from backpack.services.mail import send_mail
+from backpack.services.outgoing_mail import send_mail
 
 # The least time between two verification mails to one address row, whoever asks, and the
 # most mails one address receives, whatever account asks.
