@@ -15,7 +15,7 @@ from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.base import utcnow
-from backpack.services import badges, emails, login_sessions, tokens
+from backpack.services import badges, emails, link_tokens, login_sessions
 from backpack.services.errors import AddressTaken, BadToken, ServiceError, WrongPassword
 from backpack.services.outgoing_mail import send_mail
 from backpack.services.passwords import (
@@ -238,8 +238,8 @@ def request_password_reset(address: str) -> bool:
     if email is None:
         return False
     user = email.user
-    token = tokens.make_token(
-        tokens.PASSWORD_RESET, {"user": user.id, "fp": _password_fingerprint(user)}
+    token = link_tokens.make_token(
+        link_tokens.PASSWORD_RESET, {"user": user.id, "fp": _password_fingerprint(user)}
     )
     link = external_url("auth.reset_password", token=token)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
@@ -256,8 +256,8 @@ def request_password_reset(address: str) -> bool:
 
 def user_for_reset_token(token: str) -> User:
     """The account a password-reset link is for, if the link is still good."""
-    payload = tokens.read_token(
-        tokens.PASSWORD_RESET, token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+    payload = link_tokens.read_token(
+        link_tokens.PASSWORD_RESET, token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
     )
     user = db.session.get(User, payload.get("user"))
     if user is None or payload.get("fp") != _password_fingerprint(user):

@@ -17,7 +17,7 @@ from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
-from backpack.services import badges, rate_budgets, tokens
+from backpack.services import badges, link_tokens, rate_budgets
 from backpack.services.errors import (
     AddressRemovalRefused,
     AddressTaken,
@@ -161,8 +161,8 @@ def send_verification(email: EmailAddress) -> None:
             "not ask for this, ignore this mail.",
         )
         return
-    token = tokens.make_token(
-        tokens.EMAIL_VERIFICATION,
+    token = link_tokens.make_token(
+        link_tokens.EMAIL_VERIFICATION,
         {"email": email.id, "nonce": email.verification_nonce},
     )
     link = external_url("account.verify_email", token=token)
@@ -200,8 +200,8 @@ def _spend_mail_budget(email: EmailAddress) -> None:
 
 def address_for_link(token: str) -> EmailAddress:
     """The address a verification link would verify, while the link still works."""
-    payload = tokens.read_token(
-        tokens.EMAIL_VERIFICATION,
+    payload = link_tokens.read_token(
+        link_tokens.EMAIL_VERIFICATION,
         token,
         max_age=current_app.config["EMAIL_VERIFICATION_MAX_AGE"],
     )
