@@ -101,17 +101,13 @@ def accounts_holding(address: str) -> list[User]:
     )
 
 
-def add_email(
-    user: User, address: str, *, send: bool = True, imported: bool = False
-) -> EmailAddress:
+def add_email(user: User, address: str, *, send: bool = True) -> EmailAddress:
     """Add an unverified address to an account and mail it a verification link.
 
     An address verified on another account is added all the same, and its mail tells the
     owner so instead of carrying a link: answering "taken" here would let anyone find out
-    which addresses have accounts. Without a mail (imports, the CLI) it is refused.
-    `imported`: the address comes from another backpack and is taken as it stored it
-    (`clean_imported_address`)."""
-    address = clean_imported_address(address) if imported else clean_address(address)
+    which addresses have accounts. Without a mail (imports, the CLI) it is refused."""
+    address = clean_address(address)
     normalised = normalise_address(address)
     if any(e.normalised == normalised for e in user.emails):
         raise AddressTaken("That address is already on your account.")
@@ -125,9 +121,9 @@ def add_email(
     return email
 
 
-def add_verified_email(user: User, address: str, *, imported: bool = False) -> EmailAddress:
+def add_verified_email(user: User, address: str) -> EmailAddress:
     """Add an address that is verified already (accounts made by an operator or an import)."""
-    email = add_email(user, address, send=False, imported=imported)
+    email = add_email(user, address, send=False)
     mark_verified(email)
     return email
 
@@ -352,8 +348,8 @@ def clean_addresses(
 
 
 def import_addresses(addresses: Sequence[NewAddress]) -> list[int | ServiceError | None]:
-    """`add_email(imported=True)` (then `mark_verified` when verified) for many addresses,
-    mailing nothing.
+    """`add_email` (then `mark_verified` when verified) for many addresses, mailing nothing,
+    each taken as the other backpack stored it (`clean_imported_address`).
 
     For each: the new row's id; None when the account holds the address already; or the
     error `add_email` would raise. A few statements in all, whatever the count.
