@@ -203,13 +203,8 @@ class Pipeline:
                     )
                 )
                 db.session.flush()
-        except (ImporterError, ServiceError, OpenBadgesError) as exc:
-            self.report.fail(unit.kind, unit.key, exc.message, unit.label)
-            return
-        except Exception:
-            # A bug must not stop a long import: the record is listed and the rest goes on.
-            log.exception("Import of %s %s failed unexpectedly", unit.kind, unit.key)
-            self.report.fail(unit.kind, unit.key, "an internal error (logged)", unit.label)
+        except Exception as exc:
+            self._fail(unit, exc)
             return
         self._count(unit.kind, outcome)
         if self._since_commit >= self.batch:
@@ -290,16 +285,20 @@ class Pipeline:
             with db.session.begin_nested():
                 results = writer.write([unit])
                 self._record([unit], results)
-        except (ImporterError, ServiceError, OpenBadgesError) as exc:
+        except Exception as exc:
             writer.rollback()
+            self._fail(unit, exc)
+        else:
+            self._tally([unit], results)
+
+    def _fail(self, unit: Unit, exc: Exception) -> None:
+        """List a unit that could not be written (called while its exception is handled)."""
+        if isinstance(exc, ImporterError | ServiceError | OpenBadgesError):
             self.report.fail(unit.kind, unit.key, exc.message, unit.label)
-        except Exception:
-            writer.rollback()
+        else:
             # A bug must not stop a long import: the record is listed and the rest goes on.
             log.exception("Import of %s %s failed unexpectedly", unit.kind, unit.key)
             self.report.fail(unit.kind, unit.key, "an internal error (logged)", unit.label)
-        else:
-            self._tally([unit], results)
 
     def _record(self, units: Sequence[Unit], results: Sequence[Outcome | ImporterError]) -> None:
         assert len(units) == len(results)
