@@ -28,8 +28,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import parse_with_smoke  # noqa: E402
-from tests.support import mozilla_instance  # noqa: E402
+from bench.common import parse_with_smoke
+from tests.support import mozilla_instance
 
 MARIADB = os.environ.get("BACKPACK_BENCH_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 POSTGRES = os.environ.get(

@@ -41,11 +41,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import parse_with_smoke, scratch_database  # noqa: E402
-from bench.load_mix import KINDS, Load  # noqa: E402
-from bench.load_seed import seed_earners  # noqa: E402
-from tests.live_server import LiveServer  # noqa: E402
-from tests.support.http_server import LocalHTTPServer  # noqa: E402
+from bench.common import parse_with_smoke, scratch_database
+from bench.load_mix import KINDS, Load
+from bench.load_seed import seed_earners
+from tests.live_server import LiveServer
+from tests.support.http_server import LocalHTTPServer
 
 REDIS_URL = os.environ.get("BACKPACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CONFIGURATIONS = {

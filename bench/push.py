@@ -33,11 +33,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import parse_with_smoke, scratch_database  # noqa: E402
-from tests.live_server import LiveServer  # noqa: E402
-from tests.support.http_server import LocalHTTPServer  # noqa: E402
-from tests.support.issuer import TestIssuer  # noqa: E402
-from tests.support.oauth import seed_token  # noqa: E402
+from bench.common import parse_with_smoke, scratch_database
+from tests.live_server import LiveServer
+from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import TestIssuer
+from tests.support.oauth import seed_token
 
 EARNER = "ann@example.org"
 WARMUP = 10

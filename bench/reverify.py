@@ -31,14 +31,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backpack import create_app  # noqa: E402
-from backpack.extensions import db  # noqa: E402
-from backpack.models import Badge, User  # noqa: E402
-from backpack.services import accounts, batch_verification  # noqa: E402
-from backpack.services.badge_intake import receive_badge  # noqa: E402
-from bench.common import parse_with_smoke, scratch_database  # noqa: E402
-from tests.support.http_server import LocalHTTPServer  # noqa: E402
-from tests.support.issuer import TestIssuer  # noqa: E402
+from backpack import create_app
+from backpack.extensions import db
+from backpack.models import Badge, User
+from backpack.services import accounts, batch_verification
+from backpack.services.badge_intake import receive_badge
+from bench.common import parse_with_smoke, scratch_database
+from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import TestIssuer
 
 EARNER = "ann@example.org"
 

@@ -26,8 +26,8 @@ def grant_units(rows: Iterable[Row], pipeline: Pipeline, owner_ids: OwnerIds) ->
     """A unit for each `bpc_session` row; every account must have been imported before."""
     grants = _GrantWriter(pipeline, owner_ids)
     for row in rows:
-        apply = _grant_importer(pipeline, owner_ids, row)
-        yield Unit(KIND, f"bpc_session:{row['id']}", apply, _plain(row["origin"]), grants, row)
+        key, label = f"bpc_session:{row['id']}", _plain(row["origin"])
+        yield Unit(KIND, key, label=label, writer=grants, record=row)
 
 
 def _plain(value: object) -> str:
@@ -68,22 +68,8 @@ def _not_imported(mozilla_id: object) -> RecordRefused:
     return RecordRefused(f"its owner (Mozilla user {mozilla_id}) was not imported")
 
 
-def _grant_importer(pipeline: Pipeline, owner_ids: OwnerIds, row: Row) -> Callable[[], Outcome]:
-    def apply() -> Outcome:
-        owner = owner_ids(pipeline, [row["user_id"]]).get(row["user_id"])
-        if owner is None:
-            raise _not_imported(row["user_id"])
-        [made] = backpack_connect.import_grants([_grant(row, owner)])
-        outcome = _outcome(made)
-        if isinstance(outcome, ImporterError):
-            raise outcome
-        return outcome
-
-    return apply
-
-
 class _GrantWriter:
-    """The same work as `_grant_importer`, a batch of grants at a time."""
+    """Writes a batch of grants through `backpack_connect.import_grants`."""
 
     def __init__(self, pipeline: Pipeline, owner_ids: OwnerIds) -> None:
         self.pipeline = pipeline

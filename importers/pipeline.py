@@ -6,14 +6,15 @@ most that uncommitted tail, which is not recorded either, so running the import 
 exactly it. Units already recorded are skipped, which makes a second run change nothing. A
 dry run does all the work and then rolls it back.
 
-A unit is written one of two ways. On its own, its `apply` runs in a savepoint of its own.
-In a batch, when the source gives it a `writer`: consecutive units sharing one writer are
-handed over together, so that the services can look up and insert a few hundred rows in a
-handful of statements instead of a dozen statements each (a whole Mozilla instance is
-millions of rows). The writer refuses a bad unit without writing it; if the batch as a whole
-fails in the database (a row another worker or request raced in), its savepoint is rolled
-back and the batch tried once more, which then finds that row; if it fails again, each of
-its units is written on its own, so one bad record never costs others.
+A unit is written one of two ways. A source that gives it a `writer` has it written in a
+batch: consecutive units sharing one writer are handed over together, so that the services
+can look up and insert a few hundred rows in a handful of statements instead of a dozen
+statements each (a whole Mozilla instance is millions of rows). The writer refuses a bad unit
+without writing it; if the batch as a whole fails in the database (a row another worker or
+request raced in), its savepoint is rolled back and the batch tried once more, which then
+finds that row; if it fails again, each of its units is handed to the same writer as a batch
+of one, so one bad record never costs others. A unit without a writer (the small sources:
+an export, a ZIP) has its own `apply`, run in a savepoint of its own.
 """
 
 from __future__ import annotations
@@ -26,17 +27,17 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows
+from backpack.database.planner_statistics import StatisticsKeeper
 from backpack.extensions import db
 from backpack.models import ImportedRecord
 from backpack.openbadges import OpenBadgesError
-from backpack.services.bulk_rows import among, insert_rows
 from backpack.services.errors import ServiceError
-from backpack.services.planner_statistics import StatisticsKeeper
 from backpack.tasks import queue_badge_checks
 from importers.report import ImportReport
 
 log = logging.getLogger(__name__)
-# How often a batch is tried as a whole before its units are written one at a time.
+# How often a batch is tried as a whole before its units are written as batches of one.
 BATCH_ATTEMPTS = 2
 
 
@@ -79,13 +80,13 @@ class BatchWriter(Protocol):
 
 @dataclass(frozen=True)
 class Unit:
-    """One record of a source and how to write it."""
+    """One record of a source and how to write it: by its `writer` (with its neighbours,
+    reading `record`), or, for a source without one, by its own `apply`."""
 
     kind: str  # users, emails, badges, collections
     key: str  # its identity in the source
-    apply: Callable[[], Outcome]
+    apply: Callable[[], Outcome] | None = None
     label: str = ""
-    # Writes this unit together with its neighbours; `record` is what the writer reads.
     writer: BatchWriter | None = None
     record: Any = None
 
@@ -188,6 +189,7 @@ class Pipeline:
         if self.is_done(unit.kind, unit.key):
             self.report.skipped[unit.kind] += 1
             return
+        assert unit.apply is not None, "a unit without a writer brings its own apply"
         _open_transaction()
         try:
             with db.session.begin_nested():
@@ -201,13 +203,8 @@ class Pipeline:
                     )
                 )
                 db.session.flush()
-        except (ImporterError, ServiceError, OpenBadgesError) as exc:
-            self.report.fail(unit.kind, unit.key, exc.message, unit.label)
-            return
-        except Exception:
-            # A bug must not stop a long import: the record is listed and the rest goes on.
-            log.exception("Import of %s %s failed unexpectedly", unit.kind, unit.key)
-            self.report.fail(unit.kind, unit.key, "an internal error (logged)", unit.label)
+        except Exception as exc:
+            self._fail(unit, exc)
             return
         self._count(unit.kind, outcome)
         if self._since_commit >= self.batch:
@@ -250,7 +247,7 @@ class Pipeline:
                 # Rare (a constraint the writer could not foresee): each unit on its own.
                 log.info("A batch of %d %s is written one at a time", len(todo), kind)
                 for unit in todo:
-                    self._step(unit)
+                    self._write_alone(writer, unit)
             else:
                 self._tally(todo, results)
         self._advance(len(units))
@@ -278,6 +275,30 @@ class Pipeline:
             else:
                 return results
         return None
+
+    def _write_alone(self, writer: BatchWriter, unit: Unit) -> None:
+        """Write one unit of a failed batch as a batch of one; if even that fails, the unit is
+        listed as failed (with the reason, or as an internal error when it is a bug) and the
+        rest goes on."""
+        _open_transaction()
+        try:
+            with db.session.begin_nested():
+                results = writer.write([unit])
+                self._record([unit], results)
+        except Exception as exc:
+            writer.rollback()
+            self._fail(unit, exc)
+        else:
+            self._tally([unit], results)
+
+    def _fail(self, unit: Unit, exc: Exception) -> None:
+        """List a unit that could not be written (called while its exception is handled)."""
+        if isinstance(exc, ImporterError | ServiceError | OpenBadgesError):
+            self.report.fail(unit.kind, unit.key, exc.message, unit.label)
+        else:
+            # A bug must not stop a long import: the record is listed and the rest goes on.
+            log.exception("Import of %s %s failed unexpectedly", unit.kind, unit.key)
+            self.report.fail(unit.kind, unit.key, "an internal error (logged)", unit.label)
 
     def _record(self, units: Sequence[Unit], results: Sequence[Outcome | ImporterError]) -> None:
         assert len(units) == len(results)

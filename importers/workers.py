@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from backpack.database.planner_statistics import StatisticsKeeper
 from backpack.extensions import db
-from backpack.services.planner_statistics import StatisticsKeeper
 from importers.pipeline import ImporterError, Pipeline, SourceFailure, Unit
 from importers.report import ImportReport
 

@@ -62,8 +62,8 @@ def test_a_rejected_badge_can_be_put_back(
 ) -> None:
     add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
     [badge_id] = _badge_ids(badge_app)
-    assert "stays out of your backpack" in _act(earner, badge_id, "reject").get_data(as_text=True)  # type: ignore[attr-defined]
-    assert "back in your backpack" in _act(earner, badge_id, "accept").get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "stays out of your backpack" in _act(earner, badge_id, "reject").get_data(as_text=True)
+    assert "back in your backpack" in _act(earner, badge_id, "accept").get_data(as_text=True)
 
 
 def test_deleting_a_badge_removes_it_and_its_unused_image(
@@ -71,7 +71,7 @@ def test_deleting_a_badge_removes_it_and_its_unused_image(
 ) -> None:
     add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
     [badge_id] = _badge_ids(badge_app)
-    assert "is deleted" in _act(earner, badge_id, "delete").get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "is deleted" in _act(earner, badge_id, "delete").get_data(as_text=True)
     assert _badge_ids(badge_app) == []
     with badge_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Image)) == 0

@@ -57,7 +57,7 @@ def test_verify_a_url_prints_the_contract_json_and_exits_0(
         "issuer_name": "Example Institute",
         "issued_on": report["badge"]["issued_on"],
         "expires": None,
-    }  # type: ignore[index]
+    }
 
 
 def test_verify_without_recipient_reports_null_match(
@@ -75,7 +75,7 @@ def test_verify_a_wrong_recipient_exits_1(cli: FlaskCliRunner, issuer: TestIssue
     assert code == 1
     assert report["recipient_matched"] is False
     assert report["valid"] is False
-    assert any(e["code"] == "recipient_mismatch" for e in report["errors"])  # type: ignore[union-attr,index]
+    assert any(e["code"] == "recipient_mismatch" for e in report["errors"])
 
 
 def test_verify_files_of_every_kind(
@@ -188,7 +188,7 @@ def test_verify_a_badgr_json_reference_to_a_hosted_assertion(
     code, report = _verify(cli, str(tmp_path / "badge.json"), "--recipient", "ann@example.org")
     assert code == 0, report
     assert report["valid"] is True
-    assert report["badge"]["name"] == "Robotics Level 1"  # type: ignore[index]
+    assert report["badge"]["name"] == "Robotics Level 1"
 
 
 def test_verify_a_badgr_json_reference_to_a_missing_assertion_exits_1(
@@ -198,7 +198,7 @@ def test_verify_a_badgr_json_reference_to_a_missing_assertion_exits_1(
     (tmp_path / "badge.json").write_text(json.dumps(reference))
     code, report = _verify(cli, str(tmp_path / "badge.json"))
     assert code == 1
-    assert [e["code"] for e in report["errors"]] == ["not_found"]  # type: ignore[union-attr,index]
+    assert [e["code"] for e in report["errors"]] == ["not_found"]
 
 
 def _free_port() -> int:

@@ -69,7 +69,7 @@ def test_a_credential_without_a_plain_recipient_is_offered_as_issued_and_baked(
 ) -> None:
     badge_id = make_credential_badge(app, ann, edit=hash_identifiers)
     with app.app_context():
-        original = db.session.get(Badge, badge_id).original_payload  # type: ignore[union-attr]
+        original = db.session.get(Badge, badge_id).original_payload
     path = share_badge(client, badge_id)
     html = visitor.get(path).get_data(as_text=True)
     assert f'href="{path}/credential.json"' in html
@@ -94,7 +94,7 @@ def test_an_svg_badge_bakes_its_credential_into_an_openbadges_credential_element
 ) -> None:
     badge_id = make_credential_badge(app, ann, image="svg", edit=hash_identifiers)
     with app.app_context():
-        original = db.session.get(Badge, badge_id).original_payload  # type: ignore[union-attr]
+        original = db.session.get(Badge, badge_id).original_payload
     path = share_badge(client, badge_id)
     baked = visitor.get(f"{path}/credential.svg")
     assert baked.status_code == 200
@@ -154,7 +154,7 @@ def test_the_earners_own_download_bakes_the_original_credential(
 ) -> None:
     badge_id = make_credential_badge(app, ann)
     with app.app_context():
-        original = db.session.get(Badge, badge_id).original_payload  # type: ignore[union-attr]
+        original = db.session.get(Badge, badge_id).original_payload
     baked = unbake(client.get(f"/badges/{badge_id}/download").get_data())
     assert (baked.keyword, baked.text) == ("openbadgecredential", original.strip())
 
@@ -199,7 +199,7 @@ def test_the_earner_downloads_the_original_whatever_it_names_and_nobody_else_can
     badge_id = make_credential_badge(app, ann)  # plain addresses: withheld from visitors
     older = make_badge(app, ann)
     with app.app_context():
-        original = db.session.get(Badge, badge_id).original_payload  # type: ignore[union-attr]
+        original = db.session.get(Badge, badge_id).original_payload
     page = client.get(f"/badges/{badge_id}").get_data(as_text=True)
     assert f'href="/badges/{badge_id}/credential"' in page
     download = client.get(f"/badges/{badge_id}/credential")

@@ -63,11 +63,11 @@ def test_the_lookup_is_off_until_the_user_opts_in(
 
     _opt_in(client)
     for body in ({"data": {"email": "  ANN@example.ORG "}}, {"json": {"email": "ann@example.org"}}):
-        found = widget.post("/displayer/convert/email", **body)  # type: ignore[arg-type]
+        found = widget.post("/displayer/convert/email", **body)
         assert found.status_code == 200
         assert found.get_json() == {
             "status": "okay",
-            "email": body.get("data", body.get("json"))["email"].strip(),  # type: ignore[union-attr]
+            "email": body.get("data", body.get("json"))["email"].strip(),
             "userId": ann,
         }
         assert "Access-Control-Allow-Origin" not in found.headers

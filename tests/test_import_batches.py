@@ -1,9 +1,9 @@
-"""The pipeline's batch path: many units written together, exactly as one at a time would.
+"""The pipeline's batches: many units written together, as batches of one would write them.
 
 A whole Mozilla instance is written a batch at a time through the services' bulk functions
 (`import_accounts`, `import_addresses`, `receive_unchecked_many`, `import_collections`...).
-These tests hold the batch path to the one-unit path: the same rows result, a refused unit
-costs no other, and a batch that fails in the database is redone one unit at a time.
+These tests hold a batch to what batches of one write: the same rows result, a refused unit
+costs no other, and a batch that fails in the database is redone as batches of one.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from backpack.database import planner_statistics
+from backpack.database.row_ids import CatalogueIds
 from backpack.extensions import db
 from backpack.models import (
     Badge,
@@ -25,15 +27,22 @@ from backpack.models import (
     ImportedRecord,
     User,
 )
-from backpack.services import accounts, badges, emails, planner_statistics
+from backpack.services import accounts, badges, emails
 from backpack.services.badge_catalogue import store_badge_classes
 from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
 from backpack.services.errors import AddressTaken
-from backpack.services.row_ids import CatalogueIds
 from backpack.services.unchecked_intake import receive_unchecked
-from importers import mozilla_instance
+from importers import mozilla_instance, mozilla_records
 from importers import mozilla_schema as schema
-from importers.pipeline import BATCH_ATTEMPTS, ImporterError, Outcome, Pipeline, RecordRefused, Unit
+from importers.pipeline import (
+    BATCH_ATTEMPTS,
+    BatchWriter,
+    ImporterError,
+    Outcome,
+    Pipeline,
+    RecordRefused,
+    Unit,
+)
 from importers.report import ImportReport
 from tests.support import mozilla_instance as generated
 from tests.support.import_snapshot import snapshot
@@ -52,15 +61,12 @@ def mozilla_source(tmp_path: Path) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def import_instance(source: sa.Engine, *, batch: int, one_at_a_time: bool = False) -> ImportReport:
+def import_instance(source: sa.Engine, *, batch: int) -> ImportReport:
     pipeline = Pipeline("mozilla:test", ImportReport(), batch=batch)
-    units: Iterator[Unit] = mozilla_instance.instance_units(source, pipeline)
-    if one_at_a_time:
-        units = (dataclasses.replace(unit, writer=None) for unit in units)
-    return pipeline.run(units)
+    return pipeline.run(mozilla_instance.instance_units(source, pipeline))
 
 
-def test_batches_write_exactly_what_one_unit_at_a_time_writes(
+def test_batches_write_exactly_what_batches_of_one_write(
     app_factory: Callable[..., Flask],
     tmp_path: Path,
     mozilla_source: sa.Engine,
@@ -69,7 +75,7 @@ def test_batches_write_exactly_what_one_unit_at_a_time_writes(
     reference = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'reference.db'}")
     with reference.app_context():
         db.create_all()
-        expected_report = import_instance(mozilla_source, batch=100, one_at_a_time=True)
+        expected_report = import_instance(mozilla_source, batch=1)
         expected = snapshot()
     app = app_factory()
     with app.app_context(), caplog.at_level(logging.INFO, logger="importers.pipeline"):
@@ -140,41 +146,72 @@ def test_badges_of_an_account_deleted_since_are_refused_with_that_reason(
         assert reasons["badge:50"] == "its owner (Mozilla user 1) was not imported"
 
 
+def add_user(name: str) -> Outcome:
+    user = User(name=name, password_hash="!")
+    db.session.add(user)
+    db.session.flush()
+    return Outcome(user.id)
+
+
+def user_units(writer: BatchWriter, count: int) -> list[Unit]:
+    return [Unit("users", f"u{n}", writer=writer, record=f"user {n}") for n in range(count)]
+
+
 class FailingWriter:
-    """Writes half a batch, then meets a constraint it could not foresee."""
+    """Writes half of any batch of several, then meets a constraint it could not foresee;
+    writes a batch of one, unless its record is a bug (which it meets on every try)."""
 
     def __init__(self) -> None:
         self.rolled_back = 0
+        self.sizes: list[int] = []
 
     def write(self, units: Sequence[Unit]) -> list[Outcome | ImporterError]:
-        db.session.add(User(name="half a batch", password_hash="!"))
-        db.session.flush()
-        raise sa.exc.IntegrityError("INSERT INTO ...", {}, Exception("raced by another writer"))
+        self.sizes.append(len(units))
+        if len(units) > 1:
+            db.session.add(User(name="half a batch", password_hash="!"))
+            db.session.flush()
+            raise sa.exc.IntegrityError("INSERT INTO ...", {}, Exception("raced by another"))
+        if units[0].record == "a bug":
+            add_user("half a unit")
+            raise KeyError("a bug")
+        return [add_user(units[0].record)]
 
     def rollback(self) -> None:
         self.rolled_back += 1
 
 
-def add_user(name: str) -> Callable[[], Outcome]:
-    def apply() -> Outcome:
-        user = User(name=name, password_hash="!")
-        db.session.add(user)
-        db.session.flush()
-        return Outcome(user.id)
-
-    return apply
-
-
-def test_a_batch_that_fails_in_the_database_is_written_one_unit_at_a_time(app: Flask) -> None:
+def test_a_batch_that_fails_in_the_database_is_written_as_batches_of_one(app: Flask) -> None:
     writer = FailingWriter()
-    units = [Unit("users", f"u{n}", add_user(f"user {n}"), writer=writer) for n in range(5)]
     with app.app_context():
-        report = Pipeline("test", ImportReport(), batch=10).run(units)
+        report = Pipeline("test", ImportReport(), batch=10).run(user_units(writer, 5))
         assert report.imported["users"] == 5
         assert writer.rolled_back == BATCH_ATTEMPTS
+        assert writer.sizes == [5] * BATCH_ATTEMPTS + [1] * 5  # through the same writer
         names = set(db.session.scalars(sa.select(User.name)))
         assert names == {f"user {n}" for n in range(5)}  # nothing of the failed batch
         assert db.session.scalar(sa.select(sa.func.count(ImportedRecord.id))) == 5
+
+
+def test_a_unit_that_fails_even_alone_is_listed_and_costs_no_other(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = FailingWriter()
+    units = user_units(writer, 3)
+    units[1] = dataclasses.replace(units[1], record="a bug", label="the buggy one")
+    with app.app_context(), caplog.at_level(logging.ERROR, logger="importers.pipeline"):
+        report = Pipeline("test", ImportReport(), batch=10).run(units)
+        assert (report.imported["users"], report.failed["users"]) == (2, 1)
+        [failure] = report.first_failures
+        assert (failure["key"], failure["label"]) == ("u1", "the buggy one")
+        assert failure["reason"] == "an internal error (logged)"
+        names = set(db.session.scalars(sa.select(User.name)))
+        assert names == {"user 0", "user 2"}  # nothing of the failed unit
+    assert "Import of users u1 failed unexpectedly" in caplog.text
+    # Tried again next run, as every failed unit is.
+    with app.app_context():
+        units[1] = dataclasses.replace(units[1], record="user 1")
+        again = Pipeline("test", ImportReport(), batch=10).run(units)
+        assert (again.imported["users"], again.skipped["users"]) == (1, 2)
 
 
 class RacedOnceWriter:
@@ -189,7 +226,7 @@ class RacedOnceWriter:
             db.session.add(User(name="first try", password_hash="!"))
             db.session.flush()
             raise sa.exc.IntegrityError("INSERT INTO ...", {}, Exception("raced"))
-        return [unit.apply() for unit in units]
+        return [add_user(unit.record) for unit in units]
 
     def rollback(self) -> None:
         pass
@@ -199,9 +236,8 @@ def test_a_batch_raced_by_another_worker_is_tried_again_as_a_batch(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     writer = RacedOnceWriter()
-    units = [Unit("users", f"u{n}", add_user(f"user {n}"), writer=writer) for n in range(5)]
     with app.app_context(), caplog.at_level(logging.INFO, logger="importers.pipeline"):
-        report = Pipeline("test", ImportReport(), batch=10).run(units)
+        report = Pipeline("test", ImportReport(), batch=10).run(user_units(writer, 5))
         assert report.imported["users"] == 5
         assert writer.tries == 2
         names = set(db.session.scalars(sa.select(User.name)))
@@ -219,7 +255,7 @@ class RefusingWriter:
             if unit.record == "bad":
                 results.append(RecordRefused("its body is not JSON"))
             else:
-                results.append(unit.apply())
+                results.append(add_user(unit.record))
         return results
 
     def rollback(self) -> None:
@@ -231,9 +267,7 @@ def test_a_refused_unit_costs_no_other_and_is_tried_again_next_run(app: Flask) -
 
     def units(bad: str) -> list[Unit]:
         return [
-            Unit(
-                "users", f"u{n}", add_user(f"user {n}"), writer=writer, record=bad if n == 2 else ""
-            )
+            Unit("users", f"u{n}", writer=writer, record=bad if n == 2 else f"user {n}")
             for n in range(4)
         ]
 
@@ -248,7 +282,7 @@ def test_a_refused_unit_costs_no_other_and_is_tried_again_next_run(app: Flask) -
 
 def test_a_key_twice_in_one_batch_is_written_once(app: Flask) -> None:
     writer = RefusingWriter()
-    units = [Unit("users", "same", add_user(f"user {n}"), writer=writer) for n in range(2)]
+    units = [Unit("users", "same", writer=writer, record=f"user {n}") for n in range(2)]
     with app.app_context():
         report = Pipeline("test", ImportReport(), batch=10).run(units)
         assert (report.imported["users"], report.skipped["users"]) == (1, 1)
@@ -423,12 +457,12 @@ def test_groups_meet_their_portfolios_without_the_source_joining_them(tmp_path: 
 
 
 def test_nul_characters_leave_names_but_refuse_keys_and_bodies() -> None:
-    assert mozilla_instance._words(b"Ann\x00 Example") == "Ann Example"
-    assert mozilla_instance._words("Bob\x00") == "Bob"
+    assert mozilla_records.stored_words(b"Ann\x00 Example") == "Ann Example"
+    assert mozilla_records.stored_words("Bob\x00") == "Bob"
     with pytest.raises(RecordRefused, match="NUL character"):
-        mozilla_instance._text("ann\x00@example.org")
+        mozilla_records.stored_text("ann\x00@example.org")
     with pytest.raises(RecordRefused, match="not UTF-8"):
-        mozilla_instance._text(b"\xff\xfe")
+        mozilla_records.stored_text(b"\xff\xfe")
 
 
 def test_a_badge_without_an_owner_is_refused_with_that_reason(

@@ -227,7 +227,7 @@ def test_a_failing_worker_is_reported_and_what_was_written_stays(
 def snapshot(app: Flask) -> tuple[int, ...]:
     with app.app_context():
         return tuple(
-            db.session.scalar(sa.select(sa.func.count()).select_from(model))  # type: ignore[misc]
+            db.session.scalar(sa.select(sa.func.count()).select_from(model))
             for model in (User, EmailAddress, Badge, Collection)
         )
 

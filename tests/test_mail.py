@@ -33,17 +33,17 @@ def test_verification_mail_goes_out_by_smtp_when_configured(
         assert response.status_code == 302
     [sent] = sink.messages
     assert sent["rcpt"] == ["ann@example.org"]
-    message = email.message_from_bytes(sent["data"])  # type: ignore[arg-type]
+    message = email.message_from_bytes(sent["data"])
     assert message["From"] == "Backpack <backpack@example.org>"
     assert message["Subject"] == "Verify your email address for Backpack"
-    assert "http://backpack.test/account/verify/" in message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "http://backpack.test/account/verify/" in message.get_payload(decode=True).decode()
     assert not Path(app.config["MAIL_OUTBOX_DIR"]).exists(), "nothing goes to the outbox"
 
 
 def test_without_smtp_mail_is_saved_as_eml_and_its_link_logged(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="backpack.services.mail"):
+    with caplog.at_level(logging.WARNING, logger="backpack.services.outgoing_mail"):
         post_form(
             app.test_client(),
             "/signup",
@@ -57,11 +57,14 @@ def test_without_smtp_mail_is_saved_as_eml_and_its_link_logged(
 def test_outside_development_the_log_never_holds_a_live_link(
     app_factory: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from backpack.services.mail import send_mail
+    from backpack.services.outgoing_mail import send_mail
 
     app = app_factory(TESTING=False, ENVIRONMENT="production", BASE_URL="https://backpack.test")
     link = "https://backpack.test/password/reset/secret-token"
-    with caplog.at_level(logging.WARNING, logger="backpack.services.mail"), app.app_context():
+    with (
+        caplog.at_level(logging.WARNING, logger="backpack.services.outgoing_mail"),
+        app.app_context(),
+    ):
         send_mail("ann@example.org", "Reset", f"Open {link}", link=link)
     assert "secret-token" not in caplog.text
     assert "not logged outside development" in caplog.text
@@ -84,7 +87,7 @@ def test_the_saved_verification_mail_reads_as_written_with_its_link_whole(app: F
 
 
 def test_a_mail_with_accents_is_saved_as_utf8_text(app: Flask) -> None:
-    from backpack.services.mail import send_mail
+    from backpack.services.outgoing_mail import send_mail
 
     with app.app_context():
         send_mail("zoe@example.org", "Bonjour", "Bonjour Zoë, voici le lien.")

@@ -78,8 +78,8 @@ def _build(app: Flask, owner: FlaskClient, accounts: Accounts, state: str, statu
         post_form(owner, "/collections/", {}, action=f"/shared-badges/{badge_id}/unpublish")
     with app.app_context():
         db.session.execute(sa.update(Badge).where(Badge.id == badge_id).values(status=status))
-        legacy_links.remember_link(
-            "mozilla:test", legacy_links.BADGE_IMAGE, MOZILLA_BODY_HASH, badge_id
+        legacy_links.remember_links(
+            "mozilla:test", legacy_links.BADGE_IMAGE, [(MOZILLA_BODY_HASH, badge_id)]
         )
         db.session.commit()
     return World(owner_id, collection_id, badge_id, tokens[0], tokens[1])

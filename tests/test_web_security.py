@@ -154,7 +154,7 @@ def test_verification_mail_is_rate_limited_per_account(limited_app: Flask) -> No
     client = limited_app.test_client()
     from tests.conftest import Accounts, Outbox
 
-    helper = Accounts(limited_app, client, Outbox(limited_app.config["MAIL_OUTBOX_DIR"]))  # type: ignore[arg-type]
+    helper = Accounts(limited_app, client, Outbox(limited_app.config["MAIL_OUTBOX_DIR"]))
     helper.create("ann@example.org")
     helper.login("ann@example.org")
     statuses = [helper.add_email(f"ann{i}@example.org").status_code for i in range(3)]

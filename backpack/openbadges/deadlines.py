@@ -85,12 +85,12 @@ def _get_response_by_deadline(
 
 # urllib3's connections return urllib3 responses, as urllib3's own override says.
 class _DeadlineHTTPConnection(HTTPConnection):
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # urllib3's, as above
         return _get_response_by_deadline(self, super().getresponse)
 
 
 class _DeadlineHTTPSConnection(HTTPSConnection):
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # urllib3's, as above
         return _get_response_by_deadline(self, super().getresponse)
 
 

@@ -10,14 +10,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from backpack.database.bulk_rows import insert_rows, insert_rows_returning_ids
 from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.base import utcnow
-from backpack.services import badges, emails, login_sessions, tokens
-from backpack.services.bulk_rows import insert_rows, insert_rows_returning_ids
+from backpack.services import badges, emails, link_tokens, login_sessions
 from backpack.services.errors import AddressTaken, BadToken, ServiceError, WrongPassword
-from backpack.services.mail import send_mail
+from backpack.services.outgoing_mail import send_mail
 from backpack.services.passwords import (
     BCRYPT_PREFIXES,
     check_password,
@@ -70,42 +70,18 @@ def create_account(email: str, password: str, *, name: str = "", verified: bool 
     return user
 
 
-def import_account(
-    email: str,
-    password_hash: str,
-    *,
-    name: str = "",
-    verified: bool = False,
-    created_at: datetime | None = None,
-) -> User:
-    """Create an account brought over from another backpack, keeping its password hash and
-    its address as that backpack stored it (`emails.clean_imported_address`).
-
-    Only bcrypt hashes (`$2a$`, `$2b$`, `$2y$`) are kept: the login checks them and re-hashes
-    to Argon2 on the first success. Anything else leaves an unusable password to reset.
-    """
-    address = emails.clean_imported_address(email)
-    if emails.find_verified(address) is not None:
-        raise AddressTaken(f"An account already uses {address}.")
-    user = User(name=name.strip()[:200], password_hash=_kept_hash(password_hash))
-    if created_at is not None:
-        user.created_at = created_at
-    db.session.add(user)
-    db.session.flush()
-    if verified:
-        emails.add_verified_email(user, address, imported=True)
-    else:
-        emails.add_email(user, address, send=False, imported=True)
-    return user
-
-
 def _kept_hash(password_hash: str) -> str:
     return (password_hash if password_hash.startswith(BCRYPT_PREFIXES) else "!")[:255]
 
 
 @dataclass(frozen=True)
 class ImportedAccount:
-    """An account brought over from another backpack (see `import_account`)."""
+    """An account brought over from another backpack, keeping its password hash and its
+    address as that backpack stored it (`emails.clean_imported_address`).
+
+    Only bcrypt hashes (`$2a$`, `$2b$`, `$2y$`) are kept: the login checks them and re-hashes
+    to Argon2 on the first success. Anything else leaves an unusable password to reset.
+    """
 
     email: str
     password_hash: str
@@ -115,7 +91,7 @@ class ImportedAccount:
 
 
 def import_accounts(accounts: Sequence[ImportedAccount]) -> list[int | ServiceError]:
-    """`import_account` for many at once: each new user's id, or why it was refused.
+    """Create these accounts (`ImportedAccount`): each new user's id, or why it was refused.
 
     A few statements in all, whatever the count (a Mozilla instance holds a million).
     """
@@ -262,8 +238,8 @@ def request_password_reset(address: str) -> bool:
     if email is None:
         return False
     user = email.user
-    token = tokens.make_token(
-        tokens.PASSWORD_RESET, {"user": user.id, "fp": _password_fingerprint(user)}
+    token = link_tokens.make_token(
+        link_tokens.PASSWORD_RESET, {"user": user.id, "fp": _password_fingerprint(user)}
     )
     link = external_url("auth.reset_password", token=token)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
@@ -280,8 +256,8 @@ def request_password_reset(address: str) -> bool:
 
 def user_for_reset_token(token: str) -> User:
     """The account a password-reset link is for, if the link is still good."""
-    payload = tokens.read_token(
-        tokens.PASSWORD_RESET, token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+    payload = link_tokens.read_token(
+        link_tokens.PASSWORD_RESET, token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
     )
     user = db.session.get(User, payload.get("user"))
     if user is None or payload.get("fp") != _password_fingerprint(user):

@@ -10,12 +10,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows_returning_ids
 from backpack.extensions import db
 from backpack.models import BackpackConnectGrant, User
 from backpack.models.base import utcnow
 from backpack.models.oauth import ACCESS_TOKEN_LIFETIME, new_token, token_digest
 from backpack.origins import web_origin
-from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.errors import ServiceError
 
 # Mozilla's only permission.
@@ -93,7 +93,7 @@ def refresh(refresh_token: str) -> IssuedTokens | None:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
-    return tokens if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    return tokens if result.rowcount == 1 else None  # type: ignore[attr-defined]  # DML returns a CursorResult
 
 
 def find_grant(access_token: str) -> BackpackConnectGrant | None:

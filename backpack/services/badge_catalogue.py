@@ -9,18 +9,18 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows_returning_ids
+from backpack.database.row_ids import CatalogueIds, RowIds
+from backpack.database.unique_rows import add_or_find
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, Image, Issuer
 from backpack.openbadges import OpenBadgesError
-from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.images import (
     image_from_reference,
     reference_bytes,
     store_image,
     store_images,
 )
-from backpack.services.row_ids import CatalogueIds, RowIds
-from backpack.services.unique_rows import add_or_find
 
 Shared = TypeVar("Shared", Issuer, BadgeClass)
 Value = TypeVar("Value")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from backpack.database.unique_rows import add_or_find
 from backpack.extensions import db
 from backpack.models import Badge, EmailAddress, Image, User
 from backpack.openbadges import (
@@ -35,7 +36,6 @@ from backpack.services.errors import ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.images import image_from_reference, store_image
 from backpack.services.push_origin import origin_refusal
-from backpack.services.unique_rows import add_or_find
 
 SOURCES = ("upload", "url", "paste", "push", "import", "pull")
 # Verdicts a badge can be kept with: the truth is shown, and re-verification may change it.

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from backpack.database.bulk_rows import among
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, EmailAddress, Image, Issuer, User
 from backpack.models.badges import UNCHECKED
@@ -23,7 +24,6 @@ from backpack.openbadges import (
 )
 from backpack.services.badge_catalogue import keep_class_image
 from backpack.services.badge_columns import report_record, verdict
-from backpack.services.bulk_rows import among
 from backpack.services.errors import NotVerified, ServiceError
 from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.issuer_copy import adopt_issuer_copy, issuer_answered

@@ -16,11 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows_returning_ids
+from backpack.database.row_ids import CatalogueIds
 from backpack.extensions import db
 from backpack.models import Badge
 from backpack.services.badge_catalogue import store_badge_classes
 from backpack.services.badge_intake import BadgeRefused
-from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.emails import (
     HeldAddresses,
     held_addresses,
@@ -28,7 +29,6 @@ from backpack.services.emails import (
     verified_among,
 )
 from backpack.services.images import reference_bytes, store_images
-from backpack.services.row_ids import CatalogueIds
 from backpack.services.unchecked_intake import OfflineBadge, offline_values, read_offline
 
 

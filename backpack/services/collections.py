@@ -9,12 +9,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from backpack.database.bulk_rows import among, insert_rows, insert_rows_returning_ids
 from backpack.extensions import db
 from backpack.models import Badge, Collection, CollectionItem, User
 from backpack.models.base import utcnow
 from backpack.models.collections import DESCRIPTION_MAX, NAME_MAX, STORY_MAX, new_share_token
 from backpack.services import sharing
-from backpack.services.bulk_rows import among, insert_rows, insert_rows_returning_ids
 from backpack.services.errors import ServiceError
 
 # Only badges in the backpack proper can be added; pending and rejected ones cannot. An

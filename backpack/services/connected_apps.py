@@ -108,7 +108,7 @@ def revoke_app(user: User, kind: str, key: str) -> int:
         .values(revoked_at=now)
     )
     db.session.flush()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)  # type: ignore[attr-defined]  # DML returns a CursorResult
 
 
 def end_grant(user_id: int, client_id: int) -> int:
@@ -132,7 +132,7 @@ def end_grant(user_id: int, client_id: int) -> int:
     for token in tokens:
         token.revoke()
     db.session.flush()
-    return len(tokens) + int(codes.rowcount)  # type: ignore[attr-defined]
+    return len(tokens) + int(codes.rowcount)  # type: ignore[attr-defined]  # DML returns a CursorResult
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -11,13 +11,13 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from limits import parse_many
 
+from backpack.database.bulk_rows import among, insert_rows_returning_ids
 from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
-from backpack.services import badges, rate_budgets, tokens
-from backpack.services.bulk_rows import among, insert_rows_returning_ids
+from backpack.services import badges, link_tokens, rate_budgets
 from backpack.services.errors import (
     AddressRemovalRefused,
     AddressTaken,
@@ -28,7 +28,7 @@ from backpack.services.errors import (
     ServiceError,
     WrongAccount,
 )
-from backpack.services.mail import send_mail
+from backpack.services.outgoing_mail import send_mail
 
 # The least time between two verification mails to one address row, whoever asks, and the
 # most mails one address receives, whatever account asks.
@@ -101,17 +101,13 @@ def accounts_holding(address: str) -> list[User]:
     )
 
 
-def add_email(
-    user: User, address: str, *, send: bool = True, imported: bool = False
-) -> EmailAddress:
+def add_email(user: User, address: str, *, send: bool = True) -> EmailAddress:
     """Add an unverified address to an account and mail it a verification link.
 
     An address verified on another account is added all the same, and its mail tells the
     owner so instead of carrying a link: answering "taken" here would let anyone find out
-    which addresses have accounts. Without a mail (imports, the CLI) it is refused.
-    `imported`: the address comes from another backpack and is taken as it stored it
-    (`clean_imported_address`)."""
-    address = clean_imported_address(address) if imported else clean_address(address)
+    which addresses have accounts. Without a mail (imports, the CLI) it is refused."""
+    address = clean_address(address)
     normalised = normalise_address(address)
     if any(e.normalised == normalised for e in user.emails):
         raise AddressTaken("That address is already on your account.")
@@ -125,9 +121,9 @@ def add_email(
     return email
 
 
-def add_verified_email(user: User, address: str, *, imported: bool = False) -> EmailAddress:
+def add_verified_email(user: User, address: str) -> EmailAddress:
     """Add an address that is verified already (accounts made by an operator or an import)."""
-    email = add_email(user, address, send=False, imported=imported)
+    email = add_email(user, address, send=False)
     mark_verified(email)
     return email
 
@@ -161,8 +157,8 @@ def send_verification(email: EmailAddress) -> None:
             "not ask for this, ignore this mail.",
         )
         return
-    token = tokens.make_token(
-        tokens.EMAIL_VERIFICATION,
+    token = link_tokens.make_token(
+        link_tokens.EMAIL_VERIFICATION,
         {"email": email.id, "nonce": email.verification_nonce},
     )
     link = external_url("account.verify_email", token=token)
@@ -200,8 +196,8 @@ def _spend_mail_budget(email: EmailAddress) -> None:
 
 def address_for_link(token: str) -> EmailAddress:
     """The address a verification link would verify, while the link still works."""
-    payload = tokens.read_token(
-        tokens.EMAIL_VERIFICATION,
+    payload = link_tokens.read_token(
+        link_tokens.EMAIL_VERIFICATION,
         token,
         max_age=current_app.config["EMAIL_VERIFICATION_MAX_AGE"],
     )
@@ -352,8 +348,8 @@ def clean_addresses(
 
 
 def import_addresses(addresses: Sequence[NewAddress]) -> list[int | ServiceError | None]:
-    """`add_email(imported=True)` (then `mark_verified` when verified) for many addresses,
-    mailing nothing.
+    """`add_email` (then `mark_verified` when verified) for many addresses, mailing nothing,
+    each taken as the other backpack stored it (`clean_imported_address`).
 
     For each: the new row's id; None when the account holds the address already; or the
     error `add_email` would raise. A few statements in all, whatever the count.

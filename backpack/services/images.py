@@ -9,13 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows_returning_ids
+from backpack.database.row_ids import RowIds
+from backpack.database.unique_rows import add_or_find
 from backpack.extensions import db
 from backpack.models import Image
 from backpack.openbadges import IMAGE_ACCEPT, OpenBadgesError, decode_data_uri, inspect_image
-from backpack.services.bulk_rows import among, insert_rows_returning_ids
 from backpack.services.fetching import app_fetcher
-from backpack.services.row_ids import RowIds
-from backpack.services.unique_rows import add_or_find
 
 log = logging.getLogger(__name__)
 

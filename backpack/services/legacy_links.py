@@ -12,28 +12,21 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows
 from backpack.extensions import db
 from backpack.models import BadgeShare, Collection, ImportedRecord
-from backpack.services.bulk_rows import among, insert_rows
 
 COLLECTION = "share-collection"
 BADGE = "share-badge"
 BADGE_IMAGE = "badge-image"
 
 
-def remember_link(scope: str, kind: str, old_path: str, target_id: int) -> None:
-    """Record that an old share path now means this collection or badge."""
-    if find_target(kind, old_path) is None:
-        record = ImportedRecord(scope=scope, kind=kind, key=old_path[:255], target_id=target_id)
-        db.session.add(record)
-        db.session.flush()
-
-
 def remember_links(scope: str, kind: str, links: Iterable[tuple[str, int]]) -> None:
-    """`remember_link` for many (old path, id) pairs at once (imports)."""
+    """Record that each old share path now means this collection or badge (imports); a path
+    already known keeps what it meant."""
     wanted: dict[str, int] = {}
     for old_path, target_id in links:
-        wanted.setdefault(old_path[:255], target_id)  # the first claim stands, as one at a time
+        wanted.setdefault(old_path[:255], target_id)  # the first claim stands
     if not wanted:
         return
     known = set(

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from backpack.database.bulk_rows import among, insert_rows
 from backpack.extensions import db
 from backpack.models import Badge, BadgeShare, Collection, RetiredShareToken, User
 from backpack.models.base import utcnow
 from backpack.models.collections import new_share_token
-from backpack.services.bulk_rows import among, insert_rows
 from backpack.services.errors import ServiceError
 
 # What a visitor may ever see: badges in the backpack proper, never pending or rejected ones.

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from backpack.extensions import db, limiter
 from backpack.models import EmailAddress
-from backpack.services import accounts, emails, tokens
+from backpack.services import accounts, emails, link_tokens
 from backpack.services.errors import BadToken, ServiceError
 from backpack.web.forms import (
     LoginForm,
@@ -99,7 +99,7 @@ def _verify_first(form: LoginForm, email: EmailAddress) -> tuple[str, int]:
         "we mailed to it, or have a new one sent."
     ]
     resend = ResendVerificationForm(
-        formdata=None, token=tokens.make_token(tokens.LOGIN_RESEND, {"email": email.id})
+        formdata=None, token=link_tokens.make_token(link_tokens.LOGIN_RESEND, {"email": email.id})
     )
     return render_template("auth/login.html", form=form, resend_form=resend), 401
 
@@ -113,8 +113,8 @@ def resend_verification() -> Response:
         flash("The form expired. Log in again to have the link sent.", "error")
         return redirect(url_for("auth.login"))
     try:
-        payload = tokens.read_token(
-            tokens.LOGIN_RESEND, form.token.data or "", max_age=RESEND_FORM_SECONDS
+        payload = link_tokens.read_token(
+            link_tokens.LOGIN_RESEND, form.token.data or "", max_age=RESEND_FORM_SECONDS
         )
         email = db.session.get(EmailAddress, payload.get("email"))
         if email is None:

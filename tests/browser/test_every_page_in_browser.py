@@ -24,8 +24,8 @@ from backpack.services import (
     backpack_connect,
     collections,
     emails,
+    link_tokens,
     sharing,
-    tokens,
 )
 from tests import services
 from tests.conftest import make_test_config
@@ -59,8 +59,8 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
     with app.app_context():
         ann = accounts.create_account(ANN, PASSWORD, name="Ann Example", verified=True)
         work = emails.add_email(ann, "ann.at.work@example.org")
-        verify_link = tokens.make_token(
-            tokens.EMAIL_VERIFICATION, {"email": work.id, "nonce": work.verification_nonce}
+        verify_link = link_tokens.make_token(
+            link_tokens.EMAIL_VERIFICATION, {"email": work.id, "nonce": work.verification_nonce}
         )
         access_tokens.create_token(ann, "Portfolio script", ["badges:read"])
         backpack_connect.grant_access(ann, "https://moodle.school.example/badges/backpack")

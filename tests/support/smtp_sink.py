@@ -28,7 +28,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 envelope = {"from": line[10:].strip(" <>"), "rcpt": []}
                 self.reply("250 ok")
             elif command.startswith("RCPT TO:"):
-                envelope["rcpt"].append(line[8:].strip(" <>"))  # type: ignore[union-attr]
+                envelope["rcpt"].append(line[8:].strip(" <>"))
                 self.reply("250 ok")
             elif command == "DATA":
                 self.reply("354 end with .")

@@ -187,7 +187,7 @@ def _is_absolute(iri: str) -> bool:
     return iri.startswith("_:") or _ABSOLUTE_IRI.match(iri) is not None
 
 
-class _CountingIssuer(IdentifierIssuer):  # type: ignore[misc]
+class _CountingIssuer(IdentifierIssuer):
     """The canonical issuer, consulted once per node of every permutation tried: a step."""
 
     def __init__(self, prefix: str, labelling: _BoundedURDNA2015) -> None:
@@ -199,7 +199,7 @@ class _CountingIssuer(IdentifierIssuer):  # type: ignore[misc]
         return bool(super().has_id(old))
 
 
-class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
+class _BoundedURDNA2015(URDNA2015):
     """pyld's URDNA2015, stopped after MAX_LABELLING_STEPS steps (poison graphs), hashing
     with RDFC-1.0's escapes when `rdfc` is set (the hashes decide the blank-node labels)."""
 

@@ -1,4 +1,5 @@
-"""Signed, expiring tokens for links sent by mail."""
+"""Signed, expiring tokens for links sent by mail (not the personal access tokens of
+`access_tokens`, which are stored keys)."""
 
 from __future__ import annotations
 

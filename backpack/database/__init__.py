@@ -1,0 +1,9 @@
+"""Database plumbing the services and importers share: inserting and finding rows in bulk
+(`bulk_rows`), ids of shared rows within one batch (`row_ids`), adding a row that concurrent
+writers may race to add (`unique_rows`), and keeping the planner's statistics fresh while an
+import grows the tables (`planner_statistics`).
+
+It knows tables and sessions, not what the rows mean: it imports no service, view or
+importer (checked by import-linter). Not named `db`: `backpack.db` would shadow the
+SQLAlchemy handle that `backpack/__init__.py` imports under that name.
+"""
