@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from ipaddress import ip_address
 from typing import Any, Final
 from urllib.parse import urljoin
@@ -43,6 +44,7 @@ READ_CHUNK_BYTES = 64 * 1024
 # Host lookups are remembered this long (seconds), at most this many hosts at once.
 RESOLUTION_TTL = 30.0
 MAX_REMEMBERED_HOSTS = 1024
+MAX_REMEMBERED_URL_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ class Fetcher:
         if budget is not None:
             deadline = min(deadline, budget.ends_at)
         _remaining(deadline, url)  # a budget already spent fails before anything is sent
+        if self._slots is None:  # no bound on fetches in flight: no slot to take
+            return self._follow_redirects(url, accept, deadline, conditional or {})
         with self._slot(url, deadline):
             return self._follow_redirects(url, accept, deadline, conditional or {})
 
@@ -206,7 +210,10 @@ class Fetcher:
             # Compressed bodies would be inflated past the byte limit before it could apply.
             ("Accept-Encoding", "identity"),
         ]
-        headers.extend((name, conditional[name]) for name in CONDITIONAL_HEADERS & set(conditional))
+        if conditional:
+            headers.extend(
+                (name, conditional[name]) for name in CONDITIONAL_HEADERS & set(conditional)
+            )
         request_uri = target.request_uri
         unreachable: OSError | None = None
         # The socket goes to the address checked here, while TLS names the real host.
@@ -274,8 +281,14 @@ class Fetcher:
         except (OSError, http.client.HTTPException) as error:
             connection.close()
             raise _transport_error(url, error, deadline) from None
+        # raw_items: the values as received, without email's per-value re-checking.
+        received: dict[str, str] = {}
+        for name, value in raw.msg.raw_items():
+            name = name.lower()
+            kept = received.get(name)
+            received[name] = value if kept is None else f"{kept}, {value}"
         try:
-            content = self._read_body(url, raw, deadline)
+            content = self._read_body(url, raw, received.get("content-length", ""), deadline)
         except (OSError, http.client.HTTPException) as error:
             _close(raw, connection)
             raise _transport_error(url, error, deadline) from None
@@ -283,13 +296,8 @@ class Fetcher:
             _close(raw, connection)
             raise
         self._connections.give_back(key, connection)
-        headers_received: dict[str, str] = {}
-        for name, value in raw.msg.items():
-            name = name.lower()
-            kept = headers_received.get(name)
-            headers_received[name] = value if kept is None else f"{kept}, {value}"
-        media_type = headers_received.get("content-type", "").split(";", 1)[0].strip().lower()
-        return FetchResponse(url, raw.status, headers_received, content, media_type)
+        media_type = received.get("content-type", "").split(";", 1)[0].strip().lower()
+        return FetchResponse(url, raw.status, received, content, media_type)
 
     def _request(
         self,
@@ -316,8 +324,9 @@ class Fetcher:
         connection.endheaders()
         return get_response_by_deadline(connection, deadline)
 
-    def _read_body(self, url: str, raw: http.client.HTTPResponse, deadline: float) -> bytes:
-        declared = raw.getheader("content-length", "")
+    def _read_body(
+        self, url: str, raw: http.client.HTTPResponse, declared: str, deadline: float
+    ) -> bytes:
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise self._too_large(url)
         chunks: list[bytes] = []
@@ -378,6 +387,14 @@ class FetchCache:
 
 
 def _parse_fetchable_url(url: str) -> Url:
+    # Issuers' badge classes, profiles, keys and images are named by many badges, so their
+    # URLs are parsed once; a URL long enough to make the memory large is parsed each time.
+    if len(url) > MAX_REMEMBERED_URL_LENGTH:
+        return _parse_checked(url)
+    return _parse_remembered(url)
+
+
+def _parse_checked(url: str) -> Url:
     try:
         target = parse_url(url)
     except (LocationParseError, ValueError):
@@ -389,6 +406,10 @@ def _parse_fetchable_url(url: str) -> Url:
     if target.auth:
         raise FetchRefused(f"URLs with a user name or password are not fetched: {target.host}.")
     return target
+
+
+# Url is an immutable tuple; refusals are raised anew each time, never remembered.
+_parse_remembered = lru_cache(maxsize=1024)(_parse_checked)
 
 
 def _remaining(deadline: float, url: str) -> float:
