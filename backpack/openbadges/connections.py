@@ -41,7 +41,13 @@ class TLSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         """Connect to the address, then shake hands naming the real host."""
         http.client.HTTPConnection.connect(self)
-        self.sock = self._tls_context.wrap_socket(self.sock, server_hostname=self._server_name)
+        try:
+            self.sock = self._tls_context.wrap_socket(self.sock, server_hostname=self._server_name)
+        except (ssl.SSLError, TimeoutError):
+            raise
+        except OSError as error:
+            # The address was reached, so the next one is not tried: a failed handshake.
+            raise ssl.SSLError(f"the TLS handshake failed: {error}") from error
 
 
 class ConnectionPool:

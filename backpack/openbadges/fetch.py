@@ -266,6 +266,10 @@ class Fetcher:
         )
         try:
             raw = self._request(url, connection, request_uri, headers, deadline)
+        except FetchError:
+            # The deadline passed before anything was sent: the connection is as it was.
+            self._connections.give_back(key, connection)
+            raise
         except ConnectionError as error:  # RemoteDisconnected too
             connection.close()
             if not reused:
@@ -315,6 +319,7 @@ class Fetcher:
             except (TimeoutError, ssl.SSLError):
                 raise
             except OSError as error:
+                connection.close()
                 raise _NotConnected(error) from None
         elif connection.sock.gettimeout() != wait:
             connection.sock.settimeout(wait)
