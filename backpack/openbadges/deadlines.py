@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import socket
 import threading
 import time
-from collections.abc import Callable
-
-from urllib3 import HTTPConnectionPool, HTTPResponse, HTTPSConnectionPool
-from urllib3.connection import HTTPConnection, HTTPSConnection
 
 
 class _DeadlineWatchdog:
@@ -61,42 +58,21 @@ def _shut_down(sock: socket.socket) -> None:
 
 
 _WATCHDOG = _DeadlineWatchdog()
-# The deadline of the fetch running on this thread, for the connection classes below.
-current_deadline = threading.local()
 
 
-def _get_response_by_deadline(
-    connection: HTTPConnection, get: Callable[[], HTTPResponse]
-) -> HTTPResponse:
-    deadline: float | None = getattr(current_deadline, "value", None)
+def get_response_by_deadline(
+    connection: http.client.HTTPConnection, deadline: float
+) -> http.client.HTTPResponse:
+    """Read a response's status and headers, giving up at `deadline` however slow they are."""
     sock = connection.sock  # captured: a "Connection: close" answer unsets it
-    if deadline is None or sock is None:
-        return get()
+    if sock is None:
+        return connection.getresponse()
     _WATCHDOG.watch(deadline, sock)
     try:
-        response = get()
+        response = connection.getresponse()
     finally:
         _WATCHDOG.release(sock)
     if time.monotonic() >= deadline:
         # The watchdog may have cut the headers short, which reads as a complete answer.
         raise TimeoutError("the fetch deadline passed while the headers were arriving")
     return response
-
-
-# urllib3's connections return urllib3 responses, as urllib3's own override says.
-class _DeadlineHTTPConnection(HTTPConnection):
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # urllib3's, as above
-        return _get_response_by_deadline(self, super().getresponse)
-
-
-class _DeadlineHTTPSConnection(HTTPSConnection):
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # urllib3's, as above
-        return _get_response_by_deadline(self, super().getresponse)
-
-
-class DeadlineHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _DeadlineHTTPConnection
-
-
-class DeadlineHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _DeadlineHTTPSConnection

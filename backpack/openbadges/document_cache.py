@@ -16,7 +16,7 @@ a response but revalidates it before every use. A response that is stale but car
 `If-None-Match` / `If-Modified-Since`, and a 304 makes the kept copy fresh again.
 
 No well-kept caching library fits here: CacheControl wraps `requests` and Hishel wraps
-`httpx`, while the fetcher drives urllib3 pools itself to connect only to the address it
+`httpx`, while the fetcher drives its own http.client connections to reach only the address it
 checked; the few rules above are what a verifier needs of RFC 9111.
 """
 

@@ -8,30 +8,20 @@ the connection. Redirects are followed by hand so that every hop is checked the 
 
 from __future__ import annotations
 
+import http.client
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from ipaddress import ip_address
 from typing import Any, Final
 from urllib.parse import urljoin
 
-from urllib3 import (
-    BaseHTTPResponse,
-    HTTPConnectionPool,
-    PoolManager,
-    Timeout,
-)
-from urllib3.exceptions import (
-    HTTPError,
-    LocationParseError,
-    NewConnectionError,
-    ProtocolError,
-    SSLError,
-)
-from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
+from urllib3.exceptions import LocationParseError
 from urllib3.util import Url, parse_url
 
 from backpack.openbadges.addresses import (
@@ -41,7 +31,8 @@ from backpack.openbadges.addresses import (
     resolve_host,
 )
 from backpack.openbadges.budget import current_budget
-from backpack.openbadges.deadlines import DeadlineHTTPPool, DeadlineHTTPSPool, current_deadline
+from backpack.openbadges.connections import ConnectionKey, ConnectionPool
+from backpack.openbadges.deadlines import get_response_by_deadline
 from backpack.openbadges.errors import FetchError, FetchRefused
 from backpack.openbadges.json_limits import decode_json
 
@@ -53,6 +44,7 @@ READ_CHUNK_BYTES = 64 * 1024
 # Host lookups are remembered this long (seconds), at most this many hosts at once.
 RESOLUTION_TTL = 30.0
 MAX_REMEMBERED_HOSTS = 1024
+MAX_REMEMBERED_URL_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -117,17 +109,11 @@ class Fetcher:
         self._address_allowed: AddressPolicy = address_policy or (
             (lambda address: True) if allow_private else is_public_address
         )
-        self._pools = PoolManager(
-            num_pools=64, maxsize=16, block=False, retries=False, ca_certs=ca_file
-        )
-        self._pools.pool_classes_by_scheme = {
-            "http": DeadlineHTTPPool,
-            "https": DeadlineHTTPSPool,
-        }
+        self._connections = ConnectionPool(ca_file=ca_file)
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self._pools.clear()
+        self._connections.clear()
 
     def get(
         self,
@@ -145,13 +131,10 @@ class Fetcher:
         if budget is not None:
             deadline = min(deadline, budget.ends_at)
         _remaining(deadline, url)  # a budget already spent fails before anything is sent
+        if self._slots is None:  # no bound on fetches in flight: no slot to take
+            return self._follow_redirects(url, accept, deadline, conditional or {})
         with self._slot(url, deadline):
-            outer_deadline = getattr(current_deadline, "value", None)
-            current_deadline.value = deadline
-            try:
-                return self._follow_redirects(url, accept, deadline, conditional or {})
-            finally:
-                current_deadline.value = outer_deadline
+            return self._follow_redirects(url, accept, deadline, conditional or {})
 
     @contextmanager
     def keeping_one_slot(self) -> Iterator[None]:
@@ -218,31 +201,28 @@ class Fetcher:
         target = _parse_fetchable_url(url)
         host = target.host or ""
         bare_host = host.strip("[]")
-        port = target.port or (443 if target.scheme == "https" else 80)
-        headers = {
-            "Host": host if target.port is None else f"{host}:{target.port}",
-            "User-Agent": self.user_agent,
-            "Accept": accept,
+        scheme = target.scheme or "http"
+        port = target.port or (443 if scheme == "https" else 80)
+        headers = [
+            ("Host", host if target.port is None else f"{host}:{target.port}"),
+            ("User-Agent", self.user_agent),
+            ("Accept", accept),
             # Compressed bodies would be inflated past the byte limit before it could apply.
-            "Accept-Encoding": "identity",
-        }
-        headers.update((name, conditional[name]) for name in CONDITIONAL_HEADERS & set(conditional))
-        addresses = self._allowed_addresses(url, bare_host, port)
-        # TLS names the real host while the socket goes to the checked address.
-        tls = {"server_hostname": bare_host, "assert_hostname": bare_host}
-        unreachable: Exception | None = None
-        for address in addresses:
-            pool = self._pools.connection_from_host(
-                address, port, target.scheme or "http", pool_kwargs=tls
+            ("Accept-Encoding", "identity"),
+        ]
+        if conditional:
+            headers.extend(
+                (name, conditional[name]) for name in CONDITIONAL_HEADERS & set(conditional)
             )
+        request_uri = target.request_uri
+        unreachable: OSError | None = None
+        # The socket goes to the address checked here, while TLS names the real host.
+        for address in self._allowed_addresses(url, bare_host, port):
+            key: ConnectionKey = (scheme, address, port, bare_host)
             try:
-                raw = self._send(url, pool, target.request_uri, headers, deadline)
-            except NewConnectionError as error:
-                unreachable = error
-                continue
-            except HTTPError as error:
-                raise _fetch_error(url, error) from None
-            return self._receive(url, raw, deadline)
+                return self._exchange(url, key, request_uri, headers, deadline)
+            except _NotConnected as error:
+                unreachable = error.reason
         raise FetchError(f"Could not connect to {url}.", code="unreachable") from unreachable
 
     def _allowed_addresses(self, url: str, host: str, port: int) -> list[str]:
@@ -273,58 +253,85 @@ class Fetcher:
             self._resolved[key] = (now + RESOLUTION_TTL, allowed)
         return allowed
 
-    def _send(
+    def _exchange(
         self,
         url: str,
-        pool: HTTPConnectionPool,
+        key: ConnectionKey,
         request_uri: str,
-        headers: dict[str, str],
+        headers: list[tuple[str, str]],
         deadline: float,
-    ) -> BaseHTTPResponse:
-        try:
-            return self._urlopen(url, pool, request_uri, headers, deadline)
-        except ProtocolError:
-            # A pooled keep-alive connection that the server had just closed: a GET is safe
-            # to send once more, on a fresh connection.
-            return self._urlopen(url, pool, request_uri, headers, deadline)
-
-    def _urlopen(
-        self,
-        url: str,
-        pool: HTTPConnectionPool,
-        request_uri: str,
-        headers: dict[str, str],
-        deadline: float,
-    ) -> BaseHTTPResponse:
-        wait = min(self.timeout, _remaining(deadline, url))
-        return pool.urlopen(
-            "GET",
-            request_uri,
-            headers=headers,
-            retries=False,
-            redirect=False,
-            assert_same_host=False,
-            timeout=Timeout(connect=wait, read=wait),
-            preload_content=False,
+    ) -> FetchResponse:
+        connection, reused = self._connections.take(
+            key, min(self.timeout, _remaining(deadline, url))
         )
-
-    def _receive(self, url: str, raw: BaseHTTPResponse, deadline: float) -> FetchResponse:
         try:
-            content = self._read_body(url, raw, deadline)
-        except HTTPError as error:
-            raw.close()
-            raise _fetch_error(url, error) from None
+            raw = self._request(url, connection, request_uri, headers, deadline)
         except FetchError:
-            raw.close()
+            # The deadline passed before anything was sent: the connection is as it was.
+            self._connections.give_back(key, connection)
             raise
-        finally:
-            raw.release_conn()
-        headers = {name.lower(): raw.headers[name] for name in raw.headers}
-        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        return FetchResponse(url, raw.status, headers, content, media_type)
+        except ConnectionError as error:  # RemoteDisconnected too
+            connection.close()
+            if not reused:
+                raise _transport_error(url, error, deadline) from None
+            # A kept-alive connection that the server had just closed: a GET is safe to
+            # send once more, on a fresh connection.
+            connection = self._connections.new(key, min(self.timeout, _remaining(deadline, url)))
+            try:
+                raw = self._request(url, connection, request_uri, headers, deadline)
+            except (OSError, http.client.HTTPException) as again:
+                connection.close()
+                raise _transport_error(url, again, deadline) from None
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            raise _transport_error(url, error, deadline) from None
+        # raw_items: the values as received, without email's per-value re-checking.
+        received: dict[str, str] = {}
+        for name, value in raw.msg.raw_items():
+            name = name.lower()
+            kept = received.get(name)
+            received[name] = value if kept is None else f"{kept}, {value}"
+        try:
+            content = self._read_body(url, raw, received.get("content-length", ""), deadline)
+        except (OSError, http.client.HTTPException) as error:
+            _close(raw, connection)
+            raise _transport_error(url, error, deadline) from None
+        except FetchError:
+            _close(raw, connection)
+            raise
+        self._connections.give_back(key, connection)
+        media_type = received.get("content-type", "").split(";", 1)[0].strip().lower()
+        return FetchResponse(url, raw.status, received, content, media_type)
 
-    def _read_body(self, url: str, raw: BaseHTTPResponse, deadline: float) -> bytes:
-        declared = raw.headers.get("content-length", "")
+    def _request(
+        self,
+        url: str,
+        connection: http.client.HTTPConnection,
+        request_uri: str,
+        headers: list[tuple[str, str]],
+        deadline: float,
+    ) -> http.client.HTTPResponse:
+        wait = min(self.timeout, _remaining(deadline, url))
+        if connection.sock is None:
+            connection.timeout = wait
+            try:
+                connection.connect()
+            except (TimeoutError, ssl.SSLError):
+                raise
+            except OSError as error:
+                connection.close()
+                raise _NotConnected(error) from None
+        elif connection.sock.gettimeout() != wait:
+            connection.sock.settimeout(wait)
+        connection.putrequest("GET", request_uri, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.endheaders()
+        return get_response_by_deadline(connection, deadline)
+
+    def _read_body(
+        self, url: str, raw: http.client.HTTPResponse, declared: str, deadline: float
+    ) -> bytes:
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise self._too_large(url)
         chunks: list[bytes] = []
@@ -336,6 +343,9 @@ class Fetcher:
                 raise self._too_large(url)
             chunks.append(chunk)
             _remaining(deadline, url)
+        # read1 leaves a response with a Content-Length open after its last byte; closed,
+        # it lets its connection carry the next request.
+        raw.close()
         return b"".join(chunks)
 
     def _too_large(self, url: str) -> FetchError:
@@ -382,6 +392,14 @@ class FetchCache:
 
 
 def _parse_fetchable_url(url: str) -> Url:
+    # Issuers' badge classes, profiles, keys and images are named by many badges, so their
+    # URLs are parsed once; a URL long enough to make the memory large is parsed each time.
+    if len(url) > MAX_REMEMBERED_URL_LENGTH:
+        return _parse_checked(url)
+    return _parse_remembered(url)
+
+
+def _parse_checked(url: str) -> Url:
     try:
         target = parse_url(url)
     except (LocationParseError, ValueError):
@@ -393,6 +411,10 @@ def _parse_fetchable_url(url: str) -> Url:
     if target.auth:
         raise FetchRefused(f"URLs with a user name or password are not fetched: {target.host}.")
     return target
+
+
+# Url is an immutable tuple; refusals are raised anew each time, never remembered.
+_parse_remembered = lru_cache(maxsize=1024)(_parse_checked)
 
 
 def _remaining(deadline: float, url: str) -> float:
@@ -407,11 +429,26 @@ def _remaining(deadline: float, url: str) -> float:
     return remaining
 
 
-def _fetch_error(url: str, error: HTTPError) -> FetchError:
-    if isinstance(error, Urllib3TimeoutError):
+def _close(raw: http.client.HTTPResponse, connection: http.client.HTTPConnection) -> None:
+    # A response cut short holds the socket's file of its own when it was the connection's
+    # last ("Connection: close"): both are closed so that the socket is.
+    raw.close()
+    connection.close()
+
+
+class _NotConnected(Exception):
+    """No connection could be opened to one address: the next one may be tried."""
+
+    def __init__(self, reason: OSError) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def _transport_error(url: str, error: Exception, deadline: float) -> FetchError:
+    if isinstance(error, TimeoutError) or time.monotonic() >= deadline:
         return FetchError(f"{url} did not answer in time.", code="fetch_timeout")
-    if isinstance(error, SSLError):
+    if isinstance(error, ssl.SSLError):
         return FetchError(f"The TLS connection to {url} failed.", code="unreachable")
-    if isinstance(error, ProtocolError):
+    if isinstance(error, (OSError, http.client.IncompleteRead)):  # RemoteDisconnected too
         return FetchError(f"{url} closed the connection early.", code="unreachable")
     return FetchError(f"{url} sent a malformed response.", code="unreachable")

@@ -318,6 +318,54 @@ def test_a_refused_connection_is_unreachable() -> None:
     assert caught.value.code == "unreachable"
 
 
+def test_an_address_that_refuses_is_passed_over_for_the_next_checked_one(
+    http_server: LocalHTTPServer,
+) -> None:
+    http_server.serve_json("/issuer.json", {"name": "Issuer"})
+    # The server listens on 127.0.0.1 alone, so 127.0.0.2 refuses the connection.
+    fetcher = Fetcher(
+        resolver=lambda host, port: ["127.0.0.2", "127.0.0.1"],
+        address_policy=lambda address: address.is_loopback,
+    )
+
+    response = fetcher.get(f"http://issuer.test:{http_server.port}/issuer.json")
+
+    assert response.json() == {"name": "Issuer"}
+    assert http_server.requests[0].headers["host"] == f"issuer.test:{http_server.port}"
+    fetcher.close()
+
+
+def test_a_kept_alive_connection_the_server_closed_is_retried_on_a_fresh_one() -> None:
+    # A server that answers each connection's first request, keep-alive, then hangs up,
+    # as servers do with idle connections: the next fetch finds its kept socket dead.
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    connections = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def serve() -> None:
+            for _ in range(2):
+                accepted, _ = listener.accept()
+                with accepted:
+                    connections.append(accepted.recv(65536))
+                    accepted.sendall(answer)
+
+        server = threading.Thread(target=serve, daemon=True)
+        server.start()
+        fetcher = local_fetcher(timeout=5)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/doc.json"
+
+        first = fetcher.get(url)
+        time.sleep(0.05)  # the server has hung up
+        second = fetcher.get(url)
+        server.join(timeout=5)
+        fetcher.close()
+
+    assert (first.json(), second.json()) == ({}, {})
+    assert len(connections) == 2
+
+
 def test_an_unknown_host_is_unreachable() -> None:
     _, resolve = names_resolving_to({})
 
