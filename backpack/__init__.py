@@ -31,6 +31,7 @@ from backpack.web import (
     legacy_share,
     main,
     public,
+    pulls,
     sharing,
 )
 from backpack.web.errors import init_error_pages, register_api_errors
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(legacy_share.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(pulls.bp)
     app.register_blueprint(displayer.bp)
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(badge_connect.bp)

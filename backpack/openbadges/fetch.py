@@ -47,6 +47,8 @@ from backpack.openbadges.json_limits import decode_json
 
 # The only request headers a caller may add: those that revalidate a kept response.
 CONDITIONAL_HEADERS: Final = frozenset({"If-None-Match", "If-Modified-Since"})
+# The headers `request` may add too: an API client's credentials and its body's type.
+API_HEADERS: Final = frozenset({"Authorization", "Content-Type"})
 DEFAULT_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 READ_CHUNK_BYTES = 64 * 1024
@@ -140,6 +142,29 @@ class Fetcher:
 
         `conditional` holds revalidation headers (If-None-Match, If-Modified-Since) only.
         """
+        return self._fetch(_Request("GET", url, accept, dict(conditional or {})))
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> FetchResponse:
+        """Send an API request (an OAuth client's POST, a GET with a bearer token) as
+        safely as `get`: every hop checked, the body bounded, the time bounded.
+
+        `headers` may hold Authorization and Content-Type only. A GET follows redirects,
+        and drops Authorization on a hop to another origin; any other method's redirect is
+        returned, not followed (a POST is not re-sent elsewhere).
+        """
+        extra = {name: value for name, value in (headers or {}).items() if name in API_HEADERS}
+        return self._fetch(_Request(method.upper(), url, accept, extra, body))
+
+    def _fetch(self, request: _Request) -> FetchResponse:
+        url = request.url
         deadline = time.monotonic() + self.deadline
         budget = current_budget()
         if budget is not None:
@@ -149,7 +174,7 @@ class Fetcher:
             outer_deadline = getattr(current_deadline, "value", None)
             current_deadline.value = deadline
             try:
-                return self._follow_redirects(url, accept, deadline, conditional or {})
+                return self._follow_redirects(request, deadline)
             finally:
                 current_deadline.value = outer_deadline
 
@@ -194,17 +219,19 @@ class Fetcher:
         finally:
             self._slots.release()
 
-    def _follow_redirects(
-        self, url: str, accept: str, deadline: float, conditional: Mapping[str, str]
-    ) -> FetchResponse:
+    def _follow_redirects(self, request: _Request, deadline: float) -> FetchResponse:
+        url = request.url
         seen = {url}
         current = url
         for _ in range(self.max_redirects + 1):
-            response = self._get_one(current, accept, deadline, conditional)
+            response = self._get_one(current, request, deadline)
             location = response.headers.get("location")
-            if response.status not in REDIRECT_STATUSES or not location:
+            if response.status not in REDIRECT_STATUSES or not location or request.body_kept:
                 return response
-            current = urljoin(current, location.strip())
+            following = urljoin(current, location.strip())
+            if "Authorization" in request.headers and _origin(following) != _origin(current):
+                request = request.without("Authorization")
+            current = following
             if current in seen:
                 raise FetchError(f"{url} redirects in a loop.", code="too_many_redirects")
             seen.add(current)
@@ -212,9 +239,7 @@ class Fetcher:
             f"{url} redirects more than {self.max_redirects} times.", code="too_many_redirects"
         )
 
-    def _get_one(
-        self, url: str, accept: str, deadline: float, conditional: Mapping[str, str]
-    ) -> FetchResponse:
+    def _get_one(self, url: str, request: _Request, deadline: float) -> FetchResponse:
         target = _parse_fetchable_url(url)
         host = target.host or ""
         bare_host = host.strip("[]")
@@ -222,11 +247,12 @@ class Fetcher:
         headers = {
             "Host": host if target.port is None else f"{host}:{target.port}",
             "User-Agent": self.user_agent,
-            "Accept": accept,
+            "Accept": request.accept,
             # Compressed bodies would be inflated past the byte limit before it could apply.
             "Accept-Encoding": "identity",
         }
-        headers.update((name, conditional[name]) for name in CONDITIONAL_HEADERS & set(conditional))
+        allowed = CONDITIONAL_HEADERS | API_HEADERS
+        headers.update((name, value) for name, value in request.headers.items() if name in allowed)
         addresses = self._allowed_addresses(url, bare_host, port)
         # TLS names the real host while the socket goes to the checked address.
         tls = {"server_hostname": bare_host, "assert_hostname": bare_host}
@@ -236,7 +262,7 @@ class Fetcher:
                 address, port, target.scheme or "http", pool_kwargs=tls
             )
             try:
-                raw = self._send(url, pool, target.request_uri, headers, deadline)
+                raw = self._send(url, pool, target.request_uri, headers, deadline, request)
             except NewConnectionError as error:
                 unreachable = error
                 continue
@@ -280,13 +306,16 @@ class Fetcher:
         request_uri: str,
         headers: dict[str, str],
         deadline: float,
+        request: _Request,
     ) -> BaseHTTPResponse:
         try:
-            return self._urlopen(url, pool, request_uri, headers, deadline)
+            return self._urlopen(url, pool, request_uri, headers, deadline, request)
         except ProtocolError:
             # A pooled keep-alive connection that the server had just closed: a GET is safe
-            # to send once more, on a fresh connection.
-            return self._urlopen(url, pool, request_uri, headers, deadline)
+            # to send once more, on a fresh connection (another method is not re-sent).
+            if request.method != "GET":
+                raise
+            return self._urlopen(url, pool, request_uri, headers, deadline, request)
 
     def _urlopen(
         self,
@@ -295,11 +324,13 @@ class Fetcher:
         request_uri: str,
         headers: dict[str, str],
         deadline: float,
+        request: _Request,
     ) -> BaseHTTPResponse:
         wait = min(self.timeout, _remaining(deadline, url))
         return pool.urlopen(
-            "GET",
+            request.method,
             request_uri,
+            body=request.body,
             headers=headers,
             retries=False,
             redirect=False,
@@ -342,6 +373,32 @@ class Fetcher:
         return FetchError(
             f"{url} is larger than {self.max_bytes} bytes.", code="response_too_large"
         )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What one fetch sends, on every hop."""
+
+    method: str
+    url: str
+    accept: str
+    headers: dict[str, str]
+    body: bytes | None = None
+
+    @property
+    def body_kept(self) -> bool:
+        """Whether a redirect is answered to the caller rather than followed."""
+        return self.method != "GET"
+
+    def without(self, name: str) -> _Request:
+        """The same request without one header (a credential not sent to another origin)."""
+        headers = {key: value for key, value in self.headers.items() if key != name}
+        return _Request(self.method, self.url, self.accept, headers, self.body)
+
+
+def _origin(url: str) -> tuple[str | None, str | None, int | None]:
+    parsed = parse_url(url)
+    return parsed.scheme, (parsed.host or "").lower(), parsed.port
 
 
 class FetchCache:

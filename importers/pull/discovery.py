@@ -1,0 +1,60 @@
+"""What an address the earner gave speaks, asked of the address itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from importers.pull.displayer import displayer_base
+from importers.pull.remote import PullStopped, Remote
+
+OB3_DISCOVERY = "/ims/ob/v3p0/discovery"
+BADGE_CONNECT_MANIFEST = "/.well-known/badgeconnect.json"
+# APIs recognised at an address but not pulled over yet, and what the earner is told.
+UNPULLED_APIS = (
+    (OB3_DISCOVERY, "Open Badges 3.0 API"),
+    (BADGE_CONNECT_MANIFEST, "Badge Connect API"),
+)
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """The API found at an address: its kind and the base to call it on."""
+
+    kind: str  # "displayer" (the 3.0 API and Badge Connect are recognised, not pulled yet)
+    base: str
+
+
+def normalise_address(address: str) -> str:
+    """An http(s) address from what the earner typed, or PullStopped."""
+    text = address.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PullStopped("Give the address of the other backpack, such as https://example.org.")
+    return text.rstrip("/")
+
+
+def discover(remote: Remote, address: str) -> Spoken:
+    """Ask the address which API it speaks: the 3.0 API's discovery, a Badge Connect
+    manifest, else the Displayer API at the address (or under /displayer)."""
+    text = normalise_address(address)
+    parts = urlsplit(text)
+    root = f"{parts.scheme}://{parts.netloc}"
+    if "/displayer" in parts.path or parts.path.endswith("/api"):
+        return Spoken("displayer", displayer_base(text))
+    for path, name in UNPULLED_APIS:
+        if _answers(remote, root + path):
+            raise PullStopped(
+                f"{parts.hostname} speaks the {name}: pulling over it is not available here yet."
+            )
+    return Spoken("displayer", displayer_base(text))
+
+
+def _answers(remote: Remote, url: str) -> bool:
+    try:
+        remote.get_json(url)
+    except PullStopped:
+        return False
+    return True

@@ -1,0 +1,167 @@
+"""Pulling from a Learner Credential Wallet backup: its credentials come in, verified by
+this server, once; the private keys the backup also holds are never stored nor logged.
+
+The credentials are issued by the local 3.0 test issuer (TLS on the local server).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from backpack.extensions import db
+from backpack.models import Badge, Base, ImportJob
+from tests.conftest import Accounts, post_form
+from tests.openbadges.credential_issuer import ISSUER_HOST, CredentialIssuer
+from tests.support.http_server import LocalHTTPServer
+
+ANN = "ann@example.org"
+# What a wallet's key and DID entries hold; none of it may reach the database or a log.
+SECRET = (
+    "zrv3kJcnBP1RpYmvNZ9jcYpKBZg41iSobWxSg3ix2U7Cp59kjwQFCT4SZTgLSL3HP8iGMdJs3nedjqYgNn6ZJmsmjRm"
+)
+WALLET_CONTEXT = "https://w3id.org/wallet/v1"
+
+
+@pytest.fixture
+def issuer3(badge_app: Flask) -> Iterator[CredentialIssuer]:
+    with LocalHTTPServer(tls_hostnames=[ISSUER_HOST]) as server:
+        issuer = CredentialIssuer(server)
+        fetcher = issuer.use_in(badge_app)
+        yield issuer
+        fetcher.close()
+
+
+def backup(*credentials: dict[str, Any]) -> bytes:
+    """A wallet backup as the Learner Credential Wallet writes it: its DID, its keys and
+    its credentials, in one UniversalWallet2020 item."""
+    key = {
+        "@context": [WALLET_CONTEXT, "https://w3id.org/security/suites/ed25519-2020/v1"],
+        "id": "did:key:z6Mkexample#z6Mkexample",
+        "type": "Ed25519VerificationKey2020",
+        "controller": "did:key:z6Mkexample",
+        "publicKeyMultibase": "z6Mkexample",
+        "privateKeyMultibase": SECRET,
+    }
+    did = {
+        "@context": ["https://www.w3.org/ns/did/v1", WALLET_CONTEXT],
+        "id": "did:key:z6Mkexample",
+        "secret": SECRET,
+    }
+    wallet = {
+        "@context": [WALLET_CONTEXT],
+        "type": "UniversalWallet2020",
+        "contents": [did, key, *credentials],
+    }
+    return json.dumps([wallet]).encode()
+
+
+def _everything_stored(app: Flask) -> str:
+    """Every row of every table, as text."""
+    with app.app_context():
+        rows = []
+        for table in Base.metadata.sorted_tables:
+            rows += [repr(tuple(row)) for row in db.session.execute(sa.select(table))]
+        return "\n".join(rows)
+
+
+def test_a_wallet_backup_brings_its_credentials_once_and_never_its_keys(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer3: CredentialIssuer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    mine = issuer3.sign(issuer3.credential(recipient=ANN, name="Teamwork"))
+    older = issuer3.sign(issuer3.credential(recipient=ANN, name="Old VC", data_model="1.1"))
+    theirs = issuer3.sign(issuer3.credential(recipient="bob@example.org", name="Bob's"))
+    path = tmp_path / "Wallet Backup.json"
+    path.write_bytes(backup(mine, older, theirs))
+    failures = tmp_path / "failures.jsonl"
+    args = ["import", "wallet-backup", str(path), "--user", ANN, "--json"]
+    runner = badge_app.test_cli_runner()
+
+    first = runner.invoke(args=[*args, "--failures", str(failures)])
+    report = json.loads(first.output)
+    assert (report["badges"], report["failed"]) == (2, 1), first.output
+    assert first.exit_code == 1  # one credential was someone else's
+    [failure] = [json.loads(line) for line in failures.read_text().splitlines()]
+    assert failure["label"] == "Bob's"
+    assert "someone else" in failure["reason"]
+    with badge_app.app_context():
+        badges = db.session.scalars(sa.select(Badge).order_by(Badge.id)).all()
+        assert [(b.source, b.version, b.verification) for b in badges] == [
+            ("pull", "3.0", "valid"),
+            ("pull", "3.0", "valid"),
+        ]
+        assert json.loads(badges[0].original_payload) == mine
+
+    again = runner.invoke(args=[*args, "--failures", str(tmp_path / "again.jsonl")])
+    report = json.loads(again.output)
+    assert report["badges"] == 0
+    assert report["already_imported"] == {"badges": 2}
+    with badge_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 2
+
+    assert SECRET not in _everything_stored(badge_app)
+    assert SECRET not in failures.read_text()
+    assert SECRET not in caplog.text
+    assert SECRET not in first.output + again.output
+    assert not list(Path(badge_app.config["IMPORTS_DIR"]).rglob("*.pull.json"))
+
+
+def test_a_backup_uploaded_on_the_web_is_pulled_in_the_background(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer
+) -> None:
+    mine = issuer3.sign(issuer3.credential(recipient=ANN))
+    response = post_form(
+        earner.client,
+        "/account/import/backpack/",
+        {"backup": (_file(backup(mine)), "Wallet Backup.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    state = earner.client.get(response.headers["Location"] + ".json").get_json()
+    assert state["status"] == "done", state
+    assert state["report"]["badges"] == 1
+    with badge_app.app_context():
+        [job] = db.session.scalars(sa.select(ImportJob)).all()
+        assert job.kind == "pull"
+    assert SECRET not in _everything_stored(badge_app)
+    uploads = Path(badge_app.config["IMPORTS_DIR"])
+    assert all(SECRET.encode() not in p.read_bytes() for p in uploads.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"<html>not a backup</html>", "not JSON"),
+        (b'"a string"', "no list of items"),
+    ],
+)
+def test_a_file_that_is_no_backup_is_refused_with_its_reason(
+    badge_app: Flask, earner: Accounts, content: bytes, reason: str
+) -> None:
+    response = post_form(
+        earner.client,
+        "/account/import/backpack/",
+        {"backup": (_file(content), "backup.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+    with badge_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ImportJob.id))) == 0
+
+
+def _file(content: bytes) -> io.BytesIO:
+    return io.BytesIO(content)
