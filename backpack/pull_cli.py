@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from backpack.extensions import db
 from backpack.import_cli import (
     Progress,
     account_for,
@@ -23,7 +24,7 @@ from backpack.import_cli import (
 )
 from backpack.services.fetching import app_fetcher
 from importers.pipeline import ImporterError
-from importers.pull import jobs, wallet
+from importers.pull import discovery, jobs, ob3, wallet
 from importers.pull.core import run_pull
 from importers.pull.remote import Remote
 
@@ -68,9 +69,22 @@ def wallet_backup_command(path: Path, address: str, as_json: bool, failures: Pat
 @json_option
 @failures_option
 def backpack_command(url: str, address: str, as_json: bool, failures: Path | None) -> None:
-    """Pull the badges an earner holds in another backpack (for now: its Displayer API)."""
+    """Pull the badges an earner holds in another backpack: over the Open Badges 3.0 API
+    (prints the link where the earner consents; the pull then runs in the background), or
+    what its Displayer API shows."""
+    user = account_for(address)
+    remote = Remote(app_fetcher())
     try:
-        spec = jobs.address_spec(url)
+        spoken = discovery.discover(remote, url)
+        if spoken.kind == "ob3":
+            link = ob3.consent_address(remote, user, spoken.base)
+            db.session.commit()
+            click.echo(
+                f"Open this link in a browser, logged in here as {address}, and allow the"
+                f" other backpack to share your badges; the pull then starts:\n{link}"
+            )
+            return
     except ImporterError as exc:
+        db.session.rollback()
         raise click.ClickException(exc.message) from exc
-    _pull(address, spec, as_json, failures)
+    _pull(address, jobs.address_spec(spoken.base), as_json, failures)

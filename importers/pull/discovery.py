@@ -11,17 +11,14 @@ from importers.pull.remote import PullStopped, Remote
 OB3_DISCOVERY = "/ims/ob/v3p0/discovery"
 BADGE_CONNECT_MANIFEST = "/.well-known/badgeconnect.json"
 # APIs recognised at an address but not pulled over yet, and what the earner is told.
-UNPULLED_APIS = (
-    (OB3_DISCOVERY, "Open Badges 3.0 API"),
-    (BADGE_CONNECT_MANIFEST, "Badge Connect API"),
-)
+UNPULLED_APIS = ((BADGE_CONNECT_MANIFEST, "Badge Connect API"),)
 
 
 @dataclass(frozen=True)
 class Spoken:
     """The API found at an address: its kind and the base to call it on."""
 
-    kind: str  # "displayer" (the 3.0 API and Badge Connect are recognised, not pulled yet)
+    kind: str  # "ob3" (base: scheme and host) or "displayer" (base: the API's)
     base: str
 
 
@@ -38,12 +35,15 @@ def normalise_address(address: str) -> str:
 
 def discover(remote: Remote, address: str) -> Spoken:
     """Ask the address which API it speaks: the 3.0 API's discovery, a Badge Connect
-    manifest, else the Displayer API at the address (or under /displayer)."""
+    manifest (recognised, not pulled yet), else the Displayer API at the address (or
+    under /displayer)."""
     text = normalise_address(address)
     parts = urlsplit(text)
     root = f"{parts.scheme}://{parts.netloc}"
     if "/displayer" in parts.path or parts.path.endswith("/api"):
         return Spoken("displayer", displayer_base(text))
+    if _answers(remote, root + OB3_DISCOVERY):
+        return Spoken("ob3", root)
     for path, name in UNPULLED_APIS:
         if _answers(remote, root + path):
             raise PullStopped(

@@ -19,12 +19,12 @@ from flask import current_app
 
 from backpack import import_jobs
 from backpack.extensions import db
-from backpack.models import ImportJob, User
+from backpack.models import ImportJob, RemoteGrant, User
 from backpack.services.fetching import app_fetcher
 from importers.pipeline import ImporterError, SourceFailure
-from importers.pull import discovery, displayer, wallet
+from importers.pull import discovery, displayer, ob3, wallet
 from importers.pull.core import PulledBadge, run_pull
-from importers.pull.remote import Remote
+from importers.pull.remote import PullStopped, Remote
 from importers.report import ImportReport
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,11 @@ def wallet_spec(data: bytes) -> dict[str, Any]:
     return {"source": "wallet", "credentials": wallet.credential_texts(data)}
 
 
+def grant_spec(grant: RemoteGrant) -> dict[str, Any]:
+    """What a job keeps of a pull over an authorized API: the grant to read with."""
+    return {"source": "ob3", "grant_id": grant.id}
+
+
 def address_spec(address: str) -> dict[str, Any]:
     """What a job keeps of a remote backpack's address."""
     return {"source": "address", "address": discovery.normalise_address(address)}
@@ -78,7 +83,17 @@ def list_spec(
         texts = [str(text) for text in spec.get("credentials") or []]
         digest = hashlib.sha256("\n".join(sorted(texts)).encode()).hexdigest()[:32]
         return f"wallet:{digest}", [PulledBadge(text, wallet.name_of(text)) for text in texts]
+    if spec.get("source") == "ob3":
+        grant = db.session.get(RemoteGrant, int(spec.get("grant_id") or 0))
+        if grant is None or grant.user_id != user.id:
+            raise PullStopped("This backpack is no longer connected.")
+        return f"ob3:{grant.client.api_base}", list(ob3.list_credentials(remote, grant))
     spoken = discovery.discover(remote, str(spec.get("address")))
+    if spoken.kind == "ob3":
+        raise PullStopped(
+            "That backpack speaks the Open Badges 3.0 API, which needs your consent there:"
+            ' start the pull from the page "Bring badges from another backpack".'
+        )
     addresses = sorted(e.address for e in user.emails if e.is_verified)
     return f"displayer:{spoken.base}", list(displayer.list_badges(remote, spoken.base, addresses))
 
