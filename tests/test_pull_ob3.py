@@ -109,6 +109,44 @@ def test_an_earner_pulls_every_page_over_the_3_0_api_once(
     assert count(badge_app, Badge) == 4
 
 
+def test_the_connection_is_shown_with_the_connected_apps_and_revocable(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
+) -> None:
+    provider = Ob3Backpack(provider_server, held(issuer3, 1))
+    token = provider.access_token
+    consent = start(earner, provider_server)
+    earner.client.get(local_path(provider.consent(consent.headers["Location"])))
+    page = earner.client.get("/account/connected-apps/").get_data(as_text=True)
+    host = f"127.0.0.1:{provider_server.port}"
+    assert host in page
+    with badge_app.app_context():
+        [grant] = db.session.scalars(sa.select(RemoteGrant)).all()
+    response = post_form(
+        earner.client,
+        "/account/connected-apps/",
+        {"grant": str(grant.id)},
+        action="/account/connected-apps/backpacks/revoke",
+    )
+    assert response.status_code == 302
+    assert token in provider.revoked  # the other side was asked to end it too
+    with badge_app.app_context():
+        [grant] = db.session.scalars(sa.select(RemoteGrant)).all()
+        assert (grant.status, grant.access_token_sealed) == ("revoked", None)
+    assert host not in earner.client.get("/account/connected-apps/").get_data(as_text=True)
+
+
+def test_the_shell_prints_the_consent_link(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
+) -> None:
+    Ob3Backpack(provider_server, held(issuer3, 1))
+    result = badge_app.test_cli_runner().invoke(
+        args=["import", "backpack", provider_server.url("/"), "--user", ANN]
+    )
+    assert result.exit_code == 0, result.output
+    assert provider_server.url("/oauth/authorize?response_type=code") in result.output
+    assert count(badge_app, RemoteGrant) == 1
+
+
 def test_a_callback_with_an_unknown_state_is_refused(
     badge_app: Flask, earner: Accounts, provider_server: LocalHTTPServer
 ) -> None:

@@ -45,6 +45,8 @@ class Ob3Backpack:
         server.route("/oauth/token", self.token)
         server.route(f"{API}/credentials", self.page)
         server.route(f"{API}/profile", self.profile)
+        self.revoked: list[str] = []
+        server.route("/oauth/revoke", self.revoke)
 
     def discovery(self, **overrides: str) -> dict[str, Any]:
         """The Service Description Document (endpoints may be overridden by name)."""
@@ -62,6 +64,8 @@ class Ob3Backpack:
             "components": {"securitySchemes": {"OAuth2ACG": {
                 "type": "oauth2",
                 "x-imssf-registrationUrl": endpoints["registration"],
+                # Not in the 3.0 SDD's schema: where a provider says it revokes (RFC 7009).
+                "x-imssf-revocationUrl": url("/oauth/revoke"),
                 "flows": {"authorizationCode": {
                     "authorizationUrl": endpoints["authorization"],
                     "tokenUrl": endpoints["token"],
@@ -104,6 +108,13 @@ class Ob3Backpack:
         body = {"access_token": self.access_token, "token_type": "Bearer", "expires_in": 3600,
                 "refresh_token": "rt-" + secrets.token_hex(8), "scope": asked["scope"]}  # fmt: skip
         return Response(200, json.dumps(body).encode(), JSON)
+
+    def revoke(self, request: RecordedRequest) -> Response:
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        self.revoked.append(form.get("token", ""))
+        if form.get("token") == self.access_token:
+            self.access_token = "revoked-" + secrets.token_hex(8)
+        return Response(200, b"", JSON)
 
     def _authorized(self, request: RecordedRequest) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.access_token}"
