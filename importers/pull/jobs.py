@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +120,7 @@ def run_claimed_pull(job: ImportJob) -> None:
     report = ImportReport()
     report.open_failures(import_jobs.failures_path(job_id))
     counter = import_jobs._Progress(job_id)
-    units = import_jobs._TimeLimited(badges, current_app.config["IMPORT_JOB_SECONDS"])
+    units = _TimeLimited(badges, current_app.config["IMPORT_JOB_SECONDS"])
     try:
         run_pull(user, source, units, report, progress=counter.advance)
     except Exception:
@@ -139,3 +141,18 @@ def run_claimed_pull(job: ImportJob) -> None:
         import_jobs._finish(job_id, "failed", error=error, report=stored)
         return
     import_jobs._finish(job_id, "done", report=stored)
+
+
+class _TimeLimited:
+    """The listed badges until the job's time is up; the pipeline commits what it has."""
+
+    def __init__(self, badges: list[PulledBadge | SourceFailure], seconds: float) -> None:
+        self.badges, self.seconds, self.stopped = badges, seconds, False
+
+    def __iter__(self) -> Iterator[PulledBadge | SourceFailure]:
+        deadline = time.monotonic() + self.seconds
+        for badge in self.badges:
+            if time.monotonic() >= deadline:
+                self.stopped = True
+                return
+            yield badge

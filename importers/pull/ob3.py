@@ -260,7 +260,7 @@ def _credentials(page: Any) -> list[PulledBadge]:
 def _next(current: str, link: str, base: str) -> str | None:
     for target, rel in _LINK.findall(link):
         if rel.strip().lower() == "next":
-            following = urljoin(current, target.strip())
+            following: str = urljoin(current, str(target).strip())
             if not _same_host(following, base):
                 raise PullStopped(
                     "The other backpack's next page is on another host; the earner's token"

@@ -24,7 +24,7 @@ class PullLimits:
 
     pages: int = 50
     items: int = 2000
-    bytes: int = 50 * 1024 * 1024
+    total_bytes: int = 50 * 1024 * 1024
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Remote:
     fetcher: Fetcher
     limits: PullLimits = field(default_factory=PullLimits)
     pages: int = 0
-    bytes: int = 0
+    received: int = 0
 
     def get_json(self, url: str, *, token: str | None = None) -> tuple[Any, dict[str, str]]:
         """GET a JSON document (a page): its body and lower-cased headers."""
@@ -68,10 +68,11 @@ class Remote:
             response = self.fetcher.request(method, url, body=body, headers=headers)
         except OpenBadgesError as exc:
             raise PullStopped(f"{_host(url)} could not be read: {exc.message}") from exc
-        self.bytes += len(response.content)
-        if self.bytes > self.limits.bytes:
+        self.received += len(response.content)
+        if self.received > self.limits.total_bytes:
             raise PullStopped(
-                f"The other backpack sent more than {self.limits.bytes} bytes; the pull stopped."
+                f"The other backpack sent more than {self.limits.total_bytes} bytes;"
+                " the pull stopped."
             )
         if response.status in (301, 302, 303, 307, 308):
             raise PullStopped(f"{url} answered a redirect where an answer was expected.")
