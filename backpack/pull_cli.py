@@ -76,8 +76,8 @@ def backpack_command(url: str, address: str, as_json: bool, failures: Path | Non
     remote = Remote(app_fetcher())
     try:
         spoken = discovery.discover(remote, url)
-        if spoken.kind == "ob3":
-            link = ob3.consent_address(remote, user, spoken.base)
+        if spoken.kind in ("ob3", "badge-connect"):
+            link = ob3.consent_address(remote, user, spoken.base, spoken.kind)
             db.session.commit()
             click.echo(
                 f"Open this link in a browser, logged in here as {address}, and allow the"

@@ -123,15 +123,6 @@ def test_the_address_of_the_site_is_enough(
     assert (code, report["badges"]) == (0, 1)
 
 
-def test_an_address_that_speaks_badge_connect_is_recognised_and_said_to_be_unsupported(
-    badge_app: Flask, earner: Accounts, issuer_server: LocalHTTPServer, tmp_path: Path
-) -> None:
-    issuer_server.serve_json("/.well-known/badgeconnect.json", {"badgeConnectAPI": []})
-    code, output = pull(badge_app, issuer_server.url("/"), tmp_path)
-    assert code == 1
-    assert "Badge Connect API: pulling over it is not available here yet" in str(output)
-
-
 Hostile = Callable[[LocalHTTPServer, str], None]
 
 

@@ -50,8 +50,10 @@ def pull_page() -> Page:
                 spec = jobs.wallet_spec(upload.stream.read(wallet.MAX_BACKUP_BYTES + 1))
             elif form.address.data:
                 spoken = discovery.discover(Remote(app_fetcher()), form.address.data)
-                if spoken.kind == "ob3":
-                    address = ob3.consent_address(Remote(app_fetcher()), current_user, spoken.base)
+                if spoken.kind in ("ob3", "badge-connect"):
+                    address = ob3.consent_address(
+                        Remote(app_fetcher()), current_user, spoken.base, spoken.kind
+                    )
                     db.session.commit()
                     return redirect(address)
                 spec = jobs.address_spec(spoken.base)

@@ -10,15 +10,13 @@ from importers.pull.remote import PullStopped, Remote
 
 OB3_DISCOVERY = "/ims/ob/v3p0/discovery"
 BADGE_CONNECT_MANIFEST = "/.well-known/badgeconnect.json"
-# APIs recognised at an address but not pulled over yet, and what the earner is told.
-UNPULLED_APIS = ((BADGE_CONNECT_MANIFEST, "Badge Connect API"),)
 
 
 @dataclass(frozen=True)
 class Spoken:
     """The API found at an address: its kind and the base to call it on."""
 
-    kind: str  # "ob3" (base: scheme and host) or "displayer" (base: the API's)
+    kind: str  # "ob3", "badge-connect" (base: scheme and host), "displayer" (the API's)
     base: str
 
 
@@ -35,8 +33,7 @@ def normalise_address(address: str) -> str:
 
 def discover(remote: Remote, address: str) -> Spoken:
     """Ask the address which API it speaks: the 3.0 API's discovery, a Badge Connect
-    manifest (recognised, not pulled yet), else the Displayer API at the address (or
-    under /displayer)."""
+    manifest, else the Displayer API at the address (or under /displayer)."""
     text = normalise_address(address)
     parts = urlsplit(text)
     root = f"{parts.scheme}://{parts.netloc}"
@@ -44,11 +41,8 @@ def discover(remote: Remote, address: str) -> Spoken:
         return Spoken("displayer", displayer_base(text))
     if _answers(remote, root + OB3_DISCOVERY):
         return Spoken("ob3", root)
-    for path, name in UNPULLED_APIS:
-        if _answers(remote, root + path):
-            raise PullStopped(
-                f"{parts.hostname} speaks the {name}: pulling over it is not available here yet."
-            )
+    if _answers(remote, root + BADGE_CONNECT_MANIFEST):
+        return Spoken("badge-connect", root)
     return Spoken("displayer", displayer_base(text))
 
 

@@ -89,11 +89,11 @@ def list_spec(
         grant = db.session.get(RemoteGrant, int(spec.get("grant_id") or 0))
         if grant is None or grant.user_id != user.id:
             raise PullStopped("This backpack is no longer connected.")
-        return f"ob3:{grant.client.api_base}", list(ob3.list_credentials(remote, grant))
+        return f"api:{grant.client.api_base}", list(ob3.list_credentials(remote, grant))
     spoken = discovery.discover(remote, str(spec.get("address")))
-    if spoken.kind == "ob3":
+    if spoken.kind != "displayer":
         raise PullStopped(
-            "That backpack speaks the Open Badges 3.0 API, which needs your consent there:"
+            "That backpack's API needs your consent there:"
             ' start the pull from the page "Bring badges from another backpack".'
         )
     addresses = sorted(e.address for e in user.emails if e.is_verified)

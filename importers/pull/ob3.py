@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
@@ -26,7 +25,9 @@ from backpack.models import RemoteClient, RemoteGrant, User
 from backpack.models.base import utcnow
 from backpack.models.oauth import token_digest
 from backpack.services.sealing import seal, unseal
+from importers.pull import badge_connect
 from importers.pull.core import PulledBadge
+from importers.pull.endpoints import Endpoints, same_host
 from importers.pull.remote import PullStopped, Remote
 
 SCOPE_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
@@ -35,25 +36,6 @@ PAGE_SIZE = 100
 SOFTWARE_ID = "backpack-pull"
 SOFTWARE_VERSION = "1"
 _LINK = re.compile(r'<([^>]*)>\s*;[^,]*?rel="?([^",;]+)"?')
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """What a discovery document says, checked to stay on the API's own host."""
-
-    api_base: str
-    registration: str
-    authorization: str
-    token: str
-    revocation: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "registration": self.registration,
-            "authorization": self.authorization,
-            "token": self.token,
-            "revocation": self.revocation,
-        }
 
 
 def read_discovery(remote: Remote, root: str) -> Endpoints:
@@ -79,7 +61,7 @@ def read_discovery(remote: Remote, root: str) -> Endpoints:
     api_base = urljoin(url, str(base)) if isinstance(base, str) else f"{root}/ims/ob/v3p0"
     revocation = scheme.get("x-imssf-revocationUrl") or flow.get("revocationUrl")
     for name, value in [*named.items(), ("API base", api_base), ("revocation", revocation)]:
-        if value is not None and not _same_host(str(value), root):
+        if value is not None and not same_host(str(value), root):
             raise PullStopped(
                 f"The discovery document of {urlsplit(root).hostname} names its {name} on"
                 f" another host ({urlsplit(str(value)).hostname}); nothing was sent there."
@@ -90,6 +72,7 @@ def read_discovery(remote: Remote, root: str) -> Endpoints:
         str(named["authorization"]),
         str(named["token"]),
         str(revocation) if revocation else None,
+        scope=SCOPES,
     )
 
 
@@ -118,7 +101,7 @@ def client_for(remote: Remote, endpoints: Endpoints) -> RemoteClient:
         "token_endpoint_auth_method": "client_secret_basic",
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
-        "scope": SCOPES,
+        "scope": endpoints.scope,
     }
     answer, _ = remote.post_json(endpoints.registration, metadata)
     client_id = answer.get("client_id") if isinstance(answer, dict) else None
@@ -127,7 +110,7 @@ def client_for(remote: Remote, endpoints: Endpoints) -> RemoteClient:
         raise PullStopped("The other backpack's registration gave no client id and secret.")
     client = RemoteClient(
         api_base=endpoints.api_base,
-        api_kind="ob3",
+        api_kind=endpoints.kind,
         endpoints=endpoints.as_dict(),
         client_id=client_id[:255],
         client_secret_sealed=seal(client_secret),
@@ -139,6 +122,7 @@ def client_for(remote: Remote, endpoints: Endpoints) -> RemoteClient:
 
 def begin_authorization(user: User, client: RemoteClient) -> str:
     """A pending grant, and the address that asks the earner's consent over there."""
+    scope = str(client.endpoints.get("scope") or SCOPES)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
@@ -147,7 +131,7 @@ def begin_authorization(user: User, client: RemoteClient) -> str:
         client_id=client.id,
         state_hash=token_digest(state),
         code_verifier_sealed=seal(verifier),
-        scope=SCOPES,
+        scope=scope,
     )
     db.session.add(grant)
     db.session.flush()
@@ -156,7 +140,7 @@ def begin_authorization(user: User, client: RemoteClient) -> str:
             "response_type": "code",
             "client_id": client.client_id,
             "redirect_uri": redirect_uri(),
-            "scope": SCOPES,
+            "scope": scope,
             "state": state,
             "code_challenge": challenge.decode().rstrip("="),
             "code_challenge_method": "S256",
@@ -166,10 +150,15 @@ def begin_authorization(user: User, client: RemoteClient) -> str:
     return f"{authorization}{'&' if '?' in authorization else '?'}{query}"
 
 
-def consent_address(remote: Remote, user: User, root: str) -> str:
-    """Register at the 3.0 API at `root` (once per API) and return the page that asks the
-    earner's consent there; the pending grant waits for their return."""
-    return begin_authorization(user, client_for(remote, read_discovery(remote, root)))
+def consent_address(remote: Remote, user: User, root: str, kind: str = "ob3") -> str:
+    """Register at the API at `root` (the 3.0 API, or Badge Connect: once per API) and
+    return the page that asks the earner's consent there; the pending grant waits for
+    their return."""
+    if kind == "badge-connect":
+        endpoints = badge_connect.read_manifest(remote, root)
+    else:
+        endpoints = read_discovery(remote, root)
+    return begin_authorization(user, client_for(remote, endpoints))
 
 
 def pending_grant(user: User, state: str) -> RemoteGrant | None:
@@ -223,7 +212,9 @@ def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:
     if token is None:
         raise PullStopped("This backpack is no longer connected: connect it again.")
     base = grant.client.api_base
-    url: str | None = f"{base}/credentials?{urlencode({'limit': PAGE_SIZE, 'offset': 0})}"
+    connect = grant.client.api_kind == "badge-connect"
+    query = urlencode({"limit": PAGE_SIZE, "offset": 0})
+    url: str | None = f"{base}/{'assertions' if connect else 'credentials'}?{query}"
     seen: set[str] = set()
     listed: list[PulledBadge] = []
     while url is not None:
@@ -231,7 +222,7 @@ def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:
             raise PullStopped("The other backpack's pages lead back to one already read.")
         seen.add(url)
         page, headers = remote.get_json(url, token=token)
-        listed += _credentials(page)
+        listed += badge_connect.page_items(page) if connect else _credentials(page)
         if len(listed) > remote.limits.items:
             raise PullStopped(
                 f"The other backpack listed more than {remote.limits.items} credentials;"
@@ -261,7 +252,7 @@ def _next(current: str, link: str, base: str) -> str | None:
     for target, rel in _LINK.findall(link):
         if rel.strip().lower() == "next":
             following: str = urljoin(current, str(target).strip())
-            if not _same_host(following, base):
+            if not same_host(following, base):
                 raise PullStopped(
                     "The other backpack's next page is on another host; the earner's token"
                     " was not sent there."
@@ -278,8 +269,3 @@ def _name(credential: dict[str, Any]) -> str:
 def _form(value: str) -> str:
     # RFC 6749 2.3.1: the client id and secret are form-encoded inside Basic credentials.
     return quote(value, safe="")
-
-
-def _same_host(url: str, root: str) -> bool:
-    a, b = urlsplit(url), urlsplit(root)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)

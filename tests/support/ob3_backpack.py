@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from tests.support.http_server import LocalHTTPServer, RecordedRequest, Response
 
 API = "/ims/ob/v3p0"
+BADGR = "/bcv1"
 JSON = {"Content-Type": "application/json"}
 
 
@@ -32,6 +33,7 @@ class Ob3Backpack:
         *,
         page_size: int = 2,
         jws_field: str = "compactJwsStrings",
+        badge_connect: bool = False,
     ) -> None:
         self.server = server
         self.credentials, self.jws = list(credentials), list(jws)
@@ -40,11 +42,21 @@ class Ob3Backpack:
         self.client_id, self.client_secret = "client-" + secrets.token_hex(4), secrets.token_hex(16)
         self.codes: dict[str, dict[str, str]] = {}
         self.access_token = "at-" + secrets.token_hex(16)
-        server.serve_json(f"{API}/discovery", self.discovery(), content_type="application/json")
+        self.base = BADGR if badge_connect else API
+        if badge_connect:
+            # Badgr's shape: the manifest redirects to /bcv1/manifest/<domain>, v1p0.
+            manifest = f"{BADGR}/manifest/127.0.0.1"
+            server.redirect("/.well-known/badgeconnect.json", server.url(manifest))
+            server.serve_json(manifest, self.manifest(), content_type="application/json")
+            server.route(f"{BADGR}/assertions", self.page)
+            self.items_field, self.jws_field = "assertions", "signedAssertions"
+        else:
+            server.serve_json(f"{API}/discovery", self.discovery(), content_type="application/json")
+            server.route(f"{API}/credentials", self.page)
+            self.items_field = "credential"
         server.route("/oauth/register", self.register)
         server.route("/oauth/token", self.token)
-        server.route(f"{API}/credentials", self.page)
-        server.route(f"{API}/profile", self.profile)
+        server.route(f"{self.base}/profile", self.profile)
         self.revoked: list[str] = []
         server.route("/oauth/revoke", self.revoke)
 
@@ -74,6 +86,20 @@ class Ob3Backpack:
                 }},
             }}},
         }  # fmt: skip
+
+    def manifest(self) -> dict[str, Any]:
+        """A Badge Connect manifest as Badgr served it."""
+        url = self.server.url
+        api = {
+            "name": "Badgr stand-in", "apiBase": url(BADGR), "version": "v1p0",
+            "termsOfServiceUrl": url("/tos"), "privacyPolicyUrl": url("/privacy"),
+            "scopesOffered": ["https://purl.imsglobal.org/spec/ob/v2p1/scope/assertion.readonly",
+                              "https://purl.imsglobal.org/spec/ob/v2p1/scope/profile.readonly"],
+            "registrationUrl": url("/oauth/register"), "authorizationUrl": url("/oauth/authorize"),
+            "tokenUrl": url("/oauth/token"), "tokenRevocationUrl": url("/oauth/revoke"),
+        }  # fmt: skip
+        return {"@context": "https://w3id.org/openbadges/badgeconnect/v1", "id": url(BADGR),
+                "badgeConnectAPI": [api]}  # fmt: skip
 
     def register(self, request: RecordedRequest) -> Response:
         metadata = json.loads(request.body)
@@ -128,12 +154,15 @@ class Ob3Backpack:
         everything: list[Any] = [*self.credentials, *self.jws]
         shown = everything[offset : offset + limit]
         body = {
-            "credential": [item for item in shown if isinstance(item, dict)],
+            self.items_field: [item for item in shown if isinstance(item, dict)],
             self.jws_field: [item for item in shown if isinstance(item, str)],
         }
-        headers = {**JSON, "X-Total-Count": str(len(everything))}
+        headers = dict(JSON)
+        if self.base == API:  # Badgr sent no total
+            headers["X-Total-Count"] = str(len(everything))
         if offset + limit < len(everything):
-            following = self.server.url(f"{API}/credentials?limit={limit}&offset={offset + limit}")
+            path = "assertions" if self.base == BADGR else "credentials"
+            following = self.server.url(f"{self.base}/{path}?limit={limit}&offset={offset + limit}")
             headers["Link"] = f'<{following}>; rel="next", <{self.server.url(API)}>; rel="first"'
         return Response(200, json.dumps(body).encode(), headers)
 
