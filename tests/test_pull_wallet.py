@@ -17,8 +17,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from backpack import import_jobs
 from backpack.extensions import db
-from backpack.models import Badge, Base, ImportJob
+from backpack.models import Badge, Base, ImportedRecord, ImportJob, User
+from backpack.services.badge_intake import receive_badge
+from importers.pull import jobs
+from importers.pull.core import PulledBadge, scope_for
 from tests.conftest import Accounts, post_form
 from tests.openbadges.credential_issuer import ISSUER_HOST, CredentialIssuer
 from tests.support.http_server import LocalHTTPServer
@@ -165,3 +169,42 @@ def test_a_file_that_is_no_backup_is_refused_with_its_reason(
 
 def _file(content: bytes) -> io.BytesIO:
     return io.BytesIO(content)
+
+
+def test_a_pull_whose_worker_died_resumes_without_doubling(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer
+) -> None:
+    credentials = [issuer3.sign(issuer3.credential(recipient=ANN, name=f"B{n}")) for n in range(3)]
+    spec = jobs.wallet_spec(backup(*credentials))
+    with badge_app.app_context():
+        user = db.session.scalar(sa.select(User))
+        assert user is not None
+        badge_app.extensions["tasks"]["import_mozilla_zip"] = lambda job_id: None  # no worker
+        job = jobs.start_pull(user, spec)
+        # The first worker stored the first badge, then died with the job "running".
+        source, listed = jobs.list_spec(spec, user, None)  # type: ignore[arg-type]
+        first = listed[0]
+        assert isinstance(first, PulledBadge)
+        stored_first = receive(user, first)
+        db.session.add(
+            ImportedRecord(
+                scope=scope_for(source, user), kind="badges", key=first.key, target_id=stored_first
+            )
+        )
+        job.status = "running"
+        db.session.commit()
+        import_jobs.run_zip_job(job.id)  # what requeue_lost_jobs has a worker run
+        db.session.expire_all()
+        finished = db.session.get(ImportJob, job.id)
+        assert finished is not None
+        assert finished.status == "done", finished.error
+        assert finished.report is not None
+        assert (finished.report["badges"], finished.report["already_imported"]) == (
+            2,
+            {"badges": 1},
+        )
+        assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 3
+
+
+def receive(user: User, badge: PulledBadge) -> int:
+    return receive_badge(user, badge.data, source="pull").badge.id
