@@ -110,6 +110,24 @@ def test_the_published_badges_come_over_verified_once(
     assert len(stored(badge_app)) == 2
 
 
+def test_a_badge_listed_by_its_baked_image_is_verified_from_the_image(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer: TestIssuer,
+    issuer_server: LocalHTTPServer,
+    tmp_path: Path,
+) -> None:
+    signed = issuer.award_signed(ANN, slug="baked")
+    issuer_server.serve("/baked.png", issuer.baked_png(signed), content_type="image/png")
+    listed = {"hostedUrl": None, "imageUrl": issuer_server.url("/baked.png"), "assertion": {}}
+    base = serve_displayer(issuer_server, {1: [listed]})
+    code, report = pull(badge_app, base, tmp_path)
+    assert isinstance(report, dict), report
+    assert (code, report["badges"]) == (0, 1)
+    [badge] = stored(badge_app)
+    assert (badge.source, badge.verification) == ("pull", "valid")
+
+
 def test_the_address_of_the_site_is_enough(
     badge_app: Flask,
     earner: Accounts,

@@ -199,6 +199,10 @@ def _next_elsewhere(provider: Ob3Backpack, server: LocalHTTPServer) -> None:
     server.route(f"{API}/credentials", page)
 
 
+def _slow_page(provider: Ob3Backpack, server: LocalHTTPServer) -> None:
+    server.stall(f"{API}/credentials", seconds=10)
+
+
 def _html_page(provider: Ob3Backpack, server: LocalHTTPServer) -> None:
     server.serve(f"{API}/credentials", b"<html>Log in</html>", content_type="text/html")
 
@@ -209,8 +213,9 @@ def _html_page(provider: Ob3Backpack, server: LocalHTTPServer) -> None:
         (_endless, "more than 50 requests"),
         (_next_elsewhere, "next page is on another host"),
         (_html_page, "where JSON was expected"),
+        (_slow_page, "could not be read"),
     ],
-    ids=["endless-link", "link-elsewhere", "html"],
+    ids=["endless-link", "link-elsewhere", "html", "slow"],
 )
 def test_a_hostile_listing_ends_the_pull_with_its_reason_and_nothing_stored(
     badge_app: Flask,
