@@ -77,7 +77,7 @@ class Remote:
         if response.status in (301, 302, 303, 307, 308):
             raise PullStopped(f"{url} answered a redirect where an answer was expected.")
         if response.status >= 400:
-            raise PullStopped(f"{url} answered HTTP {response.status}.")
+            raise PullStopped(f"{url} answered HTTP {response.status}{_said(response)}.")
         if response.content_type not in JSON_TYPES and not response.content_type.endswith("+json"):
             shown = response.content_type or "nothing"
             raise PullStopped(f"{url} answered {shown} where JSON was expected.")
@@ -85,6 +85,26 @@ class Remote:
             return response.json(), dict(response.headers)
         except OpenBadgesError as exc:
             raise PullStopped(f"{url} did not answer readable JSON: {exc.message}") from exc
+
+
+def _said(response: Any) -> str:
+    """What an error answer says of itself (OAuth, Badge Connect or 3.0 shapes), briefly."""
+    try:
+        body = response.json()
+    except OpenBadgesError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    status = body.get("status")
+    for said in (
+        body.get("error_description"),
+        body.get("error"),
+        body.get("imsx_description"),
+        status.get("error") if isinstance(status, dict) else None,
+    ):
+        if isinstance(said, str) and said.strip():
+            return ": " + " ".join(said.split())[:200]
+    return ""
 
 
 def _host(url: str) -> str:
