@@ -107,15 +107,19 @@ def test_an_earner_pulls_every_page_over_the_3_0_api_once(
     assert (state["status"], state["report"]["badges"]) == ("done", 0), state
     assert len(provider.registrations) == 1
     assert count(badge_app, Badge) == 4
+    with badge_app.app_context():  # the new connection replaced the first, ended there too
+        grants = db.session.scalars(sa.select(RemoteGrant).order_by(RemoteGrant.id)).all()
+        assert [g.status for g in grants] == ["revoked", "active"]
+    assert len(provider.revoked) == 2  # its refresh and access tokens
 
 
 def test_the_connection_is_shown_with_the_connected_apps_and_revocable(
     badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
 ) -> None:
     provider = Ob3Backpack(provider_server, held(issuer3, 1))
-    token = provider.access_token
     consent = start(earner, provider_server)
     earner.client.get(local_path(provider.consent(consent.headers["Location"])))
+    token = provider.access_token
     page = earner.client.get("/account/connected-apps/").get_data(as_text=True)
     host = f"127.0.0.1:{provider_server.port}"
     assert host in page

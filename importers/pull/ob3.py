@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
@@ -24,6 +25,7 @@ from backpack.links import external_url
 from backpack.models import RemoteClient, RemoteGrant, User
 from backpack.models.base import utcnow
 from backpack.models.oauth import token_digest
+from backpack.services.remote_grants import revoke_remote_grant
 from backpack.services.sealing import seal, unseal
 from importers.pull import badge_connect
 from importers.pull.core import PulledBadge
@@ -33,6 +35,8 @@ from importers.pull.remote import PullStopped, Remote
 SCOPE_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
 SCOPES = f"{SCOPE_PREFIX}credential.readonly {SCOPE_PREFIX}profile.readonly"
 PAGE_SIZE = 100
+# How long a consent asked for may be answered.
+CONSENT_WAIT = timedelta(hours=1)
 SOFTWARE_ID = "backpack-pull"
 SOFTWARE_VERSION = "1"
 _LINK = re.compile(r'<([^>]*)>\s*;[^,]*?rel="?([^",;]+)"?')
@@ -162,12 +166,13 @@ def consent_address(remote: Remote, user: User, root: str, kind: str = "ob3") ->
 
 
 def pending_grant(user: User, state: str) -> RemoteGrant | None:
-    """The user's grant waiting for this state, if any."""
+    """The user's grant waiting for this state, if it was asked for lately."""
     return db.session.scalar(
         sa.select(RemoteGrant).where(
             RemoteGrant.state_hash == token_digest(state),
             RemoteGrant.user_id == user.id,
             RemoteGrant.status == "pending",
+            RemoteGrant.created_at > utcnow() - CONSENT_WAIT,
         )
     )
 
@@ -204,6 +209,19 @@ def finish_authorization(remote: Remote, grant: RemoteGrant, code: str) -> None:
         grant.scope = answer["scope"][:2000]
     grant.status, grant.authorized_at = "active", utcnow()
     db.session.flush()
+    # One connection per backpack: the one it replaces is ended (there too, if it can be).
+    older = db.session.scalars(
+        sa.select(RemoteGrant.id).where(
+            RemoteGrant.user_id == grant.user_id,
+            RemoteGrant.client_id == grant.client_id,
+            RemoteGrant.status == "active",
+            RemoteGrant.id != grant.id,
+        )
+    ).all()
+    user = db.session.get(User, grant.user_id)
+    assert user is not None
+    for grant_id in older:
+        revoke_remote_grant(user, grant_id)
 
 
 def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:

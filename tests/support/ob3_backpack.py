@@ -41,7 +41,8 @@ class Ob3Backpack:
         self.registrations: list[dict[str, Any]] = []
         self.client_id, self.client_secret = "client-" + secrets.token_hex(4), secrets.token_hex(16)
         self.codes: dict[str, dict[str, str]] = {}
-        self.access_token = "at-" + secrets.token_hex(16)
+        self.access_token = ""  # the last one issued
+        self.live_tokens: set[str] = set()
         self.base = BADGR if badge_connect else API
         if badge_connect:
             # Badgr's shape: the manifest redirects to /bcv1/manifest/<domain>, v1p0.
@@ -131,6 +132,8 @@ class Ob3Backpack:
             return Response(400, b'{"error": "invalid_grant"}', JSON)
         if form.get("redirect_uri") != asked["redirect_uri"]:
             return Response(400, b'{"error": "invalid_grant"}', JSON)
+        self.access_token = "at-" + secrets.token_hex(16)
+        self.live_tokens.add(self.access_token)
         body = {"access_token": self.access_token, "token_type": "Bearer", "expires_in": 3600,
                 "refresh_token": "rt-" + secrets.token_hex(8), "scope": asked["scope"]}  # fmt: skip
         return Response(200, json.dumps(body).encode(), JSON)
@@ -138,12 +141,12 @@ class Ob3Backpack:
     def revoke(self, request: RecordedRequest) -> Response:
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
         self.revoked.append(form.get("token", ""))
-        if form.get("token") == self.access_token:
-            self.access_token = "revoked-" + secrets.token_hex(8)
+        self.live_tokens.discard(form.get("token", ""))
         return Response(200, b"", JSON)
 
     def _authorized(self, request: RecordedRequest) -> bool:
-        return request.headers.get("authorization") == f"Bearer {self.access_token}"
+        given = request.headers.get("authorization", "")
+        return given.startswith("Bearer ") and given[len("Bearer ") :] in self.live_tokens
 
     def page(self, request: RecordedRequest) -> Response:
         if not self._authorized(request):
