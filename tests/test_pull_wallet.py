@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import werkzeug.formparser
 from flask import Flask
 
 from backpack import import_jobs
@@ -143,6 +144,35 @@ def test_a_backup_uploaded_on_the_web_is_pulled_in_the_background(
     assert SECRET not in _everything_stored(badge_app)
     uploads = Path(badge_app.config["IMPORTS_DIR"])
     assert all(SECRET.encode() not in p.read_bytes() for p in uploads.rglob("*") if p.is_file())
+
+
+def test_a_large_backup_is_never_spooled_to_a_temporary_file(
+    badge_app: Flask, earner: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spooled: list[object] = []
+    real = werkzeug.formparser.SpooledTemporaryFile
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        spooled.append(args)
+        return real(*args, **kwargs)  # type: ignore[misc]
+
+    monkeypatch.setattr(werkzeug.formparser, "SpooledTemporaryFile", recording)
+    large = backup({"@context": [WALLET_CONTEXT], "type": "Photo", "data": "x" * 2_000_000})
+    response = post_form(
+        earner.client,
+        "/account/import/backpack/",
+        {"backup": (_file(large), "Wallet Backup.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302  # a backup with no credentials: a pull of nothing
+    assert spooled == []
+    post_form(
+        earner.client,
+        "/badges/add",
+        {"route": "upload", "image": (_file(b"x" * 600_000), "big.png")},
+        content_type="multipart/form-data",
+    )
+    assert spooled  # other uploads are spooled as before
 
 
 @pytest.mark.parametrize(
