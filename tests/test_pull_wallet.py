@@ -138,6 +138,8 @@ def test_a_backup_uploaded_on_the_web_is_pulled_in_the_background(
     state = earner.client.get(response.headers["Location"] + ".json").get_json()
     assert state["status"] == "done", state
     assert state["report"]["badges"] == 1
+    page = earner.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<h1>Bringing your badges from another backpack</h1>" in page
     with badge_app.app_context():
         [job] = db.session.scalars(sa.select(ImportJob)).all()
         assert job.kind == "pull"
