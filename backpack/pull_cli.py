@@ -36,10 +36,10 @@ def _pull(address: str, spec: dict[str, Any], as_json: bool, failures: Path | No
     except ImporterError as exc:
         raise click.ClickException(exc.message) from exc
     progress = Progress(len(badges), "Pulling badges", as_json)
+    report = new_report(False, failures)
+    report.notes.extend(jobs.spec_notes(spec))
     try:
-        report = run_pull(
-            user, source, badges, new_report(False, failures), progress=progress.advance
-        )
+        run_pull(user, source, badges, report, progress=progress.advance)
     finally:
         progress.close()
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_table())

@@ -99,6 +99,7 @@ def test_a_wallet_backup_brings_its_credentials_once_and_never_its_keys(
     report = json.loads(first.output)
     assert (report["badges"], report["failed"]) == (2, 1), first.output
     assert first.exit_code == 1  # one credential was someone else's
+    assert "2 entries of the wallet backup are not credentials" in report["notes"][0]
     [failure] = [json.loads(line) for line in failures.read_text().splitlines()]
     assert failure["label"] == "Bob's"
     assert "someone else" in failure["reason"]

@@ -63,7 +63,19 @@ def start_pull(user: User, spec: dict[str, Any]) -> ImportJob:
 
 def wallet_spec(data: bytes) -> dict[str, Any]:
     """What a job keeps of an uploaded wallet backup: its credentials, nothing else."""
-    return {"source": "wallet", "credentials": wallet.credential_texts(data)}
+    credentials, left_out = wallet.credential_texts(data)
+    return {"source": "wallet", "credentials": credentials, "left_out": left_out}
+
+
+def spec_notes(spec: dict[str, Any]) -> list[str]:
+    """What the report says of the source beyond its badges."""
+    left_out = spec.get("left_out")
+    if spec.get("source") == "wallet" and isinstance(left_out, int) and left_out:
+        return [
+            f"{left_out} entries of the wallet backup are not credentials (its keys and"
+            " DIDs, among others): they were left out unread, and nothing of them was kept."
+        ]
+    return []
 
 
 def grant_spec(grant: RemoteGrant) -> dict[str, Any]:
@@ -118,6 +130,7 @@ def run_claimed_pull(job: ImportJob) -> None:
     job.status, job.total = "running", len(badges)
     db.session.commit()
     report = ImportReport()
+    report.notes.extend(spec_notes(spec))
     report.open_failures(import_jobs.failures_path(job_id))
     counter = import_jobs._Progress(job_id)
     units = _TimeLimited(badges, current_app.config["IMPORT_JOB_SECONDS"])

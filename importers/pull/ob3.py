@@ -10,7 +10,6 @@ host, or the pull ends before anything is sent there, least of all the earner's 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 import secrets
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import sqlalchemy as sa
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from backpack.extensions import db
 from backpack.links import external_url
@@ -129,7 +129,6 @@ def begin_authorization(user: User, client: RemoteClient) -> str:
     scope = str(client.endpoints.get("scope") or SCOPES)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     grant = RemoteGrant(
         user_id=user.id,
         client_id=client.id,
@@ -146,7 +145,7 @@ def begin_authorization(user: User, client: RemoteClient) -> str:
             "redirect_uri": redirect_uri(),
             "scope": scope,
             "state": state,
-            "code_challenge": challenge.decode().rstrip("="),
+            "code_challenge": create_s256_code_challenge(verifier),
             "code_challenge_method": "S256",
         }
     )

@@ -22,9 +22,10 @@ MAX_BACKUP_BYTES = 16 * 1024 * 1024
 MAX_CREDENTIALS = 2000
 
 
-def read_backup(data: bytes) -> list[PulledBadge]:
-    """The credentials of a wallet backup, each as its JSON text; SourceUnreadable when the
-    file is not a backup (its reason never quotes the file, which holds keys)."""
+def read_backup(data: bytes) -> tuple[list[PulledBadge], int]:
+    """The credentials of a wallet backup, each as its JSON text, and how many other entries
+    (keys, DIDs) were left out; SourceUnreadable when the file is not a backup (its reason
+    never quotes the file, which holds keys)."""
     if len(data) > MAX_BACKUP_BYTES:
         raise SourceUnreadable(f"The wallet backup is larger than {MAX_BACKUP_BYTES} bytes.")
     try:
@@ -35,21 +36,24 @@ def read_backup(data: bytes) -> list[PulledBadge]:
         document = [document]  # one wallet rather than a list of them
     if not isinstance(document, list):
         raise SourceUnreadable("The file is not a wallet backup: it holds no list of items.")
+    items = list(_items(document))
     credentials = [
         PulledBadge(json.dumps(item, ensure_ascii=False), _name(item))
-        for item in _items(document)
+        for item in items
         if _is_credential(item)
     ]
     if len(credentials) > MAX_CREDENTIALS:
         raise SourceUnreadable(
             f"The wallet backup holds more than {MAX_CREDENTIALS} credentials; none was taken."
         )
-    return credentials
+    return credentials, len(items) - len(credentials)
 
 
-def credential_texts(data: bytes) -> list[str]:
-    """Only the credentials of a backup, as text: what the server may keep of the file."""
-    return [str(badge.data) for badge in read_backup(data)]
+def credential_texts(data: bytes) -> tuple[list[str], int]:
+    """Only the credentials of a backup, as text (what the server may keep of the file),
+    and how many other entries were left out."""
+    credentials, left_out = read_backup(data)
+    return [str(badge.data) for badge in credentials], left_out
 
 
 def name_of(text: str) -> str:
