@@ -32,6 +32,7 @@ from backpack.web import (
     legacy_share,
     main,
     public,
+    pulls,
     settings_pages,
     sharing,
 )
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(legacy_share.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(pulls.bp)
     app.register_blueprint(displayer.bp)
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(badge_connect.bp)

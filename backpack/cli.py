@@ -85,6 +85,7 @@ def register(app: Flask) -> None:
     """Add the command groups to the app's CLI."""
     # Imported here: the importers package uses the app's services, so loading it while
     # `backpack` itself is still being imported would be circular.
+    from backpack import pull_cli  # noqa: F401  (adds the pull commands to `import`)
     from backpack.import_cli import imports
 
     app.cli.add_command(users)

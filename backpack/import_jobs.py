@@ -122,6 +122,11 @@ def _run_claimed_zip_job(job_id: int) -> None:
     job = db.session.get(ImportJob, job_id)
     if job is None or job.status not in ("queued", "running"):
         return  # deleted with its account, or already run
+    if job.kind == "pull":
+        from importers.pull.jobs import run_claimed_pull
+
+        run_claimed_pull(job)  # a pull from another backpack rides the same job machinery
+        return
     # "running" here, with the claim free, means its worker died: the import resumes.
     path = Path(job.upload_path)
     if job.status == "running" and not path.is_file():

@@ -144,6 +144,16 @@ def test_reverify_benchmark_keeps_every_badge_valid_one_at_a_time_and_pooled() -
 
 
 @pytest.mark.postgresql
+def test_pull_benchmark_pulls_every_badge_from_the_other_backpack() -> None:
+    services.require_postgres()
+
+    figures = json.loads(run_benchmark("pull.py", "--smoke", "--json"))
+
+    assert (figures["pulled"], figures["failed"]) == (30, 0), figures
+    assert figures["badges_per_second"] > 0
+
+
+@pytest.mark.postgresql
 def test_share_benchmark_starts_on_a_fresh_clone_and_every_page_answers() -> None:
     services.require_postgres()
     services.require_wrk()

@@ -12,6 +12,7 @@ from backpack.models.oauth import (
     OAuthToken,
     PersonalAccessToken,
 )
+from backpack.models.remote_backpacks import RemoteClient, RemoteGrant
 
 __all__ = [
     "BackpackConnectGrant",
@@ -31,6 +32,8 @@ __all__ = [
     "OAuthClient",
     "OAuthToken",
     "PersonalAccessToken",
+    "RemoteClient",
+    "RemoteGrant",
     "RetiredShareToken",
     "User",
 ]

@@ -38,6 +38,8 @@ from backpack.openbadges.json_limits import decode_json
 
 # The only request headers a caller may add: those that revalidate a kept response.
 CONDITIONAL_HEADERS: Final = frozenset({"If-None-Match", "If-Modified-Since"})
+# The headers `request` may add too: an API client's credentials and its body's type.
+API_HEADERS: Final = frozenset({"Authorization", "Content-Type"})
 DEFAULT_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 READ_CHUNK_BYTES = 64 * 1024
@@ -126,15 +128,39 @@ class Fetcher:
 
         `conditional` holds revalidation headers (If-None-Match, If-Modified-Since) only.
         """
+        extra = {k: v for k, v in (conditional or {}).items() if k in CONDITIONAL_HEADERS}
+        return self._fetch(_Request("GET", url, accept, extra))
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> FetchResponse:
+        """Send an API request (an OAuth client's POST, a GET with a bearer token) as
+        safely as `get`: every hop checked, the body bounded, the time bounded.
+
+        `headers` may hold Authorization and Content-Type only. A GET follows redirects,
+        and drops Authorization on a hop to another origin; any other method's redirect is
+        returned, not followed (a POST is not re-sent elsewhere).
+        """
+        extra = {name: value for name, value in (headers or {}).items() if name in API_HEADERS}
+        return self._fetch(_Request(method.upper(), url, accept, extra, body))
+
+    def _fetch(self, request: _Request) -> FetchResponse:
+        url = request.url
         deadline = time.monotonic() + self.deadline
         budget = current_budget()
         if budget is not None:
             deadline = min(deadline, budget.ends_at)
         _remaining(deadline, url)  # a budget already spent fails before anything is sent
         if self._slots is None:  # no bound on fetches in flight: no slot to take
-            return self._follow_redirects(url, accept, deadline, conditional or {})
+            return self._follow_redirects(request, deadline)
         with self._slot(url, deadline):
-            return self._follow_redirects(url, accept, deadline, conditional or {})
+            return self._follow_redirects(request, deadline)
 
     @contextmanager
     def keeping_one_slot(self) -> Iterator[None]:
@@ -177,17 +203,19 @@ class Fetcher:
         finally:
             self._slots.release()
 
-    def _follow_redirects(
-        self, url: str, accept: str, deadline: float, conditional: Mapping[str, str]
-    ) -> FetchResponse:
+    def _follow_redirects(self, request: _Request, deadline: float) -> FetchResponse:
+        url = request.url
         seen = {url}
         current = url
         for _ in range(self.max_redirects + 1):
-            response = self._get_one(current, accept, deadline, conditional)
+            response = self._get_one(current, request, deadline)
             location = response.headers.get("location")
-            if response.status not in REDIRECT_STATUSES or not location:
+            if response.status not in REDIRECT_STATUSES or not location or request.body_kept:
                 return response
-            current = urljoin(current, location.strip())
+            following = urljoin(current, location.strip())
+            if "Authorization" in request.headers and _origin(following) != _origin(current):
+                request = request.without("Authorization")
+            current = following
             if current in seen:
                 raise FetchError(f"{url} redirects in a loop.", code="too_many_redirects")
             seen.add(current)
@@ -195,9 +223,7 @@ class Fetcher:
             f"{url} redirects more than {self.max_redirects} times.", code="too_many_redirects"
         )
 
-    def _get_one(
-        self, url: str, accept: str, deadline: float, conditional: Mapping[str, str]
-    ) -> FetchResponse:
+    def _get_one(self, url: str, request: _Request, deadline: float) -> FetchResponse:
         target = _parse_fetchable_url(url)
         host = target.host or ""
         bare_host = host.strip("[]")
@@ -206,21 +232,18 @@ class Fetcher:
         headers = [
             ("Host", host if target.port is None else f"{host}:{target.port}"),
             ("User-Agent", self.user_agent),
-            ("Accept", accept),
+            ("Accept", request.accept),
             # Compressed bodies would be inflated past the byte limit before it could apply.
             ("Accept-Encoding", "identity"),
         ]
-        if conditional:
-            headers.extend(
-                (name, conditional[name]) for name in CONDITIONAL_HEADERS & set(conditional)
-            )
+        headers.extend(request.headers.items())  # filtered by get() and request()
         request_uri = target.request_uri
         unreachable: OSError | None = None
         # The socket goes to the address checked here, while TLS names the real host.
         for address in self._allowed_addresses(url, bare_host, port):
             key: ConnectionKey = (scheme, address, port, bare_host)
             try:
-                return self._exchange(url, key, request_uri, headers, deadline)
+                return self._exchange(url, key, request_uri, headers, deadline, request)
             except _NotConnected as error:
                 unreachable = error.reason
         raise FetchError(f"Could not connect to {url}.", code="unreachable") from unreachable
@@ -260,25 +283,26 @@ class Fetcher:
         request_uri: str,
         headers: list[tuple[str, str]],
         deadline: float,
+        request: _Request,
     ) -> FetchResponse:
         connection, reused = self._connections.take(
             key, min(self.timeout, _remaining(deadline, url))
         )
         try:
-            raw = self._request(url, connection, request_uri, headers, deadline)
+            raw = self._request(url, connection, request_uri, headers, deadline, request)
         except FetchError:
             # The deadline passed before anything was sent: the connection is as it was.
             self._connections.give_back(key, connection)
             raise
         except ConnectionError as error:  # RemoteDisconnected too
             connection.close()
-            if not reused:
+            if not reused or request.body_kept:
                 raise _transport_error(url, error, deadline) from None
             # A kept-alive connection that the server had just closed: a GET is safe to
-            # send once more, on a fresh connection.
+            # send once more, on a fresh connection (another method is not re-sent).
             connection = self._connections.new(key, min(self.timeout, _remaining(deadline, url)))
             try:
-                raw = self._request(url, connection, request_uri, headers, deadline)
+                raw = self._request(url, connection, request_uri, headers, deadline, request)
             except (OSError, http.client.HTTPException) as again:
                 connection.close()
                 raise _transport_error(url, again, deadline) from None
@@ -310,6 +334,7 @@ class Fetcher:
         request_uri: str,
         headers: list[tuple[str, str]],
         deadline: float,
+        request: _Request,
     ) -> http.client.HTTPResponse:
         wait = min(self.timeout, _remaining(deadline, url))
         if connection.sock is None:
@@ -323,10 +348,14 @@ class Fetcher:
                 raise _NotConnected(error) from None
         elif connection.sock.gettimeout() != wait:
             connection.sock.settimeout(wait)
-        connection.putrequest("GET", request_uri, skip_host=True, skip_accept_encoding=True)
+        connection.putrequest(
+            request.method, request_uri, skip_host=True, skip_accept_encoding=True
+        )
         for name, value in headers:
             connection.putheader(name, value)
-        connection.endheaders()
+        if request.body is not None:
+            connection.putheader("Content-Length", str(len(request.body)))
+        connection.endheaders(request.body)
         return get_response_by_deadline(connection, deadline)
 
     def _read_body(
@@ -352,6 +381,32 @@ class Fetcher:
         return FetchError(
             f"{url} is larger than {self.max_bytes} bytes.", code="response_too_large"
         )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What one fetch sends, on every hop."""
+
+    method: str
+    url: str
+    accept: str
+    headers: dict[str, str]
+    body: bytes | None = None
+
+    @property
+    def body_kept(self) -> bool:
+        """Whether a redirect is answered to the caller rather than followed."""
+        return self.method != "GET"
+
+    def without(self, name: str) -> _Request:
+        """The same request without one header (a credential not sent to another origin)."""
+        headers = {key: value for key, value in self.headers.items() if key != name}
+        return _Request(self.method, self.url, self.accept, headers, self.body)
+
+
+def _origin(url: str) -> tuple[str | None, str | None, int | None]:
+    parsed = parse_url(url)
+    return parsed.scheme, (parsed.host or "").lower(), parsed.port
 
 
 class FetchCache:

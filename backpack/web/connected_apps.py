@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from backpack.extensions import db
 from backpack.services import connected_apps as service
+from backpack.services import remote_grants
 
 bp = Blueprint("connected_apps", __name__, url_prefix="/account/connected-apps")
 
@@ -20,6 +21,10 @@ def index() -> str:
     return render_template(
         "oauth/connected_apps.html",
         apps=[(app, service.describe_scopes(app)) for app in apps],
+        backpacks=[
+            (grant, remote_grants.remote_host(grant))
+            for grant in remote_grants.active_grants(current_user)
+        ],
     )
 
 
@@ -35,4 +40,16 @@ def revoke() -> Response:
         abort(404)
     db.session.commit()
     flash("Access revoked. The application can no longer act for you.", "success")
+    return redirect(url_for("connected_apps.index"))
+
+
+@bp.post("/backpacks/revoke")
+@login_required
+def revoke_backpack() -> Response:
+    """Forget the tokens held for the earner at another backpack (and end them there)."""
+    grant_id = request.form.get("grant", "")
+    if not grant_id.isdigit() or not remote_grants.revoke_remote_grant(current_user, int(grant_id)):
+        abort(404)
+    db.session.commit()
+    flash("Disconnected. This server can no longer read your badges there.", "success")
     return redirect(url_for("connected_apps.index"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from io import BytesIO
+from typing import IO, Any
 
-from flask import Flask, abort, request
+from flask import Flask, Request, abort, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -55,9 +56,32 @@ def refuse_nul_characters() -> None:
         abort(400, description="The request holds a NUL character, which is not text.")
 
 
+# Uploads to these paths are read in memory (bounded by MAX_CONTENT_LENGTH), never spooled
+# to a temporary file: a wallet backup holds its owner's private keys.
+IN_MEMORY_UPLOAD_PATHS = ("/account/import/backpack",)
+
+
+class BackpackRequest(Request):
+    """Flask's request, keeping some uploads off the disk."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        if self.path.startswith(IN_MEMORY_UPLOAD_PATHS):
+            return BytesIO()
+        return super()._get_file_stream(
+            total_content_length, content_type, filename, content_length
+        )
+
+
 def init_request_parsing(app: Flask) -> None:
-    """Install the converter, the JSON provider, the NUL guard and, behind proxies,
-    ProxyFix."""
+    """Install the request class, the converter, the JSON provider, the NUL guard and,
+    behind proxies, ProxyFix."""
+    app.request_class = BackpackRequest
     app.url_map.converters["int"] = BoundedIntegerConverter
     app.json = StrictJSONProvider(app)
     app.before_request(refuse_nul_characters)

@@ -1,0 +1,171 @@
+"""Pulls run as background import jobs: the same queue, claims, progress, report and
+failures file as the web imports of a Mozilla ZIP (`backpack/import_jobs.py`).
+
+A job's file (IMPORTS_DIR/uploads/job-<id>.pull.json) says what to pull: the credentials
+of a wallet backup (only they: the backup's keys never reach the disk), or a remote's
+address. It is removed when the job ends; a worker that dies mid-pull leaves the job
+"running", and the pull resumes from it, skipping what was stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from backpack import import_jobs
+from backpack.extensions import db
+from backpack.models import ImportJob, RemoteGrant, User
+from backpack.services.fetching import app_fetcher
+from importers.pipeline import ImporterError, SourceFailure
+from importers.pull import discovery, displayer, ob3, wallet
+from importers.pull.core import PulledBadge, run_pull
+from importers.pull.remote import PullStopped, Remote
+from importers.report import ImportReport
+
+log = logging.getLogger(__name__)
+KIND = "pull"
+
+
+def start_pull(user: User, spec: dict[str, Any]) -> ImportJob:
+    """Keep what to pull and queue the job; ImportNotStarted when it cannot be."""
+    folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    job = ImportJob(user_id=user.id, kind=KIND, upload_path="")
+    db.session.add(job)
+    db.session.flush()
+    import_jobs.failures_path(job.id).unlink(missing_ok=True)
+    path = folder / f"job-{job.id}.pull.json"
+    try:
+        path.write_text(json.dumps(spec), encoding="utf-8")
+    except OSError as exc:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise import_jobs.ImportNotStarted(import_jobs.NO_ROOM_FOR_UPLOAD) from exc
+    job.upload_path = str(path)
+    db.session.commit()
+    try:
+        current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
+    except import_jobs.QUEUE_OUTAGES as exc:
+        log.error("Pull job %s could not be queued: %r", job.id, exc)
+        db.session.delete(job)
+        db.session.commit()
+        path.unlink(missing_ok=True)
+        raise import_jobs.ImportNotStarted(import_jobs.QUEUE_UNREACHABLE) from exc
+    return job
+
+
+def wallet_spec(data: bytes) -> dict[str, Any]:
+    """What a job keeps of an uploaded wallet backup: its credentials, nothing else."""
+    credentials, left_out = wallet.credential_texts(data)
+    return {"source": "wallet", "credentials": credentials, "left_out": left_out}
+
+
+def spec_notes(spec: dict[str, Any]) -> list[str]:
+    """What the report says of the source beyond its badges."""
+    left_out = spec.get("left_out")
+    if spec.get("source") == "wallet" and isinstance(left_out, int) and left_out:
+        return [
+            f"{left_out} entries of the wallet backup are not credentials (its keys and"
+            " DIDs, among others): they were left out unread, and nothing of them was kept."
+        ]
+    return []
+
+
+def grant_spec(grant: RemoteGrant) -> dict[str, Any]:
+    """What a job keeps of a pull over an authorized API: the grant to read with."""
+    return {"source": "ob3", "grant_id": grant.id}
+
+
+def address_spec(address: str) -> dict[str, Any]:
+    """What a job keeps of a remote backpack's address."""
+    return {"source": "address", "address": discovery.normalise_address(address)}
+
+
+def list_spec(
+    spec: dict[str, Any], user: User, remote: Remote
+) -> tuple[str, list[PulledBadge | SourceFailure]]:
+    """The source's name (the pull's scope) and its listing, read whole; PullStopped when
+    the remote cannot be read."""
+    if spec.get("source") == "wallet":
+        texts = [str(text) for text in spec.get("credentials") or []]
+        digest = hashlib.sha256("\n".join(sorted(texts)).encode()).hexdigest()[:32]
+        return f"wallet:{digest}", [PulledBadge(text, wallet.name_of(text)) for text in texts]
+    if spec.get("source") == "ob3":
+        grant = db.session.get(RemoteGrant, int(spec.get("grant_id") or 0))
+        if grant is None or grant.user_id != user.id:
+            raise PullStopped("This backpack is no longer connected.")
+        return f"api:{grant.client.api_base}", list(ob3.list_credentials(remote, grant))
+    spoken = discovery.discover(remote, str(spec.get("address")))
+    if spoken.kind != "displayer":
+        raise PullStopped(
+            "That backpack's API needs your consent there:"
+            ' start the pull from the page "Bring badges from another backpack".'
+        )
+    addresses = sorted(e.address for e in user.emails if e.is_verified)
+    return f"displayer:{spoken.base}", list(displayer.list_badges(remote, spoken.base, addresses))
+
+
+def run_claimed_pull(job: ImportJob) -> None:
+    """Run (or resume) one pull job, its claim held by this worker."""
+    job_id, path = job.id, Path(job.upload_path)
+    if not path.is_file():
+        import_jobs._finish(job_id, "failed", error=import_jobs.INTERRUPTED)
+        return
+    user = db.session.get(User, job.user_id)
+    assert user is not None
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        source, badges = list_spec(spec, user, Remote(app_fetcher()))
+    except ImporterError as exc:
+        path.unlink(missing_ok=True)
+        import_jobs._finish(job_id, "failed", error=exc.message)
+        return
+    job.status, job.total = "running", len(badges)
+    db.session.commit()
+    report = ImportReport()
+    report.notes.extend(spec_notes(spec))
+    report.open_failures(import_jobs.failures_path(job_id))
+    counter = import_jobs._Progress(job_id)
+    units = _TimeLimited(badges, current_app.config["IMPORT_JOB_SECONDS"])
+    try:
+        run_pull(user, source, units, report, progress=counter.advance)
+    except Exception:
+        log.exception("Pull job %s failed", job_id)
+        db.session.rollback()
+        import_jobs.failures_path(job_id).unlink(missing_ok=True)
+        import_jobs._finish(job_id, "failed", error="The pull stopped because of an error here.")
+        return
+    finally:
+        path.unlink(missing_ok=True)
+    stored = report.to_json()
+    stored.pop("failures_file", None)
+    if units.stopped:
+        error = (
+            "The pull took too long and was stopped. What it brought is kept: pull again"
+            " for the rest."
+        )
+        import_jobs._finish(job_id, "failed", error=error, report=stored)
+        return
+    import_jobs._finish(job_id, "done", report=stored)
+
+
+class _TimeLimited:
+    """The listed badges until the job's time is up; the pipeline commits what it has."""
+
+    def __init__(self, badges: list[PulledBadge | SourceFailure], seconds: float) -> None:
+        self.badges, self.seconds, self.stopped = badges, seconds, False
+
+    def __iter__(self) -> Iterator[PulledBadge | SourceFailure]:
+        deadline = time.monotonic() + self.seconds
+        for badge in self.badges:
+            if time.monotonic() >= deadline:
+                self.stopped = True
+                return
+            yield badge

@@ -1,0 +1,288 @@
+"""The Open Badges 3.0 API as a service consumer: discovery, dynamic registration (one per
+API, cached), authorization with PKCE S256 in the earner's browser, the token, then
+`GET /credentials` following `Link` and `GET /profile`.
+
+Every request goes through the pull's `Remote` (the app's one safe fetcher, capped). The
+discovery document is the other side's word: every endpoint it names must be on its own
+host, or the pull ends before anything is sent there, least of all the earner's code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+import sqlalchemy as sa
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from backpack.extensions import db
+from backpack.links import external_url
+from backpack.models import RemoteClient, RemoteGrant, User
+from backpack.models.base import utcnow
+from backpack.models.oauth import token_digest
+from backpack.services.remote_grants import revoke_remote_grant
+from backpack.services.sealing import seal, unseal
+from importers.pull import badge_connect
+from importers.pull.core import PulledBadge
+from importers.pull.endpoints import Endpoints, same_host
+from importers.pull.remote import PullStopped, Remote
+
+SCOPE_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
+SCOPES = f"{SCOPE_PREFIX}credential.readonly {SCOPE_PREFIX}profile.readonly"
+PAGE_SIZE = 100
+# How long a consent asked for may be answered.
+CONSENT_WAIT = timedelta(hours=1)
+SOFTWARE_ID = "backpack-pull"
+SOFTWARE_VERSION = "1"
+_LINK = re.compile(r'<([^>]*)>\s*;[^,]*?rel="?([^",;]+)"?')
+
+
+def read_discovery(remote: Remote, root: str) -> Endpoints:
+    """The endpoints of the 3.0 API at `root` (scheme and host), from its discovery."""
+    url = f"{root}/ims/ob/v3p0/discovery"
+    document, _ = remote.get_json(url)
+    try:
+        scheme = document["components"]["securitySchemes"]["OAuth2ACG"]
+        flow = scheme["flows"]["authorizationCode"]
+        named = {
+            "registration": scheme["x-imssf-registrationUrl"],
+            "authorization": flow["authorizationUrl"],
+            "token": flow["tokenUrl"],
+        }
+    except (KeyError, TypeError):
+        raise PullStopped(f"{url} is not an Open Badges 3.0 discovery document.") from None
+    servers = document.get("servers") if isinstance(document, dict) else None
+    base = (
+        servers[0].get("url")
+        if isinstance(servers, list) and servers and isinstance(servers[0], dict)
+        else None
+    )
+    api_base = urljoin(url, str(base)) if isinstance(base, str) else f"{root}/ims/ob/v3p0"
+    revocation = scheme.get("x-imssf-revocationUrl") or flow.get("revocationUrl")
+    for name, value in [*named.items(), ("API base", api_base), ("revocation", revocation)]:
+        if value is not None and not same_host(str(value), root):
+            raise PullStopped(
+                f"The discovery document of {urlsplit(root).hostname} names its {name} on"
+                f" another host ({urlsplit(str(value)).hostname}); nothing was sent there."
+            )
+    return Endpoints(
+        api_base.rstrip("/"),
+        str(named["registration"]),
+        str(named["authorization"]),
+        str(named["token"]),
+        str(revocation) if revocation else None,
+        scope=SCOPES,
+    )
+
+
+def redirect_uri() -> str:
+    """Where the other backpack sends the earner back with a code."""
+    return external_url("pulls.callback")
+
+
+def client_for(remote: Remote, endpoints: Endpoints) -> RemoteClient:
+    """This server's registration at that API, registering the first time (RFC 7591)."""
+    held = db.session.scalar(
+        sa.select(RemoteClient).where(RemoteClient.api_base == endpoints.api_base)
+    )
+    if held is not None:
+        return held
+    home = external_url("main.index")
+    metadata = {
+        "client_name": "Backpack",
+        "client_uri": home,
+        "logo_uri": urljoin(home, "/static/favicon.svg"),
+        "tos_uri": home,
+        "policy_uri": home,
+        "software_id": SOFTWARE_ID,
+        "software_version": SOFTWARE_VERSION,
+        "redirect_uris": [redirect_uri()],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "scope": endpoints.scope,
+    }
+    answer, _ = remote.post_json(endpoints.registration, metadata)
+    client_id = answer.get("client_id") if isinstance(answer, dict) else None
+    client_secret = answer.get("client_secret") if isinstance(answer, dict) else None
+    if not isinstance(client_id, str) or not isinstance(client_secret, str):
+        raise PullStopped("The other backpack's registration gave no client id and secret.")
+    client = RemoteClient(
+        api_base=endpoints.api_base,
+        api_kind=endpoints.kind,
+        endpoints=endpoints.as_dict(),
+        client_id=client_id[:255],
+        client_secret_sealed=seal(client_secret),
+    )
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def begin_authorization(user: User, client: RemoteClient) -> str:
+    """A pending grant, and the address that asks the earner's consent over there."""
+    scope = str(client.endpoints.get("scope") or SCOPES)
+    state = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(48)
+    grant = RemoteGrant(
+        user_id=user.id,
+        client_id=client.id,
+        state_hash=token_digest(state),
+        code_verifier_sealed=seal(verifier),
+        scope=scope,
+    )
+    db.session.add(grant)
+    db.session.flush()
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": redirect_uri(),
+            "scope": scope,
+            "state": state,
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
+    authorization = str(client.endpoints["authorization"])
+    return f"{authorization}{'&' if '?' in authorization else '?'}{query}"
+
+
+def consent_address(remote: Remote, user: User, root: str, kind: str = "ob3") -> str:
+    """Register at the API at `root` (the 3.0 API, or Badge Connect: once per API) and
+    return the page that asks the earner's consent there; the pending grant waits for
+    their return."""
+    if kind == "badge-connect":
+        endpoints = badge_connect.read_manifest(remote, root)
+    else:
+        endpoints = read_discovery(remote, root)
+    return begin_authorization(user, client_for(remote, endpoints))
+
+
+def pending_grant(user: User, state: str) -> RemoteGrant | None:
+    """The user's grant waiting for this state, if it was asked for lately."""
+    return db.session.scalar(
+        sa.select(RemoteGrant).where(
+            RemoteGrant.state_hash == token_digest(state),
+            RemoteGrant.user_id == user.id,
+            RemoteGrant.status == "pending",
+            RemoteGrant.created_at > utcnow() - CONSENT_WAIT,
+        )
+    )
+
+
+def finish_authorization(remote: Remote, grant: RemoteGrant, code: str) -> None:
+    """Trade the code for tokens (PKCE verifier, Basic client auth); the grant is active."""
+    client = grant.client
+    secret = unseal(client.client_secret_sealed)
+    verifier = unseal(grant.code_verifier_sealed or "")
+    if secret is None or verifier is None:
+        raise PullStopped("This authorization can no longer be finished: start again.")
+    # Single use: whatever the answer, this state and verifier are spent.
+    grant.state_hash, grant.code_verifier_sealed = None, None
+    basic = base64.b64encode(f"{_form(client.client_id)}:{_form(secret)}".encode()).decode()
+    body = urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri(),
+            "scope": grant.scope,
+            "code_verifier": verifier,
+        }
+    ).encode()
+    answer, _ = remote.post_form(
+        str(client.endpoints["token"]), body, authorization=f"Basic {basic}"
+    )
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not token:
+        raise PullStopped("The other backpack's token endpoint gave no access token.")
+    refresh = answer.get("refresh_token")
+    grant.access_token_sealed = seal(token)
+    grant.refresh_token_sealed = seal(refresh) if isinstance(refresh, str) and refresh else None
+    if isinstance(answer.get("scope"), str):
+        grant.scope = answer["scope"][:2000]
+    grant.status, grant.authorized_at = "active", utcnow()
+    db.session.flush()
+    # One connection per backpack: the one it replaces is ended (there too, if it can be).
+    older = db.session.scalars(
+        sa.select(RemoteGrant.id).where(
+            RemoteGrant.user_id == grant.user_id,
+            RemoteGrant.client_id == grant.client_id,
+            RemoteGrant.status == "active",
+            RemoteGrant.id != grant.id,
+        )
+    ).all()
+    user = db.session.get(User, grant.user_id)
+    assert user is not None
+    for grant_id in older:
+        revoke_remote_grant(user, grant_id)
+
+
+def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:
+    """Every credential the grant reads there, page after page, then the profile."""
+    token = unseal(grant.access_token_sealed or "") if grant.status == "active" else None
+    if token is None:
+        raise PullStopped("This backpack is no longer connected: connect it again.")
+    base = grant.client.api_base
+    connect = grant.client.api_kind == "badge-connect"
+    query = urlencode({"limit": PAGE_SIZE, "offset": 0})
+    url: str | None = f"{base}/{'assertions' if connect else 'credentials'}?{query}"
+    seen: set[str] = set()
+    listed: list[PulledBadge] = []
+    while url is not None:
+        if url in seen:
+            raise PullStopped("The other backpack's pages lead back to one already read.")
+        seen.add(url)
+        page, headers = remote.get_json(url, token=token)
+        listed += badge_connect.page_items(page) if connect else _credentials(page)
+        if len(listed) > remote.limits.items:
+            raise PullStopped(
+                f"The other backpack listed more than {remote.limits.items} credentials;"
+                " the pull stopped."
+            )
+        url = _next(url, headers.get("link", ""), base)
+    remote.get_json(f"{base}/profile", token=token)  # the earner's profile there answers
+    return listed
+
+
+def _credentials(page: Any) -> list[PulledBadge]:
+    if not isinstance(page, dict):
+        raise PullStopped("A page of credentials from the other backpack is not an object.")
+    found: list[PulledBadge] = []
+    for credential in page.get("credential") or []:
+        if isinstance(credential, dict):
+            found.append(PulledBadge(json.dumps(credential, ensure_ascii=False), _name(credential)))
+    # The schema's name, and the spelling api.html (and real servers) use.
+    for name in ("compactJwsString", "compactJwsStrings"):
+        for jws in page.get(name) or []:
+            if isinstance(jws, str):
+                found.append(PulledBadge(jws.strip(), "a signed credential"))
+    return found
+
+
+def _next(current: str, link: str, base: str) -> str | None:
+    for target, rel in _LINK.findall(link):
+        if rel.strip().lower() == "next":
+            following: str = urljoin(current, str(target).strip())
+            if not same_host(following, base):
+                raise PullStopped(
+                    "The other backpack's next page is on another host; the earner's token"
+                    " was not sent there."
+                )
+            return following
+    return None
+
+
+def _name(credential: dict[str, Any]) -> str:
+    name = credential.get("name")
+    return str(name)[:200] if isinstance(name, str) else str(credential.get("id", ""))[:200]
+
+
+def _form(value: str) -> str:
+    # RFC 6749 2.3.1: the client id and secret are form-encoded inside Basic credentials.
+    return quote(value, safe="")

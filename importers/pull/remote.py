@@ -1,0 +1,111 @@
+"""The other backpack, read through the app's one safe fetcher within a pull's caps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from backpack.openbadges import Fetcher, OpenBadgesError
+from importers.pipeline import SourceUnreadable
+
+JSON_TYPES = ("application/json", "application/ld+json", "application/vc+ld+json")
+
+
+class PullStopped(SourceUnreadable):
+    """The remote backpack cannot be read (or not within the caps): the pull ends, with
+    this reason, before anything is stored."""
+
+
+@dataclass(frozen=True)
+class PullLimits:
+    """How much of a remote one pull reads at most."""
+
+    pages: int = 50
+    items: int = 2000
+    total_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass
+class Remote:
+    """Requests to one remote backpack, counted against the pull's caps."""
+
+    fetcher: Fetcher
+    limits: PullLimits = field(default_factory=PullLimits)
+    pages: int = 0
+    received: int = 0
+
+    def get_json(self, url: str, *, token: str | None = None) -> tuple[Any, dict[str, str]]:
+        """GET a JSON document (a page): its body and lower-cased headers."""
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        return self._json("GET", url, None, headers)
+
+    def post_json(self, url: str, document: Any) -> tuple[Any, dict[str, str]]:
+        """POST a JSON body and read the JSON answer."""
+        body = json.dumps(document).encode()
+        return self._json("POST", url, body, {"Content-Type": "application/json"})
+
+    def post_form(
+        self, url: str, body: bytes, *, authorization: str | None = None
+    ) -> tuple[Any, dict[str, str]]:
+        """POST a form (an OAuth token request) and read the JSON answer."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if authorization:
+            headers["Authorization"] = authorization
+        return self._json("POST", url, body, headers)
+
+    def _json(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str] | None
+    ) -> tuple[Any, dict[str, str]]:
+        self.pages += 1
+        if self.pages > self.limits.pages:
+            raise PullStopped(
+                f"The other backpack needed more than {self.limits.pages} requests; the pull"
+                " stopped there (an endless list?)."
+            )
+        try:
+            response = self.fetcher.request(method, url, body=body, headers=headers)
+        except OpenBadgesError as exc:
+            raise PullStopped(f"{_host(url)} could not be read: {exc.message}") from exc
+        self.received += len(response.content)
+        if self.received > self.limits.total_bytes:
+            raise PullStopped(
+                f"The other backpack sent more than {self.limits.total_bytes} bytes;"
+                " the pull stopped."
+            )
+        if response.status in (301, 302, 303, 307, 308):
+            raise PullStopped(f"{url} answered a redirect where an answer was expected.")
+        if response.status >= 400:
+            raise PullStopped(f"{url} answered HTTP {response.status}{_said(response)}.")
+        if response.content_type not in JSON_TYPES and not response.content_type.endswith("+json"):
+            shown = response.content_type or "nothing"
+            raise PullStopped(f"{url} answered {shown} where JSON was expected.")
+        try:
+            return response.json(), dict(response.headers)
+        except OpenBadgesError as exc:
+            raise PullStopped(f"{url} did not answer readable JSON: {exc.message}") from exc
+
+
+def _said(response: Any) -> str:
+    """What an error answer says of itself (OAuth, Badge Connect or 3.0 shapes), briefly."""
+    try:
+        body = response.json()
+    except OpenBadgesError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    status = body.get("status")
+    for said in (
+        body.get("error_description"),
+        body.get("error"),
+        body.get("imsx_description"),
+        status.get("error") if isinstance(status, dict) else None,
+    ):
+        if isinstance(said, str) and said.strip():
+            return ": " + " ".join(said.split())[:200]
+    return ""
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
