@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from backpack.extensions import db
 from backpack.models import (
     BackpackConnectGrant,
+    Collection,
     OAuthAuthorizationCode,
     OAuthClient,
     OAuthToken,
@@ -137,3 +138,18 @@ def end_grant(user_id: int, client_id: int) -> int:
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return max((x for x in (a, b) if x is not None), default=None)
+
+
+def chosen_collections(user: User, raw_ids: list[str]) -> list[int] | None:
+    """The earner's own collections among the ids ticked on the consent page; None: all.
+
+    Ids that are not numbers or not the earner's are dropped: a forged form can narrow a
+    grant, never widen it to someone else's collection. Ticking only such ids grants none.
+    """
+    if not raw_ids:
+        return None
+    wanted = {int(raw) for raw in raw_ids if raw.isascii() and raw.isdigit() and len(raw) < 12}
+    owned = db.session.scalars(
+        sa.select(Collection.id).where(Collection.user_id == user.id, Collection.id.in_(wanted))
+    ).all()
+    return sorted(owned)
