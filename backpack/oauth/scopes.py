@@ -24,7 +24,7 @@ DESCRIPTIONS: dict[str, str] = {
     CREDENTIAL_READONLY: "See the Open Badges 3.0 credentials you have accepted into your backpack",
     CREDENTIAL_UPSERT: "Add Open Badges 3.0 credentials awarded to you to your backpack",
     OB3_PROFILE_READONLY: "See your name and your verified email addresses",
-    OB3_PROFILE_UPDATE: "Change your name and add email addresses (you verify each before it counts)",
+    OB3_PROFILE_UPDATE: "Change your name and add email addresses (each verified before it counts)",
     OFFLINE_ACCESS: "Keep this access when you are not using the app, until you revoke it",
 }
 

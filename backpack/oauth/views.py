@@ -5,11 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError
-from typing import Any
-
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.exceptions import BadRequest
