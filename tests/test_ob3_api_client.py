@@ -2,8 +2,9 @@
 backpack, registers, has the earner consent, upserts credentials made by the local 3.0
 issuer, reads them back byte for byte, pages through them and refreshes its token.
 
-The consent is given through Flask's test client as the logged-in earner (the browser
-test of the consent page is tests/browser/test_issuer_push_in_browser.py); every other
+The consent is given through Flask's test client as the logged-in earner, so that the
+credentials can come from the in-process TLS issuer; tests/browser/test_ob3_wallet_in_browser.py
+does the same against the real server with the consent given in Chromium. Every other
 request goes through Authlib's httpx client, over WSGI, to the app.
 """
 
