@@ -26,8 +26,8 @@ from tests.live_server import ROOT, LiveServer
 from tests.openbadges.credential_issuer import ISSUER_HOST, CredentialIssuer
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import make_png
-from tests.support.ob3_client import ALL_OB3_SCOPES, ob3_registration
 from tests.support.oauth import REDIRECT_URI
+from tests.support.ob3_client import ALL_OB3_SCOPES, ob3_registration
 
 pytestmark = pytest.mark.browser
 PASSWORD = "browser test passphrase"
