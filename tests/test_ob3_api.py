@@ -502,3 +502,75 @@ def test_put_profile_refuses_what_it_cannot_store(
 def test_profile_needs_its_scope(badge_app: Flask, earner: Accounts) -> None:
     platform, _token = connect_ob3(badge_app, earner.client, scope=READ)
     _assert_status_info(platform.client.get(f"{API}/profile"), 403, "forbidden")
+
+
+def test_a_newer_copy_replaces_the_held_one_with_200(
+    badge_app: Flask, wallet: Platform, issuer3: CredentialIssuer
+) -> None:
+    older = issuer3.sign(issuer3.credential(recipient=ANN, id="urn:uuid:same"))
+    newer = issuer3.sign(
+        issuer3.credential(recipient=ANN, id="urn:uuid:same", valid_from="2025-01-01T00:00:00Z")
+    )
+    assert wallet.client.post(f"{API}/credentials", json=older).status_code == 201
+    replaced = wallet.client.post(f"{API}/credentials", json=newer)
+    assert replaced.status_code == 200, replaced.text
+    [listed] = wallet.client.get(f"{API}/credentials").json()["credential"]
+    assert listed["validFrom"] == "2025-01-01T00:00:00Z"
+
+
+def test_a_2_0_assertion_is_refused_with_nothing_stored(
+    badge_app: Flask, wallet: Platform, issuer: Any
+) -> None:
+    assertion = issuer.award(ANN)
+    answer = wallet.client.post(f"{API}/credentials", json=assertion)
+    info = _assert_status_info(answer, 400, "invalid_data")
+    assert "/ims/ob/v2p1" in info["imsx_description"]
+    with badge_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Badge)) == 0
+
+
+def test_the_rate_limit_answers_status_info(app_factory: Any) -> None:
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_OB3_DISCOVERY="1 per minute")
+    client = app.test_client()
+    client.get(f"{API}/discovery")
+    answer = client.get(f"{API}/discovery")
+    assert answer.status_code == 429
+    assert answer.get_json()["imsx_codeMinor"]["imsx_codeMinorField"][0] == {
+        "imsx_codeMinorFieldName": "sourcedId",
+        "imsx_codeMinorFieldValue": "server_busy",
+    }
+
+
+def test_consent_offers_collections_only_to_readers(badge_app: Flask, earner: Accounts) -> None:
+    from backpack.models import Collection
+    from tests.support.oauth import local
+
+    with badge_app.app_context():
+        db.session.add(Collection(user_id=_user_id(badge_app), name="For employers"))
+        db.session.commit()
+    for scope, offered in ((READ, True), (PROFILE_READ, False)):
+        platform = Platform(badge_app, register_ob3(badge_app).json(), scope=scope)
+        page = earner.client.get(local(platform.authorization_url())).get_data(as_text=True)
+        assert ("For employers" in page) is offered
+
+
+def test_badge_connect_honours_the_chosen_collections(badge_app: Flask, earner: Accounts) -> None:
+    from backpack.models import Collection, CollectionItem
+    from tests.support.oauth import ALL_SCOPES, register
+    from tests.support.ob3_client import consent_with_collections
+
+    ann = _user_id(badge_app)
+    shared = make_badge(badge_app, ann, name="Shared")
+    make_badge(badge_app, ann, name="Private")
+    with badge_app.app_context():
+        collection = Collection(user_id=ann, name="For employers")
+        collection.items.append(CollectionItem(badge_id=shared))
+        db.session.add(collection)
+        db.session.commit()
+        collection_id = collection.id
+    platform = Platform(badge_app, register(badge_app), scope=ALL_SCOPES)
+    platform.exchange(
+        consent_with_collections(earner.client, platform.authorization_url(), [collection_id])
+    )
+    body = platform.client.get("/ims/ob/v2p1/assertions").json()
+    assert [a["badge"]["name"] for a in body["assertions"]] == ["Shared"]

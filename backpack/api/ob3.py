@@ -89,6 +89,9 @@ def _api_error(error: ApiError) -> Response:
     return _error(error.status, error.description, error.minor)
 
 
+# By code too: the site's own 429 page is registered by code, which Flask prefers to a
+# blueprint's handler of the class.
+@bp.errorhandler(429)
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
@@ -203,6 +206,8 @@ def upsert_credential() -> Response:
         received = api_credentials.upsert_credential(token.user, text)
     except BadgeRefused as refusal:
         raise ApiError(400, f"{refusal} ({refusal.code})") from refusal
+    except ServiceError as refusal:
+        raise ApiError(400, refusal.message) from refusal
     db.session.commit()
     response = Response(text, status=201 if received.created else 200, mimetype=media_type)
     response.headers["Cache-Control"] = "no-store"
