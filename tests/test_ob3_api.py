@@ -574,3 +574,12 @@ def test_badge_connect_honours_the_chosen_collections(badge_app: Flask, earner: 
     )
     body = platform.client.get("/ims/ob/v2p1/assertions").json()
     assert [a["badge"]["name"] for a in body["assertions"]] == ["Shared"]
+
+
+def test_a_page_larger_than_served_is_cut_to_the_largest(
+    badge_app: Flask, wallet: Platform
+) -> None:
+    make_credential_badge(badge_app, _user_id(badge_app))
+    answer = wallet.client.get(f"{API}/credentials", params={"limit": 5000})
+    assert answer.status_code == 200
+    assert "limit=100&offset=0" in answer.headers["Link"]

@@ -152,7 +152,8 @@ def discovery() -> Response:
 def list_credentials() -> Response:
     """The earner's accepted 3.0 credentials (of the chosen collections), exactly as kept."""
     token = _authorised(scopes.CREDENTIAL_READONLY)
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    # A larger page than we serve is not an error: the client follows `Link` for the rest.
+    limit = min(_int_arg("limit", DEFAULT_LIMIT, 1, 10**9), MAX_LIMIT)
     offset = _int_arg("offset", 0, 0, 10**9)
     since = request.args.get("since")
     page = api_credentials.granted_badges(
