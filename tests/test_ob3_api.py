@@ -583,3 +583,19 @@ def test_a_page_larger_than_served_is_cut_to_the_largest(
     answer = wallet.client.get(f"{API}/credentials", params={"limit": 5000})
     assert answer.status_code == 200
     assert "limit=100&offset=0" in answer.headers["Link"]
+
+
+def test_discovery_describes_every_route(app: Flask) -> None:
+    document = app.test_client().get(f"{API}/discovery").get_json()
+    routes = {
+        (rule.rule.removeprefix(API), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("ob3.")
+        and rule.endpoint not in ("ob3.not_found", "ob3.method_not_allowed")
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    documented = {
+        (path, method) for path, operations in document["paths"].items() for method in operations
+    }
+    assert documented == routes
