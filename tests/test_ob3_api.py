@@ -599,3 +599,18 @@ def test_discovery_describes_every_route(app: Flask) -> None:
         (path, method) for path, operations in document["paths"].items() for method in operations
     }
     assert documented == routes
+
+
+def test_connected_apps_says_which_collections_a_grant_sees(
+    badge_app: Flask, earner: Accounts
+) -> None:
+    from backpack.models import Collection
+
+    with badge_app.app_context():
+        collection = Collection(user_id=_user_id(badge_app), name="For employers")
+        db.session.add(collection)
+        db.session.commit()
+        collection_id = collection.id
+    connect_ob3(badge_app, earner.client, collections=[collection_id])
+    page = earner.client.get("/account/connected-apps/").get_data(as_text=True)
+    assert "Only the badges in: For employers" in page
