@@ -21,6 +21,7 @@ from backpack.tasks import init_tasks
 from backpack.web import (
     access_tokens,
     account,
+    account_security,
     auth,
     badges,
     collections,
@@ -31,6 +32,7 @@ from backpack.web import (
     legacy_share,
     main,
     public,
+    settings_pages,
     sharing,
 )
 from backpack.web.errors import init_error_pages, register_api_errors
@@ -61,6 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(account_security.bp)
+    app.register_blueprint(settings_pages.bp)
     app.register_blueprint(badges.bp)
     app.register_blueprint(collections.bp)
     app.register_blueprint(sharing.bp)

@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from backpack.extensions import db
 from backpack.models.base import utcnow
 from backpack.openbadges import VerificationReport, sniff_image_type, verify_badge
+from backpack.plurals import counted
 from backpack.services import badges as badge_service
 from backpack.services import batch_verification
 from backpack.services.fetching import app_fetcher
@@ -139,6 +140,6 @@ def reverify_command(older_than: str) -> None:
         changed += done.before != done.after
     parts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(verdicts.items()))
     click.echo(
-        f"Re-verified {len(ids)} badge(s) last checked before {cutoff:%Y-%m-%d %H:%M} UTC"
+        f"Re-verified {counted(len(ids), 'badge')} last checked before {cutoff:%Y-%m-%d %H:%M} UTC"
         f"{': ' + parts if parts else ''}; {changed} changed."
     )

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from backpack.badge_cli import badges
 from backpack.extensions import db
+from backpack.plurals import counted
 from backpack.services import accounts, emails, login_sessions
 from backpack.services.errors import ServiceError
 from backpack.services.export import write_export_file
@@ -59,7 +60,7 @@ def export_user(email: str, output: Path | None) -> None:
             f"The export of {email} stopped because of an error here (logged above). "
             f"{target} is unchanged."
         ) from exc
-    click.echo(f"Exported {count} badge(s) of {email} to {target}.")
+    click.echo(f"Exported {counted(count, 'badge')} of {email} to {target}.")
 
 
 @users.command("logout")
@@ -77,7 +78,7 @@ def log_out_everywhere(email: str) -> None:
         )
     ended = login_sessions.end_all(holders[0])
     db.session.commit()
-    click.echo(f"Ended {ended} login session(s) of {email}.")
+    click.echo(f"Ended {counted(ended, 'login session')} of {email}.")
 
 
 def register(app: Flask) -> None:

@@ -1,5 +1,5 @@
-"""Web imports of the Mozilla ZIP as background jobs: keeping the upload, running the job
-with its time limit, and what its page shows.
+"""Web imports (the Mozilla ZIP, or an earner's own export) as background jobs: keeping
+the upload, running the job with its time limit, and what its page shows.
 
 The web enqueues a job by its id only (`tasks`); the job row carries the state, the
 progress and the final report, so the page that follows it needs nothing from the queue.
@@ -24,6 +24,7 @@ from flask import current_app
 
 from backpack import job_claims
 from backpack.extensions import db
+from backpack.import_sources import KINDS, MOZILLA_ZIP, open_source
 from backpack.models import ImportJob, User
 from backpack.models.base import utcnow
 
@@ -64,11 +65,13 @@ NO_ROOM_FOR_UPLOAD = (
 WORKER_NOTICE_SECONDS = 60
 
 
-def start_zip_import(user: User, upload: Any) -> ImportJob:
-    """Keep an uploaded Mozilla ZIP and queue its import; return the job to follow."""
+def start_zip_import(user: User, upload: Any, kind: str = MOZILLA_ZIP) -> ImportJob:
+    """Keep an uploaded ZIP (of an `import_sources` kind) and queue its import; return the
+    job to follow."""
+    assert kind in KINDS
     folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    job = ImportJob(user_id=user.id, kind="mozilla-zip", upload_path="")
+    job = ImportJob(user_id=user.id, kind=kind, upload_path="")
     db.session.add(job)
     db.session.flush()
     # SQLite hands out the id of a deleted last row again: its old file must not show here.
@@ -113,7 +116,6 @@ def run_zip_job(job_id: int) -> None:
 
 
 def _run_claimed_zip_job(job_id: int) -> None:
-    from importers import mozilla_zip
     from importers.pipeline import ImporterError, Pipeline
     from importers.report import ImportReport
 
@@ -130,24 +132,25 @@ def _run_claimed_zip_job(job_id: int) -> None:
     assert user is not None
     report = ImportReport()
     try:
-        archive = mozilla_zip.open_archive(path, shown_as="The uploaded file")
+        source = open_source(job.kind, path, user)
     except ImporterError as exc:
         _finish(job_id, "failed", error=exc.message)
         path.unlink(missing_ok=True)
         return
-    with archive:
-        job.status, job.total = "running", mozilla_zip.count_entries(archive)
+    with source.archive:
+        job.status, job.total = "running", source.total
         db.session.commit()
         report.open_failures(failures_path(job_id))
         counter = _Progress(job_id)
-        pipeline = Pipeline(mozilla_zip.scope_for(user), report, batch=PROGRESS_EVERY)
+        pipeline = Pipeline(source.scope, report, batch=PROGRESS_EVERY)
         pipeline.progress = counter.advance
         units = _TimeLimited(
-            mozilla_zip.zip_units(archive, user.id, report),
-            current_app.config["IMPORT_JOB_SECONDS"],
+            source.units(pipeline, report), current_app.config["IMPORT_JOB_SECONDS"]
         )
         try:
             pipeline.run(units)
+            if source.after is not None:
+                source.after(report)
         except Exception:
             log.exception("Import job %s failed", job_id)
             db.session.rollback()
@@ -162,7 +165,8 @@ def _run_claimed_zip_job(job_id: int) -> None:
     if units.stopped:
         minutes = max(1, round(units.seconds / 60))
         error = (
-            f"The import took longer than {minutes} minute(s) and was stopped. What it"
+            f"The import took longer than {minutes} minute{'' if minutes == 1 else 's'} and"
+            " was stopped. What it"
             " imported is kept: upload the same file again to import the rest."
         )
         _finish(job_id, "failed", error=error, report=stored)

@@ -12,7 +12,8 @@ tool shares the GIL with it. Both loops are timed after the same warm-up (one un
 over the first inputs) and with no HTTP cache across badges: every badge is fetched again.
 It prints badges per second for each tool, the ratio, and whether their verdicts agree, and
 the cold floor: the same fetches over bare `http.client` plus the checks alone
-(`verify_floor.py`). It is a benchmark: it never fails a build.
+(`verify_floor.py`); then the 3.0 part, against DCC's verifier (`verify_credentials.py`).
+It is a benchmark: it never fails a build.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.jsonld import CONTEXT_FILES
 from backpack.openbadges.verify import verify_badge
+from bench import verify_credentials
 from bench.common import parse_with_smoke
 from bench.verify_floor import floor_figures, measure_floor
 from tests.support.http_server import LocalHTTPServer
@@ -213,10 +215,8 @@ def measure(count: int) -> dict[str, Any]:
         for item, mine, other in zip(inputs, ours.verdicts, theirs.verdicts, strict=True)
         if mine.valid != other.valid
     ]
-    cold_disagreements = sum(
-        mine.valid != other.valid
-        for mine, other in zip(cold.verdicts, theirs.verdicts, strict=True)
-    )
+    pairs = zip(cold.verdicts, theirs.verdicts, strict=True)
+    cold_disagreements = sum(mine.valid != other.valid for mine, other in pairs)
     kinds = Counter(item.kind for item in inputs)
     return {
         "count": count,
@@ -312,10 +312,12 @@ def main(arguments: Sequence[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as one object")
     options = parse_with_smoke(parser, arguments, count=40)
     figures = measure(options.count)
+    credentials = verify_credentials.measure(options.count)
     if options.json:
-        print(json.dumps(figures))
+        print(json.dumps({**figures, "ob3": credentials}))
     else:
         print_figures(figures)
+        verify_credentials.print_figures(credentials)
 
 
 if __name__ == "__main__":

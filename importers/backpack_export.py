@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from backpack.extensions import db
 from backpack.models import Badge, Collection, User
 from backpack.models.badges import UNCHECKED
@@ -30,6 +32,9 @@ MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_LINE_BYTES = 8 * 1024 * 1024
 # Who checked a restored badge on the date its export gives, as the badge's page names it.
 EXPORTING_BACKPACK = "The backpack it was exported from"
+# An export uploaded on the website is the earner's word only: it may list at most this
+# many addresses (an account rarely has more), and none of them counts as verified here.
+MAX_UPLOADED_ADDRESSES = 20
 
 
 def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -60,14 +65,30 @@ def scope_for(manifest: dict[str, Any], user: User) -> str:
 
 
 def export_units(
-    archive: zipfile.ZipFile, manifest: dict[str, Any], user_id: int, pipeline: Pipeline
+    archive: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    user_id: int,
+    pipeline: Pipeline,
+    *,
+    uploaded: bool = False,
 ) -> Iterator[Unit | SourceFailure]:
-    """The units of an export: addresses, then badges, then collections."""
-    for email in manifest.get("emails") or []:
-        if isinstance(email, dict) and isinstance(email.get("address"), str):
+    """The units of an export: addresses, then badges, then collections.
+
+    An operator restores with the export's own word on which addresses were verified; an
+    `uploaded` export (from the website) adds its addresses unverified, a few at most, and
+    the earner verifies each by its mail: anyone can write a manifest."""
+    listed = [e for e in manifest.get("emails") or [] if isinstance(e, dict)]
+    if uploaded and len(listed) > MAX_UPLOADED_ADDRESSES:
+        reason = f"it lists {len(listed)} addresses; at most {MAX_UPLOADED_ADDRESSES} are added"
+        yield SourceFailure("emails", "addresses", reason)
+        listed = listed[:MAX_UPLOADED_ADDRESSES]
+    for email in listed:
+        if isinstance(email.get("address"), str):
             address = email["address"]
-            apply = _email_adder(user_id, address, bool(email.get("verified")))
-            yield Unit("emails", address.casefold(), apply, address)
+            verified = bool(email.get("verified")) and not uploaded
+            yield Unit(
+                "emails", address.casefold(), _email_adder(user_id, address, verified), address
+            )
     budget = Budget()
     for number, line in enumerate(_lines(archive), 1):
         try:
@@ -85,7 +106,7 @@ def export_units(
         )
     for position, collection in enumerate(manifest.get("collections") or [], 1):
         if isinstance(collection, dict):
-            apply = _collection_adder(user_id, collection, pipeline)
+            apply = _collection_adder(user_id, collection, pipeline, keep_held=uploaded)
             yield Unit("collections", f"collection:{position}", apply, str(collection.get("name")))
 
 
@@ -160,10 +181,18 @@ def _exported_check(entry: dict[str, Any]) -> datetime | None:
 
 
 def _collection_adder(
-    user_id: int, document: dict[str, Any], pipeline: Pipeline
+    user_id: int, document: dict[str, Any], pipeline: Pipeline, *, keep_held: bool = False
 ) -> Callable[[], Outcome]:
     def apply() -> Outcome:
         user = _user(user_id)
+        name = str(document.get("name") or "Untitled collection")
+        # An earner bringing a download back into the account it came from keeps the
+        # collections still there as they are, rather than getting each a second time.
+        if keep_held:
+            same_name = sa.select(Collection.id).filter_by(user_id=user.id, name=name).limit(1)
+            held = db.session.scalar(same_name)
+            if held is not None:
+                return Outcome(held, created=False)
         members: list[int] = []
         stories: dict[int, str] = {}
         for item in document.get("items") or []:
@@ -180,7 +209,7 @@ def _collection_adder(
                     stories[badge.id] = str(item["story"])
         wanted = collections.ImportedCollection(
             user.id,
-            str(document.get("name") or "Untitled collection"),
+            name,
             str(document.get("description") or ""),
             members,
             stories,

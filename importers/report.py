@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from backpack.plurals import counted, were
+
 # The kinds of record an import counts, in the order the report shows them.
 KINDS = ("users", "emails", "badges", "collections", "connect_grants")
 FIRST_FAILURES = 50
@@ -18,13 +20,13 @@ UNCONFIRMED_PRIMARY = "unconfirmed_primaries_trusted"
 ADDRESS_ELSEWHERE = "badges_address_on_another_account"
 MARKS = {
     UNCONFIRMED_PRIMARY: (
-        "{} account(s) came with a primary address Mozilla never confirmed (it never asked "
+        "{count} came with a primary address Mozilla never confirmed (it never asked "
         "accounts made before November 2017 to): each is trusted as Mozilla trusted it, for "
         "log-in, password reset and the badges Mozilla showed."
     ),
     ADDRESS_ELSEWHERE: (
-        "{} badge(s) Mozilla showed are kept, accepted, in their Mozilla owner's backpack, "
-        "although their address now belongs to another account here (verified there)."
+        "Badges Mozilla showed that are kept, accepted, in their Mozilla owner's backpack "
+        "although their address now belongs to another account here (verified there): {number}."
     ),
 }
 
@@ -142,12 +144,15 @@ class ImportReport:
         listed but could not hold."""
         notes = list(self.notes)
         notes += [
-            note.format(self.marked[mark]) for mark, note in MARKS.items() if self.marked[mark]
+            note.format(number=self.marked[mark], count=counted(self.marked[mark], "account"))
+            for mark, note in MARKS.items()
+            if self.marked[mark]
         ]
         if self.missing_from_collections:
             notes.append(
-                f"{self.missing_from_collections} badge(s) listed in groups were deleted or not "
-                "imported; their collections hold the others."
+                f"{counted(self.missing_from_collections, 'badge')} listed in groups"
+                f" {were(self.missing_from_collections)} deleted or not imported; their"
+                " collections hold the others."
             )
         return notes
 
@@ -179,7 +184,7 @@ class ImportReport:
             )
         if self.pending_badges:
             rows.append(
-                f"{self.pending_badges} badge(s) wait as pending until their address is verified."
+                f"Waiting as pending until their address is verified: {self.pending_badges}."
             )
         for address in self.unverified_emails:
             rows.append(f"Unverified address added: {address} (verify it to release its badges)")

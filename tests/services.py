@@ -24,6 +24,12 @@ MARIADB_URL = os.environ.get(
 REDIS_URL = os.environ.get("BACKPACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("BACKPACK_TEST_CHROMIUM", "/usr/bin/chromium")
 AXE_SCRIPT = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+DCC_VERIFIER = (
+    Path(__file__).resolve().parent.parent
+    / "node_modules"
+    / "@digitalcredentials"
+    / "verifier-core"
+)
 
 
 def under_ci() -> bool:
@@ -84,6 +90,16 @@ def require_axe() -> Path:
     if not AXE_SCRIPT.is_file():
         missing("axe-core", f"{AXE_SCRIPT} is not there; `make axe` installs it")
     return AXE_SCRIPT
+
+
+def require_dcc_verifier() -> Path:
+    """Node and DCC's verifier-core, which bench/verify_credentials.py drives (`make axe`
+    installs the npm packages), or skip/fail."""
+    if shutil.which("node") is None:
+        missing("Node", "it is not installed; `make axe` installs Debian's npm and Node")
+    if not (DCC_VERIFIER / "package.json").is_file():
+        missing("verifier-core", f"{DCC_VERIFIER} is not there; `make axe` installs it")
+    return DCC_VERIFIER
 
 
 def require_wrk() -> str:

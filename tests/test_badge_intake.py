@@ -15,6 +15,7 @@ from flask import Flask
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, Image, Issuer
 from backpack.openbadges.baking import unbake
+from backpack.openbadges.recipient import identity_hash
 from backpack.services import badges
 from backpack.services.fetching import DOCUMENTS_KEY, EXTENSION_KEY
 from tests.badge_fixtures import add_badge
@@ -495,6 +496,31 @@ def test_a_held_badge_handed_in_again_after_its_class_image_vanished_is_there_al
     assert again.status_code == 200
     assert "in your backpack already" in again.get_data(as_text=True)
     assert _count(badge_app, Badge) == 1
+
+
+def test_a_pasted_0_5_badge_is_refused_with_how_to_add_it(
+    badge_app: Flask, earner: Accounts
+) -> None:
+    # 0.5 assertions hold no URL of their own: they were known by where they were fetched.
+    assertion = {
+        "recipient": identity_hash("ann@example.org", "pepper"),
+        "salt": "pepper",
+        "issued_on": "2011-06-01",
+        "badge": {
+            "version": "0.5.0",
+            "name": "Old",
+            "description": "Old badge",
+            "image": "/img/old.png",
+            "criteria": "/criteria",
+            "issuer": {"origin": "https://old.example", "name": "Old Issuer"},
+        },
+    }
+    response = add_badge(earner.client, "text", json.dumps(assertion))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "add it by that URL, or upload its baked image" in page
+    assert "Old badge" in page, "what was pasted is kept in the field"
+    assert _badges(badge_app) == []
 
 
 def test_an_uploaded_baked_png_is_read_once_and_its_text_kept(

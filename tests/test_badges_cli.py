@@ -117,10 +117,10 @@ def test_reverify_catches_revocations_and_prints_a_summary(
     issuer.revoke(assertion)
     recent = cli.invoke(args=["badges", "reverify", "--older-than", "7d"])
     assert recent.exit_code == 0
-    assert "Re-verified 0 badge(s)" in recent.output
+    assert "Re-verified 0 badges" in recent.output
     result = cli.invoke(args=["badges", "reverify", "--older-than", "0s"])
     assert result.exit_code == 0, result.output
-    assert "Re-verified 2 badge(s)" in result.output
+    assert "Re-verified 2 badges" in result.output
     assert "1 revoked" in result.output
     assert "1 valid" in result.output
     assert "1 changed" in result.output

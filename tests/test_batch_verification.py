@@ -83,7 +83,7 @@ def test_reverify_verifies_a_fast_issuers_badges_while_a_slow_one_answers(
         )
 
     assert result.exit_code == 0, result.output
-    assert "Re-verified 5 badge(s)" in result.output
+    assert "Re-verified 5 badges" in result.output
     assert "5 valid" in result.output
     with badge_app.app_context():
         verdicts = db.session.scalars(sa.select(Badge.verification)).all()

@@ -57,6 +57,7 @@ def badgecheck() -> None:
 
 @pytest.mark.usefixtures("badgecheck")
 def test_verify_benchmark_prints_both_rates_and_both_tools_agree() -> None:
+    services.require_dcc_verifier()
     # Two cycles of bench/verify.py's mix: every kind of input, revoked and misaddressed too.
     output = run_benchmark("verify.py", "--smoke")
 
@@ -66,6 +67,34 @@ def test_verify_benchmark_prints_both_rates_and_both_tools_agree() -> None:
     assert "verdicts:   40/40 agree" in output, output
     assert "verdicts 40/40 agree" in output, output  # with no issuer documents kept
     assert re.search(r"^cold floor .*: +[\d.]+ badges/s", output, re.MULTILINE), output
+    # The Open Badges 3.0 part follows, in the same run.
+    assert re.search(r"^ours 3.0: +[\d.]+ credentials/s", output, re.MULTILINE), output
+    assert re.search(r"^DCC: +[\d.]+ credentials/s", output, re.MULTILINE), output
+    assert "verdicts 3.0: 40/40 agree" in output, output
+
+
+def test_credentials_benchmark_gets_dccs_verdicts_on_every_credential_and_splits_our_time() -> None:
+    services.require_dcc_verifier()
+
+    figures = json.loads(run_benchmark("verify_credentials.py", "--smoke", "--json"))
+
+    # Two cycles of the Data Integrity mix: valid (VC 2.0 and 1.1), in a status list and
+    # revoked there, tampered, signed by another key, expired, not yet valid; every verdict
+    # the same as DCC's, as expected.
+    assert figures["credentials"] == 40
+    assert figures["disagreements"] == [], figures
+    assert figures["agree"] == 40
+    assert figures["dcc_verdicts"] == {"valid": 24, "revoked": 2, "invalid": 10, "expired": 4}
+    assert figures["ours_unexpected"] == [], figures
+    assert figures["ours_per_second"] > 0
+    assert figures["dcc_per_second"] > 0
+    assert figures["ours_jwt_per_second"] > 0
+    split = figures["ours_ms_split"]
+    assert set(split) == {"canonicalisation", "signature", "fetches", "the rest"}
+    # did:key needs nothing fetched, the status lists do; a Data Integrity proof is mostly
+    # canonicalisation.
+    assert split["fetches"] > 0
+    assert split["canonicalisation"] > split["signature"] > 0
 
 
 @pytest.mark.mariadb

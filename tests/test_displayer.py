@@ -47,9 +47,11 @@ def _published_group(app: Flask, client: FlaskClient, user_id: int) -> tuple[int
 def test_the_lookup_is_off_until_the_user_opts_in(
     client: FlaskClient, widget: FlaskClient, ann: int
 ) -> None:
-    settings = client.get("/account/").get_data(as_text=True)
-    assert "Badge widgets (Mozilla Displayer API)" in settings
-    assert "published" in settings
+    settings = client.get("/account/apps").get_data(as_text=True)
+    assert "Badge widgets on other sites" in settings
+    assert "Displayer API" not in settings
+    assert "user number" not in settings
+    assert "shared" in settings
     assert 'name="findable" type="checkbox" value="y">' in settings  # unchecked
     missing = widget.post("/displayer/convert/email", data={"email": "ann@example.org"})
     assert missing.status_code == 404

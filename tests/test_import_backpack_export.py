@@ -95,7 +95,7 @@ def test_export_restores_the_same_badges_collections_and_stories(
     target = tmp_path / "ann.zip"
     result = runner.invoke(args=["users", "export", ANN, "--output", str(target)])
     assert result.exit_code == 0, result.output
-    assert "Exported 6 badge(s)" in result.output
+    assert "Exported 6 badges" in result.output
     with zipfile.ZipFile(target) as archive:
         names = archive.namelist()
     assert "backpack-export.json" in names

@@ -472,7 +472,7 @@ def test_worker_reports_add_up_in_the_main_report(tmp_path: Path) -> None:
     assert len(main.first_failures) == 50
     assert main.all_notes() == [
         "manifest.txt was ignored",
-        "3 badge(s) listed in groups were deleted or not imported; their collections hold "
+        "3 badges listed in groups were deleted or not imported; their collections hold "
         "the others.",
     ]
     lines = (tmp_path / "failures.jsonl").read_text().splitlines()

@@ -69,7 +69,7 @@ def test_upload_runs_as_a_queued_job_with_progress_and_a_report(
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 6
     page = accounts.client.get(job_url).get_data(as_text=True)
-    assert "could not be imported" in page
+    assert "Could not be imported: " in page
     assert f"Verify {SCHOOL}" in page
     assert not list((Path(app.config["IMPORTS_DIR"]) / "uploads").glob("job-*.zip"))
 
@@ -290,7 +290,7 @@ def test_an_import_over_its_time_stops_keeps_its_work_and_resumes_on_upload(
     monkeypatch.setattr(backpack.import_jobs, "_clock", lambda: next(clock))
     state = accounts.client.get(upload(accounts, data).headers["Location"] + ".json").get_json()
     assert state["status"] == "failed"
-    assert "took longer than 4 minute(s) and was stopped" in state["error"]
+    assert "took longer than 4 minutes and was stopped" in state["error"]
     assert "upload the same file again" in state["error"]
     assert state["report"]["badges"] == 1
     with app.app_context():

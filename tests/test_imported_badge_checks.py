@@ -266,7 +266,7 @@ def test_reverify_takes_badges_not_checked_yet_whatever_date_mozilla_gave_them(
 
     result = app.test_cli_runner().invoke(args=["badges", "reverify", "--older-than", "7d"])
     assert result.exit_code == 0, result.output
-    assert "Re-verified 1 badge(s)" in result.output
+    assert "Re-verified 1 badge last" in result.output
     [badge] = stored(app)
     assert badge.verification == "valid"
     assert badge.badge_class.name == NEW_NAME

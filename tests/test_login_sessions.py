@@ -99,10 +99,13 @@ def test_the_settings_page_lists_log_ins_and_ends_another_one(
     laptop, phone = app.test_client(), app.test_client()
     _log_in(laptop)
     _log_in(phone, remember=True, agent=FIREFOX)
-    page = laptop.get("/account/").get_data(as_text=True)
-    assert "Where you are logged in" in page
-    assert "Chrome/156.0" in page
-    assert "Firefox/140.0" in page
+    page = laptop.get("/account/security").get_data(as_text=True)
+    assert "Devices logged in to your account" in page
+    # Each device by a name a person knows, never the raw User-Agent string.
+    assert "Chrome on Linux" in page
+    assert "Firefox on Windows" in page
+    assert "Chrome/156.0" not in page
+    assert "Firefox/140.0" not in page
     assert page.count("This browser") == 1
     laptop_row, phone_row = _sessions(app)
     assert (laptop_row.remembered, phone_row.remembered) == (False, True)
@@ -114,7 +117,7 @@ def test_the_settings_page_lists_log_ins_and_ends_another_one(
     assert own.status_code == 400
     ended = post_form(laptop, "/account/", {}, action=f"/account/sessions/{phone_row.id}/end")
     assert ended.status_code == 302
-    assert "That device is logged out." in laptop.get("/account/").get_data(as_text=True)
+    assert "That device is logged out." in laptop.get("/account/security").get_data(as_text=True)
     assert not _logged_in(phone)
     assert _logged_in(laptop)
     again = post_form(laptop, "/account/", {}, action=f"/account/sessions/{phone_row.id}/end")
@@ -262,7 +265,7 @@ def test_an_operator_ends_every_session_of_an_account_from_the_shell(
     post_form(bob, "/login", {"email": "bob@example.org", "password": TEST_PASSWORD})
     result = runner.invoke(args=["users", "logout", "Ann@Example.org"])
     assert result.exit_code == 0, result.output
-    assert "Ended 2 login session(s) of Ann@Example.org." in result.output
+    assert "Ended 2 login sessions of Ann@Example.org." in result.output
     assert not _logged_in(laptop)
     assert not _logged_in(phone)
     assert _logged_in(bob)
@@ -279,7 +282,7 @@ def test_the_shell_logout_reaches_an_account_whose_address_is_not_verified_yet(
     assert _logged_in(accounts.client)
     result = runner.invoke(args=["users", "logout", "new@example.org"])
     assert result.exit_code == 0, result.output
-    assert "Ended 1 login session(s)" in result.output
+    assert "Ended 1 login session of" in result.output
     assert not _logged_in(accounts.client)
     # An unverified address on two accounts names neither.
     other = app.test_client()

@@ -31,6 +31,12 @@ API_BASE = "/ims/ob/v2p1"
 MANIFEST_CONTEXT = "https://purl.imsglobal.org/spec/ob/v2p1/ob_v2p1.jsonld"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+CREDENTIAL_NOT_ASSERTION = (
+    "This is an Open Badges 3.0 credential: Badge Connect 2.1 carries Open Badges 2.0 "
+    "assertions only. Send 3.0 credentials through the Open Badges 3.0 API "
+    "(POST /ims/ob/v3p0/credentials), or have the earner add it on the backpack's "
+    "Add a badge page."
+)
 STATUS_TEXT = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
@@ -193,8 +199,10 @@ def add_assertion() -> Response:
     else:
         raise _invalid('Send {"assertion": {...}} or {"signedAssertion": "<JWS>"}.')
     try:
-        receive_badge(user, data, source="push")
+        receive_badge(user, data, source="push", takes_credentials=False)
     except BadgeRefused as refusal:
+        if refusal.code == "credential_not_assertion":
+            raise BadgeConnectError(400, "INVALID_BADGE", CREDENTIAL_NOT_ASSERTION) from refusal
         text = (
             "RECIPIENT_PROFILE_MISMATCH"
             if refusal.code == "recipient_mismatch"

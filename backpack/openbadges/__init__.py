@@ -44,7 +44,7 @@ from backpack.openbadges.report import (
 )
 from backpack.openbadges.timestamps import parse_datetime
 from backpack.openbadges.verify import verify_badge
-from backpack.openbadges.vouching import claimed_urls, voucher_of
+from backpack.openbadges.vouching import claimed_urls, issuer_id_of, voucher_of
 
 __all__ = [
     "ERROR_CODES",
@@ -74,6 +74,7 @@ __all__ = [
     "decode_json",
     "identity_hash",
     "inspect_image",
+    "issuer_id_of",
     "parse_datetime",
     "read_offline",
     "sniff_image_type",

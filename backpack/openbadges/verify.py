@@ -85,6 +85,17 @@ def verify_badge(
     return report
 
 
+# Why a hosted badge with no URL of its own cannot be checked; a 0.5 assertion never holds
+# one (it was known by the address it was fetched from), so it says how to add it instead.
+_NO_HOSTED_URL = {
+    "": "The badge does not say where its issuer hosts it.",
+    "0.5": (
+        "An Open Badges 0.5 badge does not say where its issuer hosts it, so pasted on its"
+        " own it cannot be checked: add it by that URL, or upload its baked image."
+    ),
+}
+
+
 class _Verification:
     def __init__(
         self,
@@ -194,7 +205,7 @@ class _Verification:
         self.report.verification_kind = "hosted"
         url = local.get("id") if is_http_url(local.get("id")) else None
         if url is None:
-            self.report.error("no_hosted_url", "The badge does not say where its issuer hosts it.")
+            self.report.error("no_hosted_url", _NO_HOSTED_URL.get(version, _NO_HOSTED_URL[""]))
             return self.conclude(local, version, fetch_links=False)
         try:
             response = self.resources.get(url, _HOSTED, gone_ok=True)

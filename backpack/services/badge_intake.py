@@ -69,12 +69,19 @@ class Received:
 
 
 def receive_badge(
-    user: User, data: str | bytes, *, source: str, origin: str | None = None
+    user: User,
+    data: str | bytes,
+    *,
+    source: str,
+    origin: str | None = None,
+    takes_credentials: bool = True,
 ) -> Received:
     """Verify a badge (image bytes, JSON, JWS or URL) and put it in the user's backpack.
 
     `origin` is the one site a Backpack Connect grant lets push: a badge that site does not
-    answer for is refused (code `origin_mismatch`) before anything is stored.
+    answer for is refused (code `origin_mismatch`) before anything is stored. A route that
+    carries Open Badges 2.0 only (`takes_credentials` False) refuses a 3.0 credential (code
+    `credential_not_assertion`).
     """
     if source not in SOURCES:
         raise ValueError(f"unknown badge source {source!r}")
@@ -87,6 +94,12 @@ def receive_badge(
         fetcher=app_fetcher(),
         documents=app_issuer_documents(),
     )
+    if not takes_credentials and report.version == "3.0":
+        raise BadgeRefused(
+            "credential_not_assertion",
+            "This is an Open Badges 3.0 credential; this route carries Open Badges 2.0 "
+            "assertions only.",
+        )
     refusal = origin_refusal(origin, report) if origin and report.assertion else None
     if refusal is not None:
         raise BadgeRefused("origin_mismatch", refusal)

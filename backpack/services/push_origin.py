@@ -7,7 +7,7 @@ answers for it after verification (`openbadges.vouching`) must be that site.
 
 from __future__ import annotations
 
-from backpack.openbadges import VerificationReport, claimed_urls, voucher_of
+from backpack.openbadges import VerificationReport, claimed_urls, issuer_id_of, voucher_of
 from backpack.origins import web_origin
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -16,6 +16,14 @@ _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 def origin_refusal(origin: str, report: VerificationReport) -> str | None:
     """Why a badge is not the grant origin's to push; None when it is."""
     voucher = voucher_of(report)
+    if voucher is None and report.version == "3.0":
+        # did:key (or a urn): a key is not a site, so no grant's origin can answer for it.
+        return (
+            f"The credential's issuer is {issuer_id_of(report) or 'not named'}, which has no "
+            f"web site, so it cannot be shown to come from {origin}, the only site this "
+            "connection lets push badges. The earner can add it on the backpack's Add a badge "
+            "page instead."
+        )
     if voucher is None:
         return (
             "The badge names no web address for its assertion, key or issuer, so it cannot be "

@@ -1,4 +1,5 @@
-"""The account settings page: email addresses, password, deletion."""
+"""Settings, Addresses (the section /account/ opens on), the badge-widget choice, and
+deleting the account; the other sections are in settings_pages and account_security."""
 
 from __future__ import annotations
 
@@ -9,37 +10,32 @@ from werkzeug.wrappers import Response
 from backpack.extensions import db, limiter
 from backpack.import_jobs import job_files, remove_files
 from backpack.models import EmailAddress
-from backpack.services import accounts, emails, login_sessions, sharing
+from backpack.services import accounts, emails, sharing
 from backpack.services.errors import ServiceError
 from backpack.web.collection_forms import FindableForm
 from backpack.web.forms import (
     ActionForm,
     AddEmailForm,
-    ChangePasswordForm,
     DeleteAccountForm,
     VerifyEmailForm,
     show_at_field,
 )
 from backpack.web.login import log_in
+from backpack.web.settings_pages import apps_page
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 # The field each refusal of a form here is about, by its code (see forms.show_at_field).
 ADDRESS_FIELDS = {"invalid_address": "email", "address_taken": "email", "send_too_soon": "email"}
-PASSWORD_FIELDS = {"wrong_password": "current", "weak_password": "password"}
 
 
 def _settings_page(status: int = 200, **forms: object) -> tuple[str, int]:
-    context = {
-        "add_form": AddEmailForm(),
-        "password_form": ChangePasswordForm(),
-        "delete_form": DeleteAccountForm(),
-        "action_form": ActionForm(),
-        "findable_form": FindableForm(formdata=None, findable=current_user.findable_by_email),
-        "login_sessions": login_sessions.open_sessions(current_user),
-        "this_session": login_sessions.current_row_id(current_user.login_session_id),
-    }
-    context.update(forms)
+    context = {"add_form": AddEmailForm(), **forms}
     return render_template("account/settings.html", **context), status
+
+
+def _delete_page(status: int = 200, **forms: object) -> tuple[str, int]:
+    context = {"delete_form": DeleteAccountForm(), **forms}
+    return render_template("account/delete.html", **context), status
 
 
 def _own_email(email_id: int) -> EmailAddress:
@@ -52,7 +48,7 @@ def _own_email(email_id: int) -> EmailAddress:
 @bp.get("/")
 @login_required
 def settings() -> tuple[str, int]:
-    """Show the account's addresses and settings."""
+    """The account's addresses: add, verify, make primary, remove."""
     return _settings_page()
 
 
@@ -156,70 +152,23 @@ def verify_email(token: str) -> Response | tuple[str, int]:
 
 @bp.post("/displayer")
 @login_required
-def set_findable() -> Response:
+def set_findable() -> Response | tuple[str, int]:
     """Opt in to, or out of, the Mozilla Displayer API (being found by email)."""
     form = FindableForm()
     if not form.validate_on_submit():
-        abort(400, "The form expired. Reload the page and try again.")
+        return apps_page(400, findable_form=form)
     sharing.set_findable(current_user, bool(form.findable.data))
     db.session.commit()
     state = "can now find" if current_user.findable_by_email else "can no longer find"
     flash(f"Badge widgets {state} you by your email addresses.", "success")
-    return redirect(url_for("account.settings") + "#displayer")
+    return redirect(url_for("settings.apps") + "#widgets")
 
 
-@bp.post("/password")
+@bp.get("/delete")
 @login_required
-def change_password() -> Response | tuple[str, int]:
-    """Change the password; other sessions are logged out."""
-    form = ChangePasswordForm()
-    user = current_user._get_current_object()
-    status = 200 if form.validate_on_submit() else 400
-    # Every problem at once, each at its field (the form's own checks first).
-    current, new = form.current.data or "", form.password.data or ""
-    for problem in accounts.password_change_problems(user, current, new) if current else []:
-        field = getattr(form, PASSWORD_FIELDS[problem.code])
-        if not field.errors:
-            show_at_field(form, problem, PASSWORD_FIELDS)
-            status = problem.status if status == 200 else 400
-    if status != 200:
-        return _settings_page(status, password_form=form)
-    remember = login_sessions.remembered(user.login_session_id)
-    try:
-        accounts.change_password(user, form.current.data or "", form.password.data or "")
-    except ServiceError as exc:
-        db.session.rollback()
-        show_at_field(form, exc, PASSWORD_FIELDS)
-        return _settings_page(exc.status, password_form=form)
-    db.session.commit()
-    # Every session ended, this one too; this browser goes on under a new one.
-    log_in(user, remember=remember)
-    flash("Your password is changed. Other devices are logged out.", "success")
-    return redirect(url_for("account.settings"))
-
-
-@bp.post("/sessions/<int:session_id>/end")
-@login_required
-def end_session(session_id: int) -> Response:
-    """Log out one of the account's other devices (this one logs out with the log-out button)."""
-    if session_id == login_sessions.current_row_id(current_user.login_session_id):
-        abort(400, "That is this browser's session: use Log out instead.")
-    if not login_sessions.end_one(current_user, session_id):
-        abort(404)
-    db.session.commit()
-    flash("That device is logged out.", "success")
-    return redirect(url_for("account.settings") + "#sessions")
-
-
-@bp.post("/sessions/end-others")
-@login_required
-def end_other_sessions() -> Response:
-    """Log out every device but this one."""
-    ended = login_sessions.end_all(current_user, but=current_user.login_session_id)
-    db.session.commit()
-    devices = "device is" if ended == 1 else "devices are"
-    flash(f"{ended} other {devices} logged out.", "success")
-    return redirect(url_for("account.settings") + "#sessions")
+def delete_page() -> tuple[str, int]:
+    """What deleting the account removes, and the password to confirm it."""
+    return _delete_page()
 
 
 @bp.post("/delete")
@@ -228,14 +177,14 @@ def delete_account() -> Response | tuple[str, int]:
     """Delete the account and everything in it, after checking the password."""
     form = DeleteAccountForm()
     if not form.validate_on_submit():
-        return _settings_page(400, delete_form=form)
+        return _delete_page(400, delete_form=form)
     leftovers = job_files(current_user)  # named by the job rows the deletion removes
     try:
         accounts.delete_account(current_user, form.password.data or "")
     except ServiceError as exc:
         db.session.rollback()
         show_at_field(form, exc, {"wrong_password": "password"})
-        return _settings_page(exc.status, delete_form=form)
+        return _delete_page(exc.status, delete_form=form)
     db.session.commit()
     remove_files(leftovers)
     logout_user()  # the account's login sessions went with it

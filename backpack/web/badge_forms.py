@@ -19,7 +19,8 @@ class AddBadgeForm(PageForm):
         "The URL where the issuer hosts the badge", validators=[Optional(), Length(max=2048)]
     )
     text = TextAreaField(
-        "The badge's JSON or signed text (JWS)", validators=[Optional(), Length(max=MAX_PASTE)]
+        "The badge's JSON or signed text (JWS or VC-JWT)",
+        validators=[Optional(), Length(max=MAX_PASTE)],
     )
     submit = SubmitField("Add badge")
 

@@ -66,6 +66,7 @@ class BadgeView:
     hosted_url: str | None = None
     earlier_check: str | None = None
     credential: CredentialView | None = None  # an Open Badges 3.0 badge's own parts
+    issuer_image: str | None = None
 
 
 def view_badge(badge: Badge) -> BadgeView:
@@ -99,7 +100,27 @@ def view_badge(badge: Badge) -> BadgeView:
         hosted_url=safe_link(badge.source_url),
         earlier_check=earlier_check(badge),
         credential=view_credential(badge),
+        issuer_image=embedded_image(issuer.get("image")),
     )
+
+
+# Pictures an issuer profile may carry within itself (an SVG in an <img> runs no script).
+EMBEDDED_IMAGE_TYPES = ("png", "jpeg", "gif", "webp", "svg+xml")
+EMBEDDED_IMAGE_MAX = 256 * 1024
+
+
+def embedded_image(value: object) -> str | None:
+    """An issuer's image when its profile embeds it as a data: URL, else None.
+
+    A linked one is not shown: the pages load pictures from this server only (a visitor's
+    address is not handed to every issuer), and issuer pictures are not fetched and kept."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if not isinstance(value, str) or len(value) > EMBEDDED_IMAGE_MAX:
+        return None
+    head = value[: value.find(",") + 1].lower()
+    kinds = tuple(f"data:image/{kind};base64," for kind in EMBEDDED_IMAGE_TYPES)
+    return value if head in kinds else None
 
 
 def earlier_check(badge: Badge) -> str | None:

@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 from backpack.extensions import db
 from backpack.models import Badge, Image
 from backpack.openbadges import OpenBadgesError
-from backpack.services import badges
+from backpack.services import badges, sharing
 from backpack.services.badge_intake import receive_badge
 from backpack.services.errors import ServiceError
 from backpack.web.badge_forms import AddBadgeForm
 from backpack.web.badge_view import STATUS_LABELS, VERDICT_LABELS, view_badge
 from backpack.web.forms import ActionForm
+from backpack.web.share_links import badge_share_links
 
 bp = Blueprint("badges", __name__, url_prefix="/badges")
 # What a button of the add page says when its own field was left empty.
@@ -101,7 +102,9 @@ def add() -> Response | tuple[str, int] | str:
 def detail(badge_id: int) -> str:
     """Show everything about one badge, and the truth about its validity."""
     badge = _own_badge(badge_id)
-    return render_template("badges/detail.html", badge=badge, view=view_badge(badge))
+    found = sharing.get_badge_share(current_user, badge_id)
+    links = badge_share_links(badge, found[1]) if found and badge.status == "accepted" else None
+    return render_template("badges/detail.html", badge=badge, view=view_badge(badge), links=links)
 
 
 def _serve_image(

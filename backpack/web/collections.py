@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from backpack.extensions import db
+from backpack.links import external_url
 from backpack.models import Collection
 from backpack.models.collections import NAME_MAX, STORY_MAX
 from backpack.services import collections, sharing
@@ -28,6 +29,7 @@ from backpack.web.collection_forms import (
 from backpack.web.forms import ActionForm
 from backpack.web.page_cache import forget_pages
 from backpack.web.public_render import embed_code
+from backpack.web.share_links import share_links
 
 # Ids in URLs are bounded by the database's integer type; a larger one is simply not found.
 bp = Blueprint("collections", __name__, url_prefix="/collections")
@@ -88,6 +90,12 @@ def edit_page(collection: Collection, status: int = 200, **forms: Any) -> tuple[
         embed_code=embed_code("collection", collection.share_token, collection.name)
         if collection.share_token
         else "",
+        links=share_links(
+            external_url("public.collection_page", token=collection.share_token),
+            collection.name,
+        )
+        if collection.is_published
+        else None,
         story_max=STORY_MAX,
         name_max=NAME_MAX,
         refused_story=forms.get("refused_story"),

@@ -1,4 +1,5 @@
-"""Uploading the ZIP Mozilla sent, imported in the background, with its progress live."""
+"""Uploading the ZIP Mozilla sent, or an earner's own export, imported in the background
+with its progress live."""
 
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ from backpack.import_jobs import (
     unfinished_jobs,
     waits_for_a_worker,
 )
+from backpack.import_sources import BACKPACK_EXPORT, export_problem
 from backpack.models import ImportJob
 from backpack.web.forms import PageForm
+from backpack.web.settings_pages import RestoreExportForm, import_export_page
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
 RETRY_SECONDS = 300  # after an upload the server could not keep or queue
@@ -73,6 +76,33 @@ def upload() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
             return redirect(url_for("imports.job_page", job_id=job.id))
     status = 400 if form.errors else 200
     return render_template("imports/upload.html", form=form), status
+
+
+@bp.post("/restore")
+@login_required
+def restore() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """Bring back an export of this server (the settings' Import and export section) as a
+    job, like the Mozilla ZIP; a file that is not one is refused at once, with why."""
+    form = RestoreExportForm()
+    if not form.validate_on_submit():
+        return import_export_page(400, restore_form=form)
+    problem = export_problem(form.archive.data)
+    if problem is not None:
+        form.archive.errors = [problem]
+        return import_export_page(400, restore_form=form)
+    if unfinished_jobs(current_user) >= current_app.config["IMPORT_JOBS_PER_USER"]:
+        form.archive.errors = [
+            "Your last import has not finished yet. Wait until it has, then upload this file."
+        ]
+        return import_export_page(429, restore_form=form)
+    try:
+        job = start_zip_import(current_user, form.archive.data, BACKPACK_EXPORT)
+    except ImportNotStarted as exc:
+        form.archive.errors = [exc.message]
+        page, status = import_export_page(503, restore_form=form)
+        return page, status, {"Retry-After": str(RETRY_SECONDS)}
+    flash("Your badges are coming back.", "info")
+    return redirect(url_for("imports.job_page", job_id=job.id))
 
 
 def _own_job(job_id: int) -> ImportJob:

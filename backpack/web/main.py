@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from backpack.services.dashboard import earner_dashboard
 from backpack.web.badge_view import STATUS_LABELS, VERDICT_LABELS
@@ -22,3 +23,11 @@ def index() -> str:
         verdict_labels=VERDICT_LABELS,
         status_labels=STATUS_LABELS,
     )
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers and feed readers ask here whatever the pages link: send them the SVG icon."""
+    response = redirect(url_for("static", filename="favicon.svg"), code=301)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -19,6 +19,7 @@ from backpack.openbadges import V2_CONTEXT
 from backpack.services import public_credentials
 from backpack.services.public_pages import PublicBadge, PublicCollection, public_assertion
 from backpack.web.badge_view import BadgeView, view_badge
+from backpack.web.share_links import share_links
 
 JSON_LD = "application/ld+json"
 HTML = "text/html; charset=utf-8"
@@ -170,6 +171,7 @@ def badge_html(token: str, page: PublicBadge, *, embed: bool = False) -> bytes:
     """The public page (or the widget) of a badge shared on its own."""
     card = _card(page.badge, "", token, in_collection=False)
     template = "public/embed.html" if embed else "public/badge.html"
+    links = page_links("badge", token)
     return render_template(
         template,
         title=card.view.name,
@@ -178,7 +180,8 @@ def badge_html(token: str, page: PublicBadge, *, embed: bool = False) -> bytes:
         cards=[card],
         card=card,
         og_image=_image_url(page.badge, token, False, absolute=True),
-        **page_links("badge", token),
+        share=share_links(links["page_url"], card.view.name),
+        **links,
     ).encode()
 
 

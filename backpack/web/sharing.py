@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from backpack.extensions import db
+from backpack.links import external_url
 from backpack.models import Badge, BadgeShare
 from backpack.services import sharing
 from backpack.services.collections import shareable_badges
@@ -17,6 +18,7 @@ from backpack.web.collections import FORM_EXPIRED, labels, own_collection
 from backpack.web.forms import ActionForm
 from backpack.web.page_cache import forget_pages
 from backpack.web.public_render import embed_code
+from backpack.web.share_links import badge_share_links, qr_svg
 
 # Ids in URLs are bounded by the database's integer type; a larger one is simply not found.
 bp = Blueprint("sharing", __name__)
@@ -101,9 +103,45 @@ def badge_sharing(badge_id: int) -> str:
     badge, share = _own_badge(badge_id)
     form = OwnerNameForm(show_owner_name=share.show_owner_name if share else False)
     code = embed_code("badge", share.share_token, badge.name) if share else ""
+    links = badge_share_links(badge, share)
     return render_template(
-        "collections/badge_sharing.html", badge=badge, share=share, form=form, embed_code=code
+        "collections/badge_sharing.html",
+        badge=badge,
+        share=share,
+        form=form,
+        embed_code=code,
+        links=links,
     )
+
+
+def _qr_response(page_url: str, name: str) -> Response:
+    response = Response(qr_svg(page_url), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, no-cache"
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}-qr.svg"'
+    return response
+
+
+@bp.get("/shared-badges/<int:badge_id>/qr.svg")
+@login_required
+def badge_qr(badge_id: int) -> Response:
+    """A QR code of a shared badge's public link, to print or show on a screen."""
+    _, share = _own_badge(badge_id)
+    if share is None:
+        abort(404, "This badge is not shared, so it has no link to draw.")
+    page = external_url("public.badge_page", token=share.share_token)
+    return _qr_response(page, "badge")
+
+
+@bp.get("/collections/<int:collection_id>/qr.svg")
+@login_required
+def collection_qr(collection_id: int) -> Response:
+    """A QR code of a published collection's public link."""
+    collection = own_collection(collection_id)
+    if not collection.is_published:
+        abort(404, "This collection is not published, so it has no link to draw.")
+    page = external_url("public.collection_page", token=collection.share_token)
+    return _qr_response(page, "collection")
 
 
 def _badge_action(badge_id: int, action: str) -> Response:

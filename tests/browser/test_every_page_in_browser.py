@@ -3,6 +3,8 @@ scrolling on the phone, no serious or critical axe-core finding, and a screensho
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,11 +12,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from PIL import Image as PILImage
 from playwright.sync_api import Browser, Page, expect
 
 from backpack import create_app
 from backpack.extensions import db
-from backpack.models import Badge, Collection, User
+from backpack.models import Badge, Collection, Image, User
 from backpack.services import (
     access_tokens,
     accounts,
@@ -64,7 +67,7 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
         db.session.commit()
         ann_id = ann.id
     kept = make_badge(app, ann_id, name="Robotics Level 1: Line-following Robots")
-    make_badge(app, ann_id, name="First Aid at Work", verification="expired")
+    wide = make_badge(app, ann_id, name="First Aid at Work", verification="expired")
     make_badge(app, ann_id, name="Old Mozilla Badge", verification="unchecked")
     make_badge(app, ann_id, name="Chemistry", status="pending", recipient="ann.at.work@example.org")
     credential = make_credential_badge(app, ann_id, edit=hash_identifiers)  # Open Badges 3.0
@@ -78,6 +81,7 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
         badge = db.session.get(Badge, kept)
         assert badge is not None
         share = sharing.share_badge(badge, None)
+        _give_wide_picture(wide)
         credential_badge = db.session.get(Badge, credential)
         assert credential_badge is not None
         credential_share = sharing.share_badge(credential_badge, None)
@@ -85,16 +89,37 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
         paths = {
             "verify address": f"/account/verify/{verify_link}",
             "badge": f"/badges/{kept}",
+            "wide badge": f"/badges/{wide}",
+            "badge sharing": f"/shared-badges/{kept}",
             "collection editor": f"/collections/{shown.id}",
             "public collection": f"/public/collections/{shown.share_token}",
             "public badge": f"/public/badges/{share.share_token}",
             "3.0 badge": f"/badges/{credential}",
+            "3.0 badge sharing": f"/shared-badges/{credential}",
             "public 3.0 badge": f"/public/badges/{credential_share.share_token}",
         }
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Collection)) == 2
         db.session.remove()
         db.engine.dispose()
     return paths
+
+
+def _give_wide_picture(badge_id: int) -> None:
+    """A 600 by 300 picture for the badge, to see it shrunk with its shape kept."""
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (600, 300), (200, 60, 40)).save(buffer, format="PNG")
+    data = buffer.getvalue()
+    picture = Image(
+        sha256=hashlib.sha256(data).hexdigest(),
+        mime_type="image/png",
+        width=600,
+        height=300,
+        byte_size=len(data),
+        data=data,
+    )
+    badge = db.session.get(Badge, badge_id)
+    assert badge is not None
+    badge.image = picture
 
 
 @pytest.fixture
@@ -163,11 +188,17 @@ def test_every_page_fits_a_phone_and_passes_axe(
         "dashboard": "/",
         "badges": "/badges/",
         "badge": paths["badge"],
+        "badge sharing": paths["badge sharing"],
         "3.0 badge": paths["3.0 badge"],
+        "3.0 badge sharing": paths["3.0 badge sharing"],
         "add badge": "/badges/add",
         "collections": "/collections/",
         "collection editor": paths["collection editor"],
         "settings": "/account/",
+        "security and devices": "/account/security",
+        "apps and tokens": "/account/apps",
+        "import and export": "/account/import-export",
+        "delete account": "/account/delete",
         "import": "/account/import/",
         "connected apps": "/account/connected-apps/",
         "tokens": "/account/tokens/",
@@ -210,3 +241,52 @@ def test_every_page_fits_a_phone_and_passes_axe(
     page.get_by_text("Menu", exact=True).click()
     expect(menu_links).to_have_text(["Log in", "Sign up"])
     without_js.close()
+
+
+def test_copy_link_puts_the_public_link_on_the_clipboard(
+    browser: Browser, filled_server: tuple[LiveServer, dict[str, str]]
+) -> None:
+    server, paths = filled_server
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.get_by_label("Email address").fill(ANN)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(server.url + "/")
+    page.goto(server.url + paths["badge sharing"])
+    public = page.locator("#share-link").input_value()
+    assert public.endswith(paths["public badge"])
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.get_by_role("status").filter(has_text="Link copied.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == public
+    # The QR code is drawn: an image of its full size.
+    qr = page.get_by_role("img", name="QR code of the public link")
+    expect(qr).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth > 0", qr.element_handle())
+    context.close()
+
+
+def test_badge_pictures_are_never_blown_up_and_keep_their_shape(
+    browser: Browser, filled_server: tuple[LiveServer, dict[str, str]]
+) -> None:
+    server, paths = filled_server
+    for width, box in ((1280, 220), (360, 160)):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(server.url + "/login")
+        page.get_by_label("Email address").fill(ANN)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(server.url + "/")
+        sizes = {}
+        for name in ("badge", "wide badge"):
+            page.goto(server.url + paths[name])
+            picture = page.locator(".badge-figure img")
+            expect(picture).to_be_visible()
+            page.wait_for_function("() => document.querySelector('.badge-figure img').complete")
+            box_of = picture.bounding_box()
+            assert box_of is not None
+            sizes[name] = (round(box_of["width"]), round(box_of["height"]))
+        assert sizes["badge"] == (32, 32), "a 32 px picture is shown at its own size"
+        assert sizes["wide badge"] == (box, box // 2), "a wide one fits its box, not squashed"
+        page.close()

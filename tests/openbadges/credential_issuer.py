@@ -62,11 +62,14 @@ OB_V3: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_V3_V1: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context.json"
 OB_V3_EXTENSIONS: Final = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 DATA_INTEGRITY_V1: Final = "https://w3id.org/security/data-integrity/v1"
+ED25519_2020: Final = "https://w3id.org/security/suites/ed25519-2020/v1"
 LIST_BITS: Final = 131_072
 
 Identity = Literal["url", "did:web", "did:key"]
 Status = Literal["revocation-list", "bitstring"]
 JwtAlgorithm = Literal["RS256", "ES256", "EdDSA"]
+# DataIntegrityProof with eddsa-rdfc-2022, or the older Ed25519Signature2020 (same bytes).
+Suite = Literal["eddsa-rdfc-2022", "Ed25519Signature2020"]
 
 
 class CredentialIssuer:
@@ -301,8 +304,10 @@ class CredentialIssuer:
         *,
         method: str | None = None,
         key: ed25519.Ed25519PrivateKey | None = None,
+        suite: Suite = "eddsa-rdfc-2022",
     ) -> dict[str, Any]:
-        """The credential with a DataIntegrityProof (eddsa-rdfc-2022) by its issuer's key."""
+        """The credential with a proof by its issuer's key: a DataIntegrityProof
+        (eddsa-rdfc-2022), or an Ed25519Signature2020 (its context then added)."""
         issuer = credential["issuer"]
         issuer_id = issuer["id"] if isinstance(issuer, dict) else issuer
         if method is None:
@@ -314,7 +319,10 @@ class CredentialIssuer:
                 else "url"
             )
             method = self.method(identity)
-        return sign_credential(credential, key or self.ed25519, method)
+        if suite == "Ed25519Signature2020" and ED25519_2020 not in credential["@context"]:
+            # VC 2.0's context defines DataIntegrityProof only: the older type needs its own.
+            credential = {**credential, "@context": [*credential["@context"], ED25519_2020]}
+        return sign_credential(credential, key or self.ed25519, method, suite=suite)
 
     def jwt(
         self,
@@ -378,12 +386,18 @@ def sign_credential(
     method: str,
     *,
     created: str = "2024-01-01T00:00:00Z",
+    suite: Suite = "eddsa-rdfc-2022",
 ) -> dict[str, Any]:
-    """A Data Integrity proof (eddsa-rdfc-2022, vc-di-eddsa "Add Proof") added to a document."""
+    """A Data Integrity proof (eddsa-rdfc-2022, vc-di-eddsa "Add Proof") added to a document;
+    an Ed25519Signature2020 signs the same bytes, under its own proof type."""
     unsigned = {name: value for name, value in credential.items() if name != "proof"}
+    kind: dict[str, Any] = (
+        {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022"}
+        if suite == "eddsa-rdfc-2022"
+        else {"type": "Ed25519Signature2020"}
+    )
     proof: dict[str, Any] = {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-rdfc-2022",
+        **kind,
         "created": created,
         "verificationMethod": method,
         "proofPurpose": "assertionMethod",

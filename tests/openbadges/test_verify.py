@@ -739,7 +739,9 @@ def test_0_5_assertion_verifies_against_the_url_it_came_from(
     }  # fmt: skip
     site.serve("/0.5/alice.json", assertion)
     site.server.serve("/img/old.png", make_png(), content_type="image/png")
-    assert errors(verify(json.dumps(assertion), fetcher)) == ["no_hosted_url"]
+    pasted = verify(json.dumps(assertion), fetcher)
+    assert errors(pasted) == ["no_hosted_url"]
+    assert "add it by that URL, or upload its baked image" in message(pasted, "no_hosted_url")
     report = verify(json.dumps(assertion), fetcher, hosted_url=site.url("/0.5/alice.json"))
     assert errors(report) == []
     assert report.version == "0.5"

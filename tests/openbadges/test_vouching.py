@@ -60,3 +60,36 @@ def test_a_badge_naming_no_web_address_has_no_voucher() -> None:
         assertion={"id": "urn:uuid:1", "badge": {"issuer": {"id": "did:example:1"}}},
     )
     assert voucher_of(report) is None
+
+
+def _credential_report(issuer_id: str) -> VerificationReport:
+    """A 3.0 credential's report: its achievement id is a name nothing fetched."""
+    achievement = {"id": "https://pusher.example/achievements/1", "issuer": {"id": issuer_id}}
+    return VerificationReport(
+        version="3.0", verification_kind="signed", assertion={"badge": achievement}
+    )
+
+
+@pytest.mark.parametrize(
+    ("issuer_id", "expected"),
+    [
+        # The issuer's profile, whose keys the proof's key was tied to.
+        (
+            "https://issuer.example/profile",
+            Voucher("https://issuer.example/profile", "issuer profile"),
+        ),
+        # A did:web: the site that serves its DID document (a port written as %3A).
+        (
+            "did:web:issuer.example%3A8443:org:1",
+            Voucher("https://issuer.example:8443/org/1/did.json", "issuer DID document"),
+        ),
+        # A did:key has no site; nor has a urn. The achievement's id never stands in.
+        ("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", None),
+        ("urn:uuid:4f2a1c9e-0000-4000-8000-000000000001", None),
+        ("did:web:bad/host", None),
+    ],
+)
+def test_a_credential_is_vouched_for_by_its_issuer_only(
+    issuer_id: str, expected: Voucher | None
+) -> None:
+    assert voucher_of(_credential_report(issuer_id)) == expected

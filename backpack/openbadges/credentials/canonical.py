@@ -21,9 +21,9 @@ from typing import Any, Final
 
 from pyld.canon import URDNA2015
 from pyld.identifier_issuer import IdentifierIssuer
-from pyld.jsonld import JsonLdProcessor
 from pyld.nquads import serialize_nquad
 
+from backpack.openbadges.credentials.processed_contexts import KeepingProcessor
 from backpack.openbadges.errors import ParseError
 from backpack.openbadges.jsonld import context_urls, document_loader, load_context
 
@@ -87,7 +87,7 @@ def has_control_characters(document: Any) -> bool:
 
 def _canonical_nquads(document: Mapping[str, Any], legacy_escapes: bool) -> str:
     dropped: list[str] = []
-    processor = JsonLdProcessor(on_property_dropped=lambda term: dropped.append(str(term)))
+    processor = KeepingProcessor(on_property_dropped=lambda term: dropped.append(str(term)))
     # No base: pyld would resolve a relative IRI against http://example.org/base/ (its
     # default for an empty base) and sign that; without one it stays relative and is refused.
     options: dict[str, Any] = {"documentLoader": _static_loader, "base": None}
@@ -100,7 +100,7 @@ def _canonical_nquads(document: Mapping[str, Any], legacy_escapes: bool) -> str:
                 code="jsonld_dropped_term",
             )
         _check_absolute(expanded)
-        dataset = processor.to_rdf(expanded, {**options, "produceGeneralizedRdf": False})
+        dataset = processor.expanded_to_rdf(expanded)
     except ParseError:
         raise
     except RecursionError:

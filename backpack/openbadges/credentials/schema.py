@@ -25,6 +25,8 @@ from backpack.openbadges.report import VerificationReport
 
 SCHEMA_TYPE: Final = "1EdTechJsonSchemaValidator2019"
 SCHEMA_FOLDER: Final = Path(__file__).resolve().parent / "schemas"
+_JSON_LD_PATH: Final = "/spec/ob/v3p0/schema/json-ld/"
+_JSON_PATH: Final = "/spec/ob/v3p0/schema/json/"
 # At most this many schema problems are named in one warning.
 _SHOWN_PROBLEMS: Final = 3
 
@@ -75,6 +77,9 @@ def bundled_schemas() -> dict[str, dict[str, Any]]:
         schema = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(schema, dict) and isinstance(schema.get("$id"), str):
             schemas[schema["$id"]] = schema
+            # 1EdTech serves each schema under /schema/json/ (the address credentials name)
+            # while its `$id` says /schema/json-ld/: one schema, known by both.
+            schemas.setdefault(schema["$id"].replace(_JSON_LD_PATH, _JSON_PATH), schema)
     return schemas
 
 

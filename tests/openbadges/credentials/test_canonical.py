@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+from pyld.jsonld import JsonLdProcessor
 
 from backpack.openbadges.credentials.canonical import canonical_nquads
 from backpack.openbadges.errors import ParseError
@@ -147,3 +148,49 @@ def test_control_characters_are_escaped_as_rdfc_1_0_says() -> None:
     assert '"a\\u0007b\\bc\\fd\\te\\u007Ff\\u001Fg\u2028h"' in rdfc
     assert '"a\u0007b\bc\fd\\te\u007ff\u001fg\u2028h"' in legacy
     assert canonical_nquads(credential()) == canonical_nquads(credential(), legacy_escapes=True)
+
+
+def test_a_credential_canonicalised_again_processes_no_context_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The type-scoped contexts (Achievement, Profile, IdentityObject...) are processed once,
+    # for the first credential, not again for each typed object of each credential: about
+    # half of what canonicalisation cost.
+    first = canonical_nquads(credential())
+    processed: list[Any] = []
+    original = JsonLdProcessor._process_context
+
+    def counting(self: Any, *arguments: Any, **options: Any) -> Any:
+        processed.append(arguments[1])
+        return original(self, *arguments, **options)
+
+    monkeypatch.setattr(JsonLdProcessor, "_process_context", counting)
+
+    again = canonical_nquads(credential(name="Another name"))
+
+    assert processed == []
+    assert '"Another name"' in again
+    assert again != first
+
+
+def test_equal_looking_inline_contexts_are_each_processed_for_their_own_document() -> None:
+    # A context a document carries is kept by identity: another document's context, even
+    # shaped alike, is processed for itself, and each document gets its own statements.
+    def document(vocabulary: str) -> dict[str, Any]:
+        return {
+            "@context": {
+                "Thing": {"@id": f"{vocabulary}Thing", "@context": {"name": f"{vocabulary}name"}}
+            },
+            "@id": "urn:example:1",
+            "@type": "Thing",
+            "name": "Ada",
+        }
+
+    first = canonical_nquads(document("https://one.example/"))
+    second = canonical_nquads(document("https://two.example/"))
+    again = canonical_nquads(document("https://one.example/"))
+
+    assert '<https://one.example/name> "Ada"' in first
+    assert '<https://two.example/name> "Ada"' in second
+    assert "one.example" not in second
+    assert again == first
