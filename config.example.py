@@ -95,6 +95,7 @@ RATELIMIT_API = "120 per minute;3000 per hour"  # /api/v1 requests, per token an
 RATELIMIT_PUBLIC_VERIFY = "6 per minute;60 per hour"
 RATELIMIT_PUBLIC_VERIFY_ALL = "120 per minute"
 RATELIMIT_DISPLAYER_LOOKUP = "30 per minute;500 per day"  # Displayer address lookups, per client
+RATELIMIT_OB3_DISCOVERY = "60 per minute;1000 per hour"  # the 3.0 API's discovery, per client
 
 # --- Issuer platforms (Badge Connect, OAuth) --------------------------------------
 

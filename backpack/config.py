@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_PUBLIC_VERIFY_ALL": "120 per minute",
     "RATELIMIT_DISPLAYER_LOOKUP": "30 per minute;500 per day",
     "RATELIMIT_OAUTH_REGISTER": "10 per hour;50 per day",
+    "RATELIMIT_OB3_DISCOVERY": "60 per minute;1000 per hour",  # per client address
     "SITE_NAME": "Backpack",
     "TERMS_OF_SERVICE_URL": None,
     "PRIVACY_POLICY_URL": None,

@@ -9,21 +9,20 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import orm
 from werkzeug.exceptions import HTTPException, abort
 
+from backpack.api.paging import page_links
 from backpack.extensions import csrf, db
 from backpack.links import external_url
-from backpack.models import Badge, OAuthToken, User
+from backpack.models import OAuthToken, User
 from backpack.oauth import scopes
 from backpack.oauth.server import require_oauth
 from backpack.openbadges import V2_CONTEXT
 from backpack.services import emails
+from backpack.services.api_credentials import granted_badges, is_compact_jws
 from backpack.services.badge_intake import BadgeRefused, receive_badge
 from backpack.services.errors import ServiceError
 from backpack.web.errors import answer_database_outages
@@ -98,6 +97,11 @@ def _unexpected(error: Exception) -> Response:
 
 def _authorised(scope: str) -> User:
     """The earner a valid token with this scope acts for."""
+    return _authorised_token(scope).user
+
+
+def _authorised_token(scope: str) -> OAuthToken:
+    """A valid token with this scope, or the envelope's 401 or 403."""
     try:
         token: OAuthToken = require_oauth.acquire_token([scope])
     except OAuth2Error as error:
@@ -113,7 +117,7 @@ def _authorised(scope: str) -> User:
             if name.lower() == "www-authenticate":
                 response.headers[name] = value
         abort(response)
-    return token.user
+    return token
 
 
 @bp.get("/.well-known/badgeconnect.json")
@@ -151,38 +155,30 @@ def manifest() -> Response:
 
 @bp.get(f"{API_BASE}/assertions")
 def list_assertions() -> Response:
-    """The earner's accepted badges, newest first, a page at a time."""
-    user = _authorised(scopes.ASSERTION_READONLY)
+    """The earner's accepted 2.0 badges (of the chosen collections), newest first, paged."""
+    token = _authorised_token(scopes.ASSERTION_READONLY)
     limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _int_arg("offset", 0, 0, 10**9)
-    # Badge Connect 2.1 carries 2.0 assertions: a 3.0 credential is not one, and is not
-    # down-converted into one (its proof covers the credential as issued).
-    conditions = [
-        Badge.user_id == user.id,
-        Badge.status == "accepted",
-        Badge.version != "3.0",
-    ]
     since = request.args.get("since")
-    if since is not None:
-        conditions.append(Badge.created_at > _timestamp_arg("since", since))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Badge).where(*conditions))
-    badges = db.session.scalars(
-        sa.select(Badge)
-        .where(*conditions)
-        .options(orm.undefer(Badge.assertion), orm.undefer(Badge.original_payload))
-        .order_by(Badge.created_at.desc(), Badge.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    page = granted_badges(
+        token.user,
+        token.collection_ids,
+        credentials=False,
+        limit=limit,
+        offset=offset,
+        since=None if since is None else _timestamp_arg("since", since),
+    )
     assertions, signed = [], []
-    for badge in badges:
-        if _is_jws(badge.original_payload):
+    for badge in page.badges:
+        if is_compact_jws(badge.original_payload):
             signed.append(badge.original_payload.strip())
         else:
             assertions.append(badge.assertion)
     response = _json({"status": envelope(), "assertions": assertions, "signedAssertions": signed})
-    response.headers["X-Total-Count"] = str(total or 0)
-    response.headers["Link"] = _links(limit, offset, total or 0)
+    response.headers["X-Total-Count"] = str(page.total)
+    response.headers["Link"] = page_links(
+        "badge_connect.list_assertions", limit, offset, page.total
+    )
     return response
 
 
@@ -295,23 +291,3 @@ def _timestamp_arg(name: str, raw: str) -> datetime:
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError):
         raise _invalid(f"{name} must be an ISO 8601 date and time.") from None
-
-
-def _links(limit: int, offset: int, total: int) -> str:
-    def link(at: int, rel: str) -> str:
-        query = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
-        query.update(limit=str(limit), offset=str(at))
-        return f'<{external_url("badge_connect.list_assertions")}?{urlencode(query)}>; rel="{rel}"'
-
-    last = max(0, (total - 1) // limit * limit)
-    rels = [link(0, "first"), link(last, "last")]
-    if offset + limit < total:
-        rels.append(link(offset + limit, "next"))
-    if offset > 0:
-        rels.append(link(max(0, offset - limit), "prev"))
-    return ", ".join(rels)
-
-
-def _is_jws(payload: str) -> bool:
-    parts = payload.strip().split(".")
-    return len(parts) == 3 and all(parts) and not payload.lstrip().startswith(("{", "http"))

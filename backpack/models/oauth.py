@@ -117,6 +117,10 @@ class OAuthAuthorizationCode(Base):
     code_challenge_method: Mapped[str] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    # Set when the code is exchanged; the row stays until it expires so a reuse is noticed.
+    used_at: Mapped[datetime | None]
+    # The collections the earner limited the grant to on the consent page; None: all badges.
+    collection_ids: Mapped[list[int] | None] = mapped_column(sa.JSON)
 
     user: Mapped[User] = relationship()
 
@@ -155,6 +159,8 @@ class OAuthToken(Base):
     access_token_revoked_at: Mapped[datetime | None]
     refresh_token_revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    # Carried over from the code (and to each refreshed pair); None: every accepted badge.
+    collection_ids: Mapped[list[int] | None] = mapped_column(sa.JSON)
 
     client: Mapped[OAuthClient] = relationship()
     user: Mapped[User] = relationship()

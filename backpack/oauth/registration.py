@@ -1,12 +1,14 @@
-"""RFC 7591 dynamic client registration, under the Badge Connect rules.
+"""RFC 7591 dynamic client registration, under the Badge Connect or Open Badges 3.0 rules.
 
 No initial access token is asked for (Open Badges 2.1 and 3.0 forbid it); the endpoint is
 rate limited instead. Every URI must be https and on the host of `client_uri`, so a
-registration cannot name someone else's site as its home.
+registration cannot name someone else's site as its home. The two APIs differ in what
+they require (`RegistrationRules`); both register into the one authorization server.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +27,6 @@ from backpack.oauth import scopes
 from backpack.oauth.metadata import GRANT_TYPES, server_metadata
 from backpack.origins import web_origin
 
-REQUIRED_FIELDS = ("client_name", "client_uri", "redirect_uris")
 URI_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 # RFC 7591 section 2: the metadata whose values are strings, and those that are lists of them.
 TEXT_FIELDS = (
@@ -37,8 +38,41 @@ LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
 ANONYMOUS_REGISTRATION = "anonymous"
 
 
+@dataclass(frozen=True)
+class RegistrationRules:
+    """What one API requires of a registration, and what it fills in when left out."""
+
+    required: tuple[str, ...]
+    auth_methods: tuple[str, ...]
+    default_scopes: tuple[str, ...]  # None of them: `scope` is required
+    api_scopes: tuple[str, ...]  # the scopes this API's clients may register
+
+
+# Badge Connect 2.1: lenient about what Moodle and other platforms leave out; the form
+# variant of the secret is a secret all the same, and RFC 8414 metadata lists both.
+BADGE_CONNECT_RULES = RegistrationRules(
+    required=("client_name", "client_uri", "redirect_uris"),
+    auth_methods=CLIENT_SECRET_METHODS,
+    default_scopes=scopes.BADGE_CONNECT_SCOPES,
+    api_scopes=scopes.SUPPORTED,
+)
+# Open Badges 3.0 (its security section): every descriptive field and `scope` are required,
+# and clients authenticate with HTTP Basic only.
+OB3_RULES = RegistrationRules(
+    required=(
+        "client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "software_id",
+        "software_version", "redirect_uris", "scope",
+    ),
+    auth_methods=("client_secret_basic",),
+    default_scopes=(),
+    api_scopes=(*scopes.OB3_SCOPES, scopes.OFFLINE_ACCESS),
+)  # fmt: skip
+
+
 class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]
     """Register a client that follows the Badge Connect rules; store its secret hashed."""
+
+    RULES = BADGE_CONNECT_RULES
 
     def authenticate_token(self, request: Any) -> str:
         return ANONYMOUS_REGISTRATION
@@ -49,7 +83,7 @@ class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ign
     def extract_client_metadata(self, request: Any) -> dict[str, Any]:
         check_value_types(request.payload.data)
         metadata: dict[str, Any] = super().extract_client_metadata(request)
-        return badge_connect_metadata(metadata)
+        return badge_connect_metadata(metadata, self.RULES)
 
     def save_client(
         self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any
@@ -64,6 +98,13 @@ class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ign
         db.session.add(client)
         db.session.commit()
         return client
+
+
+class OpenBadges3RegistrationEndpoint(BadgeConnectRegistrationEndpoint):
+    """Register a client of the Open Badges 3.0 API (`x-imssf-registrationUrl`)."""
+
+    ENDPOINT_NAME = "ob3_client_registration"
+    RULES = OB3_RULES
 
 
 def check_value_types(metadata: dict[str, Any]) -> None:
@@ -85,9 +126,11 @@ def check_value_types(metadata: dict[str, Any]) -> None:
             raise InvalidClientMetadataError("jwks must be a JSON Web Key Set.") from None
 
 
-def badge_connect_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
-    """Check registered metadata against the Badge Connect rules and fill in the defaults."""
-    missing = [name for name in REQUIRED_FIELDS if not metadata.get(name)]
+def badge_connect_metadata(
+    metadata: dict[str, Any], rules: RegistrationRules = BADGE_CONNECT_RULES
+) -> dict[str, Any]:
+    """Check registered metadata against one API's rules and fill in the defaults."""
+    missing = [name for name in rules.required if not metadata.get(name)]
     if missing:
         raise InvalidClientMetadataError(f"Missing {', '.join(missing)}.")
     host = _https_host(metadata["client_uri"], "client_uri", InvalidClientMetadataError)
@@ -113,18 +156,19 @@ def badge_connect_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
         )
     if metadata.setdefault("response_types", ["code"]) != ["code"]:
         raise InvalidClientMetadataError('response_types must be ["code"].')
-    # Badge Connect names only client_secret_basic; the form variant is a secret all the same,
-    # and RFC 8414 metadata lists both.
     method = metadata.setdefault("token_endpoint_auth_method", "client_secret_basic")
-    if method not in CLIENT_SECRET_METHODS:
+    if method not in rules.auth_methods:
         raise InvalidClientMetadataError(
-            "token_endpoint_auth_method must be client_secret_basic or client_secret_post."
+            f"token_endpoint_auth_method must be {' or '.join(rules.auth_methods)}."
         )
     if not metadata.get("scope"):
-        default = list(scopes.BADGE_CONNECT_SCOPES)
+        default = list(rules.default_scopes)
         if "refresh_token" in grant_types:
             default.append(scopes.OFFLINE_ACCESS)
         metadata["scope"] = " ".join(default)
+    unknown = sorted(set(metadata["scope"].split()) - set(rules.api_scopes))
+    if unknown:
+        raise InvalidClientMetadataError(f"This API does not offer the scope {unknown[0]}.")
     return metadata
 
 

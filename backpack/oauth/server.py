@@ -21,7 +21,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from backpack.extensions import db
 from backpack.models import OAuthAuthorizationCode, OAuthClient, OAuthToken, User
@@ -46,6 +46,8 @@ CLIENT_AUTH_METHODS = list(CLIENT_SECRET_METHODS)
 # (init_oauth), kept in app.extensions, so that test apps do not share registered grants.
 require_oauth = ResourceProtector()
 EXTENSION_KEY = "backpack.oauth"
+# Where the consent view leaves the collections the earner chose, for the code it makes.
+CONSENTED_COLLECTIONS = "oauth_consented_collections"
 
 
 class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
@@ -91,6 +93,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             scope=request.scope or "",
             code_challenge=data["code_challenge"],
             code_challenge_method=data["code_challenge_method"],
+            collection_ids=g.get(CONSENTED_COLLECTIONS),
             created_at=now,
             expires_at=now + CODE_LIFETIME,
         )
@@ -98,28 +101,58 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         db.session.commit()
         return authorization_code
 
+    def validate_authorization_request(self) -> Any:
+        # Open Badges 3.0 makes `state` mandatory (CSRF protection for the client); Badge
+        # Connect clients send it too.
+        redirect_uri = super().validate_authorization_request()
+        if not self.request.payload.state:
+            raise InvalidRequestError("Missing 'state'.", redirect_uri=redirect_uri)
+        return redirect_uri
+
     def query_authorization_code(
         self, code: str, client: OAuthClient
     ) -> OAuthAuthorizationCode | None:
-        # Deleting the row as it is read makes the code single-use even under concurrency.
+        # Marking the row used as it is read makes the code single-use even under
+        # concurrency; the row stays until it expires, so a second use is recognised.
+        digest = token_digest(code)
         found: OAuthAuthorizationCode | None = db.session.scalar(
-            sa.delete(OAuthAuthorizationCode)
+            sa.update(OAuthAuthorizationCode)
             .where(
-                OAuthAuthorizationCode.code_hash == token_digest(code),
+                OAuthAuthorizationCode.code_hash == digest,
                 OAuthAuthorizationCode.client_id == client.id,
+                OAuthAuthorizationCode.used_at.is_(None),
             )
+            .values(used_at=utcnow())
             .returning(OAuthAuthorizationCode)
+            .execution_options(synchronize_session=False)
         )
-        if found is not None:
-            # Keep the row's values readable after the commit below (its row is gone).
-            db.session.expunge(found)
+        if found is None:
+            self._end_grant_on_reuse(digest, client)
         db.session.commit()
         if found is None or found.is_expired():
             return None
         return found
 
+    def _end_grant_on_reuse(self, digest: str, client: OAuthClient) -> None:
+        """A used code presented again was copied: end what it (and its grant) issued."""
+        used = db.session.scalar(
+            sa.select(OAuthAuthorizationCode).where(
+                OAuthAuthorizationCode.code_hash == digest,
+                OAuthAuthorizationCode.client_id == client.id,
+                OAuthAuthorizationCode.used_at.is_not(None),
+            )
+        )
+        if used is not None:
+            end_grant(used.user_id, used.client_id)
+            logger.warning(
+                "A used authorization code of client %s was presented again; its grant for "
+                "user %s is revoked",
+                client.client_id,
+                used.user_id,
+            )
+
     def delete_authorization_code(self, authorization_code: OAuthAuthorizationCode) -> None:
-        """Nothing left to do: the code was deleted when it was read."""
+        """Nothing left to do: the code was marked used when it was read."""
 
     def authenticate_user(self, authorization_code: OAuthAuthorizationCode) -> User | None:
         return db.session.get(User, authorization_code.user_id)
@@ -262,6 +295,8 @@ def query_client(client_id: str) -> OAuthClient | None:
 def save_token(token: dict[str, Any], request: Any) -> None:
     """Store a newly issued token pair as digests."""
     refresh = token.get("refresh_token")
+    # The grant's limits travel from the code to its tokens, and on to each refreshed pair.
+    origin = getattr(request, "authorization_code", None) or getattr(request, "refresh_token", None)
     db.session.add(
         OAuthToken(
             client_id=request.client.id,
@@ -271,6 +306,7 @@ def save_token(token: dict[str, Any], request: Any) -> None:
             refresh_token_hash=token_digest(refresh) if refresh else None,
             scope=token.get("scope", ""),
             expires_in=int(token["expires_in"]),
+            collection_ids=getattr(origin, "collection_ids", None),
         )
     )
     db.session.commit()
@@ -284,7 +320,10 @@ def authorization_server() -> AuthorizationServer:
 
 def init_oauth(app: Flask) -> None:
     """Create the app's authorization server with its grants and endpoints."""
-    from backpack.oauth.registration import BadgeConnectRegistrationEndpoint
+    from backpack.oauth.registration import (
+        BadgeConnectRegistrationEndpoint,
+        OpenBadges3RegistrationEndpoint,
+    )
 
     authorization = AuthorizationServer()
     authorization.init_app(app, query_client=query_client, save_token=save_token)
@@ -296,6 +335,7 @@ def init_oauth(app: Flask) -> None:
     authorization.register_grant(RefreshTokenGrant)
     authorization.register_endpoint(TokenRevocationEndpoint)
     authorization.register_endpoint(BadgeConnectRegistrationEndpoint)
+    authorization.register_endpoint(OpenBadges3RegistrationEndpoint)
     app.extensions[EXTENSION_KEY] = authorization
 
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.exceptions import BadRequest
 
 from backpack.extensions import csrf, limiter
 from backpack.oauth import scopes
 from backpack.oauth.metadata import server_metadata
-from backpack.oauth.server import authorization_server
+from backpack.oauth.server import CONSENTED_COLLECTIONS, authorization_server
 from backpack.origins import web_origin
+from backpack.services.collections import list_collections
+from backpack.services.connected_apps import chosen_collections
 from backpack.web.security import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("oauth", __name__)
@@ -43,6 +46,10 @@ def authorize() -> Response | tuple[str, int] | str:
         decision = request.form.get("decision")
         if decision not in ("allow", "deny"):
             raise BadRequest("Choose to allow or to deny.")
+        g.setdefault(
+            CONSENTED_COLLECTIONS,
+            chosen_collections(current_user, request.form.getlist("collections")),
+        )
         user = current_user._get_current_object() if decision == "allow" else None
         return server.create_authorization_response(  # type: ignore[no-any-return]
             grant=grant, grant_user=user
@@ -54,6 +61,7 @@ def authorize() -> Response | tuple[str, int] | str:
             client=client,
             scopes=scopes.describe(grant.request.scope or ""),
             redirect_uri=grant.redirect_uri,
+            collections=_choosable_collections(grant.request.scope or ""),
         )
     )
     response.headers["Content-Security-Policy"] = _consent_policy(
@@ -61,6 +69,13 @@ def authorize() -> Response | tuple[str, int] | str:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _choosable_collections(scope: str) -> list[Any]:
+    """The earner's collections, offered when the client asks to read badges."""
+    if not set(scope.split()) & set(scopes.READING):
+        return []
+    return [summary.collection for summary in list_collections(current_user)]
 
 
 def _consent_policy(redirect_uri: str, logo_uri: object) -> str:
@@ -117,15 +132,26 @@ def revoke_token() -> Response:
 @csrf.exempt
 @limiter.limit(_limit)
 def register_client() -> Response:
-    """Register a client (RFC 7591), without an initial access token."""
+    """Register a Badge Connect client (RFC 7591), without an initial access token."""
+    return _register("client_registration")
+
+
+@bp.route("/oauth/register/ob3", methods=["POST"])
+@csrf.exempt
+@limiter.limit(_limit)
+def register_ob3_client() -> Response:
+    """Register an Open Badges 3.0 API client (RFC 7591), under that API's stricter rules."""
+    return _register("ob3_client_registration")
+
+
+def _register(endpoint: str) -> Response:
     if not isinstance(request.get_json(silent=True), dict):
         error = {
             "error": "invalid_client_metadata",
             "error_description": "Send the client metadata as a JSON object.",
         }
         return Response(json.dumps(error), status=400, mimetype="application/json")
-    server = authorization_server()
-    return server.create_endpoint_response("client_registration")  # type: ignore[no-any-return]
+    return authorization_server().create_endpoint_response(endpoint)  # type: ignore[no-any-return]
 
 
 @bp.route("/.well-known/oauth-authorization-server")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from backpack.extensions import db
 from backpack.models import (
     BackpackConnectGrant,
+    Collection,
     OAuthAuthorizationCode,
     OAuthClient,
     OAuthToken,
@@ -30,6 +31,8 @@ class ConnectedApp:
     scopes: list[str]  # in plain words
     granted_at: datetime
     last_used_at: datetime | None
+    # The collections its reading is limited to; None: every accepted badge.
+    collection_ids: tuple[int, ...] | None = None
 
 
 def _live_token() -> sa.ColumnElement[bool]:
@@ -57,6 +60,7 @@ def connected_apps(user: User) -> list[ConnectedApp]:
             continue
         previous = apps.get(client.client_id)
         names = set(token.scope.split()) | set(previous.scopes if previous else [])
+        limits = _widest(previous.collection_ids if previous else (), token.collection_ids)
         apps[client.client_id] = ConnectedApp(
             kind="oauth",
             key=client.client_id,
@@ -65,6 +69,7 @@ def connected_apps(user: User) -> list[ConnectedApp]:
             scopes=sorted(names),
             granted_at=previous.granted_at if previous else token.issued_at,
             last_used_at=_latest(previous.last_used_at if previous else None, token.last_used_at),
+            collection_ids=limits,
         )
     grants = db.session.scalars(
         sa.select(BackpackConnectGrant).where(
@@ -85,11 +90,28 @@ def connected_apps(user: User) -> list[ConnectedApp]:
     return sorted(apps.values(), key=lambda a: a.last_used_at or a.granted_at, reverse=True)
 
 
+def _widest(held: tuple[int, ...] | None, token: list[int] | None) -> tuple[int, ...] | None:
+    """What an app may read across its tokens: all badges if any token may read all."""
+    if held is None or token is None:
+        return None
+    return tuple(sorted(set(held) | set(token)))
+
+
 def describe_scopes(app: ConnectedApp) -> list[str]:
-    """An app's scopes in plain words."""
+    """An app's scopes in plain words, and the collections its reading is limited to."""
     if app.kind == "backpack-connect":
         return ["Add badges awarded to you to your backpack (Mozilla Backpack Connect)"]
-    return [text for _, text in scopes.describe(" ".join(app.scopes))]
+    texts = [text for _, text in scopes.describe(" ".join(app.scopes))]
+    if app.collection_ids is not None and set(app.scopes) & set(scopes.READING):
+        names = db.session.scalars(
+            sa.select(Collection.name)
+            .where(Collection.id.in_(app.collection_ids))
+            .order_by(Collection.position, Collection.id)
+        ).all()
+        texts.append(
+            "Only the badges in: " + ", ".join(names) if names else "No badges (no collection)"
+        )
+    return texts
 
 
 def revoke_app(user: User, kind: str, key: str) -> int:
@@ -137,3 +159,18 @@ def end_grant(user_id: int, client_id: int) -> int:
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return max((x for x in (a, b) if x is not None), default=None)
+
+
+def chosen_collections(user: User, raw_ids: list[str]) -> list[int] | None:
+    """The earner's own collections among the ids ticked on the consent page; None: all.
+
+    Ids that are not numbers or not the earner's are dropped: a forged form can narrow a
+    grant, never widen it to someone else's collection. Ticking only such ids grants none.
+    """
+    if not raw_ids:
+        return None
+    wanted = {int(raw) for raw in raw_ids if raw.isascii() and raw.isdigit() and len(raw) < 12}
+    owned = db.session.scalars(
+        sa.select(Collection.id).where(Collection.user_id == user.id, Collection.id.in_(wanted))
+    ).all()
+    return sorted(owned)
