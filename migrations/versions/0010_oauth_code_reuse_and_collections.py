@@ -6,8 +6,8 @@ a reuse (the code was stolen, or the client leaks) ends the grant it started, as
 Badges 3.0 asks. Codes and tokens also carry the collections the earner picked on the
 consent page (NULL: every accepted badge).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 
 """
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
