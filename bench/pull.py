@@ -29,19 +29,19 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backpack import create_app  # noqa: E402
-from backpack.extensions import db  # noqa: E402
-from backpack.models import User  # noqa: E402
-from backpack.services import accounts  # noqa: E402
-from backpack.services.fetching import app_fetcher  # noqa: E402
-from bench.common import parse_with_smoke, scratch_database  # noqa: E402
-from importers.pull import jobs, ob3  # noqa: E402
-from importers.pull.core import run_pull  # noqa: E402
-from importers.pull.remote import PullLimits, Remote  # noqa: E402
-from importers.report import ImportReport  # noqa: E402
-from tests.support.http_server import LocalHTTPServer  # noqa: E402
-from tests.support.issuer import TestIssuer  # noqa: E402
-from tests.support.ob3_backpack import Ob3Backpack  # noqa: E402
+from backpack import create_app
+from backpack.extensions import db
+from backpack.models import User
+from backpack.services import accounts
+from backpack.services.fetching import app_fetcher
+from bench.common import parse_with_smoke, scratch_database
+from importers.pull import jobs, ob3
+from importers.pull.core import run_pull
+from importers.pull.remote import PullLimits, Remote
+from importers.report import ImportReport
+from tests.support.http_server import LocalHTTPServer
+from tests.support.issuer import TestIssuer
+from tests.support.ob3_backpack import Ob3Backpack
 
 EARNER = "ann@example.org"
 
