@@ -107,15 +107,11 @@ def _allow_every_badge(browser: FlaskClient, link: str) -> str:
     return back
 
 
-def test_published_badges_move_from_one_instance_to_another(
-    badge_app: Flask,
-    earner: Accounts,
-    issuer: TestIssuer,
-    issuer3: CredentialIssuer,
-    other_instance: tuple[Flask, str],
-    tmp_path: Path,
-) -> None:
-    other, address = other_instance
+def _ann_there(other: Flask, issuer: TestIssuer, issuer3: CredentialIssuer) -> tuple[Accounts, str]:
+    """Ann on the other instance, logged in there, with two 2.0 badges (published in a
+    collection, findable by the Displayer API) and two 3.0 credentials pasted as issued:
+    one with a Data Integrity proof, one a VC-JWT (returned: its compact JWS is what
+    leaves, and what must arrive)."""
     there = Accounts(other, other.test_client(), Outbox(Path(other.config["MAIL_OUTBOX_DIR"])))
     user_id = there.create(ANN)
     there.login(ANN)
@@ -128,12 +124,22 @@ def test_published_badges_move_from_one_instance_to_another(
         ids = list(db.session.scalars(sa.select(Badge.id).where(Badge.user_id == user_id)))
     add_to(there.client, collection, *ids)
     publish(there.client, collection)
-    # Two 3.0 credentials, pasted there as issued: one with a Data Integrity proof, one a
-    # VC-JWT (its compact JWS is what leaves, and what must arrive).
     signed = issuer3.sign(issuer3.credential(recipient=ANN, name="Local Teamwork"))
     jwt = issuer3.jwt(issuer3.credential(recipient=ANN, name="Signed as a JWT"), alg="ES256")
     for text in (json.dumps(signed, indent=2), jwt):
         assert add_badge(there.client, "text", text).status_code == 302
+    return there, jwt
+
+
+def test_published_badges_move_from_one_instance_to_another(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer: TestIssuer,
+    issuer3: CredentialIssuer,
+    other_instance: tuple[Flask, str],
+) -> None:
+    other, address = other_instance
+    there, jwt = _ann_there(other, issuer, issuer3)
     left = _payloads(other)
     assert sorted(f for *_, f in left) == ["2.0", "2.0", "3.0", "3.0"], left
 
@@ -167,3 +173,28 @@ def test_published_badges_move_from_one_instance_to_another(
     report = json.loads(result.output)
     assert (report["badges"], report["already_imported"]) == (0, {"badges": 2}), result.output
     assert _payloads(badge_app) == left
+
+
+def test_refusing_the_badge_connect_consent_still_brings_the_3_0_credentials(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer: TestIssuer,
+    issuer3: CredentialIssuer,
+    other_instance: tuple[Flask, str],
+) -> None:
+    other, address = other_instance
+    there, _ = _ann_there(other, issuer, issuer3)
+    started = post_form(earner.client, "/account/import/backpack/", {"address": address})
+    assert started.status_code == 302, started.get_data(as_text=True)
+    second = earner.client.get(local(_allow_every_badge(there.client, started.headers["Location"])))
+    assert second.status_code == 302, second.get_data(as_text=True)
+    back = consent(there.client, second.headers["Location"], decision="deny")
+    assert query(back)["error"] == "access_denied"
+    job = earner.client.get(local(back))
+    assert job.status_code == 302, job.get_data(as_text=True)
+    state = earner.client.get(job.headers["Location"] + ".json").get_json()
+    assert (state["status"], state["report"]["badges"]) == ("done", 2), state
+    page = earner.client.get(job.headers["Location"]).get_data(as_text=True)
+    assert "Only your Open Badges 3.0 credentials are brought over." in page
+    assert {version for *_, version in _payloads(badge_app)} == {"3.0"}
+    assert _originals_30(badge_app) == _originals_30(other)
