@@ -81,7 +81,9 @@ def backpack_command(url: str, address: str, as_json: bool, failures: Path | Non
             db.session.commit()
             click.echo(
                 f"Open this link in a browser, logged in here as {address}, and allow the"
-                f" other backpack to share your badges; the pull then starts:\n{link}"
+                " other backpack to share your badges (a backpack that also keeps 2.0 badges"
+                " on Badge Connect then asks a second time, for those); the pull then"
+                f" starts:\n{link}"
             )
             return
     except ImporterError as exc:

@@ -26,6 +26,7 @@ from tests.support.ob3_backpack import API, JSON, Ob3Backpack
 
 ANN = "ann@example.org"
 PAGE = "/account/import/backpack/"
+JSON_TYPE = "application/json"
 
 
 @pytest.fixture
@@ -238,3 +239,29 @@ def test_a_hostile_listing_ends_the_pull_with_its_reason_and_nothing_stored(
     assert reason in state["error"], state
     assert count(badge_app, Badge) == 0
     assert not any("attacker" in r.path for r in provider_server.requests)
+
+
+def test_an_unusable_badge_connect_manifest_beside_the_3_0_api_still_pulls_the_credentials(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
+) -> None:
+    provider = Ob3Backpack(provider_server, held(issuer3, 1))
+    manifest = {
+        "badgeConnectAPI": [
+            {
+                "version": "v2p1",
+                "apiBase": "https://elsewhere.example/bc/v2p1",
+                "registrationUrl": provider_server.url("/oauth/register"),
+                "authorizationUrl": provider_server.url("/oauth/authorize"),
+                "tokenUrl": provider_server.url("/oauth/token"),
+            }
+        ]
+    }
+    provider_server.serve_json("/.well-known/badgeconnect.json", manifest, content_type=JSON_TYPE)
+    consent = start(earner, provider_server)
+    back = earner.client.get(local_path(provider.consent(consent.headers["Location"])))
+    state = job_state(earner, back)
+    assert (state["status"], state["report"]["badges"]) == ("done", 1), state
+    page = earner.client.get(back.headers["Location"]).get_data(as_text=True)
+    assert "Your 2.0 badges there cannot be asked for" in page
+    assert "elsewhere.example" in page
+    assert len(provider.registrations) == 1  # nothing was sent to the other host

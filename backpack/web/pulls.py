@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
@@ -17,14 +26,17 @@ from wtforms.validators import Length, Optional
 
 from backpack.extensions import db
 from backpack.import_jobs import ImportNotStarted, unfinished_jobs
+from backpack.models import RemoteGrant
 from backpack.services.fetching import app_fetcher
 from backpack.web.forms import PageForm
 from importers.pipeline import ImporterError
-from importers.pull import discovery, jobs, ob3, wallet
+from importers.pull import both_apis, discovery, jobs, ob3, wallet
 from importers.pull.remote import Remote
 
 bp = Blueprint("pulls", __name__, url_prefix="/account/import/backpack")
 RETRY_SECONDS = 300
+# The 3.0 grant a pull from a host speaking both APIs waits with for the second consent.
+FIRST_LEG = "pull_first_grant"
 Page = Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
@@ -87,19 +99,20 @@ def _start(form: PullForm, spec: dict[str, Any]) -> Page:
 @bp.get("/callback")
 @login_required
 def callback() -> Page:
-    """The other backpack sends the earner back here: trade the code, start the pull."""
+    """The other backpack sends the earner back here: trade the code, then either ask the
+    same host's Badge Connect consent too (it speaks both APIs) or start the pull."""
     form = PullForm()
     grant = ob3.pending_grant(current_user, request.args.get("state", ""))
     if grant is None:
         form.address.errors = ["This answer from the other backpack matches no pull you started."]
         return render_template("imports/pull.html", form=form), 400
+    first = both_apis.first_leg(current_user, session.pop(FIRST_LEG, None), grant)
     code = request.args.get("code")
     if not code:
         db.session.delete(grant)
         db.session.commit()
         refusal = request.args.get("error") or "no code"
-        form.address.errors = [f"The other backpack did not give access ({refusal[:100]})."]
-        return render_template("imports/pull.html", form=form), 400
+        return _stopped(form, first, f"The other backpack did not give access ({refusal[:100]}).")
     try:
         ob3.finish_authorization(Remote(app_fetcher()), grant, code)
     except ImporterError as exc:
@@ -108,7 +121,26 @@ def callback() -> Page:
         if stale is not None:
             db.session.delete(stale)
         db.session.commit()
-        form.address.errors = [exc.message]
-        return render_template("imports/pull.html", form=form), 400
+        return _stopped(form, first, exc.message)
     db.session.commit()
-    return _start(form, jobs.grant_spec(grant))
+    if first is None:
+        try:
+            follow = both_apis.badge_connect_after(Remote(app_fetcher()), current_user, grant)
+        except ImporterError as exc:
+            db.session.rollback()
+            flash(f"Your 2.0 badges there cannot be asked for: {exc.message}", "error")
+            follow = None
+        if follow is not None:
+            db.session.commit()
+            session[FIRST_LEG] = grant.id
+            return redirect(follow)
+    return _start(form, jobs.grant_spec(*[g for g in (first, grant) if g is not None]))
+
+
+def _stopped(form: PullForm, first: RemoteGrant | None, reason: str) -> Page:
+    """The second consent failed: pull what the first allowed, saying so; else the reason."""
+    if first is not None:
+        flash(f"{reason} Only your Open Badges 3.0 credentials are brought over.", "error")
+        return _start(form, jobs.grant_spec(first))
+    form.address.errors = [reason]
+    return render_template("imports/pull.html", form=form), 400

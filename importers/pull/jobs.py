@@ -78,9 +78,10 @@ def spec_notes(spec: dict[str, Any]) -> list[str]:
     return []
 
 
-def grant_spec(grant: RemoteGrant) -> dict[str, Any]:
-    """What a job keeps of a pull over an authorized API: the grant to read with."""
-    return {"source": "ob3", "grant_id": grant.id}
+def grant_spec(*grants: RemoteGrant) -> dict[str, Any]:
+    """What a job keeps of a pull over authorized APIs: the grants to read with (a host
+    speaking both the 3.0 API and Badge Connect gives one grant for each)."""
+    return {"source": "api", "grant_ids": [grant.id for grant in grants]}
 
 
 def address_spec(address: str) -> dict[str, Any]:
@@ -97,11 +98,8 @@ def list_spec(
         texts = [str(text) for text in spec.get("credentials") or []]
         digest = hashlib.sha256("\n".join(sorted(texts)).encode()).hexdigest()[:32]
         return f"wallet:{digest}", [PulledBadge(text, wallet.name_of(text)) for text in texts]
-    if spec.get("source") == "ob3":
-        grant = db.session.get(RemoteGrant, int(spec.get("grant_id") or 0))
-        if grant is None or grant.user_id != user.id:
-            raise PullStopped("This backpack is no longer connected.")
-        return f"api:{grant.client.api_base}", list(ob3.list_credentials(remote, grant))
+    if spec.get("source") in ("api", "ob3"):  # "ob3": a job queued before "grant_ids"
+        return _list_grants(spec.get("grant_ids") or [spec.get("grant_id")], user, remote)
     spoken = discovery.discover(remote, str(spec.get("address")))
     if spoken.kind != "displayer":
         raise PullStopped(
@@ -110,6 +108,26 @@ def list_spec(
         )
     addresses = sorted(e.address for e in user.emails if e.is_verified)
     return f"displayer:{spoken.base}", list(displayer.list_badges(remote, spoken.base, addresses))
+
+
+def _list_grants(
+    grant_ids: list[Any], user: User, remote: Remote
+) -> tuple[str, list[PulledBadge | SourceFailure]]:
+    """Every badge the grants read, one API after the other, as one listing under one
+    scope (the intake keeps a badge listed by both APIs once)."""
+    grants = [db.session.get(RemoteGrant, int(grant_id or 0)) for grant_id in grant_ids]
+    listed: list[PulledBadge | SourceFailure] = []
+    for grant in grants:
+        if grant is None or grant.user_id != user.id:
+            raise PullStopped("This backpack is no longer connected.")
+        listed += ob3.list_credentials(remote, grant)
+        if len(listed) > remote.limits.items:
+            raise PullStopped(
+                f"The other backpack listed more than {remote.limits.items} badges;"
+                " the pull stopped."
+            )
+    bases = " ".join(grant.client.api_base for grant in grants if grant is not None)
+    return f"api:{bases}", listed
 
 
 def run_claimed_pull(job: ImportJob) -> None:

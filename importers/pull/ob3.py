@@ -27,7 +27,7 @@ from backpack.models.base import utcnow
 from backpack.models.oauth import token_digest
 from backpack.services.remote_grants import revoke_remote_grant
 from backpack.services.sealing import seal, unseal
-from importers.pull import badge_connect
+from importers.pull import badge_connect, verbatim
 from importers.pull.core import PulledBadge
 from importers.pull.endpoints import Endpoints, same_host
 from importers.pull.remote import PullStopped, Remote
@@ -238,8 +238,8 @@ def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:
         if url in seen:
             raise PullStopped("The other backpack's pages lead back to one already read.")
         seen.add(url)
-        page, headers = remote.get_json(url, token=token)
-        listed += badge_connect.page_items(page) if connect else _credentials(page)
+        page, headers, text = remote.get_json_text(url, token=token)
+        listed += badge_connect.page_items(page) if connect else _credentials(page, text)
         if len(listed) > remote.limits.items:
             raise PullStopped(
                 f"The other backpack listed more than {remote.limits.items} credentials;"
@@ -250,13 +250,20 @@ def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:
     return listed
 
 
-def _credentials(page: Any) -> list[PulledBadge]:
+def _credentials(page: Any, text: str) -> list[PulledBadge]:
     if not isinstance(page, dict):
         raise PullStopped("A page of credentials from the other backpack is not an object.")
     found: list[PulledBadge] = []
-    for credential in page.get("credential") or []:
+    listed = page.get("credential")
+    listed = listed if isinstance(listed, list) else []
+    # Each credential as the other backpack sent it, cut from the page; serialised again
+    # only when the page's text cannot be cut so (then it is still the same credential).
+    spans = verbatim.array_members(text, "credential")
+    if spans is None or len(spans) != len(listed):
+        spans = [json.dumps(credential, ensure_ascii=False) for credential in listed]
+    for credential, span in zip(listed, spans, strict=True):
         if isinstance(credential, dict):
-            found.append(PulledBadge(json.dumps(credential, ensure_ascii=False), _name(credential)))
+            found.append(PulledBadge(span, _name(credential)))
     # The schema's name, and the spelling api.html (and real servers) use.
     for name in ("compactJwsString", "compactJwsStrings"):
         for jws in page.get(name) or []:

@@ -41,6 +41,16 @@ class Remote:
         headers = {"Authorization": f"Bearer {token}"} if token else None
         return self._json("GET", url, None, headers)
 
+    def get_json_text(
+        self, url: str, *, token: str | None = None
+    ) -> tuple[Any, dict[str, str], str]:
+        """GET a JSON page: its body parsed, its lower-cased headers, and its text as
+        received (to keep what the page holds verbatim)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        response = self._response("GET", url, None, headers)
+        text = response.content.decode("utf-8", errors="replace")
+        return self._parsed(url, response), dict(response.headers), text
+
     def post_json(self, url: str, document: Any) -> tuple[Any, dict[str, str]]:
         """POST a JSON body and read the JSON answer."""
         body = json.dumps(document).encode()
@@ -58,6 +68,13 @@ class Remote:
     def _json(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str] | None
     ) -> tuple[Any, dict[str, str]]:
+        response = self._response(method, url, body, headers)
+        return self._parsed(url, response), dict(response.headers)
+
+    def _response(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str] | None
+    ) -> Any:
+        """The answer to one request, within the caps, a JSON answer or PullStopped."""
         self.pages += 1
         if self.pages > self.limits.pages:
             raise PullStopped(
@@ -81,8 +98,12 @@ class Remote:
         if response.content_type not in JSON_TYPES and not response.content_type.endswith("+json"):
             shown = response.content_type or "nothing"
             raise PullStopped(f"{url} answered {shown} where JSON was expected.")
+        return response
+
+    @staticmethod
+    def _parsed(url: str, response: Any) -> Any:
         try:
-            return response.json(), dict(response.headers)
+            return response.json()
         except OpenBadgesError as exc:
             raise PullStopped(f"{url} did not answer readable JSON: {exc.message}") from exc
 
