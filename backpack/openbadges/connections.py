@@ -60,7 +60,12 @@ class ConnectionPool:
 
     def __init__(self, *, ca_file: str | None = None) -> None:
         self._ca_file = ca_file
-        self._tls_context: ssl.SSLContext | None = None
+        # A CA file of one's own is read at once, so that a wrong path fails where it is
+        # configured rather than on some later fetch; the system's authorities wait for
+        # the first https fetch (loading them takes milliseconds).
+        self._tls_context: ssl.SSLContext | None = (
+            ssl.create_default_context(cafile=ca_file) if ca_file else None
+        )
         self._idle: OrderedDict[ConnectionKey, list[http.client.HTTPConnection]] = OrderedDict()
         self._lock = threading.Lock()
         # A fetcher dropped without close() still closes its idle sockets when collected.
@@ -110,7 +115,6 @@ class ConnectionPool:
             _close_all(self._idle)
 
     def _context(self) -> ssl.SSLContext:
-        # Made on the first https fetch: loading the trusted authorities takes milliseconds.
         with self._lock:
             if self._tls_context is None:
                 self._tls_context = ssl.create_default_context(cafile=self._ca_file)
