@@ -148,7 +148,7 @@ def compact_to_v2(document: Mapping[str, Any]) -> dict[str, Any]:
     except Exception as error:
         # pyld raises JsonLdError, but also plain TypeErrors and KeyErrors on odd input;
         # none of them may escape as anything but a badge problem.
-        refused = _parse_error_in(error)
+        refused = parse_error_in(error)
         if refused is not None:
             raise refused from None
         raise ParseError(
@@ -183,7 +183,8 @@ def _without_unknown_nested_contexts(document: Mapping[str, Any]) -> dict[str, A
     return copied
 
 
-def _parse_error_in(error: BaseException) -> ParseError | None:
+def parse_error_in(error: BaseException) -> ParseError | None:
+    """The ParseError a bundled-context loader raised inside pyld's error, if one did."""
     seen: BaseException | None = error
     for _ in range(20):
         if seen is None:

@@ -25,7 +25,12 @@ from pyld.nquads import serialize_nquad
 
 from backpack.openbadges.credentials.processed_contexts import KeepingProcessor
 from backpack.openbadges.errors import ParseError
-from backpack.openbadges.jsonld import context_urls, document_loader, load_context
+from backpack.openbadges.jsonld import (
+    context_urls,
+    document_loader,
+    load_context,
+    parse_error_in,
+)
 
 # 1EdTech's `complete.json`, which uses every part of the model, holds 553 JSON values in 87
 # objects; these bounds leave room for credentials many times richer, and keep the worst
@@ -108,7 +113,7 @@ def _canonical_nquads(document: Mapping[str, Any], legacy_escapes: bool) -> str:
     except Exception as error:
         # pyld raises JsonLdError, and also TypeErrors and KeyErrors on odd input; all of
         # them are a problem of the credential, unless a bundled context refused a URL.
-        cause = _parse_error_in(error)
+        cause = parse_error_in(error)
         if cause is not None:
             raise cause from None
         raise ParseError(
@@ -259,14 +264,3 @@ def _too_complex(reason: str) -> ParseError:
         f"The credential's JSON-LD {reason}; it is refused rather than processed.",
         code="jsonld_too_complex",
     )
-
-
-def _parse_error_in(error: BaseException) -> ParseError | None:
-    seen: BaseException | None = error
-    for _ in range(20):
-        if seen is None:
-            return None
-        if isinstance(seen, ParseError):
-            return seen
-        seen = getattr(seen, "cause", None) or seen.__cause__
-    return None
