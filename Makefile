@@ -11,14 +11,14 @@ THREADS ?= 8
 # `make run` is a local server: development mode, unless the environment says otherwise.
 export BACKPACK_ENVIRONMENT ?= development
 
-.PHONY: run test lint typecheck pytest install install-dev chromium axe wrk clean
+.PHONY: run test lint typecheck pytest bench-smoke install install-dev chromium axe wrk clean
 
 # gunicorn and the background worker (huey) together: Ctrl-C stops both (backpack/local_server.py).
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	exec $(BIN)/python -m backpack.local_server --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
-test: install-dev chromium axe wrk lint typecheck pytest
+test: install-dev chromium axe wrk lint typecheck pytest bench-smoke
 
 lint:
 	$(BIN)/ruff check .
@@ -29,7 +29,11 @@ typecheck:
 	$(BIN)/mypy
 
 pytest:
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/test_benchmarks.py
+
+# Every benchmark at its --smoke size (seconds; figures not judged), so one that breaks fails.
+bench-smoke:
+	$(BIN)/python -m pytest tests/test_benchmarks.py
 
 install: $(VENV)/.installed-main
 

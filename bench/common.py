@@ -47,3 +47,22 @@ def parse_with_smoke(
         for name, value in tiny.items():
             setattr(options, name, value)
     return options
+
+
+def app_settings(database_url: str, folder: str, **overrides: Any) -> dict[str, Any]:
+    """Settings of an in-process app for a benchmark: its database, files under `folder`,
+    local issuers reachable, the cheapest password hashing, background jobs run at once."""
+    return {
+        "ENVIRONMENT": "testing",
+        "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAIL_OUTBOX_DIR": f"{folder}/outbox",
+        "IMPORTS_DIR": f"{folder}/imports",
+        "BASE_URL": "https://backpack.test",
+        "TASKS_IMMEDIATE": True,
+        "FETCH_ALLOW_PRIVATE": True,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
+        **overrides,
+    }

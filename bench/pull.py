@@ -34,7 +34,7 @@ from backpack.extensions import db
 from backpack.models import User
 from backpack.services import accounts
 from backpack.services.fetching import app_fetcher
-from bench.common import parse_with_smoke, scratch_database
+from bench.common import app_settings, parse_with_smoke, scratch_database
 from importers.pull import jobs, ob3
 from importers.pull.core import run_pull
 from importers.pull.remote import PullLimits, Remote
@@ -66,7 +66,7 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
     try:
         address = mine.recv()
         with scratch_database("bench_pull") as url, tempfile.TemporaryDirectory() as tmp:
-            app = create_app(_settings(url, tmp))
+            app = create_app(app_settings(url, tmp, VERIFY_IMPORTED_BADGES=False))
             with app.app_context(), app.test_request_context():
                 db.create_all()
                 user = accounts.create_account(EARNER, "correct horse battery", verified=True)
@@ -103,23 +103,6 @@ def _pull(user: User, address: str, provider: Connection, badges: int) -> dict[s
         "badges_per_second": round(report.imported["badges"] / wall, 1),
         "waiting_share": round(max(0.0, 1 - cpu / wall), 2),
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
-
-
-def _settings(database_url: str, folder: str) -> dict[str, Any]:
-    return {
-        "ENVIRONMENT": "testing",
-        "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "MAIL_OUTBOX_DIR": f"{folder}/outbox",
-        "IMPORTS_DIR": f"{folder}/imports",
-        "BASE_URL": "https://backpack.test",
-        "TASKS_IMMEDIATE": True,
-        "FETCH_ALLOW_PRIVATE": True,
-        "VERIFY_IMPORTED_BADGES": False,
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 1024,
-        "ARGON2_PARALLELISM": 1,
     }
 
 

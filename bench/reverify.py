@@ -36,7 +36,7 @@ from backpack.extensions import db
 from backpack.models import Badge, User
 from backpack.services import accounts, batch_verification
 from backpack.services.badge_intake import receive_badge
-from bench.common import parse_with_smoke, scratch_database
+from bench.common import app_settings, parse_with_smoke, scratch_database
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import TestIssuer
 
@@ -83,7 +83,7 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
     try:
         urls: list[str] = issuer_end.recv()
         with scratch_database("bench_reverify") as url, tempfile.TemporaryDirectory() as tmp:
-            app = create_app(_settings(url, tmp))
+            app = create_app(app_settings(url, tmp))
             with app.app_context():
                 db.create_all()
                 user = accounts.create_account(EARNER, "correct horse battery", verified=True)
@@ -109,22 +109,6 @@ def measure(options: argparse.Namespace) -> dict[str, Any]:
         "one_at_a_time": one_at_a_time,
         "pooled": pooled,
         "speedup": round(one_at_a_time["seconds"] / pooled["seconds"], 1),
-    }
-
-
-def _settings(database_url: str, folder: str) -> dict[str, Any]:
-    return {
-        "ENVIRONMENT": "testing",
-        "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "MAIL_OUTBOX_DIR": f"{folder}/outbox",
-        "IMPORTS_DIR": f"{folder}/imports",
-        "BASE_URL": "https://backpack.test",
-        "TASKS_IMMEDIATE": True,
-        "FETCH_ALLOW_PRIVATE": True,
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 1024,
-        "ARGON2_PARALLELISM": 1,
     }
 
 

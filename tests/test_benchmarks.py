@@ -198,3 +198,16 @@ def test_load_benchmark_makes_every_kind_of_request_in_both_setups_without_error
             assert figures["errors"] == 0, output
             assert figures["requests_per_second"] > 0, output
         assert "push, slow issuer" in phases["slow issuers"]["kinds"], output
+
+
+def test_every_benchmark_is_run_at_its_smoke_size_here() -> None:
+    # A benchmark script (one that takes --smoke) with no test above would rot unnoticed.
+    source = Path(__file__).read_text()
+    scripts = sorted(
+        path.name
+        for path in (ROOT / "bench").glob("*.py")
+        if "parse_with_smoke(" in path.read_text() and path.name != "common.py"
+    )
+    assert scripts
+    missing = [name for name in scripts if f'"{name}"' not in source]
+    assert missing == [], f"benchmarks no test runs with --smoke: {missing}"
