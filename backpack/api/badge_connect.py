@@ -7,14 +7,13 @@ bearer token from the one authorization server (`backpack.oauth`) and checks its
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException, abort
 
-from backpack.api.paging import page_links
+from backpack.api.paging import int_arg, page_links, timestamp_arg
 from backpack.extensions import csrf, db
 from backpack.links import external_url
 from backpack.models import OAuthToken, User
@@ -157,8 +156,8 @@ def manifest() -> Response:
 def list_assertions() -> Response:
     """The earner's accepted 2.0 badges (of the chosen collections), newest first, paged."""
     token = _authorised_token(scopes.ASSERTION_READONLY)
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int_arg("offset", 0, 0, 10**9)
+    limit = int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, invalid=_invalid)
+    offset = int_arg("offset", 0, 0, 10**9, invalid=_invalid)
     since = request.args.get("since")
     page = granted_badges(
         token.user,
@@ -166,7 +165,7 @@ def list_assertions() -> Response:
         credentials=False,
         limit=limit,
         offset=offset,
-        since=None if since is None else _timestamp_arg("since", since),
+        since=None if since is None else timestamp_arg("since", since, invalid=_invalid),
     )
     assertions, signed = [], []
     for badge in page.badges:
@@ -272,22 +271,3 @@ def _json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _invalid("The request body must be a JSON object (Content-Type: application/json).")
     return body
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    # isdigit() alone admits digits such as "²" that int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise _invalid(f"{name} must be a whole number from {low} to {high}.")
-    return int(raw)
-
-
-def _timestamp_arg(name: str, raw: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        # Normalised to UTC here, where an offset at the edge of the calendar overflows.
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise _invalid(f"{name} must be an ISO 8601 date and time.") from None

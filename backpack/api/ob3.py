@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
@@ -18,7 +17,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException, abort
 
 from backpack.api.ob3_discovery import API_BASE, service_description
-from backpack.api.paging import page_links
+from backpack.api.paging import int_arg, page_links, timestamp_arg
 from backpack.extensions import csrf, db, limiter
 from backpack.models import OAuthToken
 from backpack.oauth import scopes
@@ -153,8 +152,8 @@ def list_credentials() -> Response:
     """The earner's accepted 3.0 credentials (of the chosen collections), exactly as kept."""
     token = _authorised(scopes.CREDENTIAL_READONLY)
     # A larger page than we serve is not an error: the client follows `Link` for the rest.
-    limit = min(_int_arg("limit", DEFAULT_LIMIT, 1, 10**9), MAX_LIMIT)
-    offset = _int_arg("offset", 0, 0, 10**9)
+    limit = min(int_arg("limit", DEFAULT_LIMIT, 1, 10**9, invalid=_invalid_query), MAX_LIMIT)
+    offset = int_arg("offset", 0, 0, 10**9, invalid=_invalid_query)
     since = request.args.get("since")
     page = api_credentials.granted_badges(
         token.user,
@@ -162,7 +161,7 @@ def list_credentials() -> Response:
         credentials=True,
         limit=limit,
         offset=offset,
-        since=None if since is None else _timestamp_arg("since", since),
+        since=None if since is None else timestamp_arg("since", since, invalid=_invalid_query),
     )
     credentials: list[str] = []
     signed: list[str] = []
@@ -258,24 +257,5 @@ def not_found(rest: str) -> Response:
     return _error(404, "There is no such resource in this API.")
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    # isdigit() alone admits digits such as "²" that int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        raise ApiError(
-            400, f"{name} must be a whole number from {low} to {high}.", "invalid_query_parameter"
-        )
-    return int(raw)
-
-
-def _timestamp_arg(name: str, raw: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        # Normalised to UTC here, where an offset at the edge of the calendar overflows.
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise ApiError(
-            400, f"{name} must be an ISO 8601 date and time.", "invalid_query_parameter"
-        ) from None
+def _invalid_query(reason: str) -> ApiError:
+    return ApiError(400, reason, "invalid_query_parameter")
