@@ -6,19 +6,17 @@ the 3.0 verifier stores."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
 
 from backpack.openbadges.credentials.extract import is_credential_text, read_credential
-from backpack.openbadges.credentials.view import assertion_view, identity_objects, summary
+from backpack.openbadges.credentials.subject import match_subject
+from backpack.openbadges.credentials.view import assertion_view, summary
 from backpack.openbadges.errors import OpenBadgesError, ParseError
 from backpack.openbadges.normalise import normalise_assertion
 from backpack.openbadges.parse import parse_badge_text
 from backpack.openbadges.recipient import (
-    RecipientCandidates,
-    RecipientMatch,
     check_recipient,
-    find_recipient,
 )
 from backpack.openbadges.report import VerificationReport, summarise
 from backpack.openbadges.upgrades import upgrade_node
@@ -87,19 +85,6 @@ def _read_credential(payload: str, addresses: Collection[str]) -> VerificationRe
     report.assertion = assertion_view(credential.document, matched)
     report.badge = summary(report.assertion)
     return report
-
-
-def match_subject(
-    credential: Mapping[str, Any], recipients: RecipientCandidates, report: VerificationReport
-) -> RecipientMatch | None:
-    """Match a 3.0 credential's subject (its `id`, then each `identifier`) to the known
-    identities, recording the outcome in `report` as `check_recipient` does."""
-    subject = credential.get("credentialSubject")
-    identities = identity_objects(subject) if isinstance(subject, Mapping) else []
-    for identity in identities:
-        if find_recipient(identity, recipients) is not None:
-            return check_recipient(identity, recipients, report)
-    return check_recipient(identities[0] if identities else None, recipients, report)
 
 
 def _not_theirs(report: VerificationReport) -> OpenBadgesError:

@@ -13,6 +13,7 @@ One module per step of the specification's verification section (ob3-host.md sec
     vc_jwt          VC-JWT (RS256, ES256, EdDSA) and its claims
     status          1EdTechRevocationList and BitstringStatusListEntry
     refresh         1EdTechCredentialRefresh
+    subject         whose it is: the subject matched to the earner's identities
     view            the credential as the normalised assertion the backpack stores and shows
     verify          all of it, in order, into a `VerificationReport` with version "3.0"
 """

@@ -36,15 +36,14 @@ from backpack.openbadges.credentials.extract import (
 from backpack.openbadges.credentials.refresh import refreshed
 from backpack.openbadges.credentials.schema import check_schemas
 from backpack.openbadges.credentials.status import check_status
+from backpack.openbadges.credentials.subject import match_subject
 from backpack.openbadges.credentials.vc_jwt import verify_vc_jwt
-from backpack.openbadges.credentials.view import assertion_view, identity_objects, summary
+from backpack.openbadges.credentials.view import assertion_view, summary
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.recipient import (
     RecipientCandidates,
     RecipientMatch,
-    check_recipient,
-    find_recipient,
 )
 from backpack.openbadges.report import ProofSummary, VerificationReport
 
@@ -166,12 +165,7 @@ def _match_recipient(
 ) -> RecipientMatch | None:
     if recipients is None:
         return None
-    subject = document.get("credentialSubject")
-    identities = identity_objects(subject) if isinstance(subject, dict) else []
-    for identity in identities:
-        if find_recipient(identity, recipients) is not None:
-            return check_recipient(identity, recipients, report)
-    return check_recipient(identities[0] if identities else None, recipients, report)
+    return match_subject(document, recipients, report)
 
 
 def _endorsements(
