@@ -20,18 +20,10 @@ from backpack.services import badges
 from backpack.services.fetching import DOCUMENTS_KEY, EXTENSION_KEY
 from tests.badge_fixtures import add_badge
 from tests.conftest import Accounts, Outbox
+from tests.support.badge_rows import held_badges
 from tests.support.issuer import TestIssuer, make_png, make_svg
 from tests.support.mozilla import mozilla_zip
 from tests.support.oauth import connect
-
-
-def _badges(app: Flask) -> list[Badge]:
-    with app.app_context():
-        rows = list(db.session.scalars(sa.select(Badge).order_by(Badge.id)))
-        for row in rows:
-            _ = row.original_payload, row.assertion, row.badge_class.issuer
-            db.session.expunge(row)
-        return rows
 
 
 def _count(app: Flask, model: type) -> int:
@@ -52,7 +44,7 @@ def test_a_hosted_badge_added_by_url_is_verified_and_kept(
     assert "Build a robot that follows a line." in page
     assert "Verified" in page
     assert "ann@example.org" in page
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.status == "accepted"
     assert badge.verification == "valid"
     assert badge.version == "2.0"
@@ -68,7 +60,7 @@ def test_pasted_json_keeps_the_original_text_verbatim(
     assertion = issuer.award("ann@example.org")
     text = json.dumps(assertion, indent=3)
     assert add_badge(earner.client, "text", text).status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.original_payload == text.strip()
     assert badge.source == "paste"
     assert badge.assertion["id"] == assertion["id"]
@@ -81,7 +73,7 @@ def test_an_uploaded_baked_png_is_stored_and_downloads_baked(
     png = issuer.baked_png(assertion)
     response = add_badge(earner.client, "upload", (io.BytesIO(png), "badge.png"))
     assert response.status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.source == "upload"
     assert badge.original_image_id is not None
     download = earner.client.get(f"/badges/{badge.id}/download")
@@ -96,7 +88,7 @@ def test_a_badge_added_by_url_downloads_baked_on_the_fly(
 ) -> None:
     assertion = issuer.award("ann@example.org")
     add_badge(earner.client, "url", assertion["id"])
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     download = earner.client.get(f"/badges/{badge.id}/download")
     assert download.status_code == 200
     assert unbake(download.data).text == assertion["id"]
@@ -108,7 +100,7 @@ def test_a_signed_badge_is_verified_with_the_issuers_key(
     token = issuer.award_signed("ann@example.org")
     response = add_badge(earner.client, "text", token)
     assert response.status_code == 302, response.get_data(as_text=True)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification_kind == "signed"
     assert badge.verification == "valid"
     assert badge.original_payload == token
@@ -132,11 +124,11 @@ def test_a_badge_for_an_unverified_address_waits_until_it_is_verified(
     assertion = issuer.award("Ann@Work.example", hashed=False)
     response = add_badge(earner.client, "url", assertion["id"], follow_redirects=True)
     assert "not verified yet" in response.get_data(as_text=True)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.status == "pending"
     assert "Robotics" not in earner.client.get("/badges/?status=accepted").get_data(as_text=True)
     earner.verify_latest("ann@work.example")
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.status == "accepted"
     assert "Robotics" in earner.client.get("/badges/?status=accepted").get_data(as_text=True)
 
@@ -166,7 +158,7 @@ def test_a_baked_badge_whose_issuer_is_gone_is_kept_as_unverifiable(
     assert response.status_code == 200, response.get_data(as_text=True)
     page = response.get_data(as_text=True)
     assert "Unverifiable" in page
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "unverifiable"
     assert badge.status == "accepted"
     assert badge.last_report["errors"]
@@ -191,7 +183,7 @@ def test_an_expired_badge_is_kept_and_shown_as_expired(
     )
     response = add_badge(earner.client, "url", assertion["id"], follow_redirects=True)
     assert "Expired" in response.get_data(as_text=True)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "expired"
 
 
@@ -214,7 +206,7 @@ def test_reverification_catches_a_revocation(
 ) -> None:
     assertion = issuer.award("ann@example.org")
     add_badge(earner.client, "url", assertion["id"])
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     issuer.revoke(assertion)
     from tests.conftest import post_form
 
@@ -226,7 +218,7 @@ def test_reverification_catches_a_revocation(
         follow_redirects=True,
     )
     assert "revoked" in response.get_data(as_text=True).lower()
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "revoked"
     assert badge.status == "accepted", "a revoked badge is marked, never dropped"
 
@@ -236,7 +228,7 @@ def test_an_svg_badge_image_is_served_so_scripts_cannot_run(
 ) -> None:
     issuer.server.serve("/image.png", make_svg(), content_type="image/svg+xml")
     add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     image = earner.client.get(f"/badges/{badge.id}/image")
     assert image.mimetype == "image/svg+xml"
     assert "sandbox" in image.headers["Content-Security-Policy"]
@@ -252,11 +244,11 @@ def test_a_verified_copy_replaces_one_that_could_not_be_checked(
     issuer.server.serve(path, b"down for maintenance", status=503, content_type="text/plain")
     png = issuer.baked_png(assertion)
     add_badge(earner.client, "upload", (io.BytesIO(png), "b.png"))
-    [placeholder] = _badges(badge_app)
+    [placeholder] = held_badges(badge_app)
     assert placeholder.verification == "unverifiable"
     issuer.server.serve_json(path, assertion)
     add_badge(earner.client, "url", assertion["id"])
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.id == placeholder.id
     assert badge.verification == "valid"
     assert badge.source == "url"
@@ -269,7 +261,7 @@ def test_a_badge_with_a_non_latin_name_downloads(
     assertion = issuer.award("ann@example.org", slug="hanzi")
     issuer.badge_class("hanzi", name="徽章 Robotics")
     add_badge(earner.client, "url", assertion["id"])
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     download = earner.client.get(f"/badges/{badge.id}/download")
     assert download.status_code == 200
     assert 'filename="Robotics.png"' in download.headers["Content-Disposition"]
@@ -282,7 +274,7 @@ def test_a_badge_whose_issuer_gives_no_email_is_accepted_as_badgebot_issues_them
     issuer.server.serve_json("/issuer.json", issuer.profile)
     response = add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
     assert response.status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.status == "accepted"
     assert badge.verification == "valid"
     assert "issuer_without_email" in {w["code"] for w in badge.last_report["warnings"]}
@@ -297,7 +289,7 @@ def test_a_pasted_badgr_json_reference_adds_the_hosted_badge(
         {"@context": assertion["@context"], "type": "Assertion", "id": assertion["id"]}
     )
     assert add_badge(earner.client, "text", reference).status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.status == "accepted"
     assert badge.verification == "valid"
     # Kept as handed in, like a pasted URL: reverification fetches the hosted copy again.
@@ -318,7 +310,7 @@ def test_badges_hashed_from_the_address_as_typed_or_its_mozilla_variants_are_acc
     upper = issuer.award("BOB.SMITH@EXAMPLE.ORG", slug="upper")
     for assertion in (typed, upper):
         assert add_badge(client, "url", assertion["id"]).status_code == 302
-    stored = _badges(badge_app)
+    stored = held_badges(badge_app)
     assert [b.status for b in stored] == ["accepted", "accepted"]
     assert {b.recipient for b in stored} == {"bob.smith@example.org"}
     variant_warnings = [
@@ -386,12 +378,12 @@ def test_a_badge_whose_class_image_cannot_be_reached_is_kept_unverifiable(
 ) -> None:
     issuer.serve_class_image(b"busy", status=503, content_type="text/plain")
     add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "unverifiable"
     assert badge.image_id is None
     issuer.serve_class_image(make_png())
     _reverify(earner, badge.id)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "valid"
     image = earner.client.get(f"/badges/{badge.id}/image")
     assert image.status_code == 200
@@ -411,14 +403,14 @@ def test_a_pushed_badge_shows_its_class_image_from_our_copy_after_the_issuer_is_
     )
     assert pushed.is_success, pushed.text
     assert _image_requests(issuer) == 1, "fetched once, by verification, and kept"
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     _issuer_gone(badge_app, issuer)
     image = earner.client.get(f"/badges/{badge.id}/image")
     assert image.status_code == 200
     assert image.mimetype == "image/png"
     assert image.data == make_png()
     _reverify(earner, badge.id)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "unverifiable", "the issuer is gone, the badge stays"
     assert earner.client.get(f"/badges/{badge.id}/image").data == make_png()
 
@@ -427,11 +419,11 @@ def test_a_held_badge_whose_class_image_disappears_keeps_its_copy_with_a_warning
     badge_app: Flask, earner: Accounts, issuer: TestIssuer
 ) -> None:
     add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     issuer.withdraw_class_image()
     _time_passes(badge_app)
     _reverify(earner, badge.id)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "valid", "a lost picture is never a downgrade"
     warned = [w["code"] for w in badge.last_report["warnings"]]
     assert "badge_image_unavailable" in warned
@@ -452,7 +444,7 @@ def test_an_imported_badge_keeps_mozillas_image_and_fetches_nothing(
     )
     assert result.exit_code == 0, result.output
     assert len(issuer.server.requests) == before, "an import fetches nothing, images included"
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert earner.client.get(f"/badges/{badge.id}/image").data == baked
 
 
@@ -520,7 +512,7 @@ def test_a_pasted_0_5_badge_is_refused_with_how_to_add_it(
     page = response.get_data(as_text=True)
     assert "add it by that URL, or upload its baked image" in page
     assert "Old badge" in page, "what was pasted is kept in the field"
-    assert _badges(badge_app) == []
+    assert held_badges(badge_app) == []
 
 
 def test_an_uploaded_baked_png_is_read_once_and_its_text_kept(
@@ -540,5 +532,5 @@ def test_an_uploaded_baked_png_is_read_once_and_its_text_kept(
     png = issuer.baked_png(assertion)
     assert add_badge(earner.client, "upload", (io.BytesIO(png), "badge.png")).status_code == 302
     assert len(reads) == 1
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert json.loads(badge.original_payload)["id"] == assertion["id"]

@@ -21,11 +21,8 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
-from backpack.extensions import db
-from backpack.models import Badge
 from backpack.openbadges import bake
 from tests.badge_fixtures import add_badge
 from tests.conftest import Accounts, post_form
@@ -37,6 +34,7 @@ from tests.openbadges.credential_issuer import (
     Status,
     Suite,
 )
+from tests.support.badge_rows import held_badges
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import make_png, make_svg
 from tests.support.oauth import connect
@@ -115,15 +113,6 @@ def _deliver(route: str, text: str, issuer: CredentialIssuer, earner: Accounts) 
     return api.post("/api/issue", json={"badge": text}, headers=_bearer(token))
 
 
-def _badges(app: Flask) -> list[Badge]:
-    with app.app_context():
-        rows = list(db.session.scalars(sa.select(Badge).order_by(Badge.id)))
-        for row in rows:
-            _ = row.original_payload, row.badge_class.name
-            db.session.expunge(row)
-        return rows
-
-
 def _reverify(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["badges", "reverify", "--older-than", "0s"])
     assert result.exit_code == 0, result.output
@@ -143,11 +132,11 @@ def test_a_credential_comes_in_valid_is_kept_as_issued_and_is_found_revoked_late
         assert body["reason"] == "origin_mismatch"
         assert credential["issuer"]["id"] in body["detail"]
         assert "has no web site" in body["detail"]
-        assert _badges(badge_app) == []
+        assert held_badges(badge_app) == []
         return
     assert answer.status_code in (201, 302), answer.get_data(as_text=True)
 
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert (badge.version, badge.verification, badge.status) == ("3.0", "valid", "accepted")
     assert badge.original_payload == text
     assert badge.assertion_iri == credential["id"]
@@ -161,7 +150,7 @@ def test_a_credential_comes_in_valid_is_kept_as_issued_and_is_found_revoked_late
 
     issuer3.revoke(credential)
     _reverify(badge_app)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "revoked", badge.last_report
     assert "Revoked" in earner.client.get(f"/badges/{badge.id}").get_data(as_text=True)
 
@@ -178,7 +167,7 @@ def test_a_push_from_another_site_than_the_did_web_issuers_is_refused(
     detail = answer.get_json()["detail"]
     assert "issuer DID document" in detail
     assert "https://elsewhere.example" in detail
-    assert _badges(badge_app) == []
+    assert held_badges(badge_app) == []
 
 
 @pytest.fixture
@@ -208,7 +197,7 @@ def test_badge_connect_2_1_refuses_a_credential_and_points_at_the_3_0_api(
     assert status["statusText"] == "INVALID_BADGE"
     assert "Open Badges 3.0 credential" in status["error"]
     assert "/ims/ob/v3p0/credentials" in status["error"]
-    assert _badges(badge_app) == []
+    assert held_badges(badge_app) == []
 
 
 def test_badge_connect_2_1_lists_2_0_assertions_only(
@@ -217,7 +206,7 @@ def test_badge_connect_2_1_lists_2_0_assertions_only(
     for proof in ("eddsa-profile", "jwt-RS256"):
         _credential, text = _issued(issuer3, proof, "bitstring")
         assert add_badge(earner.client, "text", text).status_code == 302
-    assert len(_badges(badge_app)) == 2
+    assert len(held_badges(badge_app)) == 2
     listed = platform_client.get("/ims/ob/v2p1/assertions")
     assert listed.json()["assertions"] == []
     assert listed.json()["signedAssertions"] == []
@@ -245,7 +234,7 @@ def test_an_issuer_page_offers_credentials_through_issuer_js_and_the_earner_acce
     assert found is not None
     outcome = json.loads(html.unescape(found.group(1)))
     assert outcome == {"type": "OpenBadges.issue", "errors": [], "successes": [url, token]}
-    rows = _badges(badge_app)
+    rows = held_badges(badge_app)
     assert [(b.version, b.verification) for b in rows] == [("3.0", "valid")] * 2
     assert {b.assertion_iri for b in rows} == {hosted["id"], _credential["id"]}
 
@@ -258,7 +247,7 @@ def test_a_credential_whose_status_list_is_down_is_kept_and_says_so_until_it_ans
     path = "/status/1" if status == "bitstring" else "/revocations"
     issuer3.server.serve(path, b"down for maintenance", status=503, content_type="text/plain")
     assert add_badge(earner.client, "text", text).status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "valid", badge.last_report
     codes = [warning["code"] for warning in badge.last_report["warnings"]]
     assert "status_unreachable" in codes
@@ -269,5 +258,5 @@ def test_a_credential_whose_status_list_is_down_is_kept_and_says_so_until_it_ans
 
     issuer3.revoke(credential)  # published again: the list answers, and says revoked
     _reverify(badge_app)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "revoked"

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
 from backpack import create_app
@@ -24,6 +23,7 @@ from backpack.services import accounts, badges
 from tests.badge_fixtures import add_badge
 from tests.conftest import TEST_PASSWORD, Accounts, make_test_config
 from tests.openbadges.credential_issuer import ISSUER_HOST, CredentialIssuer
+from tests.support.badge_rows import held_badges
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import make_png
 
@@ -39,15 +39,6 @@ def issuer3(badge_app: Flask) -> Iterator[CredentialIssuer]:
         fetcher.close()
 
 
-def _badges(app: Flask) -> list[Badge]:
-    with app.app_context():
-        rows = list(db.session.scalars(sa.select(Badge).order_by(Badge.id)))
-        for row in rows:
-            _ = row.original_payload, row.assertion, row.badge_class.name
-            db.session.expunge(row)
-        return rows
-
-
 def test_a_pasted_credential_is_verified_and_kept_as_issued(
     badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer
 ) -> None:
@@ -55,7 +46,7 @@ def test_a_pasted_credential_is_verified_and_kept_as_issued(
     text = json.dumps(signed, indent=2)
     response = add_badge(earner.client, "text", text)
     assert response.status_code == 302, response.get_data(as_text=True)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.version == "3.0"
     assert badge.verification == "valid", badge.last_report
     assert badge.original_payload == text
@@ -71,7 +62,7 @@ def test_a_vc_jwt_is_kept_as_its_compact_jws(
 ) -> None:
     token = issuer3.jwt(issuer3.credential(recipient=ANN), alg="ES256")
     assert add_badge(earner.client, "text", token).status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert (badge.version, badge.verification) == ("3.0", "valid")
     assert badge.original_payload == token
 
@@ -83,7 +74,7 @@ def test_an_uploaded_baked_credential_keeps_the_credential_and_the_image(
     png = bake(make_png((90, 40, 160)), text, keyword="openbadgecredential")
     response = add_badge(earner.client, "upload", (io.BytesIO(png), "badge.png"))
     assert response.status_code == 302, response.get_data(as_text=True)
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.version == "3.0"
     assert badge.original_payload == text
     assert badge.original_image_id is not None
@@ -98,7 +89,7 @@ def test_a_credential_added_by_url_keeps_the_credential_not_the_url(
     issuer3.server.serve_json("/credentials/1", signed)
     url = issuer3.url("/credentials/1")
     assert add_badge(earner.client, "url", url).status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert json.loads(badge.original_payload) == signed
     assert badge.source_url == url
 
@@ -118,17 +109,17 @@ def test_a_newer_copy_replaces_the_held_one_and_reverify_finds_it_revoked(
         )
     )
     assert add_badge(earner.client, "text", json.dumps(newer)).status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert json.loads(badge.original_payload) == newer
     assert badge.badge_class.name == "Local Teamwork II"
     assert add_badge(earner.client, "text", json.dumps(first)).status_code == 302
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert json.loads(badge.original_payload) == newer  # the older copy changes nothing
 
     issuer3.revoke(newer)
     result = badge_app.test_cli_runner().invoke(args=["badges", "reverify", "--older-than", "0s"])
     assert result.exit_code == 0, result.output
-    [badge] = _badges(badge_app)
+    [badge] = held_badges(badge_app)
     assert badge.verification == "revoked", badge.last_report
 
 
@@ -154,12 +145,12 @@ def test_an_exported_credential_is_restored_elsewhere_unchecked_then_verified(
     restored = other.test_cli_runner().invoke(args=args)
     assert restored.exit_code == 0, restored.output
     assert json.loads(restored.output)["badges"] == 1
-    [badge] = _badges(other)
+    [badge] = held_badges(other)
     assert (badge.version, badge.verification, badge.status) == ("3.0", "unchecked", "accepted")
     assert badge.original_payload == text
     assert badge.assertion_iri == signed["id"]
     assert badge.badge_class.name == "Local Teamwork"
-    [held] = _badges(badge_app)
+    [held] = held_badges(badge_app)
     assert badge.fingerprint == held.fingerprint
 
     issuer3.use_in(other)

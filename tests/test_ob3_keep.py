@@ -14,18 +14,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from backpack.extensions import db
-from backpack.models import Badge, Collection, User
+from backpack.models import Collection, User
 from backpack.services import collections, emails
 from backpack.services.badge_intake import BadgeRefused, Received, keep_verified
 from backpack.services.export import write_export
 from tests.conftest import Accounts, post_form
 from tests.sharing_helpers import add_to, create_collection, publish, share_token
 from tests.support import ob3_rows
+from tests.support.badge_rows import held_badges
 from tests.support.ob3_rows import credential, credential_report
 
 DAY = timedelta(days=1)
@@ -52,15 +52,6 @@ def _keep(app: Flask, user_id: int, document: dict[str, Any], **kwargs: Any) -> 
         _ = received.badge.original_payload, received.badge.badge_class.name
         db.session.expunge(received.badge)
         return received
-
-
-def _badges(app: Flask) -> list[Badge]:
-    with app.app_context():
-        rows = list(db.session.scalars(sa.select(Badge).order_by(Badge.id)))
-        for row in rows:
-            _ = row.original_payload, row.assertion, row.badge_class.name
-            db.session.expunge(row)
-        return rows
 
 
 def test_a_credential_is_kept_verbatim_with_its_view(
@@ -92,7 +83,7 @@ def test_an_equal_credential_is_one_badge_however_its_ids_are_escaped(app: Flask
     again = _keep(app, ann, escaped)
     assert not again.created
     assert again.badge.id == first.badge.id
-    assert len(_badges(app)) == 1
+    assert len(held_badges(app)) == 1
 
 
 def test_a_newer_valid_from_replaces_the_held_copy_and_an_older_does_not(
@@ -104,7 +95,7 @@ def test_a_newer_valid_from_replaces_the_held_copy_and_an_older_does_not(
     first = _keep(app, ann, older)
     replaced = _keep(app, ann, newer)
     assert not replaced.created
-    [badge] = _badges(app)
+    [badge] = held_badges(app)
     assert badge.id == first.badge.id
     assert badge.original_payload == ob3_rows.text(newer)
     assert badge.badge_class.name == "Robotics Level 1 (updated)"
@@ -113,7 +104,7 @@ def test_a_newer_valid_from_replaces_the_held_copy_and_an_older_does_not(
 
     stale = _keep(app, ann, older)  # the older copy handed in again changes nothing
     assert not stale.created
-    [badge] = _badges(app)
+    [badge] = held_badges(app)
     assert badge.original_payload == ob3_rows.text(newer)
     assert badge.badge_class.name == "Robotics Level 1 (updated)"
 
@@ -130,7 +121,7 @@ def test_a_newer_copy_that_does_not_verify_leaves_the_held_one(app: Flask, ann: 
         report.error("unreachable", "The issuer's key could not be fetched.")
         keep_verified(user, report, ob3_rows.text(newer), source="paste")
         db.session.commit()
-    [badge] = _badges(app)
+    [badge] = held_badges(app)
     assert badge.original_payload == ob3_rows.text(older)
 
 
@@ -144,7 +135,7 @@ def test_a_credential_for_someone_else_is_refused_and_nothing_stored(app: Flask,
         with pytest.raises(BadgeRefused) as refused:
             keep_verified(user, report, ob3_rows.text(document), source="paste")
     assert refused.value.code == "recipient_mismatch"
-    assert _badges(app) == []
+    assert held_badges(app) == []
 
 
 def test_a_credential_for_an_unverified_address_waits_then_joins(app: Flask, ann: int) -> None:
@@ -161,7 +152,7 @@ def test_a_credential_for_an_unverified_address_waits_then_joins(app: Flask, ann
         [email] = [e for e in user.emails if not e.is_verified]
         emails.mark_verified(email)
         db.session.commit()
-    [badge] = _badges(app)
+    [badge] = held_badges(app)
     assert badge.status == "accepted"
 
 

@@ -246,3 +246,14 @@ def _svg_image() -> Image:
     )
     db.session.add(image)
     return image
+
+
+def held_badges(app: Flask) -> list[Badge]:
+    """Every stored badge in id order, detached with what tests read of it already loaded
+    (original payload, assertion, class, issuer and image)."""
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(Badge).order_by(Badge.id)))
+        for row in rows:
+            _ = row.original_payload, row.assertion, row.badge_class.issuer, row.image
+            db.session.expunge(row)
+        return rows
