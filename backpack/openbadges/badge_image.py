@@ -14,7 +14,8 @@ from typing import Any, Final
 
 from backpack.openbadges.codes import TRANSIENT_CODES
 from backpack.openbadges.errors import FetchError, ImageError
-from backpack.openbadges.images import decode_data_uri, inspect_image
+from backpack.openbadges.fetch import FetchResponse
+from backpack.openbadges.images import ImageInfo, decode_data_uri, inspect_image
 from backpack.openbadges.issuer_resources import IssuerResources, record_unavailable
 from backpack.openbadges.report import VerificationReport
 from backpack.openbadges.validation import is_http_url
@@ -43,10 +44,10 @@ def check_badge_image(
         return None  # a missing or malformed image property is a validation error already
     problems = _Problems(report, reference, already_held=already_held)
     try:
-        data = _image_bytes(reference, resources)
-        if data is None:
+        found = _image(reference, resources)
+        if found is None:
             return None
-        info = inspect_image(data)
+        data, info = found
     except FetchError as error:
         problems.unfetchable(error)
         return None
@@ -65,17 +66,23 @@ def check_badge_image(
     return data
 
 
-def _image_bytes(reference: str, resources: IssuerResources) -> bytes | None:
+def _image(reference: str, resources: IssuerResources) -> tuple[bytes, ImageInfo] | None:
     if reference.lower().startswith("data:"):
         data = decode_data_uri(reference)
         if data is None:
             raise ImageError("The data: URI cannot be decoded.", code="not_an_image")
-        return data
+        return data, inspect_image(data)
     if not is_http_url(reference):
         return None  # not a URL: validation reports it
     # An image changes as rarely as the BadgeClass naming it, and is content-addressed
-    # once stored, so it is kept with the lasting issuer documents.
-    return resources.get(reference, _WHAT, accept=IMAGE_ACCEPT, lasting=True).content
+    # once stored, so it is kept with the lasting issuer documents, and so is what it is.
+    response = resources.get(reference, _WHAT, accept=IMAGE_ACCEPT, lasting=True)
+    info = resources.derived(reference, IMAGE_ACCEPT, response, "image", _inspected)
+    return response.content, info
+
+
+def _inspected(response: FetchResponse) -> ImageInfo:
+    return inspect_image(response.content)
 
 
 class _Problems:

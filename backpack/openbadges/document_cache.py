@@ -15,6 +15,11 @@ a response but revalidates it before every use. A response that is stale but car
 `ETag` or `Last-Modified` is kept for revalidation: the next fetch asks with
 `If-None-Match` / `If-Modified-Since`, and a 304 makes the kept copy fresh again.
 
+What a verification works out from a kept document (its JSON upgraded to a 2.0 node, an
+image's inspection) is kept beside it (`derived`) for as long as that very response is kept,
+so a badge of a known issuer costs its assertion and its checks, not the issuer's documents
+parsed again.
+
 No well-kept caching library fits here: CacheControl wraps `requests` and Hishel wraps
 `httpx`, while the fetcher drives its own http.client connections to reach only the address it
 checked; the few rules above are what a verifier needs of RFC 9111.
@@ -26,9 +31,10 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from backpack.openbadges.fetch import FetchResponse
 
@@ -38,6 +44,7 @@ DEFAULT_MAX_ENTRIES: Final = 2048
 # Images can be megabytes each, so the entries are bounded by their total size as well.
 DEFAULT_MAX_BYTES: Final = 64 * 1024 * 1024
 _DIRECTIVE = re.compile(r"([a-z-]+)\s*(?:=\s*\"?([^\",]*)\"?)?")
+Derived = TypeVar("Derived")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class _Entry:
     response: FetchResponse
     fresh_until: float  # time.monotonic() value
     revalidate_always: bool  # no-cache
+    # Values worked out from this response, by name; they go when the entry goes.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def validators(self) -> dict[str, str]:
@@ -125,6 +134,29 @@ class IssuerDocumentCache:
         with self._lock:
             entry = self._entries.get((url, accept))
             return entry.validators if entry is not None else {}
+
+    def derived(
+        self,
+        url: str,
+        accept: str,
+        response: FetchResponse,
+        name: str,
+        compute: Callable[[FetchResponse], Derived],
+    ) -> Derived:
+        """`compute(response)`, worked out once while this very response is the one kept.
+
+        The value is shared by every later verification, so it must never be changed by
+        its users (copy it first). A response not kept (or replaced meanwhile) is computed
+        afresh each time; an exception from `compute` is never kept.
+        """
+        with self._lock:
+            entry = self._entries.get((url, accept))
+        if entry is None or entry.response is not response:
+            return compute(response)
+        if name not in entry.derived:
+            entry.derived[name] = compute(response)
+        value: Derived = entry.derived[name]
+        return value
 
     def put(self, url: str, accept: str, response: FetchResponse) -> FetchResponse:
         """Keep a response as HTTP caching allows; return the response to use.

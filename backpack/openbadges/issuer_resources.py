@@ -4,12 +4,14 @@ A hosted assertion, its BadgeClass, the issuer profile, keys and revocation list
 fetched through one `FetchCache`, so a document two parts of a badge point at is fetched
 once. HTTP errors become `FetchError`s with report codes (`not_found`, `http_error`,
 `server_error`); a document that declares an id other than its URL is fetched again from
-that id, once, as the reference verifier does.
+that id, once, as the reference verifier does. A lasting document's upgraded node is worked
+out once while the document cache keeps it, and each verification gets its own copy.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from backpack.openbadges.codes import TRANSIENT_CODES
@@ -23,6 +25,7 @@ from backpack.openbadges.validation import is_http_url
 
 JSON_ACCEPT: Final = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 BADGE_ACCEPT: Final = "application/ld+json, application/json, image/png, image/svg+xml;q=0.9"
+Derived = TypeVar("Derived")
 
 
 class IssuerResources:
@@ -130,12 +133,44 @@ class IssuerResources:
             )
         return node
 
+    def derived(
+        self,
+        url: str,
+        accept: str,
+        response: FetchResponse,
+        name: str,
+        compute: Callable[[FetchResponse], Derived],
+    ) -> Derived:
+        """`compute(response)`, kept with a lasting document while the cache keeps it.
+
+        The value may be shared with other verifications: never change it.
+        """
+        if self._documents is None:
+            return compute(response)
+        return self._documents.derived(url, accept, response, name, compute)
+
     def _upgraded(self, url: str, kind: NodeKind, what: str) -> tuple[dict[str, Any], str | None]:
         # Returns the node, and the other http(s) id it declares if it declares one.
-        document, response = self.json_document(url, what, lasting=kind != "Assertion")
-        if not isinstance(document, dict):
-            raise FetchError(f"{_capital(what)} at {url} is not a JSON object.", code="not_json")
-        node = upgrade_node(document, detect_version(document), kind=kind, url=url)
+        lasting = kind != "Assertion"
+        response = self.get(url, what, lasting=lasting)
+
+        def upgrade(response: FetchResponse) -> dict[str, Any]:
+            try:
+                document = load_json(response.content)
+            except ParseError as error:
+                raise ParseError(
+                    f"{_capital(what)} at {url}: {error.message}", code=error.code
+                ) from None
+            if not isinstance(document, dict):
+                raise FetchError(
+                    f"{_capital(what)} at {url} is not a JSON object.", code="not_json"
+                )
+            return upgrade_node(document, detect_version(document), kind=kind, url=url)
+
+        if lasting:
+            node = _copied(self.derived(url, JSON_ACCEPT, response, f"node:{kind}", upgrade))
+        else:
+            node = upgrade(response)
         declared = node.get("id")
         if declared in (url, response.url) or not is_http_url(declared):
             return node, None
@@ -147,6 +182,15 @@ def record_unavailable(error: FetchError, report: VerificationReport) -> None:
     report.error(error.code, error.message)
     if error.code in TRANSIENT_CODES:
         report.unverifiable = True
+
+
+def _copied(value: Any) -> Any:
+    # A JSON value's own copy: about a tenth of what parsing and upgrading it again costs.
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    return value
 
 
 def _capital(text: str) -> str:

@@ -200,3 +200,66 @@ def test_assertions_are_never_revalidated_from_the_cache() -> None:
             resources = IssuerResources(fetcher, VerificationReport(), documents)
             resources.get(server.url("/issuer.json"), "the hosted assertion")
     assert seen == ["", ""]
+
+
+def test_what_is_worked_out_from_a_kept_document_is_worked_out_once() -> None:
+    documents = IssuerDocumentCache()
+    kept = _response()
+    documents.put("https://issuer.example/i", "a", kept)
+    calls: list[FetchResponse] = []
+
+    def count(response: FetchResponse) -> int:
+        calls.append(response)
+        return len(calls)
+
+    assert documents.derived("https://issuer.example/i", "a", kept, "n", count) == 1
+    assert documents.derived("https://issuer.example/i", "a", kept, "n", count) == 1
+    # A response that is not the kept one (a newer copy arrived) is worked out afresh.
+    newer = dataclasses.replace(kept, content=b'{"new": 1}')
+    assert documents.derived("https://issuer.example/i", "a", newer, "n", count) == 2
+    documents.put("https://issuer.example/i", "a", newer)
+    assert documents.derived("https://issuer.example/i", "a", newer, "n", count) == 3
+    assert documents.derived("https://issuer.example/i", "a", newer, "n", count) == 3
+
+
+def test_each_verification_gets_its_own_copy_of_a_kept_badge_class(issuer: TestIssuer) -> None:
+    # The upgraded BadgeClass and profile are kept beside the cached documents; a report
+    # that a caller changes, however deep, must not change what the next verification reads.
+    documents = IssuerDocumentCache()
+    fetcher = Fetcher(allow_private=True)
+    issuer.server.serve_json(
+        "/issuer.json",
+        {**issuer.profile, "publicKey": [issuer.key_url, issuer.server.url("/old-key.json")]},
+    )
+    first = verify_badge(
+        issuer.award("ann@example.org")["id"], fetcher=fetcher, documents=documents
+    )
+    _scribble_on(first.assertion)
+    second = issuer.award("bob@example.org")["id"]
+    kept = verify_badge(second, fetcher=fetcher, documents=documents)
+    fresh = verify_badge(second, fetcher=fetcher)
+    assert kept.valid
+    assert kept.assertion == fresh.assertion
+
+
+def _scribble_on(value: object) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _scribble_on(item)
+        value["scribbled"] = True
+    elif isinstance(value, list):
+        for item in value:
+            _scribble_on(item)
+        value.append("scribbled")
+
+
+def test_a_kept_image_that_is_not_an_image_is_refused_every_time() -> None:
+    # An inspection that fails is not kept as if it had passed.
+    documents = IssuerDocumentCache()
+    fetcher = Fetcher(allow_private=True)
+    with LocalHTTPServer() as server:
+        issuer = TestIssuer(server)
+        issuer.serve_class_image(b"not a picture")
+        for name in ("ann@example.org", "bob@example.org"):
+            report = verify_badge(issuer.award(name)["id"], fetcher=fetcher, documents=documents)
+            assert "badge_image_invalid" in {error.code for error in report.errors}
