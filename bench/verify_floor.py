@@ -8,6 +8,12 @@ responses with no network at all. `cold_share_of_floor` says how close our cold 
 to that floor (issue 17 asks at least 0.75); for it our cold verification is timed again
 here, in turns with the floor's two halves, twenty badges at a time, so that both meet the
 same load on a shared machine.
+
+As served, most of a badge's documents come from the issuer document cache and only its
+assertion (or revocation list) is fetched; `served_ceiling_per_second` is the rate at which
+those remaining requests alone go over bare `http.client`, as if our checks cost nothing:
+no verifier that fetches what the spec says must be fetched each time can beat it against
+this issuer's server.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
 
 
@@ -129,6 +136,41 @@ def measure_floor(
     return Floor(seconds[1], seconds[2], seconds[0], requests, urls)
 
 
+def measure_served_ceiling(
+    inputs: Sequence[str],
+    verify: Callable[[str, Fetcher, IssuerDocumentCache], Any],
+    *,
+    warmup: int,
+    rounds: int = 3,
+) -> tuple[float, int]:
+    """Seconds (best of `rounds`) the as-served requests take over bare http.client, and how many.
+
+    `verify(data, fetcher, documents)` verifies one input as the server does. After the
+    warm-up fills the document cache, one pass records the requests each badge still
+    makes; those are then fetched bare, in order, over kept-alive connections.
+    """
+    recorder = RecordingFetcher(allow_private=True)
+    documents = IssuerDocumentCache()
+    for data in inputs[:warmup]:
+        verify(data, recorder, documents)
+    recorder.log.clear()
+    _check_faithful([verify(data, recorder, documents) for data in inputs])
+    recorder.close()
+    urls = [url for url, _, _ in recorder.log]
+    bare: dict[tuple[str, int], http.client.HTTPConnection] = {}
+    try:
+        _fetch_bare(bare, urls[:warmup])
+        timings = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            _fetch_bare(bare, urls)
+            timings.append(time.perf_counter() - started)
+    finally:
+        for connection in bare.values():
+            connection.close()
+    return min(timings), len(urls)
+
+
 def _check_faithful(reports: Sequence[Any]) -> None:
     # A recording or replaying fetcher that no longer fits Fetcher.get fails every badge
     # with internal_error in no time, which once made the floor read as "0.0 ms fetching".
@@ -153,6 +195,15 @@ def _fetch_bare(
         connection.request("GET", path or "/")
         connection.getresponse().read()
     return len(urls)
+
+
+def served_ceiling_figures(seconds: float, requests: int, count: int) -> dict[str, Any]:
+    """The as-served ceiling's figures for `bench/verify.py --json`."""
+    return {
+        "served_ceiling_per_second": round(count / seconds, 1),
+        "served_fetch_ms_per_badge": round(1000 * seconds / count, 3),
+        "served_requests_per_badge": round(requests / count, 2),
+    }
 
 
 def floor_figures(floor: Floor, count: int) -> dict[str, Any]:
