@@ -194,6 +194,14 @@ class _TimeLimited:
             yield unit
 
 
+def get_job(user: User, job_id: int) -> ImportJob | None:
+    """One of the user's import jobs by its id, or None (never another user's)."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.user_id != user.id:
+        return None
+    return job
+
+
 def waits_for_a_worker(job: ImportJob) -> bool:
     """Whether a job has sat in the queue longer than a running worker would leave it, which
     says that no worker is running (or all are busy with something long)."""

@@ -230,7 +230,7 @@ def update_profile() -> Response:
     address = body.get("email")
     if not isinstance(address, str) or not address.strip():
         raise _invalid('Give the address to add as "email".')
-    if emails.normalise_address(address) not in {e.normalised for e in user.emails}:
+    if not emails.holds_address(user, address):
         try:
             emails.add_email(user, address)
         except ServiceError as error:

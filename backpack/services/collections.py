@@ -61,6 +61,18 @@ def list_collections(user: User) -> list[CollectionSummary]:
     return [CollectionSummary(collection, int(count)) for collection, count in rows]
 
 
+def collections_with_items(user: User) -> list[Collection]:
+    """The user's collections in their chosen order, each with its items loaded."""
+    return list(
+        db.session.scalars(
+            sa.select(Collection)
+            .where(Collection.user_id == user.id)
+            .options(selectinload(Collection.items))
+            .order_by(Collection.position, Collection.id)
+        )
+    )
+
+
 def get_collection(user: User, collection_id: int) -> Collection | None:
     """One of the user's collections with its badges, or None (never another user's)."""
     collection = db.session.scalar(

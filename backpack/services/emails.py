@@ -101,6 +101,19 @@ def accounts_holding(address: str) -> list[User]:
     )
 
 
+def get_address(user: User, email_id: int) -> EmailAddress | None:
+    """One of the user's addresses by its id, or None (never another user's)."""
+    email = db.session.get(EmailAddress, email_id)
+    if email is None or email.user_id != user.id:
+        return None
+    return email
+
+
+def holds_address(user: User, address: str) -> bool:
+    """Whether the account holds this address already, verified or not."""
+    return normalise_address(address) in {e.normalised for e in user.emails}
+
+
 def add_email(user: User, address: str, *, send: bool = True) -> EmailAddress:
     """Add an unverified address to an account and mail it a verification link.
 
@@ -207,6 +220,15 @@ def address_for_link(token: str) -> EmailAddress:
     nonce = payload.get("nonce")
     if email.is_verified or not nonce or nonce != email.verification_nonce:
         raise BadToken("This link has been used already or replaced by a newer one.")
+    return email
+
+
+def address_for_resend(token: str, *, max_age: int) -> EmailAddress:
+    """The address a refused log-in offered to send a new link to, while that offer works."""
+    payload = link_tokens.read_token(link_tokens.LOGIN_RESEND, token, max_age=max_age)
+    email = db.session.get(EmailAddress, payload.get("email"))
+    if email is None:
+        raise BadToken("That address is no longer on the account.")
     return email
 
 

@@ -39,8 +39,8 @@ def _delete_page(status: int = 200, **forms: object) -> tuple[str, int]:
 
 
 def _own_email(email_id: int) -> EmailAddress:
-    email = db.session.get(EmailAddress, email_id)
-    if email is None or email.user_id != current_user.id:
+    email = emails.get_address(current_user, email_id)
+    if email is None:
         abort(404)
     return email
 

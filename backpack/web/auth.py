@@ -113,12 +113,7 @@ def resend_verification() -> Response:
         flash("The form expired. Log in again to have the link sent.", "error")
         return redirect(url_for("auth.login"))
     try:
-        payload = link_tokens.read_token(
-            link_tokens.LOGIN_RESEND, form.token.data or "", max_age=RESEND_FORM_SECONDS
-        )
-        email = db.session.get(EmailAddress, payload.get("email"))
-        if email is None:
-            raise BadToken("That address is no longer on the account.")
+        email = emails.address_for_resend(form.token.data or "", max_age=RESEND_FORM_SECONDS)
         emails.send_verification(email)
     except ServiceError as exc:
         db.session.rollback()

@@ -5,24 +5,16 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable
 
-import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from backpack.database.outages import DATABASE_OUTAGES, end_broken_transaction
 from backpack.extensions import db, login_manager
 
 RATE_LIMITED_MESSAGE = "Too many attempts in a short time. Wait a little and try again."
-# What the driver raises while the database restarts, fails over or refuses connections
-# (the pool's pre-ping replaces dead connections, so these end once it is back), and the
-# pool's own time-out when every connection is busy.
-DATABASE_OUTAGES: tuple[type[Exception], ...] = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.TimeoutError,
-)
 DATABASE_RETRY_SECONDS = 30
 # A full disk (or quota): the operator must make room, which takes a while.
 OUT_OF_ROOM_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
@@ -55,10 +47,7 @@ def register_api_errors(
 def database_unavailable(error: Exception) -> Response:
     """A database outage answered as a 503 with Retry-After, in the shape of the API (or
     page) that met it: each shape's own handler of HTTP errors renders it."""
-    try:
-        db.session.rollback()
-    except sa.exc.SQLAlchemyError:
-        db.session.close()  # the connection is gone already; the pool replaces it
+    end_broken_transaction()
     if "_login_user" not in g:
         # The page's menu asks who is logged in, which needs the database: it shows the
         # page as to a visitor instead of failing again inside this handler.

@@ -21,10 +21,10 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
-from backpack.extensions import db
 from backpack.import_jobs import (
     ImportNotStarted,
     failures_file,
+    get_job,
     is_zip,
     start_zip_import,
     unfinished_jobs,
@@ -106,8 +106,8 @@ def restore() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
 
 
 def _own_job(job_id: int) -> ImportJob:
-    job = db.session.get(ImportJob, job_id)
-    if job is None or job.user_id != current_user.id:
+    job = get_job(current_user, job_id)
+    if job is None:
         abort(404)
     return job
 

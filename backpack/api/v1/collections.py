@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Response
-from sqlalchemy import orm
 
 from backpack.api.v1 import ApiError, bp, caller, json_response, known_id, load
 from backpack.extensions import db
@@ -26,12 +24,7 @@ def _collection(user: User, collection_id: int) -> Collection:
 def list_collections() -> Response:
     """The caller's collections, in their order."""
     user = caller("collections:read")
-    found = db.session.scalars(
-        sa.select(Collection)
-        .where(Collection.user_id == user.id)
-        .options(orm.selectinload(Collection.items))
-        .order_by(Collection.position, Collection.id)
-    ).all()
+    found = collections.collections_with_items(user)
     return json_response({"items": COLLECTION.dump(found, many=True)})
 
 

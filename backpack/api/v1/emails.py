@@ -6,7 +6,6 @@ from flask import Response
 
 from backpack.api.v1 import ApiError, bp, caller, json_response, known_id, load
 from backpack.extensions import db
-from backpack.models import EmailAddress
 from backpack.schemas.api_v1 import EmailArgs, EmailSchema
 from backpack.services import emails
 
@@ -32,8 +31,8 @@ def add_email() -> Response:
 def remove_email(email_id: int) -> Response:
     """Remove an address (not the primary or the last verified one)."""
     user = caller("emails:write")
-    email = db.session.get(EmailAddress, known_id(email_id, "address"))
-    if email is None or email.user_id != user.id:
+    email = emails.get_address(user, known_id(email_id, "address"))
+    if email is None:
         raise ApiError(404, "not_found", "You have no address with this id.")
     emails.remove_email(email)
     db.session.commit()
