@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from backpack.database.bulk_rows import among
+from backpack.database.keyset import in_id_batches
 from backpack.extensions import db
 from backpack.models import Badge, BadgeClass, EmailAddress, Image, Issuer, User
 from backpack.models.badges import UNCHECKED
@@ -237,19 +238,8 @@ def record_failed_check(badge: Badge) -> None:
 def badges_due_for_reverification(older_than: datetime, batch: int = 200) -> Iterator[Badge]:
     """Accepted and pending badges last verified before `older_than`, and every one not
     checked here yet whatever its date (an import's), in id order, in batches."""
-    last_id = 0
     due = sa.or_(Badge.last_verified_at < older_than, Badge.verification == UNCHECKED)
-    while True:
-        rows = db.session.scalars(
-            sa.select(Badge)
-            .where(due, Badge.status != "rejected", Badge.id > last_id)
-            .order_by(Badge.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
+    return in_id_batches(Badge, due, Badge.status != "rejected", batch=batch)
 
 
 def baked_image(badge: Badge) -> tuple[bytes, str]:

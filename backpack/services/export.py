@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
+from backpack.database.keyset import in_id_batches
 from backpack.extensions import db
 from backpack.models import Badge, Collection, User
 from backpack.models.base import utcnow
@@ -84,19 +85,10 @@ def write_export_file(user: User, target: Path) -> int:
 
 
 def _badges(user: User, batch: int = 200) -> Iterator[Badge]:
-    last_id = 0
-    while True:
-        rows = db.session.scalars(
-            sa.select(Badge)
-            .where(Badge.user_id == user.id, Badge.id > last_id)
-            .order_by(Badge.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
-        db.session.expire_all()  # the batch's payloads and images leave memory
+    # Each batch's payloads and images leave memory before the next is read.
+    return in_id_batches(
+        Badge, Badge.user_id == user.id, batch=batch, after_batch=db.session.expire_all
+    )
 
 
 def _badge_entry(badge: Badge) -> dict[str, Any]:
