@@ -9,7 +9,6 @@ owner's own pages ever holds an email address.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -32,12 +31,6 @@ OWNER_NAME = "Ann Example-Owner"
 ADDRESSES = ("ann@example.org", "ann.second@example.org")
 # The body hash Mozilla named the badge's image by, had the badge been imported from it.
 MOZILLA_BODY_HASH = "ab" * 32
-
-
-@pytest.fixture
-def app(app_factory: Callable[..., Flask]) -> Flask:
-    """The app, re-reading each public page's version on every request (exact, not 1 s)."""
-    return app_factory(PUBLIC_PAGE_FRESHNESS=0)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,29 +12,7 @@ from backpack.web.page_cache import page_cache
 from tests.conftest import Accounts, post_form
 from tests.sharing_helpers import add_to, create_collection, publish, share_token
 from tests.support.badge_rows import make_badge
-
-
-@pytest.fixture
-def app(app_factory: Callable[..., Flask]) -> Flask:
-    """The app, re-reading each public page's version on every request (exact, not 1 s)."""
-    return app_factory(PUBLIC_PAGE_FRESHNESS=0)
-
-
-@contextmanager
-def counted_statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs inside the block."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+from tests.support.statements import counted_statements
 
 
 def _costs(app: Flask, client: FlaskClient, user_id: int, size: int) -> dict[str, int]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import Accounts
 from tests.credential_helpers import page_text, shows_complete_credential
 from tests.sharing_helpers import add_to, create_collection, publish, share_badge
 from tests.support.badge_rows import make_credential_badge
@@ -26,23 +24,6 @@ PIXEL = (
     "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-
-
-@pytest.fixture
-def app(app_factory: Callable[..., Flask]) -> Flask:
-    return app_factory(PUBLIC_PAGE_FRESHNESS=0)
-
-
-@pytest.fixture
-def ann(app: Flask, accounts: Accounts) -> int:
-    user_id = accounts.create("ann@example.org", name="Ann Example")
-    accounts.login("ann@example.org")
-    return user_id
-
-
-@pytest.fixture
-def visitor(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_an_issuer_named_by_a_did_shows_it_and_its_inline_picture(

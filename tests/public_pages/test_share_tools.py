@@ -4,7 +4,6 @@ plain links, a QR code a phone can read, and the public badge page naming its is
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -31,18 +30,6 @@ PIXEL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
     "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
-
-
-@pytest.fixture
-def app(app_factory: Callable[..., Flask]) -> Flask:
-    return app_factory(PUBLIC_PAGE_FRESHNESS=0)
-
-
-@pytest.fixture
-def ann(app: Flask, accounts: Accounts) -> int:
-    user_id = accounts.create("ann@example.org", name="Ann Example")
-    accounts.login("ann@example.org")
-    return user_id
 
 
 def _links(page: str) -> list[str]:

@@ -7,7 +7,6 @@ earner.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,24 +24,7 @@ from tests.credential_helpers import PLAIN_ADDRESSES, page_text, shows_complete_
 from tests.sharing_helpers import add_to, create_collection, publish, share_badge
 from tests.support.badge_rows import make_badge, make_credential_badge
 from tests.support.credential_views import corpus_credential, hash_identifiers
-from tests.test_public_page_queries import counted_statements
-
-
-@pytest.fixture
-def app(app_factory: Callable[..., Flask]) -> Flask:
-    return app_factory(PUBLIC_PAGE_FRESHNESS=0)
-
-
-@pytest.fixture
-def ann(app: Flask, accounts: Accounts) -> int:
-    user_id = accounts.create("ann@example.org", name="Ann Example")
-    accounts.login("ann@example.org")
-    return user_id
-
-
-@pytest.fixture
-def visitor(app: Flask) -> FlaskClient:
-    return app.test_client()
+from tests.support.statements import counted_statements
 
 
 def test_a_public_badge_page_shows_the_credential_but_never_a_plain_recipient(

@@ -35,25 +35,6 @@ from tests.support.badge_rows import make_badge
 from tests.support.issuer import TestIssuer
 
 
-@pytest.fixture
-def app(app_factory: Callable[..., Flask]) -> Flask:
-    """The app, re-reading each public page's version on every request (exact, not 1 s)."""
-    return app_factory(PUBLIC_PAGE_FRESHNESS=0)
-
-
-@pytest.fixture
-def ann(app: Flask, accounts: Accounts) -> int:
-    user_id = accounts.create("ann@example.org", name="Ann Example")
-    accounts.login("ann@example.org")
-    return user_id
-
-
-@pytest.fixture
-def visitor(app: Flask) -> FlaskClient:
-    """Someone with the link and no account."""
-    return app.test_client()
-
-
 def _set(app: Flask, badge_id: int, **values: object) -> None:
     with app.app_context():
         db.session.execute(sa.update(Badge).where(Badge.id == badge_id).values(**values))
