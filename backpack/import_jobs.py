@@ -22,11 +22,11 @@ import redis
 import sqlalchemy as sa
 from flask import current_app
 
-from backpack import job_claims
 from backpack.extensions import db
 from backpack.import_sources import KINDS, MOZILLA_ZIP, open_source
 from backpack.models import ImportJob, User
 from backpack.models.base import utcnow
+from backpack.services import job_claims
 
 if TYPE_CHECKING:
     from importers.pipeline import SourceFailure, Unit

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from backpack import job_claims
 from backpack.extensions import db
 from backpack.import_jobs import run_zip_job
-from backpack.services import badge_checks, batch_verification
+from backpack.services import badge_checks, batch_verification, job_claims
 
 if TYPE_CHECKING:
     pass
