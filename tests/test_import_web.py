@@ -279,7 +279,7 @@ def test_one_account_waits_for_its_import_before_queueing_another(
 def test_an_import_over_its_time_stops_keeps_its_work_and_resumes_on_upload(
     app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import backpack.import_jobs
+    import importers.zip_job
 
     app = app_factory(IMPORT_JOB_SECONDS=240)
     accounts = logged_in(app)
@@ -287,7 +287,7 @@ def test_an_import_over_its_time_stops_keeps_its_work_and_resumes_on_upload(
     # Each unit seems to take a minute: the job's four minutes are up after three of them
     # (the manifest's two addresses, then one badge).
     clock = iter(range(0, 10_000, 60))
-    monkeypatch.setattr(backpack.import_jobs, "_clock", lambda: next(clock))
+    monkeypatch.setattr(importers.zip_job, "_clock", lambda: next(clock))
     state = accounts.client.get(upload(accounts, data).headers["Location"] + ".json").get_json()
     assert state["status"] == "failed"
     assert "took longer than 4 minutes and was stopped" in state["error"]
