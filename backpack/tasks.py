@@ -1,8 +1,8 @@
 """Background work on huey: an embedded SqliteHuey under instance/, or RedisHuey with Redis.
 
 Run the worker with `huey_consumer backpack.worker.queue` (see the README). The tasks are
-web imports of the Mozilla ZIP (their jobs' rows are kept by `import_jobs`, their body is
-`importers.zip_job`), the checks of badges that imports stored unchecked
+web imports of the Mozilla ZIP (their jobs' rows are kept by `services.import_jobs`, their
+body is `importers.zip_job`), the checks of badges that imports stored unchecked
 (`run_badge_checks`), and the resumption of imports whose worker died
 (`services.job_claims`).
 """

@@ -1,6 +1,6 @@
 """The body of a web import job (the Mozilla ZIP, or an earner's own export): its upload run
 through the pipeline within the job's time limit, its progress and report written to the
-job's row (`backpack.import_jobs`).
+job's row (`backpack.services.import_jobs`).
 
 A job is run by its id, from the queue (`backpack.tasks`); a pull from another backpack
 rides the same jobs, and is run by `importers.pull.jobs`.
@@ -16,10 +16,10 @@ from pathlib import Path
 from flask import current_app
 
 from backpack.extensions import db
-from backpack.import_jobs import INTERRUPTED, JobProgress, failures_path, finish_job
 from backpack.import_sources import open_source
 from backpack.models import ImportJob, User
 from backpack.services import job_claims
+from backpack.services.import_jobs import INTERRUPTED, JobProgress, failures_path, finish_job
 from importers.pipeline import ImporterError, Pipeline, SourceFailure, Unit
 from importers.pull.jobs import run_claimed_pull
 from importers.report import ImportReport

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-import backpack.import_jobs
+import backpack.services.import_jobs
 from backpack.extensions import db
 from backpack.models import Badge, ImportJob
 from backpack.models.base import utcnow
@@ -84,7 +84,7 @@ def test_a_job_no_worker_took_within_a_minute_says_so(
     assert "No background worker" not in accounts.client.get(job_url).get_data(as_text=True)
 
     later = utcnow() + timedelta(seconds=61)
-    monkeypatch.setattr(backpack.import_jobs, "utcnow", lambda: later)
+    monkeypatch.setattr(backpack.services.import_jobs, "utcnow", lambda: later)
     state = accounts.client.get(job_url + ".json").get_json()
     assert state["status"] == "queued"
     assert state["notice"].startswith("No background worker has taken this import")

@@ -1,5 +1,5 @@
 """Pulls run as background import jobs: the same queue, claims, progress, report and
-failures file as the web imports of a Mozilla ZIP (`backpack/import_jobs.py`).
+failures file as the web imports of a Mozilla ZIP (`backpack/services/import_jobs.py`).
 
 A job's file (IMPORTS_DIR/uploads/job-<id>.pull.json) says what to pull: the credentials
 of a wallet backup (only they: the backup's keys never reach the disk), or a remote's
@@ -19,9 +19,9 @@ from typing import Any
 
 from flask import current_app
 
-from backpack import import_jobs
 from backpack.extensions import db
 from backpack.models import ImportJob, RemoteGrant, User
+from backpack.services import import_jobs
 from backpack.services.fetching import app_fetcher
 from importers.pipeline import ImporterError, SourceFailure
 from importers.pull import discovery, displayer, ob3, wallet

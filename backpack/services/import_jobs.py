@@ -23,11 +23,15 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backpack.extensions import db
-from backpack.import_sources import KINDS, MOZILLA_ZIP
 from backpack.models import ImportJob, User
 from backpack.models.base import utcnow
 
 log = logging.getLogger(__name__)
+# What a web import job reads: the ZIP Mozilla sent, or an export of this server that an
+# earner brings back (`backpack/import_sources.py` opens each kind).
+MOZILLA_ZIP = "mozilla-zip"
+BACKPACK_EXPORT = "backpack-export"
+KINDS = (MOZILLA_ZIP, BACKPACK_EXPORT)
 INTERRUPTED = (
     "The import was interrupted on the server. What it imported is kept: upload the same"
     " file again to import the rest."
@@ -60,8 +64,8 @@ WORKER_NOTICE_SECONDS = 60
 
 
 def start_zip_import(user: User, upload: Any, kind: str = MOZILLA_ZIP) -> ImportJob:
-    """Keep an uploaded ZIP (of an `import_sources` kind) and queue its import; return the
-    job to follow."""
+    """Keep an uploaded ZIP (of one of the KINDS) and queue its import; return the job to
+    follow."""
     assert kind in KINDS
     folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
