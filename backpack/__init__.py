@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, g
 
-from backpack import cli, config
+from backpack import commands, config
 from backpack.api import badge_connect, displayer, mozilla_issuer, mozilla_push, ob3
 from backpack.api import v1 as api_v1
 from backpack.extensions import csrf, db, limiter, login_manager, migrate
@@ -85,7 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_api_errors(app, "/api/v1/", api_v1.http_error)
     app.register_blueprint(connected_apps.bp)
     app.register_blueprint(access_tokens.bp)
-    cli.register(app)
+    commands.register(app)
     init_tasks(app)
     _init_request_budget(app)
     init_page_replay(app)  # outermost: it answers before anything else runs

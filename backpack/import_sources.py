@@ -16,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from backpack.models import User
 from backpack.services.emails import normalise_address
+from backpack.services.import_jobs import MOZILLA_ZIP
 
 if TYPE_CHECKING:
     from importers.pipeline import Pipeline, SourceFailure, Unit
     from importers.report import ImportReport
 
-MOZILLA_ZIP = "mozilla-zip"
-BACKPACK_EXPORT = "backpack-export"
-KINDS = (MOZILLA_ZIP, BACKPACK_EXPORT)
 SHOWN_AS = "The uploaded file"  # the upload's place on the server is nobody's business
 
 

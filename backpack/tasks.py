@@ -1,27 +1,22 @@
 """Background work on huey: an embedded SqliteHuey under instance/, or RedisHuey with Redis.
 
 Run the worker with `huey_consumer backpack.worker.queue` (see the README). The tasks are
-web imports of the Mozilla ZIP (their jobs are in `import_jobs`), the checks of badges that
-imports stored unchecked (`run_badge_checks`), and the resumption of imports whose worker
-died (`job_claims`).
+web imports of the Mozilla ZIP (their jobs' rows are kept by `services.import_jobs`, their
+body is `importers.zip_job`), the checks of badges that imports stored unchecked
+(`run_badge_checks`), and the resumption of imports whose worker died
+(`services.job_claims`).
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from backpack import job_claims
 from backpack.extensions import db
-from backpack.import_jobs import run_zip_job
-from backpack.services import badge_checks, batch_verification
-
-if TYPE_CHECKING:
-    pass
+from backpack.services import badge_checks, batch_verification, job_claims
 
 log = logging.getLogger(__name__)
 # Badges one check task verifies before it queues the next: each costs a few fetches.
@@ -41,6 +36,10 @@ def make_queue(app: Flask) -> Huey:
 
 def init_tasks(app: Flask) -> None:
     """Create the app's queue and register its tasks on it."""
+    # Imported here: the importers use the app's services and queue (importers.pipeline
+    # queues badge checks), so loading them while `backpack` is still imported is circular.
+    from importers.zip_job import run_zip_job
+
     queue = make_queue(app)
 
     def import_mozilla_zip(job_id: int) -> None:

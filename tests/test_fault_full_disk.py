@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack.extensions import db
-from backpack.import_jobs import run_zip_job
 from backpack.models import ImportJob
 from backpack.web import export
+from importers.zip_job import run_zip_job
 from tests.support.full_disk import fill, small_file_system
 from tests.support.mozilla import export_zip, sample_badges
 from tests.test_import_web import ANN, SCHOOL, logged_in, upload, zip_of_failures

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-import backpack.import_jobs
+import backpack.services.import_jobs
 from backpack.extensions import db
 from backpack.models import Badge, ImportJob
 from backpack.models.base import utcnow
@@ -84,7 +84,7 @@ def test_a_job_no_worker_took_within_a_minute_says_so(
     assert "No background worker" not in accounts.client.get(job_url).get_data(as_text=True)
 
     later = utcnow() + timedelta(seconds=61)
-    monkeypatch.setattr(backpack.import_jobs, "utcnow", lambda: later)
+    monkeypatch.setattr(backpack.services.import_jobs, "utcnow", lambda: later)
     state = accounts.client.get(job_url + ".json").get_json()
     assert state["status"] == "queued"
     assert state["notice"].startswith("No background worker has taken this import")
@@ -279,7 +279,7 @@ def test_one_account_waits_for_its_import_before_queueing_another(
 def test_an_import_over_its_time_stops_keeps_its_work_and_resumes_on_upload(
     app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import backpack.import_jobs
+    import importers.zip_job
 
     app = app_factory(IMPORT_JOB_SECONDS=240)
     accounts = logged_in(app)
@@ -287,7 +287,7 @@ def test_an_import_over_its_time_stops_keeps_its_work_and_resumes_on_upload(
     # Each unit seems to take a minute: the job's four minutes are up after three of them
     # (the manifest's two addresses, then one badge).
     clock = iter(range(0, 10_000, 60))
-    monkeypatch.setattr(backpack.import_jobs, "_clock", lambda: next(clock))
+    monkeypatch.setattr(importers.zip_job, "_clock", lambda: next(clock))
     state = accounts.client.get(upload(accounts, data).headers["Location"] + ".json").get_json()
     assert state["status"] == "failed"
     assert "took longer than 4 minutes and was stopped" in state["error"]

@@ -18,10 +18,10 @@ import sqlalchemy as sa
 import werkzeug.formparser
 from flask import Flask
 
-from backpack import import_jobs
 from backpack.extensions import db
 from backpack.models import Badge, Base, ImportedRecord, ImportJob, User
 from backpack.services.badge_intake import receive_badge
+from importers import zip_job
 from importers.pull import jobs
 from importers.pull.core import PulledBadge, scope_for
 from tests.conftest import Accounts, post_form
@@ -226,7 +226,7 @@ def test_a_pull_whose_worker_died_resumes_without_doubling(
         )
         job.status = "running"
         db.session.commit()
-        import_jobs.run_zip_job(job.id)  # what requeue_lost_jobs has a worker run
+        zip_job.run_zip_job(job.id)  # what requeue_lost_jobs has a worker run
         db.session.expire_all()
         finished = db.session.get(ImportJob, job.id)
         assert finished is not None

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from backpack.extensions import db, limiter
-from backpack.import_jobs import job_files, remove_files
 from backpack.models import EmailAddress
 from backpack.services import accounts, emails, sharing
 from backpack.services.errors import ServiceError
+from backpack.services.import_jobs import job_files, remove_files
 from backpack.web.collection_forms import FindableForm
 from backpack.web.forms import (
     ActionForm,

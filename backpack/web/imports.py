@@ -21,7 +21,10 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
-from backpack.import_jobs import (
+from backpack.import_sources import export_problem
+from backpack.models import ImportJob
+from backpack.services.import_jobs import (
+    BACKPACK_EXPORT,
     ImportNotStarted,
     failures_file,
     get_job,
@@ -30,8 +33,6 @@ from backpack.import_jobs import (
     unfinished_jobs,
     waits_for_a_worker,
 )
-from backpack.import_sources import BACKPACK_EXPORT, export_problem
-from backpack.models import ImportJob
 from backpack.web.forms import PageForm
 from backpack.web.settings_pages import RestoreExportForm, import_export_page
 

@@ -1,5 +1,5 @@
 """Pulls run as background import jobs: the same queue, claims, progress, report and
-failures file as the web imports of a Mozilla ZIP (`backpack/import_jobs.py`).
+failures file as the web imports of a Mozilla ZIP (`backpack/services/import_jobs.py`).
 
 A job's file (IMPORTS_DIR/uploads/job-<id>.pull.json) says what to pull: the credentials
 of a wallet backup (only they: the backup's keys never reach the disk), or a remote's
@@ -19,9 +19,9 @@ from typing import Any
 
 from flask import current_app
 
-from backpack import import_jobs
 from backpack.extensions import db
 from backpack.models import ImportJob, RemoteGrant, User
+from backpack.services import import_jobs
 from backpack.services.fetching import app_fetcher
 from importers.pipeline import ImporterError, SourceFailure
 from importers.pull import discovery, displayer, ob3, wallet
@@ -134,7 +134,7 @@ def run_claimed_pull(job: ImportJob) -> None:
     """Run (or resume) one pull job, its claim held by this worker."""
     job_id, path = job.id, Path(job.upload_path)
     if not path.is_file():
-        import_jobs._finish(job_id, "failed", error=import_jobs.INTERRUPTED)
+        import_jobs.finish_job(job_id, "failed", error=import_jobs.INTERRUPTED)
         return
     user = db.session.get(User, job.user_id)
     assert user is not None
@@ -143,14 +143,14 @@ def run_claimed_pull(job: ImportJob) -> None:
         source, badges = list_spec(spec, user, Remote(app_fetcher()))
     except ImporterError as exc:
         path.unlink(missing_ok=True)
-        import_jobs._finish(job_id, "failed", error=exc.message)
+        import_jobs.finish_job(job_id, "failed", error=exc.message)
         return
     job.status, job.total = "running", len(badges)
     db.session.commit()
     report = ImportReport()
     report.notes.extend(spec_notes(spec))
     report.open_failures(import_jobs.failures_path(job_id))
-    counter = import_jobs._Progress(job_id)
+    counter = import_jobs.JobProgress(job_id)
     units = _TimeLimited(badges, current_app.config["IMPORT_JOB_SECONDS"])
     try:
         run_pull(user, source, units, report, progress=counter.advance)
@@ -158,7 +158,7 @@ def run_claimed_pull(job: ImportJob) -> None:
         log.exception("Pull job %s failed", job_id)
         db.session.rollback()
         import_jobs.failures_path(job_id).unlink(missing_ok=True)
-        import_jobs._finish(job_id, "failed", error="The pull stopped because of an error here.")
+        import_jobs.finish_job(job_id, "failed", error="The pull stopped because of an error here.")
         return
     finally:
         path.unlink(missing_ok=True)
@@ -169,9 +169,9 @@ def run_claimed_pull(job: ImportJob) -> None:
             "The pull took too long and was stopped. What it brought is kept: pull again"
             " for the rest."
         )
-        import_jobs._finish(job_id, "failed", error=error, report=stored)
+        import_jobs.finish_job(job_id, "failed", error=error, report=stored)
         return
-    import_jobs._finish(job_id, "done", report=stored)
+    import_jobs.finish_job(job_id, "done", report=stored)
 
 
 class _TimeLimited:

@@ -1,5 +1,7 @@
 """Web imports (the Mozilla ZIP, or an earner's own export) as background jobs: keeping
-the upload, running the job with its time limit, and what its page shows.
+the upload and queueing it, the progress and end the job writes to its row, and what its
+page shows. The job's body, which runs the upload through the importers, is
+`importers/zip_job.py`.
 
 The web enqueues a job by its id only (`tasks`); the job row carries the state, the
 progress and the final report, so the page that follows it needs nothing from the queue.
@@ -11,29 +13,25 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 import zipfile
-from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 import sqlalchemy as sa
 from flask import current_app
 
-from backpack import job_claims
 from backpack.extensions import db
-from backpack.import_sources import KINDS, MOZILLA_ZIP, open_source
 from backpack.models import ImportJob, User
 from backpack.models.base import utcnow
 
-if TYPE_CHECKING:
-    from importers.pipeline import SourceFailure, Unit
-
 log = logging.getLogger(__name__)
-PROGRESS_EVERY = 5  # units between progress writes
-_clock = time.monotonic  # what a job's time limit is measured by
+# What a web import job reads: the ZIP Mozilla sent, or an export of this server that an
+# earner brings back (`backpack/import_sources.py` opens each kind).
+MOZILLA_ZIP = "mozilla-zip"
+BACKPACK_EXPORT = "backpack-export"
+KINDS = (MOZILLA_ZIP, BACKPACK_EXPORT)
 INTERRUPTED = (
     "The import was interrupted on the server. What it imported is kept: upload the same"
     " file again to import the rest."
@@ -66,8 +64,8 @@ WORKER_NOTICE_SECONDS = 60
 
 
 def start_zip_import(user: User, upload: Any, kind: str = MOZILLA_ZIP) -> ImportJob:
-    """Keep an uploaded ZIP (of an `import_sources` kind) and queue its import; return the
-    job to follow."""
+    """Keep an uploaded ZIP (of one of the KINDS) and queue its import; return the job to
+    follow."""
     assert kind in KINDS
     folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
@@ -100,100 +98,6 @@ def start_zip_import(user: User, upload: Any, kind: str = MOZILLA_ZIP) -> Import
     return job
 
 
-def run_zip_job(job_id: int) -> None:
-    """Run one queued ZIP import (or resume one whose worker died), writing its progress
-    and report to the job row."""
-    held = job_claims.claim(job_id)
-    if held is None:
-        return  # a live worker runs it
-    try:
-        _run_claimed_zip_job(job_id)
-    finally:
-        # Removed before the lock goes: a worker that claims the job after that reads it
-        # finished, whichever file it locked.
-        job_claims.claim_path(job_id).unlink(missing_ok=True)
-        held.release()
-
-
-def _run_claimed_zip_job(job_id: int) -> None:
-    from importers.pipeline import ImporterError, Pipeline
-    from importers.report import ImportReport
-
-    job = db.session.get(ImportJob, job_id)
-    if job is None or job.status not in ("queued", "running"):
-        return  # deleted with its account, or already run
-    if job.kind == "pull":
-        from importers.pull.jobs import run_claimed_pull
-
-        run_claimed_pull(job)  # a pull from another backpack rides the same job machinery
-        return
-    # "running" here, with the claim free, means its worker died: the import resumes.
-    path = Path(job.upload_path)
-    if job.status == "running" and not path.is_file():
-        # It died after reading the upload whole, while finishing.
-        _finish(job_id, "failed", error=INTERRUPTED)
-        return
-    user = db.session.get(User, job.user_id)
-    assert user is not None
-    report = ImportReport()
-    try:
-        source = open_source(job.kind, path, user)
-    except ImporterError as exc:
-        _finish(job_id, "failed", error=exc.message)
-        path.unlink(missing_ok=True)
-        return
-    with source.archive:
-        job.status, job.total = "running", source.total
-        db.session.commit()
-        report.open_failures(failures_path(job_id))
-        counter = _Progress(job_id)
-        pipeline = Pipeline(source.scope, report, batch=PROGRESS_EVERY)
-        pipeline.progress = counter.advance
-        units = _TimeLimited(
-            source.units(pipeline, report), current_app.config["IMPORT_JOB_SECONDS"]
-        )
-        try:
-            pipeline.run(units)
-            if source.after is not None:
-                source.after(report)
-        except Exception:
-            log.exception("Import job %s failed", job_id)
-            db.session.rollback()
-            failures_path(job_id).unlink(missing_ok=True)  # only a finished job offers it
-            _finish(job_id, "failed", error="The import stopped because of an error here.")
-            return
-        finally:
-            path.unlink(missing_ok=True)
-    stored = report.to_json()
-    # The file's place on the server is not the owner's business: the page links to it.
-    stored.pop("failures_file", None)
-    if units.stopped:
-        minutes = max(1, round(units.seconds / 60))
-        error = (
-            f"The import took longer than {minutes} minute{'' if minutes == 1 else 's'} and"
-            " was stopped. What it"
-            " imported is kept: upload the same file again to import the rest."
-        )
-        _finish(job_id, "failed", error=error, report=stored)
-        return
-    _finish(job_id, "done", report=stored)
-
-
-class _TimeLimited:
-    """The units of a job until its time is up; the pipeline then commits what it has."""
-
-    def __init__(self, units: Iterable[Unit | SourceFailure], seconds: float) -> None:
-        self.units, self.seconds, self.stopped = units, seconds, False
-
-    def __iter__(self) -> Iterator[Unit | SourceFailure]:
-        deadline = _clock() + self.seconds
-        for unit in self.units:
-            if _clock() >= deadline:
-                self.stopped = True
-                return
-            yield unit
-
-
 def get_job(user: User, job_id: int) -> ImportJob | None:
     """One of the user's import jobs by its id, or None (never another user's)."""
     job = db.session.get(ImportJob, job_id)
@@ -223,7 +127,9 @@ def unfinished_jobs(user: User) -> int:
     return count or 0
 
 
-class _Progress:
+class JobProgress:
+    """How far a running job is, written to its row as the pipeline advances."""
+
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
         self.count = 0
@@ -236,9 +142,10 @@ class _Progress:
             job.done = self.count
 
 
-def _finish(
+def finish_job(
     job_id: int, status: str, *, error: str | None = None, report: dict[str, Any] | None = None
 ) -> None:
+    """Write a job's end ("done" or "failed") to its row, with its error and report."""
     job = db.session.get(ImportJob, job_id)
     if job is None:
         # The account was deleted while its import ran: nobody is left to download this.

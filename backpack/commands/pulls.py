@@ -13,8 +13,7 @@ from typing import Any
 
 import click
 
-from backpack.extensions import db
-from backpack.import_cli import (
+from backpack.commands.imports import (
     Progress,
     account_for,
     failures_option,
@@ -22,6 +21,7 @@ from backpack.import_cli import (
     json_option,
     new_report,
 )
+from backpack.extensions import db
 from backpack.services.fetching import app_fetcher
 from importers.pipeline import ImporterError
 from importers.pull import discovery, jobs, ob3, wallet

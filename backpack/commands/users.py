@@ -1,4 +1,4 @@
-"""Command-line commands: `flask --app wsgi users ...`."""
+"""`flask --app wsgi users create|export|logout`: accounts from the command line."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import logging
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
-from backpack.badge_cli import badges
 from backpack.extensions import db
 from backpack.plurals import counted
 from backpack.services import accounts, emails, login_sessions
@@ -79,15 +77,3 @@ def log_out_everywhere(email: str) -> None:
     ended = login_sessions.end_all(holders[0])
     db.session.commit()
     click.echo(f"Ended {counted(ended, 'login session')} of {email}.")
-
-
-def register(app: Flask) -> None:
-    """Add the command groups to the app's CLI."""
-    # Imported here: the importers package uses the app's services, so loading it while
-    # `backpack` itself is still being imported would be circular.
-    from backpack import pull_cli  # noqa: F401  (adds the pull commands to `import`)
-    from backpack.import_cli import imports
-
-    app.cli.add_command(users)
-    app.cli.add_command(badges)
-    app.cli.add_command(imports)

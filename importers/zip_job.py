@@ -1,0 +1,118 @@
+"""The body of a web import job (the Mozilla ZIP, or an earner's own export): its upload run
+through the pipeline within the job's time limit, its progress and report written to the
+job's row (`backpack.services.import_jobs`).
+
+A job is run by its id, from the queue (`backpack.tasks`); a pull from another backpack
+rides the same jobs, and is run by `importers.pull.jobs`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from flask import current_app
+
+from backpack.extensions import db
+from backpack.import_sources import open_source
+from backpack.models import ImportJob, User
+from backpack.services import job_claims
+from backpack.services.import_jobs import INTERRUPTED, JobProgress, failures_path, finish_job
+from importers.pipeline import ImporterError, Pipeline, SourceFailure, Unit
+from importers.pull.jobs import run_claimed_pull
+from importers.report import ImportReport
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 5  # units between progress writes
+_clock = time.monotonic  # what a job's time limit is measured by
+
+
+def run_zip_job(job_id: int) -> None:
+    """Run one queued ZIP import (or resume one whose worker died), writing its progress
+    and report to the job row."""
+    held = job_claims.claim(job_id)
+    if held is None:
+        return  # a live worker runs it
+    try:
+        _run_claimed_zip_job(job_id)
+    finally:
+        # Removed before the lock goes: a worker that claims the job after that reads it
+        # finished, whichever file it locked.
+        job_claims.claim_path(job_id).unlink(missing_ok=True)
+        held.release()
+
+
+def _run_claimed_zip_job(job_id: int) -> None:
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status not in ("queued", "running"):
+        return  # deleted with its account, or already run
+    if job.kind == "pull":
+        run_claimed_pull(job)  # a pull from another backpack rides the same job machinery
+        return
+    # "running" here, with the claim free, means its worker died: the import resumes.
+    path = Path(job.upload_path)
+    if job.status == "running" and not path.is_file():
+        # It died after reading the upload whole, while finishing.
+        finish_job(job_id, "failed", error=INTERRUPTED)
+        return
+    user = db.session.get(User, job.user_id)
+    assert user is not None
+    report = ImportReport()
+    try:
+        source = open_source(job.kind, path, user)
+    except ImporterError as exc:
+        finish_job(job_id, "failed", error=exc.message)
+        path.unlink(missing_ok=True)
+        return
+    with source.archive:
+        job.status, job.total = "running", source.total
+        db.session.commit()
+        report.open_failures(failures_path(job_id))
+        counter = JobProgress(job_id)
+        pipeline = Pipeline(source.scope, report, batch=PROGRESS_EVERY)
+        pipeline.progress = counter.advance
+        units = _TimeLimited(
+            source.units(pipeline, report), current_app.config["IMPORT_JOB_SECONDS"]
+        )
+        try:
+            pipeline.run(units)
+            if source.after is not None:
+                source.after(report)
+        except Exception:
+            log.exception("Import job %s failed", job_id)
+            db.session.rollback()
+            failures_path(job_id).unlink(missing_ok=True)  # only a finished job offers it
+            finish_job(job_id, "failed", error="The import stopped because of an error here.")
+            return
+        finally:
+            path.unlink(missing_ok=True)
+    stored = report.to_json()
+    # The file's place on the server is not the owner's business: the page links to it.
+    stored.pop("failures_file", None)
+    if units.stopped:
+        minutes = max(1, round(units.seconds / 60))
+        error = (
+            f"The import took longer than {minutes} minute{'' if minutes == 1 else 's'} and"
+            " was stopped. What it"
+            " imported is kept: upload the same file again to import the rest."
+        )
+        finish_job(job_id, "failed", error=error, report=stored)
+        return
+    finish_job(job_id, "done", report=stored)
+
+
+class _TimeLimited:
+    """The units of a job until its time is up; the pipeline then commits what it has."""
+
+    def __init__(self, units: Iterable[Unit | SourceFailure], seconds: float) -> None:
+        self.units, self.seconds, self.stopped = units, seconds, False
+
+    def __iter__(self) -> Iterator[Unit | SourceFailure]:
+        deadline = _clock() + self.seconds
+        for unit in self.units:
+            if _clock() >= deadline:
+                self.stopped = True
+                return
+            yield unit
