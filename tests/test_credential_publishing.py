@@ -25,7 +25,7 @@ from tests.credential_helpers import PLAIN_ADDRESSES, page_text, shows_complete_
 from tests.sharing_helpers import add_to, create_collection, publish, share_badge
 from tests.support.badge_rows import make_badge, make_credential_badge
 from tests.support.credential_views import corpus_credential, hash_identifiers
-from tests.test_public_page_queries import counted_statements
+from tests.support.sql_statements import counted_statements
 
 
 @pytest.fixture

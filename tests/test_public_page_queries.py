@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -17,29 +15,13 @@ from backpack.web.page_cache import page_cache
 from tests.conftest import Accounts, post_form
 from tests.sharing_helpers import add_to, create_collection, publish, share_token
 from tests.support.badge_rows import make_badge
+from tests.support.sql_statements import counted_statements
 
 
 @pytest.fixture
 def app(app_factory: Callable[..., Flask]) -> Flask:
     """The app, re-reading each public page's version on every request (exact, not 1 s)."""
     return app_factory(PUBLIC_PAGE_FRESHNESS=0)
-
-
-@contextmanager
-def counted_statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs inside the block."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def _costs(app: Flask, client: FlaskClient, user_id: int, size: int) -> dict[str, int]:
