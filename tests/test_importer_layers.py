@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 IMPORTERS = ROOT / "importers"
 MOZILLA_SOURCE = {"mozilla_db.py", "mozilla_dump.py", "mozilla_instance.py", "mozilla_schema.py"}
-SESSION_QUERIES = {"get", "scalar", "scalars", "execute", "query"}
+SESSION_QUERIES = {"get", "get_one", "scalar", "scalars", "execute", "query"}
 # Whatever builds or runs a statement over a table: a model of ours among its arguments
 # means the importer is doing the services' work.
 STATEMENTS = {
