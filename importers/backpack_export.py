@@ -8,13 +8,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
-from backpack.extensions import db
-from backpack.models import Badge, Collection, User
+from backpack.models import User
 from backpack.models.badges import UNCHECKED
+from backpack.services import accounts, collections, emails
 from backpack.services import badges as badge_service
-from backpack.services import collections, emails
 from backpack.services.errors import ServiceError
 from backpack.services.export import BADGES, FORMAT, MANIFEST, VERSION
 from backpack.services.unchecked_intake import receive_unchecked
@@ -122,7 +119,7 @@ def _lines(archive: zipfile.ZipFile) -> Iterator[bytes]:
 
 
 def _user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = accounts.get_user(user_id)
     assert user is not None
     return user
 
@@ -189,8 +186,7 @@ def _collection_adder(
         # An earner bringing a download back into the account it came from keeps the
         # collections still there as they are, rather than getting each a second time.
         if keep_held:
-            same_name = sa.select(Collection.id).filter_by(user_id=user.id, name=name).limit(1)
-            held = db.session.scalar(same_name)
+            held = collections.collection_id_named(user, name)
             if held is not None:
                 return Outcome(held, created=False)
         members: list[int] = []
@@ -201,9 +197,9 @@ def _collection_adder(
                 if isinstance(item, dict)
                 else None
             )
-            badge = db.session.get(Badge, target) if target is not None else None
+            badge = badge_service.get_badge(user, target) if target is not None else None
             # Every member comes back in its place, pending or not, as it was exported.
-            if badge is not None and badge.user_id == user.id:
+            if badge is not None:
                 members.append(badge.id)
                 if item.get("story"):
                     stories[badge.id] = str(item["story"])
@@ -214,14 +210,11 @@ def _collection_adder(
             members,
             stories,
             published=bool(document.get("published")),
+            show_owner_name=bool(document.get("show_owner_name")),
         )
         [made] = collections.import_collections([wanted])
         if isinstance(made, ServiceError):
             raise RecordRefused(made.message)
-        collection = db.session.get(Collection, made)
-        assert collection is not None  # inserted just now
-        collection.show_owner_name = bool(document.get("show_owner_name"))
-        db.session.flush()
         return Outcome(made)
 
     return apply

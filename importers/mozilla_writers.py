@@ -7,12 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-
-from backpack.database.bulk_rows import among
 from backpack.database.row_ids import CatalogueIds
-from backpack.extensions import db
-from backpack.models import User
 from backpack.services import accounts, collections, emails, legacy_links, sharing
 from backpack.services.badge_intake import BadgeRefused
 from backpack.services.bulk_intake import StoredBadge, UncheckedBadge, receive_unchecked_many
@@ -52,10 +47,7 @@ def owner_ids(pipeline: Pipeline, mozilla_ids: Iterable[object]) -> dict[object,
     keys = {f"user:{mozilla_id}": mozilla_id for mozilla_id in mozilla_ids}
     found = pipeline.targets("users", keys)
     # An account imported earlier may have been deleted since: its records stay behind.
-    ids = [target for target in found.values() if target is not None]
-    present = (
-        set(db.session.scalars(sa.select(User.id).where(among(User.id, ids)))) if ids else set()
-    )
+    present = accounts.existing_user_ids([t for t in found.values() if t is not None])
     return {keys[key]: target for key, target in found.items() if target in present}
 
 

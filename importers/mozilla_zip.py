@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
 
-from backpack.extensions import db
 from backpack.models import User
 from backpack.openbadges import OpenBadgesError, sniff_image_type, unbake
-from backpack.services import emails
+from backpack.services import accounts, emails
 from backpack.services.errors import ServiceError
 from backpack.services.unchecked_intake import receive_unchecked
 from importers.pipeline import Outcome, RecordRefused, SourceFailure, SourceUnreadable, Unit
@@ -80,7 +79,7 @@ def zip_units(
 ) -> Iterator[Unit | SourceFailure]:
     """The units of a Mozilla ZIP: the manifest's addresses, then each badge image."""
     manifest = _read_manifest(archive, report)
-    user = db.session.get(User, user_id)
+    user = accounts.get_user(user_id)
     assert user is not None
     already = {e.normalised for e in user.emails}
     addresses = _addresses_to_add(list(manifest or ()), already, report)
@@ -224,7 +223,7 @@ def read_entry(
 
 def _email_adder(user_id: int, address: str) -> Callable[[], Outcome]:
     def apply() -> Outcome:
-        user = db.session.get(User, user_id)
+        user = accounts.get_user(user_id)
         assert user is not None
         normalised = emails.normalise_address(address)
         if any(e.normalised == normalised for e in user.emails):
@@ -240,7 +239,7 @@ def _email_adder(user_id: int, address: str) -> Callable[[], Outcome]:
 
 def _badge_receiver(user_id: int, data: bytes) -> Callable[[], Outcome]:
     def apply() -> Outcome:
-        user = db.session.get(User, user_id)
+        user = accounts.get_user(user_id)
         assert user is not None
         try:
             baked = unbake(data)

@@ -25,13 +25,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import sqlalchemy as sa
-
-from backpack.database.bulk_rows import among, insert_rows
 from backpack.database.planner_statistics import StatisticsKeeper
 from backpack.extensions import db
-from backpack.models import ImportedRecord
 from backpack.openbadges import OpenBadgesError
+from backpack.services import imported_records
 from backpack.services.errors import ServiceError
 from backpack.tasks import queue_badge_checks
 from importers.report import ImportReport
@@ -165,25 +162,15 @@ class Pipeline:
 
     def target(self, kind: str, key: str) -> int | None:
         """The id of what a source record became, if it was imported (in any run)."""
-        return self.targets(kind, [key]).get(key[:255])
+        return self.targets(kind, [key]).get(imported_records.kept_key(key))
 
     def targets(self, kind: str, keys: Iterable[str]) -> dict[str, int | None]:
         """What each of these source records became, for those imported (in any run)."""
-        wanted = {key[:255] for key in keys}
-        if not wanted:
-            return {}
-        rows = db.session.execute(
-            sa.select(ImportedRecord.key, ImportedRecord.target_id).where(
-                ImportedRecord.scope == self.scope,
-                ImportedRecord.kind == kind,
-                among(ImportedRecord.key, wanted),
-            )
-        )
-        return {key: target for key, target in rows}
+        return imported_records.imported_targets(self.scope, kind, keys)
 
     def is_done(self, kind: str, key: str) -> bool:
         """Whether a source record was imported already."""
-        return key[:255] in self.targets(kind, [key])
+        return imported_records.kept_key(key) in self.targets(kind, [key])
 
     def _step(self, unit: Unit) -> None:
         if self.is_done(unit.kind, unit.key):
@@ -194,15 +181,9 @@ class Pipeline:
         try:
             with db.session.begin_nested():
                 outcome = unit.apply()
-                db.session.add(
-                    ImportedRecord(
-                        scope=self.scope,
-                        kind=unit.kind,
-                        key=unit.key[:255],
-                        target_id=outcome.target_id,
-                    )
+                imported_records.remember_imported(
+                    self.scope, unit.kind, unit.key, outcome.target_id
                 )
-                db.session.flush()
         except Exception as exc:
             self._fail(unit, exc)
             return
@@ -236,10 +217,11 @@ class Pipeline:
         done = self.targets(kind, (unit.key for unit in units))
         todo: list[Unit] = []
         for unit in units:
-            if unit.key[:255] in done:
+            key = imported_records.kept_key(unit.key)
+            if key in done:
                 self.report.skipped[kind] += 1
             else:
-                done[unit.key[:255]] = None  # a key twice in one source is written once
+                done[key] = None  # a key twice in one source is written once
                 todo.append(unit)
         if todo:
             results = self._write_batch(writer, todo)
@@ -302,17 +284,14 @@ class Pipeline:
 
     def _record(self, units: Sequence[Unit], results: Sequence[Outcome | ImporterError]) -> None:
         assert len(units) == len(results)
-        records = [
-            {
-                "scope": self.scope,
-                "kind": unit.kind,
-                "key": unit.key[:255],
-                "target_id": result.target_id,
-            }
-            for unit, result in zip(units, results, strict=True)
-            if isinstance(result, Outcome)
-        ]
-        insert_rows(ImportedRecord, records)
+        imported_records.remember_imported_many(
+            self.scope,
+            [
+                (unit.kind, unit.key, result.target_id)
+                for unit, result in zip(units, results, strict=True)
+                if isinstance(result, Outcome)
+            ],
+        )
 
     def _tally(self, units: Sequence[Unit], results: Sequence[Outcome | ImporterError]) -> None:
         for unit, result in zip(units, results, strict=True):

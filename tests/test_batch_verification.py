@@ -10,12 +10,15 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack.extensions import db
-from backpack.models import Badge
+from backpack.models import Badge, EmailAddress
+from backpack.services.badges import stored_inputs
 from backpack.services.batch_verification import overlapping
 from tests.badge_fixtures import add_badge
 from tests.conftest import Accounts
+from tests.support.badge_rows import make_badge
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import TestIssuer
+from tests.support.sql_statements import counted_statements
 
 ANN = "ann@example.org"
 
@@ -88,3 +91,47 @@ def test_reverify_verifies_a_fast_issuers_badges_while_a_slow_one_answers(
     with badge_app.app_context():
         verdicts = db.session.scalars(sa.select(Badge.verification)).all()
     assert verdicts == ["valid"] * 5
+
+
+def _address_queries(statements: list[str]) -> int:
+    return sum("FROM email_address" in statement for statement in statements)
+
+
+def test_reverifying_more_badges_reads_their_owners_addresses_in_one_query(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    cli = badge_app.test_cli_runner()
+    add_badge(earner.client, "url", issuer.award(ANN, slug="first")["id"])
+    with counted_statements(badge_app) as few:
+        result = cli.invoke(args=["badges", "reverify", "--older-than", "0s"])
+    assert "Re-verified 1 badge" in result.output, result.output
+    for n in range(5):
+        add_badge(earner.client, "url", issuer.award(ANN, slug=f"more-{n}")["id"])
+    with counted_statements(badge_app) as many:
+        result = cli.invoke(args=["badges", "reverify", "--older-than", "0s"])
+
+    assert "Re-verified 6 badges" in result.output, result.output
+    assert "6 valid" in result.output
+    assert _address_queries(many) == _address_queries(few) == 1
+
+
+def test_each_badge_is_verified_again_for_its_address_as_its_owner_typed_it(
+    badge_app: Flask, earner: Accounts
+) -> None:
+    # Issuers hash the address as the earner gave it to them: that spelling is the one tried.
+    bob = earner.create("Bob@Example.ORG", name="Bob")
+    with badge_app.app_context():
+        ann = db.session.scalar(sa.select(EmailAddress.user_id).filter_by(normalised=ANN))
+    assert ann is not None
+    ann_badge = make_badge(badge_app, ann, recipient=ANN)
+    bob_badge = make_badge(badge_app, bob, recipient="bob@example.org")
+    stray = make_badge(badge_app, bob, recipient="nobody@example.org")  # on no account
+    with badge_app.app_context():
+        badges = [db.session.get(Badge, badge_id) for badge_id in (bob_badge, stray, ann_badge)]
+        inputs = stored_inputs([badge for badge in badges if badge is not None])
+
+    assert [(item.badge_id, item.recipient) for item in inputs] == [
+        (bob_badge, "Bob@Example.ORG"),
+        (stray, "nobody@example.org"),
+        (ann_badge, ANN),
+    ]

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from tests.conftest import Accounts
 from tests.sharing_helpers import add_to, create_collection, publish
 from tests.support.badge_rows import make_badge
-from tests.support.statements import counted_statements
+from tests.support.sql_statements import counted_statements
 
 ANN = "ann@example.org"
 

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from backpack.database.bulk_rows import insert_rows, insert_rows_returning_ids
+from backpack.database.bulk_rows import among, insert_rows, insert_rows_returning_ids
 from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
@@ -133,6 +133,18 @@ def import_accounts(accounts: Sequence[ImportedAccount]) -> list[int | ServiceEr
         address_row["user_id"] = user_id
     insert_rows(EmailAddress, addresses)
     return [ids[r] if isinstance(r, int) else r for r in results]
+
+
+def get_user(user_id: int) -> User | None:
+    """The account with this id, or None (deleted since, say, an import or a job began)."""
+    return db.session.get(User, user_id)
+
+
+def existing_user_ids(user_ids: Sequence[int]) -> set[int]:
+    """Of these ids, those whose accounts still exist (one query)."""
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(sa.select(User.id).where(among(User.id, user_ids))))
 
 
 @dataclass(frozen=True)

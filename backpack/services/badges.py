@@ -180,12 +180,41 @@ class StoredInput:
 
 def stored_input(badge: Badge) -> StoredInput:
     """The input to verify a stored badge again with."""
-    typed = db.session.scalar(
-        sa.select(EmailAddress.address).where(
-            EmailAddress.user_id == badge.user_id, EmailAddress.normalised == badge.recipient
+    [item] = stored_inputs([badge])
+    return item
+
+
+def stored_inputs(badges: Sequence[Badge]) -> list[StoredInput]:
+    """The inputs to verify these stored badges again with, in order (one query in all)."""
+    typed = typed_addresses(badges)
+    return [
+        StoredInput(
+            badge.id,
+            badge.original_payload,
+            typed.get((badge.user_id, badge.recipient)) or badge.recipient,
+            badge.source_url,
+        )
+        for badge in badges
+    ]
+
+
+def typed_addresses(badges: Sequence[Badge]) -> dict[tuple[int, str], str]:
+    """Each badge's address as its owner typed it, by (owner, normalised address), for the
+    badges sent to an address on their owner's account (one query)."""
+    if not badges:
+        return {}
+    wanted = {(badge.user_id, badge.recipient) for badge in badges}
+    rows = db.session.execute(
+        sa.select(EmailAddress.user_id, EmailAddress.normalised, EmailAddress.address).where(
+            among(EmailAddress.user_id, {user_id for user_id, _ in wanted}),
+            among(EmailAddress.normalised, {recipient for _, recipient in wanted}),
         )
     )
-    return StoredInput(badge.id, badge.original_payload, typed or badge.recipient, badge.source_url)
+    return {
+        (user_id, normalised): address
+        for user_id, normalised, address in rows
+        if (user_id, normalised) in wanted
+    }
 
 
 def verify_stored(

@@ -30,7 +30,7 @@ from backpack.services.badges import (
     StoredInput,
     apply_report,
     record_failed_check,
-    stored_input,
+    stored_inputs,
     verify_stored,
 )
 from backpack.services.fetching import app_issuer_documents, batch_fetcher, reverify_workers
@@ -73,7 +73,7 @@ def reverify_many(
             badges = {badge.id: badge for badge in _load(chunk)}
             held = [badges[badge_id] for badge_id in chunk if badge_id in badges]
             issuers = {badge.id: _issuer_of(badge) for badge in held}
-            inputs = [stored_input(badge) for badge in held]
+            inputs = stored_inputs(held)
             verify = _verifier(fetcher, documents)
             for item, report in overlapping(
                 inputs, verify, workers=workers, host=partial(_issuer_in, issuers)

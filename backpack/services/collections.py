@@ -83,6 +83,13 @@ def get_collection(user: User, collection_id: int) -> Collection | None:
     return collection
 
 
+def collection_id_named(user: User, name: str) -> int | None:
+    """The id of one of the user's collections of exactly this name, if there is one."""
+    return db.session.scalar(
+        sa.select(Collection.id).filter_by(user_id=user.id, name=name).limit(1)
+    )
+
+
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
@@ -283,6 +290,7 @@ class ImportedCollection:
     badge_ids: Sequence[int] = ()
     stories: Mapping[int, str] = field(default_factory=dict)
     published: bool = False
+    show_owner_name: bool = False
 
 
 def import_collections(collections: Sequence[ImportedCollection]) -> list[int | ServiceError]:
@@ -351,6 +359,7 @@ def _new_collection(
         "description": _clean_text(wanted.description, DESCRIPTION_MAX, "A description"),
         "share_token": new_share_token() if wanted.published else None,
         "published_at": now if wanted.published else None,
+        "show_owner_name": wanted.show_owner_name,
     }
     items: list[dict[str, object]] = [
         {"badge_id": badge_id, "position": position, "story": stories.get(badge_id, "")}

@@ -1,4 +1,5 @@
-"""The other backpacks this server reads for an earner (their grants there), and revoking.
+"""The other backpacks this server reads for an earner: its registrations at their APIs,
+the earners' grants there (asked for, found again, listed), and revoking.
 
 Revoking forgets the tokens here and, when the other side has a revocation endpoint
 (RFC 7009), asks it to end them too; an answer that does not come does not stop the
@@ -9,15 +10,18 @@ from __future__ import annotations
 
 import base64
 import logging
+from datetime import datetime
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import sqlalchemy as sa
 
 from backpack.extensions import db
-from backpack.models import RemoteGrant, User
+from backpack.models import RemoteClient, RemoteGrant, User
+from backpack.models.oauth import token_digest
 from backpack.openbadges import OpenBadgesError
 from backpack.services.fetching import app_fetcher
-from backpack.services.sealing import unseal
+from backpack.services.sealing import seal, unseal
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,92 @@ def active_grants(user: User) -> list[RemoteGrant]:
     )
 
 
+def remote_client_at(api_base: str) -> RemoteClient | None:
+    """This server's registration at the API at `api_base`, if it registered there."""
+    return db.session.scalar(sa.select(RemoteClient).where(RemoteClient.api_base == api_base))
+
+
+def keep_remote_client(
+    api_base: str, api_kind: str, endpoints: dict[str, Any], client_id: str, client_secret: str
+) -> RemoteClient:
+    """Keep this server's new registration at an API, its secret sealed."""
+    client = RemoteClient(
+        api_base=api_base,
+        api_kind=api_kind,
+        endpoints=endpoints,
+        client_id=client_id[:255],
+        client_secret_sealed=seal(client_secret),
+    )
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def ask_grant(
+    user: User, client: RemoteClient, state: str, code_verifier: str, scope: str
+) -> RemoteGrant:
+    """A grant pending the earner's consent at that API; `state` finds it on their return."""
+    grant = RemoteGrant(
+        user_id=user.id,
+        client_id=client.id,
+        state_hash=token_digest(state),
+        code_verifier_sealed=seal(code_verifier),
+        scope=scope,
+    )
+    db.session.add(grant)
+    db.session.flush()
+    return grant
+
+
+def pending_grant(user: User, state: str, asked_after: datetime) -> RemoteGrant | None:
+    """The user's grant waiting for the consent asked with this state after `asked_after`."""
+    return db.session.scalar(
+        sa.select(RemoteGrant).where(
+            RemoteGrant.state_hash == token_digest(state),
+            RemoteGrant.user_id == user.id,
+            RemoteGrant.status == "pending",
+            RemoteGrant.created_at > asked_after,
+        )
+    )
+
+
+def grant_of(user: User, grant_id: int) -> RemoteGrant | None:
+    """One of the user's grants, whatever its status; None for another user's."""
+    grant = db.session.get(RemoteGrant, grant_id)
+    return grant if grant is not None and grant.user_id == user.id else None
+
+
+def active_grant(user: User, grant_id: int, api_kind: str) -> RemoteGrant | None:
+    """One of the user's active grants, at an API of this kind ("ob3", "badge-connect")."""
+    return db.session.scalar(
+        sa.select(RemoteGrant)
+        .join(RemoteClient)
+        .where(
+            RemoteGrant.id == grant_id,
+            RemoteGrant.user_id == user.id,
+            RemoteGrant.status == "active",
+            RemoteClient.api_kind == api_kind,
+        )
+    )
+
+
+def revoke_replaced_grants(grant: RemoteGrant) -> None:
+    """End the earner's other active grants at the same API (one connection per backpack),
+    there too where it can be."""
+    older = db.session.scalars(
+        sa.select(RemoteGrant.id).where(
+            RemoteGrant.user_id == grant.user_id,
+            RemoteGrant.client_id == grant.client_id,
+            RemoteGrant.status == "active",
+            RemoteGrant.id != grant.id,
+        )
+    ).all()
+    user = db.session.get(User, grant.user_id)
+    assert user is not None
+    for grant_id in older:
+        revoke_remote_grant(user, grant_id)
+
+
 def remote_host(grant: RemoteGrant) -> str:
     """The other backpack's host, as the page names it."""
     return urlsplit(grant.client.api_base).netloc
@@ -40,8 +130,8 @@ def remote_host(grant: RemoteGrant) -> str:
 
 def revoke_remote_grant(user: User, grant_id: int) -> bool:
     """End one of the user's grants at another backpack; False when there is none."""
-    grant = db.session.get(RemoteGrant, grant_id)
-    if grant is None or grant.user_id != user.id or grant.status != "active":
+    grant = grant_of(user, grant_id)
+    if grant is None or grant.status != "active":
         return False
     endpoint = grant.client.endpoints.get("revocation")
     tokens = [

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-
-from backpack.extensions import db
-from backpack.models import RemoteClient, RemoteGrant, User
+from backpack.models import RemoteGrant, User
+from backpack.services import remote_grants
 from importers.pull import badge_connect, ob3
 from importers.pull.endpoints import same_host
 from importers.pull.remote import PullStopped, Remote
@@ -46,16 +44,7 @@ def first_leg(user: User, grant_id: object, second: RemoteGrant) -> RemoteGrant 
     same host), when it is still theirs and active; None otherwise."""
     if not isinstance(grant_id, int) or second.client.api_kind != "badge-connect":
         return None
-    first = db.session.scalar(
-        sa.select(RemoteGrant)
-        .join(RemoteClient)
-        .where(
-            RemoteGrant.id == grant_id,
-            RemoteGrant.user_id == user.id,
-            RemoteGrant.status == "active",
-            RemoteClient.api_kind == "ob3",
-        )
-    )
+    first = remote_grants.active_grant(user, grant_id, "ob3")
     if first is None or not same_host(first.client.api_base, root_of(second.client.api_base)):
         return None
     return first

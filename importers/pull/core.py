@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from backpack.extensions import db
 from backpack.models import User
+from backpack.services import accounts
 from backpack.services.badge_intake import receive_badge
 from importers.pipeline import Outcome, Pipeline, SourceFailure, Unit
 from importers.report import ImportReport
@@ -48,7 +48,7 @@ def pull_units(
 
 def _receiver(user_id: int, badge: PulledBadge) -> Callable[[], Outcome]:
     def apply() -> Outcome:
-        user = db.session.get(User, user_id)
+        user = accounts.get_user(user_id)
         assert user is not None
         # Verified here, fetching what our own verifier needs: the other side's verdict on
         # it is never asked for, let alone trusted.

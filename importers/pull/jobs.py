@@ -21,7 +21,7 @@ from flask import current_app
 
 from backpack.extensions import db
 from backpack.models import ImportJob, RemoteGrant, User
-from backpack.services import import_jobs
+from backpack.services import accounts, import_jobs, remote_grants
 from backpack.services.fetching import app_fetcher
 from importers.pipeline import ImporterError, SourceFailure
 from importers.pull import discovery, displayer, ob3, wallet
@@ -115,10 +115,10 @@ def _list_grants(
 ) -> tuple[str, list[PulledBadge | SourceFailure]]:
     """Every badge the grants read, one API after the other, as one listing under one
     scope (the intake keeps a badge listed by both APIs once)."""
-    grants = [db.session.get(RemoteGrant, int(grant_id or 0)) for grant_id in grant_ids]
+    grants = [remote_grants.grant_of(user, int(grant_id or 0)) for grant_id in grant_ids]
     listed: list[PulledBadge | SourceFailure] = []
     for grant in grants:
-        if grant is None or grant.user_id != user.id:
+        if grant is None:
             raise PullStopped("This backpack is no longer connected.")
         listed += ob3.list_credentials(remote, grant)
         if len(listed) > remote.limits.items:
@@ -136,7 +136,7 @@ def run_claimed_pull(job: ImportJob) -> None:
     if not path.is_file():
         import_jobs.finish_job(job_id, "failed", error=import_jobs.INTERRUPTED)
         return
-    user = db.session.get(User, job.user_id)
+    user = accounts.get_user(job.user_id)
     assert user is not None
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))

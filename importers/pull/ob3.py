@@ -17,15 +17,13 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
-import sqlalchemy as sa
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import RemoteClient, RemoteGrant, User
 from backpack.models.base import utcnow
-from backpack.models.oauth import token_digest
-from backpack.services.remote_grants import revoke_remote_grant
+from backpack.services import remote_grants
 from backpack.services.sealing import seal, unseal
 from importers.pull import badge_connect, verbatim
 from importers.pull.core import PulledBadge
@@ -87,9 +85,7 @@ def redirect_uri() -> str:
 
 def client_for(remote: Remote, endpoints: Endpoints) -> RemoteClient:
     """This server's registration at that API, registering the first time (RFC 7591)."""
-    held = db.session.scalar(
-        sa.select(RemoteClient).where(RemoteClient.api_base == endpoints.api_base)
-    )
+    held = remote_grants.remote_client_at(endpoints.api_base)
     if held is not None:
         return held
     home = external_url("main.index")
@@ -112,16 +108,9 @@ def client_for(remote: Remote, endpoints: Endpoints) -> RemoteClient:
     client_secret = answer.get("client_secret") if isinstance(answer, dict) else None
     if not isinstance(client_id, str) or not isinstance(client_secret, str):
         raise PullStopped("The other backpack's registration gave no client id and secret.")
-    client = RemoteClient(
-        api_base=endpoints.api_base,
-        api_kind=endpoints.kind,
-        endpoints=endpoints.as_dict(),
-        client_id=client_id[:255],
-        client_secret_sealed=seal(client_secret),
+    return remote_grants.keep_remote_client(
+        endpoints.api_base, endpoints.kind, endpoints.as_dict(), client_id, client_secret
     )
-    db.session.add(client)
-    db.session.flush()
-    return client
 
 
 def begin_authorization(user: User, client: RemoteClient) -> str:
@@ -129,15 +118,7 @@ def begin_authorization(user: User, client: RemoteClient) -> str:
     scope = str(client.endpoints.get("scope") or SCOPES)
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(48)
-    grant = RemoteGrant(
-        user_id=user.id,
-        client_id=client.id,
-        state_hash=token_digest(state),
-        code_verifier_sealed=seal(verifier),
-        scope=scope,
-    )
-    db.session.add(grant)
-    db.session.flush()
+    remote_grants.ask_grant(user, client, state, verifier, scope)
     query = urlencode(
         {
             "response_type": "code",
@@ -166,14 +147,7 @@ def consent_address(remote: Remote, user: User, root: str, kind: str = "ob3") ->
 
 def pending_grant(user: User, state: str) -> RemoteGrant | None:
     """The user's grant waiting for this state, if it was asked for lately."""
-    return db.session.scalar(
-        sa.select(RemoteGrant).where(
-            RemoteGrant.state_hash == token_digest(state),
-            RemoteGrant.user_id == user.id,
-            RemoteGrant.status == "pending",
-            RemoteGrant.created_at > utcnow() - CONSENT_WAIT,
-        )
-    )
+    return remote_grants.pending_grant(user, state, utcnow() - CONSENT_WAIT)
 
 
 def finish_authorization(remote: Remote, grant: RemoteGrant, code: str) -> None:
@@ -209,18 +183,7 @@ def finish_authorization(remote: Remote, grant: RemoteGrant, code: str) -> None:
     grant.status, grant.authorized_at = "active", utcnow()
     db.session.flush()
     # One connection per backpack: the one it replaces is ended (there too, if it can be).
-    older = db.session.scalars(
-        sa.select(RemoteGrant.id).where(
-            RemoteGrant.user_id == grant.user_id,
-            RemoteGrant.client_id == grant.client_id,
-            RemoteGrant.status == "active",
-            RemoteGrant.id != grant.id,
-        )
-    ).all()
-    user = db.session.get(User, grant.user_id)
-    assert user is not None
-    for grant_id in older:
-        revoke_remote_grant(user, grant_id)
+    remote_grants.revoke_replaced_grants(grant)
 
 
 def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:

@@ -24,7 +24,7 @@ from tests.credential_helpers import PLAIN_ADDRESSES, page_text, shows_complete_
 from tests.sharing_helpers import add_to, create_collection, publish, share_badge
 from tests.support.badge_rows import make_badge, make_credential_badge
 from tests.support.credential_views import corpus_credential, hash_identifiers
-from tests.support.statements import counted_statements
+from tests.support.sql_statements import counted_statements
 
 
 def test_a_public_badge_page_shows_the_credential_but_never_a_plain_recipient(

@@ -12,7 +12,7 @@ from backpack.web.page_cache import page_cache
 from tests.conftest import Accounts, post_form
 from tests.sharing_helpers import add_to, create_collection, publish, share_token
 from tests.support.badge_rows import make_badge
-from tests.support.statements import counted_statements
+from tests.support.sql_statements import counted_statements
 
 
 def _costs(app: Flask, client: FlaskClient, user_id: int, size: int) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Counting the SQL statements the app runs: how tests pin a page's queries to a constant."""
+"""Counting the SQL statements an app runs, for tests that a cost does not grow with size."""
 
 from __future__ import annotations
 
