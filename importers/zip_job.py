@@ -17,9 +17,15 @@ from flask import current_app
 
 from backpack.extensions import db
 from backpack.import_sources import open_source
-from backpack.models import ImportJob, User
 from backpack.services import job_claims
-from backpack.services.import_jobs import INTERRUPTED, JobProgress, failures_path, finish_job
+from backpack.services.accounts import get_user
+from backpack.services.import_jobs import (
+    INTERRUPTED,
+    JobProgress,
+    failures_path,
+    finish_job,
+    job_to_run,
+)
 from importers.pipeline import ImporterError, Pipeline, SourceFailure, Unit
 from importers.pull.jobs import run_claimed_pull
 from importers.report import ImportReport
@@ -45,8 +51,8 @@ def run_zip_job(job_id: int) -> None:
 
 
 def _run_claimed_zip_job(job_id: int) -> None:
-    job = db.session.get(ImportJob, job_id)
-    if job is None or job.status not in ("queued", "running"):
+    job = job_to_run(job_id)
+    if job is None:
         return  # deleted with its account, or already run
     if job.kind == "pull":
         run_claimed_pull(job)  # a pull from another backpack rides the same job machinery
@@ -57,7 +63,7 @@ def _run_claimed_zip_job(job_id: int) -> None:
         # It died after reading the upload whole, while finishing.
         finish_job(job_id, "failed", error=INTERRUPTED)
         return
-    user = db.session.get(User, job.user_id)
+    user = get_user(job.user_id)
     assert user is not None
     report = ImportReport()
     try:

@@ -98,6 +98,15 @@ def start_zip_import(user: User, upload: Any, kind: str = MOZILLA_ZIP) -> Import
     return job
 
 
+def job_to_run(job_id: int) -> ImportJob | None:
+    """A job a worker may run: queued, or running when its worker died; else None (deleted
+    with its account, or already run)."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status not in ("queued", "running"):
+        return None
+    return job
+
+
 def get_job(user: User, job_id: int) -> ImportJob | None:
     """One of the user's import jobs by its id, or None (never another user's)."""
     job = db.session.get(ImportJob, job_id)
