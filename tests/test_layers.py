@@ -13,8 +13,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEW_PACKAGES = ("backpack/web", "backpack/api")
-# The session's ways to read rows; a view leaves them to the services.
-QUERIES = frozenset({"get", "get_one", "scalar", "scalars", "execute", "query"})
+# The session's ways to read and change rows; a view leaves them to the services.
+QUERIES = frozenset({
+    "get", "get_one", "scalar", "scalars", "execute", "query",
+    "add", "add_all", "delete", "merge", "flush",
+})  # fmt: skip
 
 
 def queries_in(source: str) -> list[tuple[int, str]]:

@@ -106,6 +106,12 @@ def active_grant(user: User, grant_id: int, api_kind: str) -> RemoteGrant | None
     )
 
 
+def forget_asked_grant(grant: RemoteGrant) -> None:
+    """Drop a grant that was asked for and never given (refused, or its code not traded):
+    nothing is held at the other side to revoke."""
+    db.session.delete(grant)
+
+
 def revoke_replaced_grants(grant: RemoteGrant) -> None:
     """End the earner's other active grants at the same API (one connection per backpack),
     there too where it can be."""

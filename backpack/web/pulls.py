@@ -26,6 +26,7 @@ from wtforms.validators import Length, Optional
 
 from backpack.extensions import db
 from backpack.models import RemoteGrant
+from backpack.services import remote_grants
 from backpack.services.fetching import app_fetcher
 from backpack.services.import_jobs import ImportNotStarted, unfinished_jobs
 from backpack.web.forms import PageForm
@@ -109,7 +110,7 @@ def callback() -> Page:
     first = both_apis.first_leg(current_user, session.pop(FIRST_LEG, None), grant)
     code = request.args.get("code")
     if not code:
-        db.session.delete(grant)
+        remote_grants.forget_asked_grant(grant)
         db.session.commit()
         refusal = request.args.get("error") or "no code"
         return _stopped(form, first, f"The other backpack did not give access ({refusal[:100]}).")
@@ -119,7 +120,7 @@ def callback() -> Page:
         db.session.rollback()
         stale = ob3.pending_grant(current_user, request.args.get("state", ""))
         if stale is not None:
-            db.session.delete(stale)
+            remote_grants.forget_asked_grant(stale)
         db.session.commit()
         return _stopped(form, first, exc.message)
     db.session.commit()
