@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -265,3 +266,17 @@ def test_an_unusable_badge_connect_manifest_beside_the_3_0_api_still_pulls_the_c
     assert "Your 2.0 badges there cannot be asked for" in page
     assert "elsewhere.example" in page
     assert len(provider.registrations) == 1  # nothing was sent to the other host
+
+
+def test_a_refused_consent_says_so_and_keeps_no_grant(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
+) -> None:
+    Ob3Backpack(provider_server, held(issuer3, 1))
+    consent = start(earner, provider_server)
+    assert count(badge_app, RemoteGrant) == 1  # asked for, not yet given
+    query = dict(parse_qsl(urlsplit(consent.headers["Location"]).query))
+    response = earner.client.get(f"{PAGE}callback?error=access_denied&state={query['state']}")
+    assert response.status_code == 400
+    assert "did not give access (access_denied)" in response.get_data(as_text=True)
+    assert count(badge_app, RemoteGrant) == 0
+    assert count(badge_app, Badge) == 0
