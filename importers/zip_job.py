@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from flask import current_app
@@ -26,9 +25,10 @@ from backpack.services.import_jobs import (
     finish_job,
     job_to_run,
 )
-from importers.pipeline import ImporterError, Pipeline, SourceFailure, Unit
+from importers.pipeline import ImporterError, Pipeline
 from importers.pull.jobs import run_claimed_pull
 from importers.report import ImportReport
+from importers.time_limit import TimeLimited
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5  # units between progress writes
@@ -79,8 +79,8 @@ def _run_claimed_zip_job(job_id: int) -> None:
         counter = JobProgress(job_id)
         pipeline = Pipeline(source.scope, report, batch=PROGRESS_EVERY)
         pipeline.progress = counter.advance
-        units = _TimeLimited(
-            source.units(pipeline, report), current_app.config["IMPORT_JOB_SECONDS"]
+        units = TimeLimited(
+            source.units(pipeline, report), current_app.config["IMPORT_JOB_SECONDS"], clock=_clock
         )
         try:
             pipeline.run(units)
@@ -107,18 +107,3 @@ def _run_claimed_zip_job(job_id: int) -> None:
         finish_job(job_id, "failed", error=error, report=stored)
         return
     finish_job(job_id, "done", report=stored)
-
-
-class _TimeLimited:
-    """The units of a job until its time is up; the pipeline then commits what it has."""
-
-    def __init__(self, units: Iterable[Unit | SourceFailure], seconds: float) -> None:
-        self.units, self.seconds, self.stopped = units, seconds, False
-
-    def __iter__(self) -> Iterator[Unit | SourceFailure]:
-        deadline = _clock() + self.seconds
-        for unit in self.units:
-            if _clock() >= deadline:
-                self.stopped = True
-                return
-            yield unit

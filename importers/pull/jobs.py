@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from importers.pull import discovery, displayer, ob3, wallet
 from importers.pull.core import PulledBadge, run_pull
 from importers.pull.remote import PullStopped, Remote
 from importers.report import ImportReport
+from importers.time_limit import TimeLimited
 
 log = logging.getLogger(__name__)
 KIND = "pull"
@@ -151,7 +150,7 @@ def run_claimed_pull(job: ImportJob) -> None:
     report.notes.extend(spec_notes(spec))
     report.open_failures(import_jobs.failures_path(job_id))
     counter = import_jobs.JobProgress(job_id)
-    units = _TimeLimited(badges, current_app.config["IMPORT_JOB_SECONDS"])
+    units = TimeLimited(badges, current_app.config["IMPORT_JOB_SECONDS"])
     try:
         run_pull(user, source, units, report, progress=counter.advance)
     except Exception:
@@ -172,18 +171,3 @@ def run_claimed_pull(job: ImportJob) -> None:
         import_jobs.finish_job(job_id, "failed", error=error, report=stored)
         return
     import_jobs.finish_job(job_id, "done", report=stored)
-
-
-class _TimeLimited:
-    """The listed badges until the job's time is up; the pipeline commits what it has."""
-
-    def __init__(self, badges: list[PulledBadge | SourceFailure], seconds: float) -> None:
-        self.badges, self.seconds, self.stopped = badges, seconds, False
-
-    def __iter__(self) -> Iterator[PulledBadge | SourceFailure]:
-        deadline = time.monotonic() + self.seconds
-        for badge in self.badges:
-            if time.monotonic() >= deadline:
-                self.stopped = True
-                return
-            yield badge
