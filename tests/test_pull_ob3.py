@@ -280,3 +280,24 @@ def test_a_refused_consent_says_so_and_keeps_no_grant(
     assert "did not give access (access_denied)" in response.get_data(as_text=True)
     assert count(badge_app, RemoteGrant) == 0
     assert count(badge_app, Badge) == 0
+
+
+def test_a_pull_out_of_time_keeps_what_it_brought_and_says_to_pull_again(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
+) -> None:
+    badge_app.config["IMPORT_JOB_SECONDS"] = 0  # out of time before the first badge
+    provider = Ob3Backpack(provider_server, held(issuer3, 2))
+    consent = start(earner, provider_server)
+    back = earner.client.get(local_path(provider.consent(consent.headers["Location"])))
+    state = job_state(earner, back)
+    assert state["status"] == "failed", state
+    assert "took too long and was stopped" in state["error"]
+    assert "pull again" in state["error"]
+    assert state["report"]["badges"] == 0
+    assert count(badge_app, Badge) == 0
+
+    badge_app.config["IMPORT_JOB_SECONDS"] = 600
+    again = start(earner, provider_server)
+    back = earner.client.get(local_path(provider.consent(again.headers["Location"])))
+    assert job_state(earner, back)["status"] == "done"
+    assert count(badge_app, Badge) == 2
