@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import zipfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,15 @@ def start_zip_import(user: User, upload: Any, kind: str = MOZILLA_ZIP) -> Import
     """Keep an uploaded ZIP (of one of the KINDS) and queue its import; return the job to
     follow."""
     assert kind in KINDS
+    return start_job(user, kind, "zip", upload.save)
+
+
+def start_job(user: User, kind: str, suffix: str, keep: Callable[[Path], object]) -> ImportJob:
+    """Make a job of `kind`, `keep(path)` what it will read, and queue it; return the job.
+
+    ImportNotStarted when what it reads cannot be kept (a full disk) or the queue cannot be
+    reached; then neither the job nor its file is left behind.
+    """
     folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     job = ImportJob(user_id=user.id, kind=kind, upload_path="")
@@ -74,12 +84,12 @@ def start_zip_import(user: User, upload: Any, kind: str = MOZILLA_ZIP) -> Import
     db.session.flush()
     # SQLite hands out the id of a deleted last row again: its old file must not show here.
     failures_path(job.id).unlink(missing_ok=True)
-    path = folder / f"job-{job.id}.zip"
+    path = folder / f"job-{job.id}.{suffix}"
     try:
-        upload.save(path)
+        keep(path)
     except OSError as exc:
         # A full disk: a part of the file must not wait for a worker as if it were whole.
-        log.error("The upload of import job %s could not be kept: %r", job.id, exc)
+        log.error("What import job %s reads could not be kept: %r", job.id, exc)
         db.session.rollback()
         path.unlink(missing_ok=True)
         raise ImportNotStarted(NO_ROOM_FOR_UPLOAD) from exc

@@ -34,30 +34,10 @@ KIND = "pull"
 
 def start_pull(user: User, spec: dict[str, Any]) -> ImportJob:
     """Keep what to pull and queue the job; ImportNotStarted when it cannot be."""
-    folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    job = ImportJob(user_id=user.id, kind=KIND, upload_path="")
-    db.session.add(job)
-    db.session.flush()
-    import_jobs.failures_path(job.id).unlink(missing_ok=True)
-    path = folder / f"job-{job.id}.pull.json"
-    try:
-        path.write_text(json.dumps(spec), encoding="utf-8")
-    except OSError as exc:
-        db.session.rollback()
-        path.unlink(missing_ok=True)
-        raise import_jobs.ImportNotStarted(import_jobs.NO_ROOM_FOR_UPLOAD) from exc
-    job.upload_path = str(path)
-    db.session.commit()
-    try:
-        current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
-    except import_jobs.QUEUE_OUTAGES as exc:
-        log.error("Pull job %s could not be queued: %r", job.id, exc)
-        db.session.delete(job)
-        db.session.commit()
-        path.unlink(missing_ok=True)
-        raise import_jobs.ImportNotStarted(import_jobs.QUEUE_UNREACHABLE) from exc
-    return job
+    text = json.dumps(spec)
+    return import_jobs.start_job(
+        user, KIND, "pull.json", lambda path: path.write_text(text, encoding="utf-8")
+    )
 
 
 def wallet_spec(data: bytes) -> dict[str, Any]:
