@@ -17,6 +17,7 @@ from backpack.extensions import csrf, db, limiter, login_manager, migrate
 from backpack.oauth import views as oauth_views
 from backpack.oauth.server import init_oauth
 from backpack.openbadges import TimeBudget
+from backpack.security_headers import init_security_headers
 from backpack.tasks import init_tasks
 from backpack.web import (
     access_tokens,
@@ -40,7 +41,6 @@ from backpack.web.errors import init_error_pages, register_api_errors
 from backpack.web.login import load_user
 from backpack.web.page_replay import init_page_replay
 from backpack.web.request_parsing import init_request_parsing
-from backpack.web.security import init_security_headers
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException, abort
 
 from backpack.api.paging import int_arg, page_links, timestamp_arg
+from backpack.database_outages import answer_database_outages
 from backpack.extensions import csrf, db
 from backpack.links import external_url
 from backpack.models import OAuthToken, User
@@ -24,7 +25,6 @@ from backpack.services import emails
 from backpack.services.api_credentials import granted_badges, is_compact_jws
 from backpack.services.badge_intake import BadgeRefused, receive_badge
 from backpack.services.errors import ServiceError
-from backpack.web.errors import answer_database_outages
 
 API_BASE = "/ims/ob/v2p1"
 MANIFEST_CONTEXT = "https://purl.imsglobal.org/spec/ob/v2p1/ob_v2p1.jsonld"

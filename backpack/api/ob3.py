@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException, abort
 
 from backpack.api.ob3_discovery import API_BASE, service_description
 from backpack.api.paging import int_arg, page_links, timestamp_arg
+from backpack.database_outages import answer_database_outages
 from backpack.extensions import csrf, db, limiter
 from backpack.models import OAuthToken
 from backpack.oauth import scopes
@@ -25,7 +26,6 @@ from backpack.oauth.server import require_oauth
 from backpack.services import api_credentials
 from backpack.services.badge_intake import BadgeRefused
 from backpack.services.errors import ServiceError
-from backpack.web.errors import answer_database_outages
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100

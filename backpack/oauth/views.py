@@ -18,9 +18,9 @@ from backpack.oauth import scopes
 from backpack.oauth.metadata import server_metadata
 from backpack.oauth.server import CONSENTED_COLLECTIONS, authorization_server
 from backpack.origins import web_origin
+from backpack.security_headers import CONTENT_SECURITY_POLICY
 from backpack.services.collections import list_collections
 from backpack.services.connected_apps import chosen_collections
-from backpack.web.security import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("oauth", __name__)
 

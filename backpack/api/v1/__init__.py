@@ -17,12 +17,12 @@ from limits import parse_many
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from backpack.database_outages import answer_database_outages
 from backpack.extensions import csrf, db
 from backpack.models import User
 from backpack.models.base import MAX_ID
 from backpack.services import access_tokens, rate_budgets
 from backpack.services.errors import ServiceError
-from backpack.web.errors import answer_database_outages
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 # Bearer-token requests carry no cookie to forge; session requests are checked in `caller`.
