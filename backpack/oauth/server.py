@@ -26,21 +26,16 @@ from flask import Flask, current_app, g
 from backpack.extensions import db
 from backpack.models import OAuthAuthorizationCode, OAuthClient, OAuthToken, User
 from backpack.models.base import utcnow
-from backpack.models.oauth import (
-    ACCESS_TOKEN_LIFETIME,
-    CLIENT_SECRET_METHODS,
-    CODE_LIFETIME,
-    new_token,
-    token_digest,
-)
+from backpack.models.oauth import ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, new_token, token_digest
 from backpack.oauth import scopes
+from backpack.oauth.policy import CLIENT_AUTH_METHODS, CODE_CHALLENGE_METHOD
+from backpack.oauth.registration import (
+    BadgeConnectRegistrationEndpoint,
+    OpenBadges3RegistrationEndpoint,
+)
 from backpack.services.connected_apps import end_grant
 
 logger = logging.getLogger(__name__)
-
-# Badge Connect clients authenticate with HTTP Basic; the form variant is accepted as RFC 6749
-# allows, from any client that registered either (`OAuthClient.check_endpoint_auth_method`).
-CLIENT_AUTH_METHODS = list(CLIENT_SECRET_METHODS)
 
 # One resource protector for every API family; each app gets its own AuthorizationServer
 # (init_oauth), kept in app.extensions, so that test apps do not share registered grants.
@@ -56,14 +51,14 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
     Authlib's `required=True` only covers public clients and defaults to `plain`.
     """
 
-    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
-    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = [CODE_CHALLENGE_METHOD]
+    DEFAULT_CODE_CHALLENGE_METHOD = CODE_CHALLENGE_METHOD
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("Missing 'code_challenge': PKCE is required.")
-        if data.get("code_challenge_method") != "S256":
+        if data.get("code_challenge_method") != CODE_CHALLENGE_METHOD:
             raise InvalidRequestError("'code_challenge_method' must be 'S256'.")
         super().validate_code_challenge(grant, redirect_uri)
 
@@ -320,11 +315,6 @@ def authorization_server() -> AuthorizationServer:
 
 def init_oauth(app: Flask) -> None:
     """Create the app's authorization server with its grants and endpoints."""
-    from backpack.oauth.registration import (
-        BadgeConnectRegistrationEndpoint,
-        OpenBadges3RegistrationEndpoint,
-    )
-
     authorization = AuthorizationServer()
     authorization.init_app(app, query_client=query_client, save_token=save_token)
     authorization.scopes_supported = list(scopes.SUPPORTED)
