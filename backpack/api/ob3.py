@@ -173,6 +173,7 @@ def list_credentials() -> Response:
             credentials.append(text)  # as it was sent: spliced in, never re-serialised
         else:  # it came by its URL: the credential that URL gave
             credentials.append(json.dumps(badge.assertion.get("credential") or {}))
+    # JSON's own braces read plainer in %-formatting than doubled in an f-string.
     body = '{"credential": [%s], "compactJwsString": [%s]}' % (  # noqa: UP031
         ", ".join(credentials),
         ", ".join(signed),

@@ -70,7 +70,7 @@ OB3_RULES = RegistrationRules(
 )  # fmt: skip
 
 
-class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]
+class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):
     """Register a client that follows the Badge Connect rules; store its secret hashed."""
 
     RULES = BADGE_CONNECT_RULES

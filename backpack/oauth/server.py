@@ -45,7 +45,7 @@ EXTENSION_KEY = "backpack.oauth"
 CONSENTED_COLLECTIONS = "oauth_consented_collections"
 
 
-class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
+class S256CodeChallenge(CodeChallenge):
     """PKCE for every client, S256 only: `plain` and a missing challenge are refused.
 
     Authlib's `required=True` only covers public clients and defaults to `plain`.
@@ -68,7 +68,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_verifier(grant, result)
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """The authorization code grant, with codes stored as digests."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -159,7 +159,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 REFRESH_REUSE_GRACE = timedelta(seconds=10)
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Refresh with rotation: the old access and refresh tokens die with each use."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -210,7 +210,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             )
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # DML returns a CursorResult
             db.session.rollback()
             raise InvalidGrantError("The refresh token has already been used.")
         token: dict[str, Any] = super().issue_token(user, refresh_token)
@@ -223,7 +223,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         """Nothing left to do: `issue_token` revoked the old pair as it claimed it."""
 
 
-class TokenRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
+class TokenRevocationEndpoint(RevocationEndpoint):
     """RFC 7009: revoking either token ends the whole grant it belongs to, codes included."""
 
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -244,7 +244,7 @@ class TokenRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
         db.session.commit()
 
 
-class HashedBearerTokenValidator(BearerTokenValidator):  # type: ignore[misc]
+class HashedBearerTokenValidator(BearerTokenValidator):
     """Find a bearer token by its digest and note when it was last used."""
 
     def authenticate_token(self, token_string: str) -> OAuthToken | None:
@@ -260,7 +260,7 @@ class HashedBearerTokenValidator(BearerTokenValidator):  # type: ignore[misc]
         return token
 
 
-class RefreshOnlyWhenOffline(BearerTokenGenerator):  # type: ignore[misc]
+class RefreshOnlyWhenOffline(BearerTokenGenerator):
     """Issue a refresh token only when the earner granted `offline_access`."""
 
     def generate(self, grant_type: str, client: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -153,4 +153,5 @@ def not_found(rest: str) -> Response:
     return _error(404, "not_found", "There is no such API resource.")
 
 
+# Last, and only for their routes: each of these modules adds its views to `bp`, above.
 from backpack.api.v1 import badges, collections, emails, openapi  # noqa: E402, F401
