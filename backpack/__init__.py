@@ -11,12 +11,13 @@ import sqlalchemy as sa
 from flask import Flask, g
 
 from backpack import commands, config
-from backpack.api import badge_connect, displayer, mozilla_issuer, mozilla_push, ob3
+from backpack.api import backpack_connect, badge_connect, displayer, mozilla_issuer, ob3
 from backpack.api import v1 as api_v1
 from backpack.extensions import csrf, db, limiter, login_manager, migrate
 from backpack.oauth import views as oauth_views
 from backpack.oauth.server import init_oauth
 from backpack.openbadges import TimeBudget
+from backpack.security_headers import init_security_headers
 from backpack.tasks import init_tasks
 from backpack.web import (
     access_tokens,
@@ -40,7 +41,6 @@ from backpack.web.errors import init_error_pages, register_api_errors
 from backpack.web.login import load_user
 from backpack.web.page_replay import init_page_replay
 from backpack.web.request_parsing import init_request_parsing
-from backpack.web.security import init_security_headers
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -79,7 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth_views.bp)
     app.register_blueprint(badge_connect.bp)
     app.register_blueprint(ob3.bp)
-    app.register_blueprint(mozilla_push.bp)
+    app.register_blueprint(backpack_connect.bp)
     app.register_blueprint(mozilla_issuer.bp)
     app.register_blueprint(api_v1.bp)
     register_api_errors(app, "/api/v1/", api_v1.http_error)

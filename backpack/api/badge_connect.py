@@ -20,11 +20,11 @@ from backpack.models import OAuthToken, User
 from backpack.oauth import scopes
 from backpack.oauth.server import require_oauth
 from backpack.openbadges import V2_CONTEXT
+from backpack.outage_responses import answer_database_outages
 from backpack.services import emails
 from backpack.services.api_credentials import granted_badges, is_compact_jws
 from backpack.services.badge_intake import BadgeRefused, receive_badge
 from backpack.services.errors import ServiceError
-from backpack.web.errors import answer_database_outages
 
 API_BASE = "/ims/ob/v2p1"
 MANIFEST_CONTEXT = "https://purl.imsglobal.org/spec/ob/v2p1/ob_v2p1.jsonld"

@@ -22,10 +22,10 @@ from backpack.extensions import csrf, db, limiter
 from backpack.models import OAuthToken
 from backpack.oauth import scopes
 from backpack.oauth.server import require_oauth
+from backpack.outage_responses import answer_database_outages
 from backpack.services import api_credentials
 from backpack.services.badge_intake import BadgeRefused
 from backpack.services.errors import ServiceError
-from backpack.web.errors import answer_database_outages
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -173,6 +173,7 @@ def list_credentials() -> Response:
             credentials.append(text)  # as it was sent: spliced in, never re-serialised
         else:  # it came by its URL: the credential that URL gave
             credentials.append(json.dumps(badge.assertion.get("credential") or {}))
+    # JSON's own braces read plainer in %-formatting than doubled in an f-string.
     body = '{"credential": [%s], "compactJwsString": [%s]}' % (  # noqa: UP031
         ", ".join(credentials),
         ", ".join(signed),

@@ -6,9 +6,12 @@ from typing import Any
 
 from backpack.links import external_url
 from backpack.oauth import scopes
-from backpack.oauth.server import CLIENT_AUTH_METHODS
-
-GRANT_TYPES = ("authorization_code", "refresh_token")
+from backpack.oauth.policy import (
+    CLIENT_AUTH_METHODS,
+    CODE_CHALLENGE_METHOD,
+    GRANT_TYPES,
+    RESPONSE_TYPES,
+)
 
 
 def server_metadata() -> dict[str, Any]:
@@ -21,11 +24,11 @@ def server_metadata() -> dict[str, Any]:
         "revocation_endpoint": external_url("oauth.revoke_token"),
         "registration_endpoint": external_url("oauth.register_client"),
         "scopes_supported": list(scopes.SUPPORTED),
-        "response_types_supported": ["code"],
+        "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GRANT_TYPES),
         "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
-        "code_challenge_methods_supported": ["S256"],
+        "code_challenge_methods_supported": [CODE_CHALLENGE_METHOD],
         "service_documentation": external_url("badge_connect.manifest"),
     }

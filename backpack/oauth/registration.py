@@ -24,7 +24,8 @@ from backpack.extensions import db
 from backpack.models import OAuthClient
 from backpack.models.oauth import CLIENT_SECRET_METHODS, token_digest
 from backpack.oauth import scopes
-from backpack.oauth.metadata import GRANT_TYPES, server_metadata
+from backpack.oauth.metadata import server_metadata
+from backpack.oauth.policy import GRANT_TYPES, RESPONSE_TYPES
 from backpack.origins import web_origin
 
 URI_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
@@ -69,7 +70,7 @@ OB3_RULES = RegistrationRules(
 )  # fmt: skip
 
 
-class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):  # type: ignore[misc]
+class BadgeConnectRegistrationEndpoint(ClientRegistrationEndpoint):
     """Register a client that follows the Badge Connect rules; store its secret hashed."""
 
     RULES = BADGE_CONNECT_RULES
@@ -154,7 +155,7 @@ def badge_connect_metadata(
         raise InvalidClientMetadataError(
             "grant_types must include authorization_code, and may add only refresh_token."
         )
-    if metadata.setdefault("response_types", ["code"]) != ["code"]:
+    if metadata.setdefault("response_types", list(RESPONSE_TYPES)) != list(RESPONSE_TYPES):
         raise InvalidClientMetadataError('response_types must be ["code"].')
     method = metadata.setdefault("token_endpoint_auth_method", "client_secret_basic")
     if method not in rules.auth_methods:

@@ -26,21 +26,16 @@ from flask import Flask, current_app, g
 from backpack.extensions import db
 from backpack.models import OAuthAuthorizationCode, OAuthClient, OAuthToken, User
 from backpack.models.base import utcnow
-from backpack.models.oauth import (
-    ACCESS_TOKEN_LIFETIME,
-    CLIENT_SECRET_METHODS,
-    CODE_LIFETIME,
-    new_token,
-    token_digest,
-)
+from backpack.models.oauth import ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, new_token, token_digest
 from backpack.oauth import scopes
+from backpack.oauth.policy import CLIENT_AUTH_METHODS, CODE_CHALLENGE_METHOD
+from backpack.oauth.registration import (
+    BadgeConnectRegistrationEndpoint,
+    OpenBadges3RegistrationEndpoint,
+)
 from backpack.services.connected_apps import end_grant
 
 logger = logging.getLogger(__name__)
-
-# Badge Connect clients authenticate with HTTP Basic; the form variant is accepted as RFC 6749
-# allows, from any client that registered either (`OAuthClient.check_endpoint_auth_method`).
-CLIENT_AUTH_METHODS = list(CLIENT_SECRET_METHODS)
 
 # One resource protector for every API family; each app gets its own AuthorizationServer
 # (init_oauth), kept in app.extensions, so that test apps do not share registered grants.
@@ -50,20 +45,20 @@ EXTENSION_KEY = "backpack.oauth"
 CONSENTED_COLLECTIONS = "oauth_consented_collections"
 
 
-class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
+class S256CodeChallenge(CodeChallenge):
     """PKCE for every client, S256 only: `plain` and a missing challenge are refused.
 
     Authlib's `required=True` only covers public clients and defaults to `plain`.
     """
 
-    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
-    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = [CODE_CHALLENGE_METHOD]
+    DEFAULT_CODE_CHALLENGE_METHOD = CODE_CHALLENGE_METHOD
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("Missing 'code_challenge': PKCE is required.")
-        if data.get("code_challenge_method") != "S256":
+        if data.get("code_challenge_method") != CODE_CHALLENGE_METHOD:
             raise InvalidRequestError("'code_challenge_method' must be 'S256'.")
         super().validate_code_challenge(grant, redirect_uri)
 
@@ -73,7 +68,7 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_verifier(grant, result)
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """The authorization code grant, with codes stored as digests."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -164,7 +159,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 REFRESH_REUSE_GRACE = timedelta(seconds=10)
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Refresh with rotation: the old access and refresh tokens die with each use."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -215,7 +210,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             )
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # DML returns a CursorResult
             db.session.rollback()
             raise InvalidGrantError("The refresh token has already been used.")
         token: dict[str, Any] = super().issue_token(user, refresh_token)
@@ -228,7 +223,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         """Nothing left to do: `issue_token` revoked the old pair as it claimed it."""
 
 
-class TokenRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
+class TokenRevocationEndpoint(RevocationEndpoint):
     """RFC 7009: revoking either token ends the whole grant it belongs to, codes included."""
 
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
@@ -249,7 +244,7 @@ class TokenRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
         db.session.commit()
 
 
-class HashedBearerTokenValidator(BearerTokenValidator):  # type: ignore[misc]
+class HashedBearerTokenValidator(BearerTokenValidator):
     """Find a bearer token by its digest and note when it was last used."""
 
     def authenticate_token(self, token_string: str) -> OAuthToken | None:
@@ -265,7 +260,7 @@ class HashedBearerTokenValidator(BearerTokenValidator):  # type: ignore[misc]
         return token
 
 
-class RefreshOnlyWhenOffline(BearerTokenGenerator):  # type: ignore[misc]
+class RefreshOnlyWhenOffline(BearerTokenGenerator):
     """Issue a refresh token only when the earner granted `offline_access`."""
 
     def generate(self, grant_type: str, client: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -320,11 +315,6 @@ def authorization_server() -> AuthorizationServer:
 
 def init_oauth(app: Flask) -> None:
     """Create the app's authorization server with its grants and endpoints."""
-    from backpack.oauth.registration import (
-        BadgeConnectRegistrationEndpoint,
-        OpenBadges3RegistrationEndpoint,
-    )
-
     authorization = AuthorizationServer()
     authorization.init_app(app, query_client=query_client, save_token=save_token)
     authorization.scopes_supported = list(scopes.SUPPORTED)

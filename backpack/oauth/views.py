@@ -18,9 +18,9 @@ from backpack.oauth import scopes
 from backpack.oauth.metadata import server_metadata
 from backpack.oauth.server import CONSENTED_COLLECTIONS, authorization_server
 from backpack.origins import web_origin
+from backpack.security_headers import CONTENT_SECURITY_POLICY
 from backpack.services.collections import list_collections
 from backpack.services.connected_apps import chosen_collections
-from backpack.web.security import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("oauth", __name__)
 
@@ -39,7 +39,7 @@ def authorize() -> Response | tuple[str, int] | str:
     except OAuth2Error as error:
         # Without a valid client and redirect URI there is nobody safe to send the error to.
         if error.redirect_uri:
-            return server.handle_error_response(request, error)  # type: ignore[no-any-return]
+            return server.handle_error_response(request, error)
         description = error.description or "The application sent an invalid request."
         return render_template("oauth/error.html", message=description), 400
     if request.method == "POST":
@@ -51,9 +51,7 @@ def authorize() -> Response | tuple[str, int] | str:
             chosen_collections(current_user, request.form.getlist("collections")),
         )
         user = current_user._get_current_object() if decision == "allow" else None
-        return server.create_authorization_response(  # type: ignore[no-any-return]
-            grant=grant, grant_user=user
-        )
+        return server.create_authorization_response(grant=grant, grant_user=user)
     client = grant.client
     response = Response(
         render_template(
@@ -107,7 +105,7 @@ def refuse_credentials_that_are_not_text() -> Response | None:
         base64.b64decode(value.strip()).decode("utf-8")
     except UnicodeDecodeError:
         error = InvalidClientError("The client credentials are not text.", status_code=401)
-        return authorization_server().handle_error_response(request, error)  # type: ignore[no-any-return]
+        return authorization_server().handle_error_response(request, error)
     except (binascii.Error, ValueError):
         pass  # Authlib reads these as no credentials at all
     return None
@@ -117,7 +115,7 @@ def refuse_credentials_that_are_not_text() -> Response | None:
 @csrf.exempt
 def issue_token() -> Response:
     """Exchange a code or a refresh token for tokens."""
-    return authorization_server().create_token_response()  # type: ignore[no-any-return]
+    return authorization_server().create_token_response()
 
 
 @bp.route("/oauth/revoke", methods=["POST"])
@@ -125,7 +123,7 @@ def issue_token() -> Response:
 def revoke_token() -> Response:
     """Revoke a token (RFC 7009)."""
     server = authorization_server()
-    return server.create_endpoint_response("revocation")  # type: ignore[no-any-return]
+    return server.create_endpoint_response("revocation")
 
 
 @bp.route("/oauth/register", methods=["POST"])
@@ -151,7 +149,7 @@ def _register(endpoint: str) -> Response:
             "error_description": "Send the client metadata as a JSON object.",
         }
         return Response(json.dumps(error), status=400, mimetype="application/json")
-    return authorization_server().create_endpoint_response(endpoint)  # type: ignore[no-any-return]
+    return authorization_server().create_endpoint_response(endpoint)
 
 
 @bp.route("/.well-known/oauth-authorization-server")

@@ -15,7 +15,7 @@ from backpack.services import badges, sharing
 from backpack.services.badge_intake import receive_badge
 from backpack.services.errors import ServiceError
 from backpack.web.badge_forms import AddBadgeForm
-from backpack.web.badge_view import STATUS_LABELS, VERDICT_LABELS, view_badge
+from backpack.web.badge_presenter import STATUS_LABELS, VERDICT_LABELS, view_badge
 from backpack.web.forms import ActionForm
 from backpack.web.share_links import badge_share_links
 

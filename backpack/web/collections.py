@@ -16,7 +16,7 @@ from backpack.models import Collection
 from backpack.models.collections import NAME_MAX, STORY_MAX
 from backpack.services import collections, sharing
 from backpack.services.errors import ServiceError
-from backpack.web.badge_view import STATUS_LABELS, VERDICT_LABELS
+from backpack.web.badge_presenter import STATUS_LABELS, VERDICT_LABELS
 from backpack.web.collection_forms import (
     AddBadgesForm,
     CollectionDetailsForm,

@@ -5,30 +5,18 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, current_app, g, render_template, request
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
-from werkzeug.wrappers import Response
+from werkzeug.exceptions import HTTPException
 
-from backpack.database.outages import DATABASE_OUTAGES, end_broken_transaction
-from backpack.extensions import db, login_manager
+from backpack.extensions import db
+from backpack.outage_responses import answer_database_outages
 
 RATE_LIMITED_MESSAGE = "Too many attempts in a short time. Wait a little and try again."
-DATABASE_RETRY_SECONDS = 30
 # A full disk (or quota): the operator must make room, which takes a while.
 OUT_OF_ROOM_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 OUT_OF_ROOM_RETRY_SECONDS = 600
-
-
-class DatabaseUnavailable(ServiceUnavailable):
-    """The database cannot be reached: a 503 the client may retry, not the server's bug."""
-
-    description = (
-        "The database is not reachable right now, so nothing was read or changed. "
-        "Try again in a minute."
-    )
-
 
 API_ERRORS_KEY = "backpack.api_error_responders"
 
@@ -44,20 +32,6 @@ def register_api_errors(
     app.extensions.setdefault(API_ERRORS_KEY, {})[prefix] = respond
 
 
-def database_unavailable(error: Exception) -> Response:
-    """A database outage answered as a 503 with Retry-After, in the shape of the API (or
-    page) that met it: each shape's own handler of HTTP errors renders it."""
-    end_broken_transaction()
-    if "_login_user" not in g:
-        # The page's menu asks who is logged in, which needs the database: it shows the
-        # page as to a visitor instead of failing again inside this handler.
-        login_manager._update_request_context_with_user()
-    current_app.logger.error("The database is unavailable: %s", error, exc_info=error)
-    response = current_app.make_response(current_app.handle_http_exception(DatabaseUnavailable()))
-    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
-    return response
-
-
 def is_out_of_room(error: OSError) -> bool:
     """Whether a write failed because the disk (or the quota) is full."""
     return error.errno in OUT_OF_ROOM_ERRNOS
@@ -71,13 +45,6 @@ def out_of_room_page(what_failed: str) -> tuple[str, int, dict[str, str]]:
     )
     page = render_template("error.html", title="No room on the server", message=message)
     return page, 503, {"Retry-After": str(OUT_OF_ROOM_RETRY_SECONDS)}
-
-
-def answer_database_outages(scope: Flask | Blueprint) -> None:
-    """Answer database outages with a 503 (a blueprint with its own catch-all handler of
-    `Exception` needs this too, since Flask asks the blueprint's handlers first)."""
-    for outage in DATABASE_OUTAGES:
-        scope.register_error_handler(outage, database_unavailable)
 
 
 def init_error_pages(app: Flask) -> None:

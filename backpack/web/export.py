@@ -22,7 +22,7 @@ def download() -> Response | tuple[str, int, dict[str, str]]:
     """The signed-in user's export ZIP (badges, baked images, collections, addresses)."""
     # Spooled to disk past a few megabytes, so a large backpack is not held in memory. It
     # outlives this function: the response sends it, then closes it.
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOLED_IN_MEMORY)  # noqa: SIM115
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOLED_IN_MEMORY)  # noqa: SIM115 (the response closes it)
     try:
         write_export(current_user, spool)
     except OSError as exc:

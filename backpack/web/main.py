@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from backpack.services.dashboard import earner_dashboard
-from backpack.web.badge_view import STATUS_LABELS, VERDICT_LABELS
+from backpack.web.badge_presenter import STATUS_LABELS, VERDICT_LABELS
 
 bp = Blueprint("main", __name__)
 

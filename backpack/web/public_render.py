@@ -18,7 +18,7 @@ from backpack.models.badges import UNCHECKED
 from backpack.openbadges import V2_CONTEXT
 from backpack.services import public_credentials
 from backpack.services.public_pages import PublicBadge, PublicCollection, public_assertion
-from backpack.web.badge_view import BadgeView, view_badge
+from backpack.web.badge_presenter import BadgeView, view_badge
 from backpack.web.share_links import share_links
 
 JSON_LD = "application/ld+json"

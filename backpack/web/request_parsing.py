@@ -87,6 +87,7 @@ def init_request_parsing(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
     hops = int(app.config["TRUSTED_PROXIES"])
     if hops > 0:
+        # Flask's documented way to add WSGI middleware; mypy sees a method being replaced.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0
         )

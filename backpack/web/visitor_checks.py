@@ -15,7 +15,7 @@ from backpack.openbadges import OpenBadgesError
 from backpack.services import badges, public_pages
 from backpack.services.errors import ServiceError
 from backpack.web import public_render
-from backpack.web.badge_view import view_badge
+from backpack.web.badge_presenter import view_badge
 from backpack.web.page_cache import page_cache
 
 log = logging.getLogger(__name__)

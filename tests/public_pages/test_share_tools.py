@@ -18,7 +18,7 @@ from PIL import Image
 
 from backpack.extensions import db
 from backpack.models import Badge, Issuer
-from backpack.web.badge_view import embedded_image
+from backpack.web.badge_presenter import embedded_image
 from backpack.web.share_links import QR_BORDER, QR_SCALE
 from tests.conftest import Accounts
 from tests.sharing_helpers import add_to, create_collection, publish, share_badge

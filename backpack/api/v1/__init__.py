@@ -20,9 +20,9 @@ from werkzeug.exceptions import HTTPException
 from backpack.extensions import csrf, db
 from backpack.models import User
 from backpack.models.base import MAX_ID
+from backpack.outage_responses import answer_database_outages
 from backpack.services import access_tokens, rate_budgets
 from backpack.services.errors import ServiceError
-from backpack.web.errors import answer_database_outages
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 # Bearer-token requests carry no cookie to forge; session requests are checked in `caller`.
@@ -153,4 +153,5 @@ def not_found(rest: str) -> Response:
     return _error(404, "not_found", "There is no such API resource.")
 
 
+# Last, and only for their routes: each of these modules adds its views to `bp`, above.
 from backpack.api.v1 import badges, collections, emails, openapi  # noqa: E402, F401

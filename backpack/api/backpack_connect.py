@@ -21,11 +21,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from backpack.extensions import csrf, db
 from backpack.links import external_url
 from backpack.models import User
+from backpack.security_headers import CONTENT_SECURITY_POLICY
 from backpack.services import backpack_connect
 from backpack.services.badge_intake import BadgeRefused, receive_badge
 from backpack.services.errors import ServiceError
 from backpack.services.public_pages import public_assertion
-from backpack.web.security import CONTENT_SECURITY_POLICY
 
 bp = Blueprint("backpack_connect", __name__)
 CORS_HEADERS = {

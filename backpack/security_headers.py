@@ -1,4 +1,4 @@
-"""Security headers on every response."""
+"""Security headers on every response: pages, APIs and the OAuth endpoints alike."""
 
 from __future__ import annotations
 
