@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from backpack.extensions import db
 from backpack.models import RemoteGrant, User
 from backpack.openbadges import OpenBadgesError
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 from backpack.services.sealing import unseal
 
 log = logging.getLogger(__name__)

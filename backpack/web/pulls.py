@@ -27,7 +27,7 @@ from wtforms.validators import Length, Optional
 from backpack.extensions import db
 from backpack.import_jobs import ImportNotStarted, unfinished_jobs
 from backpack.models import RemoteGrant
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 from backpack.web.forms import PageForm
 from importers.pipeline import ImporterError
 from importers.pull import both_apis, discovery, jobs, ob3, wallet

@@ -22,7 +22,7 @@ from flask import current_app
 from backpack import import_jobs
 from backpack.extensions import db
 from backpack.models import ImportJob, RemoteGrant, User
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 from importers.pipeline import ImporterError, SourceFailure
 from importers.pull import discovery, displayer, ob3, wallet
 from importers.pull.core import PulledBadge, run_pull

@@ -1,4 +1,4 @@
-"""The app's one safe fetcher, configured from settings and shared by every request."""
+"""The app's fetchers, built from its settings: the one every request shares, one per batch."""
 
 from __future__ import annotations
 
