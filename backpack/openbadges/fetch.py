@@ -13,7 +13,6 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -407,43 +406,6 @@ class _Request:
 def _origin(url: str) -> tuple[str | None, str | None, int | None]:
     parsed = parse_url(url)
     return parsed.scheme, (parsed.host or "").lower(), parsed.port
-
-
-class FetchCache:
-    """Memoises GETs by URL for one verification run, so each document is fetched once."""
-
-    def __init__(self, fetcher: Fetcher) -> None:
-        self.fetcher = fetcher
-        self._lock = threading.Lock()
-        self._results: dict[
-            tuple[str, str, tuple[tuple[str, str], ...]], Future[FetchResponse]
-        ] = {}
-
-    def get(
-        self,
-        url: str,
-        *,
-        accept: str = DEFAULT_ACCEPT,
-        conditional: Mapping[str, str] | None = None,
-    ) -> FetchResponse:
-        """The response for a URL, fetched at most once (errors are remembered too)."""
-        key = (url, accept, tuple(sorted((conditional or {}).items())))
-        with self._lock:
-            result = self._results.get(key)
-            fetch_here = result is None
-            if result is None:
-                result = self._results[key] = Future()
-        if fetch_here:
-            try:
-                result.set_result(self.fetcher.get(url, accept=accept, conditional=conditional))
-            except FetchError as error:
-                result.set_exception(error)
-            except BaseException as error:
-                # An unexpected failure is not an answer worth remembering.
-                with self._lock:
-                    del self._results[key]
-                result.set_exception(error)
-        return result.result()
 
 
 def _parse_fetchable_url(url: str) -> Url:

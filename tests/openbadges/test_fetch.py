@@ -14,7 +14,8 @@ import pytest
 
 from backpack.openbadges.addresses import IPAddress, Resolver, is_public_address
 from backpack.openbadges.errors import FetchError, FetchRefused, ParseError
-from backpack.openbadges.fetch import FetchCache, Fetcher, FetchResponse
+from backpack.openbadges.fetch import Fetcher, FetchResponse
+from backpack.openbadges.issuer_resources import FetchCache
 from backpack.openbadges.json_limits import decode_json
 from tests.support.http_server import LocalHTTPServer, RecordedRequest, Response
 
