@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
+from backpack.openbadges.http_exchange import DEFAULT_ACCEPT, FetchResponse
+from backpack.openbadges.safe_fetcher import Fetcher
 
 
 class RecordingFetcher(Fetcher):

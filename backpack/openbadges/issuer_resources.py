@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 from backpack.openbadges.codes import TRANSIENT_CODES
 from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.errors import FetchError, ParseError
-from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
+from backpack.openbadges.http_exchange import DEFAULT_ACCEPT, FetchResponse
 from backpack.openbadges.parse import detect_version, load_json
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.upgrades import NodeKind, upgrade_node
 from backpack.openbadges.validation import is_http_url
 
