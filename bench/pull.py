@@ -33,7 +33,7 @@ from backpack import create_app
 from backpack.extensions import db
 from backpack.models import User
 from backpack.services import accounts
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 from bench.common import app_settings, parse_with_smoke, scratch_database
 from importers.pull import jobs, ob3
 from importers.pull.core import run_pull

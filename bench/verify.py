@@ -36,8 +36,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.jsonld import CONTEXT_FILES
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.verify import verify_badge
 from bench import verify_credentials
 from bench.common import parse_with_smoke

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from backpack.openbadges import fetch as fetch_module
+from backpack.openbadges import safe_fetcher as fetch_module
 from backpack.openbadges.credentials import data_integrity, vc_jwt
 from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import Fetcher
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.verify import verify_badge
 from tests.openbadges.credential_issuer import RECIPIENT
 

@@ -42,8 +42,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.verify import verify_badge
 from bench.common import parse_with_smoke
 from bench.credential_mix import DI_CYCLE, Item, issue, publish_status_list

@@ -26,7 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
+from backpack.openbadges.http_exchange import DEFAULT_ACCEPT, FetchResponse
+from backpack.openbadges.safe_fetcher import Fetcher
 
 
 class RecordingFetcher(Fetcher):

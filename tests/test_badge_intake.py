@@ -17,7 +17,7 @@ from backpack.models import Badge, BadgeClass, Image, Issuer
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.recipient import identity_hash
 from backpack.services import badges
-from backpack.services.fetching import DOCUMENTS_KEY, EXTENSION_KEY
+from backpack.services.app_fetcher import DOCUMENTS_KEY, EXTENSION_KEY
 from tests.badge_fixtures import add_badge
 from tests.conftest import Accounts, Outbox
 from tests.support.badge_rows import held_badges

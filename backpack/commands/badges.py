@@ -18,7 +18,7 @@ from backpack.openbadges import VerificationReport, sniff_image_type, verify_bad
 from backpack.plurals import counted
 from backpack.services import badges as badge_service
 from backpack.services import batch_verification
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 
 badges = AppGroup("badges", help="Verify badges.")
 DURATION = re.compile(r"^(\d+)\s*([smhdw])$")

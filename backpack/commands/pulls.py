@@ -22,7 +22,7 @@ from backpack.commands.imports import (
     new_report,
 )
 from backpack.extensions import db
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 from importers.pipeline import ImporterError
 from importers.pull import discovery, jobs, ob3, wallet
 from importers.pull.core import run_pull

@@ -29,7 +29,6 @@ from backpack.openbadges.errors import (
     ParseError,
     SignatureError,
 )
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.fingerprint import badge_fingerprint
 from backpack.openbadges.images import decode_data_uri, inspect_image, sniff_image_type
 from backpack.openbadges.json_limits import decode_json
@@ -42,6 +41,7 @@ from backpack.openbadges.report import (
     VerificationReport,
     summarise,
 )
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.timestamps import parse_datetime
 from backpack.openbadges.verify import verify_badge
 from backpack.openbadges.vouching import claimed_urls, issuer_id_of, voucher_of

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from backpack.openbadges.codes import TRANSIENT_CODES
 from backpack.openbadges.errors import FetchError, ImageError
-from backpack.openbadges.fetch import FetchResponse
+from backpack.openbadges.http_exchange import FetchResponse
 from backpack.openbadges.images import ImageInfo, decode_data_uri, inspect_image
 from backpack.openbadges.issuer_resources import IssuerResources, record_unavailable
 from backpack.openbadges.report import VerificationReport

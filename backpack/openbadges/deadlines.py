@@ -1,4 +1,5 @@
-"""Connections that give up at a fetch's overall deadline, however slowly bytes trickle in."""
+"""A fetch's overall deadline: the time left before it, and connections that give up at it
+however slowly bytes trickle in."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import http.client
 import socket
 import threading
 import time
+
+from backpack.openbadges.budget import current_budget
+from backpack.openbadges.errors import FetchError
 
 
 class _DeadlineWatchdog:
@@ -76,3 +80,16 @@ def get_response_by_deadline(
         # The watchdog may have cut the headers short, which reads as a complete answer.
         raise TimeoutError("the fetch deadline passed while the headers were arriving")
     return response
+
+
+def time_left(deadline: float, url: str) -> float:
+    """Seconds until `deadline`; FetchError `fetch_timeout` once it (or the budget) has passed."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        budget = current_budget()
+        if budget is not None and budget.ends_at <= deadline:
+            raise FetchError(
+                f"{budget.describe()} ran out before {url} was fetched.", code="fetch_timeout"
+            )
+        raise FetchError(f"Fetching {url} took too long.", code="fetch_timeout")
+    return remaining

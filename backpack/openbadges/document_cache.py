@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, TypeVar
 
-from backpack.openbadges.fetch import FetchResponse
+from backpack.openbadges.http_exchange import FetchResponse
 
 DEFAULT_TTL: Final = 300.0
 MAX_FRESHNESS: Final = 24 * 3600.0

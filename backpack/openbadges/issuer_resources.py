@@ -10,16 +10,19 @@ out once while the document cache keeps it, and each verification gets its own c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from backpack.openbadges.codes import TRANSIENT_CODES
 from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.errors import FetchError, ParseError
-from backpack.openbadges.fetch import FetchCache, Fetcher, FetchResponse
+from backpack.openbadges.http_exchange import DEFAULT_ACCEPT, FetchResponse
 from backpack.openbadges.parse import detect_version, load_json
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.upgrades import NodeKind, upgrade_node
 from backpack.openbadges.validation import is_http_url
 
@@ -195,3 +198,40 @@ def _copied(value: Any) -> Any:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+class FetchCache:
+    """Memoises GETs by URL for one verification run, so each document is fetched once."""
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self.fetcher = fetcher
+        self._lock = threading.Lock()
+        self._results: dict[
+            tuple[str, str, tuple[tuple[str, str], ...]], Future[FetchResponse]
+        ] = {}
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str = DEFAULT_ACCEPT,
+        conditional: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
+        """The response for a URL, fetched at most once (errors are remembered too)."""
+        key = (url, accept, tuple(sorted((conditional or {}).items())))
+        with self._lock:
+            result = self._results.get(key)
+            fetch_here = result is None
+            if result is None:
+                result = self._results[key] = Future()
+        if fetch_here:
+            try:
+                result.set_result(self.fetcher.get(url, accept=accept, conditional=conditional))
+            except FetchError as error:
+                result.set_exception(error)
+            except BaseException as error:
+                # An unexpected failure is not an answer worth remembering.
+                with self._lock:
+                    del self._results[key]
+                result.set_exception(error)
+        return result.result()

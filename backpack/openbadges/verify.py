@@ -23,8 +23,8 @@ from backpack.openbadges.credentials.extract import is_credential_text, read_cre
 from backpack.openbadges.credentials.verify import verify_credential
 from backpack.openbadges.document_cache import IssuerDocumentCache
 from backpack.openbadges.errors import FetchError, OpenBadgesError, ParseError
-from backpack.openbadges.fetch import Fetcher, FetchResponse
 from backpack.openbadges.hosting_scope import check_hosting_scope
+from backpack.openbadges.http_exchange import FetchResponse
 from backpack.openbadges.images import sniff_image_type
 from backpack.openbadges.issuer_resources import BADGE_ACCEPT, IssuerResources, record_unavailable
 from backpack.openbadges.normalise import normalise_assertion, same_award, verification_kind
@@ -40,6 +40,7 @@ from backpack.openbadges.parse import (
 from backpack.openbadges.recipient import RecipientCandidates, check_recipient
 from backpack.openbadges.report import VerificationReport, summarise
 from backpack.openbadges.revocation import check_revocation_list, revocation_message
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.signed_verification import verify_signature
 from backpack.openbadges.upgrades import upgrade_node
 from backpack.openbadges.validation import check_dates, is_http_url, validate_badge

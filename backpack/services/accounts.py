@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
 from backpack.database.bulk_rows import among, insert_rows, insert_rows_returning_ids
 from backpack.extensions import db
@@ -16,6 +15,7 @@ from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.base import utcnow
 from backpack.services import badges, emails, link_tokens, login_sessions
+from backpack.services.app_context import settings
 from backpack.services.errors import AddressTaken, BadToken, ServiceError, WrongPassword
 from backpack.services.outgoing_mail import send_mail
 from backpack.services.passwords import (
@@ -30,9 +30,7 @@ UNVERIFIED_LOGIN_TRIES = 3
 
 
 def _check_strength(password: str, email: str = "") -> None:
-    check_password_strength(
-        password, min_length=current_app.config["PASSWORD_MIN_LENGTH"], email=email
-    )
+    check_password_strength(password, min_length=settings().password_min_length, email=email)
 
 
 def new_account_problems(email: str, password: str) -> list[ServiceError]:
@@ -254,7 +252,7 @@ def request_password_reset(address: str) -> bool:
         link_tokens.PASSWORD_RESET, {"user": user.id, "fp": _password_fingerprint(user)}
     )
     link = external_url("auth.reset_password", token=token)
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    minutes = settings().password_reset_max_age // 60
     send_mail(
         email.address,
         "Reset your Backpack password",
@@ -269,7 +267,7 @@ def request_password_reset(address: str) -> bool:
 def user_for_reset_token(token: str) -> User:
     """The account a password-reset link is for, if the link is still good."""
     payload = link_tokens.read_token(
-        link_tokens.PASSWORD_RESET, token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        link_tokens.PASSWORD_RESET, token, max_age=settings().password_reset_max_age
     )
     user = db.session.get(User, payload.get("user"))
     if user is None or payload.get("fp") != _password_fingerprint(user):

@@ -24,6 +24,7 @@ from backpack.openbadges import (
     unbake,
     verify_badge,
 )
+from backpack.services.app_fetcher import app_fetcher, app_issuer_documents
 from backpack.services.badge_catalogue import store_badge_class
 from backpack.services.badge_columns import (
     VERIFIED_COPY_FIELDS,
@@ -33,7 +34,6 @@ from backpack.services.badge_columns import (
     verdict,
 )
 from backpack.services.errors import ServiceError
-from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.images import image_from_reference, store_image
 from backpack.services.push_origin import origin_refusal
 

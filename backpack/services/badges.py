@@ -23,10 +23,10 @@ from backpack.openbadges import (
     bake,
     verify_badge,
 )
+from backpack.services.app_fetcher import app_fetcher, app_issuer_documents
 from backpack.services.badge_catalogue import keep_class_image
 from backpack.services.badge_columns import report_record, verdict
 from backpack.services.errors import NotVerified, ServiceError
-from backpack.services.fetching import app_fetcher, app_issuer_documents
 from backpack.services.issuer_copy import adopt_issuer_copy, issuer_answered
 
 STATUSES = ("accepted", "pending", "rejected")

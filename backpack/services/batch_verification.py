@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from backpack.extensions import db
 from backpack.models import Badge
 from backpack.openbadges import Fetcher, IssuerDocumentCache, VerificationReport
+from backpack.services.app_fetcher import app_issuer_documents, batch_fetcher, reverify_workers
 from backpack.services.badges import (
     StoredInput,
     apply_report,
@@ -33,7 +34,6 @@ from backpack.services.badges import (
     stored_inputs,
     verify_stored,
 )
-from backpack.services.fetching import app_issuer_documents, batch_fetcher, reverify_workers
 
 log = logging.getLogger(__name__)
 # Badges read from the database at a time: bounds the payloads held in memory.

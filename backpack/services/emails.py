@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from limits import parse_many
 
 from backpack.database.bulk_rows import among, insert_rows_returning_ids
@@ -18,6 +17,7 @@ from backpack.models import EmailAddress, User
 from backpack.models.accounts import new_nonce
 from backpack.models.base import utcnow
 from backpack.services import badges, link_tokens, rate_budgets
+from backpack.services.app_context import settings
 from backpack.services.errors import (
     AddressRemovalRefused,
     AddressTaken,
@@ -175,7 +175,7 @@ def send_verification(email: EmailAddress) -> None:
         {"email": email.id, "nonce": email.verification_nonce},
     )
     link = external_url("account.verify_email", token=token)
-    hours = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 3600
+    hours = settings().email_verification_max_age // 3600
     send_mail(
         email.address,
         "Verify your email address for Backpack",
@@ -194,11 +194,11 @@ def _spend_mail_budget(email: EmailAddress) -> None:
     address; the counts live in the rate-limit store (memory, or Redis when configured),
     and the per-address count survives removing and re-adding the address.
     """
-    config = current_app.config
-    if not config["RATELIMIT_ENABLED"]:
+    config = settings()
+    if not config.ratelimit_enabled:
         return
     budgets = [
-        (item, f"account:{email.user_id}") for item in parse_many(config["RATELIMIT_EMAIL_SEND"])
+        (item, f"account:{email.user_id}") for item in parse_many(config.ratelimit_email_send)
     ] + [(item, f"address:{email.normalised}") for item in parse_many(ADDRESS_MAIL_LIMIT)]
     if not rate_budgets.spend(budgets, "verification-mail"):
         raise SendTooSoon(
@@ -212,7 +212,7 @@ def address_for_link(token: str) -> EmailAddress:
     payload = link_tokens.read_token(
         link_tokens.EMAIL_VERIFICATION,
         token,
-        max_age=current_app.config["EMAIL_VERIFICATION_MAX_AGE"],
+        max_age=settings().email_verification_max_age,
     )
     email = db.session.get(EmailAddress, payload.get("email"))
     if email is None:

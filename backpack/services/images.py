@@ -15,7 +15,7 @@ from backpack.database.unique_rows import add_or_find
 from backpack.extensions import db
 from backpack.models import Image
 from backpack.openbadges import IMAGE_ACCEPT, OpenBadgesError, decode_data_uri, inspect_image
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 
 log = logging.getLogger(__name__)
 

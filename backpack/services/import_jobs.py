@@ -21,11 +21,11 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
-from flask import current_app
 
 from backpack.extensions import db
 from backpack.models import ImportJob, User
 from backpack.models.base import utcnow
+from backpack.services.app_context import queued_task, settings
 
 log = logging.getLogger(__name__)
 # What a web import job reads: the ZIP Mozilla sent, or an export of this server that an
@@ -77,7 +77,7 @@ def start_job(user: User, kind: str, suffix: str, keep: Callable[[Path], object]
     ImportNotStarted when what it reads cannot be kept (a full disk) or the queue cannot be
     reached; then neither the job nor its file is left behind.
     """
-    folder = Path(current_app.config["IMPORTS_DIR"]) / "uploads"
+    folder = settings().imports_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     job = ImportJob(user_id=user.id, kind=kind, upload_path="")
     db.session.add(job)
@@ -96,7 +96,7 @@ def start_job(user: User, kind: str, suffix: str, keep: Callable[[Path], object]
     job.upload_path = str(path)
     db.session.commit()
     try:
-        current_app.extensions["tasks"]["import_mozilla_zip"](job.id)
+        queued_task("import_mozilla_zip")(job.id)
     except QUEUE_OUTAGES as exc:
         # No worker will ever hear of this job: it must not wait as "queued" for ever (nor
         # count against the user's unfinished imports), and its upload must not be kept.
@@ -135,7 +135,7 @@ def waits_for_a_worker(job: ImportJob) -> bool:
 def unfinished_jobs(user: User) -> int:
     """How many of the user's web imports wait or run (a job older than its time limit
     and an hour in the queue is taken as lost with a worker, not as blocking more)."""
-    lost_before = utcnow() - timedelta(seconds=current_app.config["IMPORT_JOB_SECONDS"] + 3600)
+    lost_before = utcnow() - timedelta(seconds=settings().import_job_seconds + 3600)
     count = db.session.scalar(
         sa.select(sa.func.count(ImportJob.id)).where(
             ImportJob.user_id == user.id,
@@ -177,7 +177,7 @@ def finish_job(
 
 def failures_path(job_id: int) -> Path:
     """Where a job writes every failure: under IMPORTS_DIR, never a web-served folder."""
-    return Path(current_app.config["IMPORTS_DIR"]) / f"job-{job_id}-failures.jsonl"
+    return settings().imports_dir / f"job-{job_id}-failures.jsonl"
 
 
 def failures_file(job: ImportJob) -> Path | None:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import IO
 
 import sqlalchemy as sa
-from flask import current_app
 
 from backpack.extensions import db
 from backpack.models import ImportJob
+from backpack.services.app_context import queued_task, settings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class JobClaim:
 
 def claim_path(job_id: int) -> Path:
     """The file whose lock says a worker runs this job."""
-    return Path(current_app.config["IMPORTS_DIR"]) / f"job-{job_id}.claim"
+    return settings().imports_dir / f"job-{job_id}.claim"
 
 
 def claim(job_id: int) -> JobClaim | None:
@@ -72,5 +72,5 @@ def requeue_lost_jobs() -> list[int]:
     db.session.rollback()  # end the read: a job may finish while these are queued
     for job_id in lost:
         log.warning("Import job %s lost its worker: queued again to resume", job_id)
-        current_app.extensions["tasks"]["import_mozilla_zip"](job_id)
+        queued_task("import_mozilla_zip")(job_id)
     return lost

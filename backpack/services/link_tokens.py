@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from backpack.services.app_context import settings
 from backpack.services.errors import BadToken
 
 # One salt per purpose, so a token made for one link is never accepted by another.
@@ -18,7 +18,7 @@ LOGIN_RESEND = "login-resend"
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+    return URLSafeTimedSerializer(settings().secret_key, salt=purpose)
 
 
 def make_token(purpose: str, payload: dict[str, Any]) -> str:

@@ -14,17 +14,16 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from datetime import timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from backpack.extensions import db
 from backpack.models import LoginSession, User
 from backpack.models.base import MAX_ID, utcnow
 from backpack.models.oauth import token_digest
+from backpack.services.app_context import settings
 
 # "<row id>.<secret>": what Flask-Login keeps in the session and the remember-me cookie.
 SESSION_ID = re.compile(r"([1-9][0-9]{0,17})\.([A-Za-z0-9_-]{43})")
@@ -38,10 +37,7 @@ def start(user: User, *, remembered: bool, user_agent: str = "") -> str:
     LOGIN_SESSION_LIFETIME, however long the browser stays open.
     """
     now = utcnow()
-    setting = "REMEMBER_COOKIE_DURATION" if remembered else "LOGIN_SESSION_LIFETIME"
-    lifetime = current_app.config[setting]
-    if not isinstance(lifetime, timedelta):
-        lifetime = timedelta(seconds=int(lifetime))
+    lifetime = settings().login_lifetime(remembered=remembered)
     # Expired rows of every account go now (by the expires_at index), so that accounts
     # that never come back do not keep theirs; nothing else ever visits them.
     db.session.execute(sa.delete(LoginSession).where(LoginSession.expires_at <= now))

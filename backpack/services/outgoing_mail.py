@@ -8,41 +8,39 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from flask import current_app
-
-from backpack.config import is_development
 from backpack.models.base import utcnow
+from backpack.services.app_context import settings
 
 log = logging.getLogger(__name__)
 
 
 def send_mail(to: str, subject: str, body: str, *, link: str | None = None) -> None:
     """Send a plain-text message; `link` is the URL in it, logged when mail stays local."""
-    config = current_app.config
+    config = settings()
     message = EmailMessage()
-    message["From"] = config["MAIL_SENDER"]
+    message["From"] = config.mail_sender
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="backpack.local")
     # Plain text as it is (7bit, or 8bit UTF-8), never quoted-printable: a saved message
     # reads as written, and no soft line break cuts its link. SMTP allows lines of 998.
     message.set_content(body, cte="7bit" if body.isascii() else "8bit")
-    if config["MAIL_SERVER"]:
-        _send_smtp(message)
+    if config.mail_server:
+        _send_smtp(message, config.mail_server)
         return
-    path = _write_to_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
+    path = _write_to_outbox(message, Path(config.mail_outbox_dir))
     # A developer clicks the logged link; in production a live reset link in a log is a leak.
-    shown = link if is_development(current_app) else "(not logged outside development)"
+    shown = link if config.is_development else "(not logged outside development)"
     log.warning("Mail to %s saved to %s (no MAIL_SERVER set). Link: %s", to, path, shown or "-")
 
 
-def _send_smtp(message: EmailMessage) -> None:
-    config = current_app.config
-    with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30) as smtp:
-        if config["MAIL_USE_TLS"]:
+def _send_smtp(message: EmailMessage, server: str) -> None:
+    config = settings()
+    with smtplib.SMTP(server, config.mail_port, timeout=30) as smtp:
+        if config.mail_use_tls:
             smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        if config.mail_username:
+            smtp.login(config.mail_username, config.mail_password or "")
         smtp.send_message(message)
 
 

@@ -8,8 +8,8 @@ from importlib import resources
 import bcrypt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 
+from backpack.services.app_context import settings
 from backpack.services.errors import WeakPassword
 
 # Mozilla Backpack stored bcrypt hashes; these prefixes identify them.
@@ -24,12 +24,7 @@ def _hasher_with(time_cost: int, memory_cost: int, parallelism: int) -> Password
 
 def _hasher() -> PasswordHasher:
     """The Argon2id hasher with the cost the settings ask for (tune it to the hardware)."""
-    config = current_app.config
-    return _hasher_with(
-        int(config["ARGON2_TIME_COST"]),
-        int(config["ARGON2_MEMORY_COST"]),
-        int(config["ARGON2_PARALLELISM"]),
-    )
+    return _hasher_with(*settings().argon2_cost)
 
 
 def hash_password(password: str) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from flask import current_app
 from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 from backpack.extensions import limiter
+from backpack.services.app_context import shared
 
 log = logging.getLogger(__name__)
 FALLBACK_KEY = "backpack.rate_budgets_in_memory"
@@ -28,11 +28,8 @@ def spend(budgets: Sequence[tuple[RateLimitItem, str]], namespace: str) -> bool:
         return _spend(limiter.limiter, budgets, namespace)
     except limiter.storage.base_exceptions as exc:
         log.warning("The rate limit store is unreachable (%r): counting in memory", exc)
-        in_memory = current_app.extensions.get(FALLBACK_KEY)
-        if in_memory is None:  # one per app (per process), as Flask-Limiter's own fallback
-            in_memory = current_app.extensions[FALLBACK_KEY] = FixedWindowRateLimiter(
-                MemoryStorage()
-            )
+        # One per app (per process), as Flask-Limiter's own fallback.
+        in_memory = shared(FALLBACK_KEY, lambda: FixedWindowRateLimiter(MemoryStorage()))
         return _spend(in_memory, budgets, namespace)
 
 

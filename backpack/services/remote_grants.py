@@ -20,7 +20,7 @@ from backpack.extensions import db
 from backpack.models import RemoteClient, RemoteGrant, User
 from backpack.models.oauth import token_digest
 from backpack.openbadges import OpenBadgesError
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 from backpack.services.sealing import seal, unseal
 
 log = logging.getLogger(__name__)

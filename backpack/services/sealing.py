@@ -12,13 +12,14 @@ import base64
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+
+from backpack.services.app_context import settings
 
 PURPOSE = b"backpack remote backpack secrets v1"
 
 
 def _fernet() -> Fernet:
-    secret = str(current_app.config["SECRET_KEY"]).encode()
+    secret = settings().secret_key.encode()
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSE).derive(secret)
     return Fernet(base64.urlsafe_b64encode(key))
 

@@ -27,7 +27,7 @@ from wtforms.validators import Length, Optional
 from backpack.extensions import db
 from backpack.models import RemoteGrant
 from backpack.services import remote_grants
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 from backpack.services.import_jobs import ImportNotStarted, unfinished_jobs
 from backpack.web.forms import PageForm
 from importers.pipeline import ImporterError

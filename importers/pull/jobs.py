@@ -20,7 +20,7 @@ from flask import current_app
 from backpack.extensions import db
 from backpack.models import ImportJob, RemoteGrant, User
 from backpack.services import accounts, import_jobs, remote_grants
-from backpack.services.fetching import app_fetcher
+from backpack.services.app_fetcher import app_fetcher
 from importers.pipeline import ImporterError, SourceFailure
 from importers.pull import discovery, displayer, ob3, wallet
 from importers.pull.core import PulledBadge, run_pull

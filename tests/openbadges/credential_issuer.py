@@ -44,11 +44,11 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 from pyld import jsonld
 
 from backpack.openbadges.addresses import resolve_host
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.jsonld import document_loader
 from backpack.openbadges.recipient import identity_hash
-from backpack.services.fetching import EXTENSION_KEY as FETCHER_EXTENSION
-from backpack.services.fetching import OPTIONS_KEY as FETCHER_OPTIONS
+from backpack.openbadges.safe_fetcher import Fetcher
+from backpack.services.app_fetcher import EXTENSION_KEY as FETCHER_EXTENSION
+from backpack.services.app_fetcher import OPTIONS_KEY as FETCHER_OPTIONS
 from tests.openbadges.issuer_site import ec_key, ed25519_key, rsa_key
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import make_png

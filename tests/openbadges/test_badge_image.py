@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from backpack.openbadges.document_cache import IssuerDocumentCache
-from backpack.openbadges.fetch import Fetcher
+from backpack.openbadges.safe_fetcher import Fetcher
 from tests.openbadges.issuer_site import IssuerSite
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer

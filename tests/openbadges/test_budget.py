@@ -11,7 +11,7 @@ import pytest
 
 from backpack.openbadges.budget import TimeBudget
 from backpack.openbadges.errors import FetchError
-from backpack.openbadges.fetch import Fetcher
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.verify import verify_badge
 from tests.support.http_server import LocalHTTPServer
 from tests.support.issuer import TestIssuer

@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from backpack.openbadges.baking import unbake
-from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
+from backpack.openbadges.http_exchange import DEFAULT_ACCEPT, FetchResponse
+from backpack.openbadges.safe_fetcher import Fetcher
 from tests.openbadges.issuer_site import sign
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from backpack.openbadges.document_cache import IssuerDocumentCache, freshness
-from backpack.openbadges.fetch import Fetcher, FetchResponse
+from backpack.openbadges.http_exchange import FetchResponse
 from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.verify import verify_badge
 from tests.support.http_server import LocalHTTPServer, RecordedRequest, Response
 from tests.support.issuer import TestIssuer

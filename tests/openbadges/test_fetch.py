@@ -14,8 +14,10 @@ import pytest
 
 from backpack.openbadges.addresses import IPAddress, Resolver, is_public_address
 from backpack.openbadges.errors import FetchError, FetchRefused, ParseError
-from backpack.openbadges.fetch import FetchCache, Fetcher, FetchResponse
+from backpack.openbadges.http_exchange import FetchResponse
+from backpack.openbadges.issuer_resources import FetchCache
 from backpack.openbadges.json_limits import decode_json
+from backpack.openbadges.safe_fetcher import Fetcher
 from tests.support.http_server import LocalHTTPServer, RecordedRequest, Response
 
 LOOPBACK = IPv4Address("127.0.0.1")

@@ -32,12 +32,12 @@ from joserfc.jwk import ECKey
 
 from backpack.openbadges.baking import bake, unbake
 from backpack.openbadges.errors import OpenBadgesError
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.json_limits import MAX_JSON_DEPTH, decode_json
 from backpack.openbadges.normalise import normalise, normalise_assertion
 from backpack.openbadges.parse import parse_badge_text
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.signed_verification import verify_signature
 from backpack.openbadges.signing import load_public_key, read_jws, verify_jws
 from backpack.openbadges.timestamps import parse_datetime, upgrade_datetime

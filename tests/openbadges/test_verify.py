@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from backpack.openbadges import verify as verify_module
 from backpack.openbadges.baking import bake
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.recipient import identity_hash
+from backpack.openbadges.safe_fetcher import Fetcher
 from tests.openbadges.issuer_site import RECIPIENT, IssuerSite, sign
 from tests.openbadges.verification_helpers import errors, message, verify, warnings
 from tests.support.http_server import LocalHTTPServer

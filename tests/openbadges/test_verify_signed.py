@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from backpack.openbadges.baking import bake
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.recipient import identity_hash
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.signed_verification import verify_signature
 from tests.openbadges.issuer_site import (
     RECIPIENT,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from backpack.openbadges.codes import ERROR_CODES, WARNING_CODES
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.verify import verify_badge
 from tests.openbadges.issuer_site import RECIPIENT
 

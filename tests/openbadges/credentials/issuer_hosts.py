@@ -22,9 +22,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from backpack.openbadges.credentials.canonical import canonical_nquads
-from backpack.openbadges.fetch import DEFAULT_ACCEPT, Fetcher, FetchResponse
+from backpack.openbadges.http_exchange import DEFAULT_ACCEPT, FetchResponse
 from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from tests.support.http_server import LocalHTTPServer
 
 HOSTS: Final = (

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from backpack.openbadges.credentials.keys import did_web_url, resolve_key
 from backpack.openbadges.credentials.multibase import decode_multibase, ed25519_from_multikey
 from backpack.openbadges.errors import FetchError, OpenBadgesError, SignatureError
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from tests.openbadges.credentials.issuer_hosts import (
     ONE_EDTECH_KEY,
     IssuerHosts,

@@ -13,9 +13,9 @@ import pytest
 from backpack.openbadges.baking import bake
 from backpack.openbadges.codes import ERROR_CODES, WARNING_CODES
 from backpack.openbadges.credentials.view import credential_key
-from backpack.openbadges.fetch import Fetcher
 from backpack.openbadges.recipient import RecipientCandidates
 from backpack.openbadges.report import VerificationReport
+from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.verify import verify_badge
 from tests.openbadges.credential_issuer import (
     ISSUER_HOST,

@@ -4,21 +4,17 @@ Each hop resolves the host, refuses it unless every address is allowed (public, 
 and then connects to the very address it checked, while the Host header and TLS (SNI and
 certificate) still name the real host: DNS cannot answer differently between the check and
 the connection. Redirects are followed by hand so that every hop is checked the same way.
+What is sent and read on each hop is `http_exchange`'s.
 """
 
 from __future__ import annotations
 
-import http.client
-import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from ipaddress import ip_address
-from typing import Any, Final
 from urllib.parse import urljoin
 
 from urllib3.exceptions import LocationParseError
@@ -31,37 +27,22 @@ from backpack.openbadges.addresses import (
     resolve_host,
 )
 from backpack.openbadges.budget import current_budget
-from backpack.openbadges.connections import ConnectionKey, ConnectionPool
-from backpack.openbadges.deadlines import get_response_by_deadline
+from backpack.openbadges.connections import ConnectionKey
+from backpack.openbadges.deadlines import time_left
 from backpack.openbadges.errors import FetchError, FetchRefused
-from backpack.openbadges.json_limits import decode_json
+from backpack.openbadges.http_exchange import (
+    DEFAULT_ACCEPT,
+    FetchRequest,
+    FetchResponse,
+    HttpExchange,
+    NotConnected,
+)
 
-# The only request headers a caller may add: those that revalidate a kept response.
-CONDITIONAL_HEADERS: Final = frozenset({"If-None-Match", "If-Modified-Since"})
-# The headers `request` may add too: an API client's credentials and its body's type.
-API_HEADERS: Final = frozenset({"Authorization", "Content-Type"})
-DEFAULT_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-READ_CHUNK_BYTES = 64 * 1024
 # Host lookups are remembered this long (seconds), at most this many hosts at once.
 RESOLUTION_TTL = 30.0
 MAX_REMEMBERED_HOSTS = 1024
 MAX_REMEMBERED_URL_LENGTH = 2048
-
-
-@dataclass(frozen=True)
-class FetchResponse:
-    """A fetched document: its final URL, status, lower-cased headers and body."""
-
-    url: str
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    content_type: str
-
-    def json(self) -> Any:
-        """The body parsed as JSON, or ParseError `not_json` / `json_too_deep`."""
-        return decode_json(self.content, source=self.url)
 
 
 class Fetcher:
@@ -94,12 +75,10 @@ class Fetcher:
         max_in_flight: int | None = None,
         slot_wait: float = 0.5,
     ) -> None:
-        self.timeout = timeout
         self.verification_seconds = verification_seconds
         self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
         self._kept_slots = threading.local()  # see keeping_one_slot
         self.slot_wait = slot_wait
-        self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         # The whole fetch, redirects and body included, ends by this many seconds, so a
@@ -111,11 +90,11 @@ class Fetcher:
         self._address_allowed: AddressPolicy = address_policy or (
             (lambda address: True) if allow_private else is_public_address
         )
-        self._connections = ConnectionPool(ca_file=ca_file)
+        self._http = HttpExchange(ca_file=ca_file, timeout=timeout, max_bytes=max_bytes)
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self._connections.clear()
+        self._http.close()
 
     def get(
         self,
@@ -128,8 +107,7 @@ class Fetcher:
 
         `conditional` holds revalidation headers (If-None-Match, If-Modified-Since) only.
         """
-        extra = {k: v for k, v in (conditional or {}).items() if k in CONDITIONAL_HEADERS}
-        return self._fetch(_Request("GET", url, accept, extra))
+        return self._fetch(FetchRequest.for_get(url, accept, conditional))
 
     def request(
         self,
@@ -147,16 +125,17 @@ class Fetcher:
         and drops Authorization on a hop to another origin; any other method's redirect is
         returned, not followed (a POST is not re-sent elsewhere).
         """
-        extra = {name: value for name, value in (headers or {}).items() if name in API_HEADERS}
-        return self._fetch(_Request(method.upper(), url, accept, extra, body))
+        return self._fetch(
+            FetchRequest.for_api(method, url, accept=accept, headers=headers, body=body)
+        )
 
-    def _fetch(self, request: _Request) -> FetchResponse:
+    def _fetch(self, request: FetchRequest) -> FetchResponse:
         url = request.url
         deadline = time.monotonic() + self.deadline
         budget = current_budget()
         if budget is not None:
             deadline = min(deadline, budget.ends_at)
-        _remaining(deadline, url)  # a budget already spent fails before anything is sent
+        time_left(deadline, url)  # a budget already spent fails before anything is sent
         if self._slots is None:  # no bound on fetches in flight: no slot to take
             return self._follow_redirects(request, deadline)
         with self._slot(url, deadline):
@@ -186,9 +165,7 @@ class Fetcher:
         if self._slots is None or getattr(kept, "holding", False):
             yield
             return
-        if not self._slots.acquire(
-            timeout=max(0.0, min(self.slot_wait, _remaining(deadline, url)))
-        ):
+        if not self._slots.acquire(timeout=max(0.0, min(self.slot_wait, time_left(deadline, url)))):
             raise FetchError(
                 f"{url} was not fetched: this server is busy fetching for other requests."
                 " Try again in a moment.",
@@ -203,7 +180,7 @@ class Fetcher:
         finally:
             self._slots.release()
 
-    def _follow_redirects(self, request: _Request, deadline: float) -> FetchResponse:
+    def _follow_redirects(self, request: FetchRequest, deadline: float) -> FetchResponse:
         url = request.url
         seen = {url}
         current = url
@@ -223,7 +200,7 @@ class Fetcher:
             f"{url} redirects more than {self.max_redirects} times.", code="too_many_redirects"
         )
 
-    def _get_one(self, url: str, request: _Request, deadline: float) -> FetchResponse:
+    def _get_one(self, url: str, request: FetchRequest, deadline: float) -> FetchResponse:
         target = _parse_fetchable_url(url)
         host = target.host or ""
         bare_host = host.strip("[]")
@@ -243,8 +220,8 @@ class Fetcher:
         for address in self._allowed_addresses(url, bare_host, port):
             key: ConnectionKey = (scheme, address, port, bare_host)
             try:
-                return self._exchange(url, key, request_uri, headers, deadline, request)
-            except _NotConnected as error:
+                return self._http.send(url, key, request_uri, headers, deadline, request)
+            except NotConnected as error:
                 unreachable = error.reason
         raise FetchError(f"Could not connect to {url}.", code="unreachable") from unreachable
 
@@ -276,174 +253,10 @@ class Fetcher:
             self._resolved[key] = (now + RESOLUTION_TTL, allowed)
         return allowed
 
-    def _exchange(
-        self,
-        url: str,
-        key: ConnectionKey,
-        request_uri: str,
-        headers: list[tuple[str, str]],
-        deadline: float,
-        request: _Request,
-    ) -> FetchResponse:
-        connection, reused = self._connections.take(
-            key, min(self.timeout, _remaining(deadline, url))
-        )
-        try:
-            raw = self._request(url, connection, request_uri, headers, deadline, request)
-        except FetchError:
-            # The deadline passed before anything was sent: the connection is as it was.
-            self._connections.give_back(key, connection)
-            raise
-        except ConnectionError as error:  # RemoteDisconnected too
-            connection.close()
-            if not reused or request.body_kept:
-                raise _transport_error(url, error, deadline) from None
-            # A kept-alive connection that the server had just closed: a GET is safe to
-            # send once more, on a fresh connection (another method is not re-sent).
-            connection = self._connections.new(key, min(self.timeout, _remaining(deadline, url)))
-            try:
-                raw = self._request(url, connection, request_uri, headers, deadline, request)
-            except (OSError, http.client.HTTPException) as again:
-                connection.close()
-                raise _transport_error(url, again, deadline) from None
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()
-            raise _transport_error(url, error, deadline) from None
-        # raw_items: the values as received, without email's per-value re-checking.
-        received: dict[str, str] = {}
-        for name, value in raw.msg.raw_items():
-            name = name.lower()
-            kept = received.get(name)
-            received[name] = value if kept is None else f"{kept}, {value}"
-        try:
-            content = self._read_body(url, raw, received.get("content-length", ""), deadline)
-        except (OSError, http.client.HTTPException) as error:
-            _close(raw, connection)
-            raise _transport_error(url, error, deadline) from None
-        except FetchError:
-            _close(raw, connection)
-            raise
-        self._connections.give_back(key, connection)
-        media_type = received.get("content-type", "").split(";", 1)[0].strip().lower()
-        return FetchResponse(url, raw.status, received, content, media_type)
-
-    def _request(
-        self,
-        url: str,
-        connection: http.client.HTTPConnection,
-        request_uri: str,
-        headers: list[tuple[str, str]],
-        deadline: float,
-        request: _Request,
-    ) -> http.client.HTTPResponse:
-        wait = min(self.timeout, _remaining(deadline, url))
-        if connection.sock is None:
-            connection.timeout = wait
-            try:
-                connection.connect()
-            except (TimeoutError, ssl.SSLError):
-                raise
-            except OSError as error:
-                connection.close()
-                raise _NotConnected(error) from None
-        elif connection.sock.gettimeout() != wait:
-            connection.sock.settimeout(wait)
-        connection.putrequest(
-            request.method, request_uri, skip_host=True, skip_accept_encoding=True
-        )
-        for name, value in headers:
-            connection.putheader(name, value)
-        if request.body is not None:
-            connection.putheader("Content-Length", str(len(request.body)))
-        connection.endheaders(request.body)
-        return get_response_by_deadline(connection, deadline)
-
-    def _read_body(
-        self, url: str, raw: http.client.HTTPResponse, declared: str, deadline: float
-    ) -> bytes:
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise self._too_large(url)
-        chunks: list[bytes] = []
-        size = 0
-        # read1 returns whatever has arrived, so the deadline is checked as bytes trickle in.
-        while chunk := raw.read1(READ_CHUNK_BYTES):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise self._too_large(url)
-            chunks.append(chunk)
-            _remaining(deadline, url)
-        # read1 leaves a response with a Content-Length open after its last byte; closed,
-        # it lets its connection carry the next request.
-        raw.close()
-        return b"".join(chunks)
-
-    def _too_large(self, url: str) -> FetchError:
-        return FetchError(
-            f"{url} is larger than {self.max_bytes} bytes.", code="response_too_large"
-        )
-
-
-@dataclass(frozen=True)
-class _Request:
-    """What one fetch sends, on every hop."""
-
-    method: str
-    url: str
-    accept: str
-    headers: dict[str, str]
-    body: bytes | None = None
-
-    @property
-    def body_kept(self) -> bool:
-        """Whether a redirect is answered to the caller rather than followed."""
-        return self.method != "GET"
-
-    def without(self, name: str) -> _Request:
-        """The same request without one header (a credential not sent to another origin)."""
-        headers = {key: value for key, value in self.headers.items() if key != name}
-        return _Request(self.method, self.url, self.accept, headers, self.body)
-
 
 def _origin(url: str) -> tuple[str | None, str | None, int | None]:
     parsed = parse_url(url)
     return parsed.scheme, (parsed.host or "").lower(), parsed.port
-
-
-class FetchCache:
-    """Memoises GETs by URL for one verification run, so each document is fetched once."""
-
-    def __init__(self, fetcher: Fetcher) -> None:
-        self.fetcher = fetcher
-        self._lock = threading.Lock()
-        self._results: dict[
-            tuple[str, str, tuple[tuple[str, str], ...]], Future[FetchResponse]
-        ] = {}
-
-    def get(
-        self,
-        url: str,
-        *,
-        accept: str = DEFAULT_ACCEPT,
-        conditional: Mapping[str, str] | None = None,
-    ) -> FetchResponse:
-        """The response for a URL, fetched at most once (errors are remembered too)."""
-        key = (url, accept, tuple(sorted((conditional or {}).items())))
-        with self._lock:
-            result = self._results.get(key)
-            fetch_here = result is None
-            if result is None:
-                result = self._results[key] = Future()
-        if fetch_here:
-            try:
-                result.set_result(self.fetcher.get(url, accept=accept, conditional=conditional))
-            except FetchError as error:
-                result.set_exception(error)
-            except BaseException as error:
-                # An unexpected failure is not an answer worth remembering.
-                with self._lock:
-                    del self._results[key]
-                result.set_exception(error)
-        return result.result()
 
 
 def _parse_fetchable_url(url: str) -> Url:
@@ -470,40 +283,3 @@ def _parse_checked(url: str) -> Url:
 
 # Url is an immutable tuple; refusals are raised anew each time, never remembered.
 _parse_remembered = lru_cache(maxsize=1024)(_parse_checked)
-
-
-def _remaining(deadline: float, url: str) -> float:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        budget = current_budget()
-        if budget is not None and budget.ends_at <= deadline:
-            raise FetchError(
-                f"{budget.describe()} ran out before {url} was fetched.", code="fetch_timeout"
-            )
-        raise FetchError(f"Fetching {url} took too long.", code="fetch_timeout")
-    return remaining
-
-
-def _close(raw: http.client.HTTPResponse, connection: http.client.HTTPConnection) -> None:
-    # A response cut short holds the socket's file of its own when it was the connection's
-    # last ("Connection: close"): both are closed so that the socket is.
-    raw.close()
-    connection.close()
-
-
-class _NotConnected(Exception):
-    """No connection could be opened to one address: the next one may be tried."""
-
-    def __init__(self, reason: OSError) -> None:
-        super().__init__(str(reason))
-        self.reason = reason
-
-
-def _transport_error(url: str, error: Exception, deadline: float) -> FetchError:
-    if isinstance(error, TimeoutError) or time.monotonic() >= deadline:
-        return FetchError(f"{url} did not answer in time.", code="fetch_timeout")
-    if isinstance(error, ssl.SSLError):
-        return FetchError(f"The TLS connection to {url} failed.", code="unreachable")
-    if isinstance(error, (OSError, http.client.IncompleteRead)):  # RemoteDisconnected too
-        return FetchError(f"{url} closed the connection early.", code="unreachable")
-    return FetchError(f"{url} sent a malformed response.", code="unreachable")
