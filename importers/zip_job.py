@@ -15,7 +15,6 @@ from pathlib import Path
 from flask import current_app
 
 from backpack.extensions import db
-from backpack.import_sources import open_source
 from backpack.services import job_claims
 from backpack.services.accounts import get_user
 from backpack.services.import_jobs import (
@@ -29,6 +28,7 @@ from importers.pipeline import ImporterError, Pipeline
 from importers.pull.jobs import run_claimed_pull
 from importers.report import ImportReport
 from importers.time_limit import TimeLimited
+from importers.upload_sources import open_source
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 5  # units between progress writes

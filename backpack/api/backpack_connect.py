@@ -11,56 +11,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
+from backpack.api.mozilla_push import CORS_HEADERS, award, json_response, origin_mismatch
 from backpack.extensions import csrf, db
 from backpack.links import external_url
 from backpack.models import User
 from backpack.security_headers import CONTENT_SECURITY_POLICY
 from backpack.services import backpack_connect
-from backpack.services.badge_intake import BadgeRefused, receive_badge
 from backpack.services.errors import ServiceError
-from backpack.services.public_pages import public_assertion
 
 bp = Blueprint("backpack_connect", __name__)
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-}
-
-
-def _json(document: dict[str, Any], status: int = 200) -> Response:
-    response = Response(json.dumps(document), status=status, mimetype="application/json")
-    # Issuer pages call these with XMLHttpRequest; the bearer token, not a cookie, authorises.
-    response.headers.update(CORS_HEADERS)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def award(user: User, data: str, origin: str | None = None) -> Response:
-    """Push a badge into the user's backpack; answer as Mozilla's issuer API did.
-
-    `origin` is the site a Backpack Connect grant lets push; the badge must come from it.
-    """
-    try:
-        received = receive_badge(user, data, source="push", origin=origin)
-    except BadgeRefused as refusal:
-        if refusal.code == "recipient_mismatch":
-            return _json({"message": "badge assertion is for a different user"}, 403)
-        if refusal.code == "origin_mismatch":
-            return _origin_mismatch(str(refusal))
-        return _json({"message": str(refusal), "reason": refusal.code}, 400)
-    db.session.commit()
-    badge = public_assertion(received.badge)
-    if not received.created:
-        return _json({"badge": badge, "exists": True, "message": "badge already exists"}, 304)
-    return _json({"exists": False, "badge": badge}, 201)
 
 
 @bp.get("/access")
@@ -117,7 +82,7 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 def token() -> Response:
     """Trade a refresh token for new tokens (both rotate)."""
     if request.method == "OPTIONS":
-        return _json({})
+        return json_response({})
     body = request.get_json(silent=True)
     fields = body if isinstance(body, dict) else request.form
     if fields.get("grant_type") != "refresh_token":
@@ -127,7 +92,7 @@ def token() -> Response:
     if tokens is None:
         return _text("invalid refresh_token", 400)
     db.session.commit()
-    return _json(
+    return json_response(
         {
             "expires": tokens.expires,
             "access_token": tokens.access_token,
@@ -153,7 +118,7 @@ def _grant_user() -> tuple[User | None, str, Response | None]:
     grant = backpack_connect.find_grant(raw) if scheme.lower() == "bearer" and raw else None
     if grant is None:
         description = "The access token is missing, invalid, expired or revoked"
-        response = _json(
+        response = json_response(
             {"status": "unauthorized", "message": f"invalid_token: {description}"}, 401
         )
         response.headers["WWW-Authenticate"] = (
@@ -168,36 +133,25 @@ def _grant_user() -> tuple[User | None, str, Response | None]:
 def issue() -> Response:
     """Push a badge (hosted assertion URL or JWS) from the token's issuer origin."""
     if request.method == "OPTIONS":
-        return _json({})
+        return json_response({})
     user, origin, refusal = _grant_user()
     if refusal is not None or user is None:
-        return refusal or _json({}, 401)
+        return refusal or json_response({}, 401)
     body = request.get_json(silent=True)
     fields = body if isinstance(body, dict) else request.form
     badge = fields.get("badge") or fields.get("assertion")
     if not isinstance(badge, str) or not badge.strip():
-        return _json({"message": "must provide either url or signature"}, 400)
+        return json_response({"message": "must provide either url or signature"}, 400)
     badge = badge.strip()
     claimed = _claimed_origin(badge)
     if claimed not in (origin, None):
         # Refused before fetching anything from a site the grant does not name.
-        return _origin_mismatch(
+        return origin_mismatch(
             f"The badge names {claimed}, but this connection lets only {origin} push badges."
         )
     db.session.commit()  # keep last_used_at even if the push is refused
     # Whatever its form, the badge is checked again once verified (`services.push_origin`).
     return award(user, badge, origin)
-
-
-def _origin_mismatch(reason: str) -> Response:
-    return _json(
-        {
-            "message": "issuer origin must be identical to bearer token origin",
-            "reason": "origin_mismatch",
-            "detail": reason,
-        },
-        403,
-    )
 
 
 def _claimed_origin(badge: str) -> str | None:
@@ -220,12 +174,12 @@ def _claimed_origin(badge: str) -> str | None:
 def identity() -> Response:
     """The earner's primary address, hashed with a fresh salt."""
     if request.method == "OPTIONS":
-        return _json({})
+        return json_response({})
     user, _origin, refusal = _grant_user()
     if refusal is not None or user is None:
-        return refusal or _json({}, 401)
+        return refusal or json_response({}, 401)
     db.session.commit()
     try:
-        return _json(backpack_connect.recipient_hash(user))
+        return json_response(backpack_connect.recipient_hash(user))
     except ServiceError as error:
-        return _json({"message": error.message}, 404)
+        return json_response({"message": error.message}, 404)

@@ -29,7 +29,7 @@ from backpack.services.app_context import queued_task, settings
 
 log = logging.getLogger(__name__)
 # What a web import job reads: the ZIP Mozilla sent, or an export of this server that an
-# earner brings back (`backpack/import_sources.py` opens each kind).
+# earner brings back (`importers/upload_sources.py` opens each kind).
 MOZILLA_ZIP = "mozilla-zip"
 BACKPACK_EXPORT = "backpack-export"
 KINDS = (MOZILLA_ZIP, BACKPACK_EXPORT)

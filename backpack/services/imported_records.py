@@ -2,8 +2,10 @@
 
 An import names its source by a scope (`mozilla:<instance>`, `pull:<host>:user:<id>`) and
 each of its records by a kind and a key; remembering what a record became, in the same
-transaction as the row it became, is what lets a second run skip it. (Old share paths are
-remembered the same way, by `legacy_links`.)
+transaction as the row it became, is what lets a second run skip it. This is the import
+pipeline's own bookkeeping, always read within one source's scope. `legacy_links` keeps
+Mozilla's old share paths in the same table for another reader: the public pages, which
+look a path up whatever source brought it.
 """
 
 from __future__ import annotations

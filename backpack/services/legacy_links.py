@@ -4,6 +4,10 @@ Mozilla shared a collection at `/share/<group url>` and a badge at `/share/badge
 and served each badge's image at `/images/badge/<body hash>.png` (or `.svg`); an import
 remembers each old path beside the record it imported, and the old URL looks it up. A link
 leads on only while its collection or badge is public here.
+
+The paths share `imported_records`' table but not its use: that module is what lets an
+import run once, read within one source's scope; these are addresses the public pages
+answer, looked up whatever source brought them, the first import to claim a path keeping it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sqlalchemy as sa
 from backpack.database.bulk_rows import among, insert_rows
 from backpack.extensions import db
 from backpack.models import BadgeShare, Collection, ImportedRecord
+from backpack.services.imported_records import kept_key
 
 COLLECTION = "share-collection"
 BADGE = "share-badge"
@@ -26,7 +31,7 @@ def remember_links(scope: str, kind: str, links: Iterable[tuple[str, int]]) -> N
     already known keeps what it meant."""
     wanted: dict[str, int] = {}
     for old_path, target_id in links:
-        wanted.setdefault(old_path[:255], target_id)  # the first claim stands
+        wanted.setdefault(kept_key(old_path), target_id)  # the first claim stands
     if not wanted:
         return
     known = set(
@@ -49,7 +54,7 @@ def find_target(kind: str, old_path: str) -> int | None:
     """The id an old share path was imported as, if any."""
     return db.session.scalar(
         sa.select(ImportedRecord.target_id)
-        .where(ImportedRecord.kind == kind, ImportedRecord.key == old_path[:255])
+        .where(ImportedRecord.kind == kind, ImportedRecord.key == kept_key(old_path))
         .limit(1)
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from backpack.models import Badge
 from backpack.models.badges import UNCHECKED
-from backpack.web.credential_view import CredentialView, view_credential
+from backpack.web.credential_presenter import CredentialView, view_credential
 
 
 def safe_link(value: object) -> str | None:

@@ -21,7 +21,6 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
-from backpack.import_sources import export_problem
 from backpack.models import ImportJob
 from backpack.services.import_jobs import (
     BACKPACK_EXPORT,
@@ -35,6 +34,7 @@ from backpack.services.import_jobs import (
 )
 from backpack.web.forms import PageForm
 from backpack.web.settings_pages import RestoreExportForm, import_export_page
+from importers.upload_sources import export_problem
 
 bp = Blueprint("imports", __name__, url_prefix="/account/import")
 RETRY_SECONDS = 300  # after an upload the server could not keep or queue
