@@ -17,7 +17,7 @@ from flask import Blueprint, Response, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from backpack.api.mozilla_push import CORS_HEADERS, award, json_response, origin_mismatch
+from backpack.api.pushed_badges import CORS_HEADERS, award, json_response, origin_mismatch
 from backpack.extensions import csrf, db
 from backpack.links import external_url
 from backpack.models import User

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from backpack.api.mozilla_push import award
+from backpack.api.pushed_badges import award
 from backpack.extensions import csrf, db
 from backpack.links import external_url
 from backpack.services import backpack_connect
