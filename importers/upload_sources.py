@@ -1,9 +1,9 @@
-"""What a web import job reads, by its kind: the ZIP Mozilla sent (`mozilla-zip`), or an
-export of this server (`backpack-export`) that an earner brings back into their account.
+"""A file to import into one account, by its kind: the ZIP Mozilla sent (`mozilla-zip`), or
+an export of this server (`backpack-export`) that an earner brings back.
 
-Each kind opens its upload the way its command-line importer does, and says how many units
-the progress bar counts and which import scope remembers what came in (so that uploading
-the same file again adds nothing twice).
+The web import job and the `import mozilla-zip` / `import backpack-export` commands open it
+here alike; each kind says how many units the progress bar counts and which import scope
+remembers what came in (so that importing the same file again adds nothing twice).
 """
 
 from __future__ import annotations
@@ -37,11 +37,15 @@ class JobSource:
     after: Callable[[ImportReport], None] | None = None
 
 
-def open_source(kind: str, path: Path, user: User) -> JobSource:
-    """Open a job's upload as its kind reads it; ImporterError says why it cannot be read."""
+def open_source(kind: str, path: Path, user: User, *, uploaded: bool = True) -> JobSource:
+    """Open a file of that kind for import into `user`'s account; ImporterError says why it
+    cannot be read.
+
+    An `uploaded` file came through the website: it is named as such in messages, and an
+    export's addresses arrive unverified; the command line's operator is trusted instead."""
     from importers import backpack_export, mozilla_zip
 
-    archive = mozilla_zip.open_archive(path, shown_as=SHOWN_AS)
+    archive = mozilla_zip.open_archive(path, shown_as=SHOWN_AS if uploaded else None)
     if kind == MOZILLA_ZIP:
         return JobSource(
             archive,
@@ -59,9 +63,9 @@ def open_source(kind: str, path: Path, user: User) -> JobSource:
         export_size(archive, manifest),
         backpack_export.scope_for(manifest, user),
         lambda pipeline, _report: backpack_export.export_units(
-            archive, manifest, user.id, pipeline, uploaded=True
+            archive, manifest, user.id, pipeline, uploaded=uploaded
         ),
-        after=_unverified_addresses(manifest, user),
+        after=_unverified_addresses(manifest, user) if uploaded else None,
     )
 
 

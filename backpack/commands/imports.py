@@ -18,9 +18,11 @@ from flask.cli import AppGroup
 
 from backpack.models import User
 from backpack.services import emails
-from importers import backpack_export, mozilla_db, mozilla_dump, mozilla_instance, mozilla_zip
+from backpack.services.import_jobs import BACKPACK_EXPORT, MOZILLA_ZIP
+from importers import mozilla_db, mozilla_dump, mozilla_instance
 from importers.pipeline import ImporterError, Pipeline, Unit
 from importers.report import ImportReport
+from importers.upload_sources import open_source
 from importers.workers import run_shards, usable_workers
 
 imports = AppGroup("import", help="Import badges, accounts and collections from elsewhere.")
@@ -110,20 +112,7 @@ def mozilla_zip_command(
     path: Path, address: str, dry_run: bool, as_json: bool, failures: Path | None
 ) -> None:
     """Import the badges of a Mozilla Backpack ZIP (manifest.txt plus baked images)."""
-    user = account_for(address)
-    try:
-        archive = mozilla_zip.open_archive(path)
-    except ImporterError as exc:
-        raise click.ClickException(exc.message) from exc
-    user_id = user.id
-    with archive:
-        run_pipeline(
-            Pipeline(mozilla_zip.scope_for(user), new_report(dry_run, failures)),
-            lambda p: p.write(mozilla_zip.zip_units(archive, user_id, p.report)),
-            total=mozilla_zip.count_entries(archive),
-            label="Importing badges",
-            as_json=as_json,
-        )
+    import_file(MOZILLA_ZIP, path, address, dry_run, as_json, failures, "Importing badges")
 
 
 instance_option = click.option(
@@ -260,18 +249,30 @@ def backpack_export_command(
     path: Path, address: str, dry_run: bool, as_json: bool, failures: Path | None
 ) -> None:
     """Restore an export of this server (`users export`) into an account."""
+    import_file(BACKPACK_EXPORT, path, address, dry_run, as_json, failures, "Restoring")
+
+
+def import_file(
+    kind: str,
+    path: Path,
+    address: str,
+    dry_run: bool,
+    as_json: bool,
+    failures: Path | None,
+    label: str,
+) -> None:
+    """Import a file as the website's import job reads one of its kind, but trusted: the
+    operator at the command line vouches for an export's addresses."""
     user = account_for(address)
     try:
-        archive = mozilla_zip.open_archive(path)
-        manifest = backpack_export.read_manifest(archive)
+        source = open_source(kind, path, user, uploaded=False)
     except ImporterError as exc:
         raise click.ClickException(exc.message) from exc
-    user_id = user.id
-    with archive:
+    with source.archive:
         run_pipeline(
-            Pipeline(backpack_export.scope_for(manifest, user), new_report(dry_run, failures)),
-            lambda p: p.write(backpack_export.export_units(archive, manifest, user_id, p)),
-            total=None,
-            label="Restoring",
+            Pipeline(source.scope, new_report(dry_run, failures)),
+            lambda p: p.write(source.units(p, p.report)),
+            total=source.total,
+            label=label,
             as_json=as_json,
         )
