@@ -9,10 +9,12 @@ The Displayer and the issuer are both served by the local test server.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -230,3 +232,36 @@ def test_a_failed_pull_shows_its_reason_on_the_job_page(
     state = earner.client.get(response.headers["Location"] + ".json").get_json()
     assert state["status"] == "failed"
     assert "where JSON was expected" in state["error"]
+
+
+def test_a_slow_issuer_does_not_hold_up_the_other_issuers_badges(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer: TestIssuer,
+    issuer_server: LocalHTTPServer,
+    tmp_path: Path,
+) -> None:
+    # The slow issuer's badge is listed first, and its issuer answers only once the other
+    # issuer's badges have all been fetched: verified one after another, it would time out.
+    with LocalHTTPServer() as other_server:
+        fast = TestIssuer(other_server)
+        slow = issuer.award(ANN)
+        quick = [fast.award(ANN, slug=f"fast-{n}") for n in range(4)]
+        served: list[None] = []
+        all_fast_served = threading.Event()
+
+        def count_fast() -> None:
+            served.append(None)
+            if len(served) >= len(quick):
+                all_fast_served.set()
+
+        for assertion in quick:
+            other_server.counted(urlsplit(assertion["id"]).path, count_fast)
+        issuer_server.held(urlsplit(slow["id"]).path, until=all_fast_served)
+        base = serve_displayer(issuer_server, {1: [shown(slow), *map(shown, quick)]})
+
+        code, report = pull(badge_app, base, tmp_path)
+
+    assert isinstance(report, dict), report
+    assert (code, report["badges"], report["failed"]) == (0, 5, 0), report
+    assert [b.verification for b in stored(badge_app)] == ["valid"] * 5

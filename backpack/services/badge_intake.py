@@ -7,6 +7,7 @@ nothing, read badges offline in `unchecked_intake` (one at a time) and `bulk_int
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from backpack.extensions import db
 from backpack.models import Badge, EmailAddress, Image, User
 from backpack.openbadges import (
     TRANSIENT_CODES,
+    Fetcher,
     OpenBadgesError,
     VerificationReport,
     badge_fingerprint,
@@ -87,13 +89,7 @@ def receive_badge(
         raise ValueError(f"unknown badge source {source!r}")
     if source == "upload" and isinstance(data, bytes):
         _refuse_unless_image(data)
-    report = verify_badge(
-        data,
-        # As typed: issuers hashed that spelling, and the library tries its case variants.
-        recipients={"email": sorted(e.address for e in user.emails)},
-        fetcher=app_fetcher(),
-        documents=app_issuer_documents(),
-    )
+    report = badge_verifier(user)(data)
     if not takes_credentials and report.version == "3.0":
         raise BadgeRefused(
             "credential_not_assertion",
@@ -104,6 +100,21 @@ def receive_badge(
     if refusal is not None:
         raise BadgeRefused("origin_mismatch", refusal)
     return keep_verified(user, report, data, source=source)
+
+
+def badge_verifier(
+    user: User, fetcher: Fetcher | None = None
+) -> Callable[[str | bytes], VerificationReport]:
+    """Verification of badges handed in for `user` (with the app's fetcher unless another is
+    given). It reads nothing from the database once made, so other threads may call it."""
+    # As typed: issuers hashed that spelling, and the library tries its case variants.
+    recipients = {"email": sorted(e.address for e in user.emails)}
+    chosen, documents = fetcher or app_fetcher(), app_issuer_documents()
+
+    def verify(data: str | bytes) -> VerificationReport:
+        return verify_badge(data, recipients=recipients, fetcher=chosen, documents=documents)
+
+    return verify
 
 
 def keep_verified(

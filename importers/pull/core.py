@@ -1,16 +1,37 @@
-"""A pull: the badges a source listed, each verified again and kept through the one intake."""
+"""A pull: the badges a source listed, each verified again and kept through the one intake.
+
+A listing holds badges of many issuers. They are verified a batch at a time with their
+issuers' fetches overlapping (`batch_verification.overlapping`, as `badges reverify` does),
+so that a slow issuer does not set the pace for the others; then each is kept, in the
+listing's order, in the calling thread, which alone touches the database.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Final
 
+from backpack.extensions import db
 from backpack.models import User
+from backpack.openbadges import VerificationReport
 from backpack.services import accounts
-from backpack.services.badge_intake import receive_badge
-from importers.pipeline import Outcome, Pipeline, SourceFailure, Unit
+from backpack.services.app_fetcher import batch_fetcher, reverify_workers
+from backpack.services.badge_intake import badge_verifier, keep_verified
+from backpack.services.batch_verification import overlapping
+from backpack.services.errors import ServiceError
+from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, SourceFailure, Unit
 from importers.report import ImportReport
+
+log = logging.getLogger(__name__)
+# Badges verified side by side before they are kept (and committed) together.
+BATCH: Final = 16
+_URL = re.compile(r"https?://([^/\s\"'?#]+)", re.IGNORECASE)
+# Hosts of JSON-LD contexts, named by every badge: they say nothing of where it is verified.
+_CONTEXT_HOSTS: Final = frozenset({"w3id.org", "www.w3.org", "purl.imsglobal.org"})
 
 
 @dataclass(frozen=True)
@@ -35,27 +56,73 @@ def scope_for(source: str, user: User) -> str:
     return f"pull:{source}:user:{user.id}"
 
 
+class PulledBadgeWriter:
+    """Writes a batch of pulled badges: all verified at once, then each kept on its own."""
+
+    def __init__(
+        self, user_id: int, verify: Callable[[str | bytes], VerificationReport], workers: int
+    ) -> None:
+        self.user_id, self.verify, self.workers = user_id, verify, workers
+
+    def write(self, units: Sequence[Unit]) -> list[Outcome | ImporterError]:
+        """Verify the units side by side, then keep each in a savepoint of its own."""
+        verified = dict(overlapping(units, self._verified, workers=self.workers, host=_issuer_host))
+        user = accounts.get_user(self.user_id)
+        assert user is not None
+        return [self._kept(user, unit, verified[unit]) for unit in units]
+
+    def rollback(self) -> None:
+        """Nothing is remembered across batches: a batch tried again is verified again."""
+
+    def _verified(self, unit: Unit) -> VerificationReport | Exception:
+        # In a pool thread: no database here, and a bug is handed back, not raised.
+        try:
+            return self.verify(unit.record.data)
+        except Exception as exc:
+            return exc
+
+    def _kept(
+        self, user: User, unit: Unit, verified: VerificationReport | Exception
+    ) -> Outcome | ImporterError:
+        # Verified here, by our own verifier: the other side's verdict is never trusted.
+        try:
+            if isinstance(verified, Exception):
+                raise verified
+            with db.session.begin_nested():
+                received = keep_verified(user, verified, unit.record.data, source="pull")
+        except ServiceError as exc:
+            return RecordRefused(exc.message)
+        except Exception:
+            # A bug must not stop a pull: the badge is listed as failed and the rest goes on.
+            log.exception("Pulling badge %s failed unexpectedly", unit.key)
+            return RecordRefused("an internal error (logged)")
+        return Outcome(received.badge.id, created=received.created, pending=received.pending)
+
+
+def _issuer_host(unit: Unit) -> str:
+    """Where a pulled badge's verification mostly fetches from, as far as a glance tells: the
+    first host its text names other than a context's. Only the pool's order depends on it."""
+    data = unit.record.data
+    if isinstance(data, bytes):
+        return "image"
+    for match in _URL.finditer(data[:8192]):
+        host = match.group(1).lower()
+        if host not in _CONTEXT_HOSTS:
+            return host
+    return "elsewhere"
+
+
 def pull_units(
-    badges: Iterable[PulledBadge | SourceFailure], user_id: int
+    badges: Iterable[PulledBadge | SourceFailure], writer: PulledBadgeWriter
 ) -> Iterator[Unit | SourceFailure]:
-    """Each listed badge as a unit the pipeline writes once."""
+    """Each listed badge as a unit the pipeline writes once, through the writer."""
     for badge in badges:
         if isinstance(badge, SourceFailure):
             yield badge
         else:
-            yield Unit("badges", badge.key, _receiver(user_id, badge), badge.label or badge.key)
-
-
-def _receiver(user_id: int, badge: PulledBadge) -> Callable[[], Outcome]:
-    def apply() -> Outcome:
-        user = accounts.get_user(user_id)
-        assert user is not None
-        # Verified here, fetching what our own verifier needs: the other side's verdict on
-        # it is never asked for, let alone trusted.
-        received = receive_badge(user, badge.data, source="pull")
-        return Outcome(received.badge.id, created=received.created, pending=received.pending)
-
-    return apply
+            yield Unit(
+                "badges", badge.key, label=badge.label or badge.key, writer=writer, record=badge
+            )
 
 
 def run_pull(
@@ -65,10 +132,16 @@ def run_pull(
     report: ImportReport,
     *,
     progress: Callable[[int], None] | None = None,
-    batch: int = 5,
+    batch: int = BATCH,
 ) -> ImportReport:
     """Write a whole listing (read before: nothing is stored when reading it failed)."""
-    pipeline = Pipeline(scope_for(source, user), report, batch=batch, progress=progress)
-    # Pulled badges are verified as they come in: nothing waits for the background checks.
-    pipeline.queues_checks = False
-    return pipeline.run(pull_units(badges, user.id))
+    workers = reverify_workers()
+    fetcher = batch_fetcher(workers)
+    try:
+        writer = PulledBadgeWriter(user.id, badge_verifier(user, fetcher), workers)
+        pipeline = Pipeline(scope_for(source, user), report, batch=batch, progress=progress)
+        # Pulled badges are verified as they come in: nothing waits for the background checks.
+        pipeline.queues_checks = False
+        return pipeline.run(pull_units(badges, writer))
+    finally:
+        fetcher.close()
