@@ -102,12 +102,27 @@ def run_pipeline(
         sys.exit(1)
 
 
-@imports.command("mozilla-zip")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--user", "address", required=True, help="The verified address of the account.")
-@dry_run_option
-@json_option
-@failures_option
+def file_import_command(name: str) -> Callable[[Callable[..., None]], Any]:
+    """The command `import <name> PATH --user ADDRESS`, with the dry-run, JSON and failures
+    options every import has."""
+
+    def decorate(command: Callable[..., None]) -> Any:
+        for option in (
+            failures_option,
+            json_option,
+            dry_run_option,
+            click.option(
+                "--user", "address", required=True, help="The verified address of the account."
+            ),
+            click.argument("path", type=click.Path(path_type=Path)),
+        ):
+            command = option(command)
+        return imports.command(name)(command)
+
+    return decorate
+
+
+@file_import_command("mozilla-zip")
 def mozilla_zip_command(
     path: Path, address: str, dry_run: bool, as_json: bool, failures: Path | None
 ) -> None:
@@ -239,12 +254,7 @@ def mozilla_dump_command(
         import_instance(staging, instance, dry_run, as_json, failures, batch_size, workers)
 
 
-@imports.command("backpack-export")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--user", "address", required=True, help="The verified address of the account.")
-@dry_run_option
-@json_option
-@failures_option
+@file_import_command("backpack-export")
 def backpack_export_command(
     path: Path, address: str, dry_run: bool, as_json: bool, failures: Path | None
 ) -> None:
