@@ -12,16 +12,17 @@ import logging
 import time
 from pathlib import Path
 
-from flask import current_app
-
 from backpack.extensions import db
 from backpack.services import job_claims
 from backpack.services.accounts import get_user
+from backpack.services.app_context import settings
 from backpack.services.import_jobs import (
     INTERRUPTED,
     JobProgress,
+    abandon_job,
     failures_path,
     finish_job,
+    finish_ran_job,
     job_to_run,
 )
 from importers.pipeline import ImporterError, Pipeline
@@ -80,7 +81,7 @@ def _run_claimed_zip_job(job_id: int) -> None:
         pipeline = Pipeline(source.scope, report, batch=PROGRESS_EVERY)
         pipeline.progress = counter.advance
         units = TimeLimited(
-            source.units(pipeline, report), current_app.config["IMPORT_JOB_SECONDS"], clock=_clock
+            source.units(pipeline, report), settings().import_job_seconds, clock=_clock
         )
         try:
             pipeline.run(units)
@@ -88,22 +89,18 @@ def _run_claimed_zip_job(job_id: int) -> None:
                 source.after(report)
         except Exception:
             log.exception("Import job %s failed", job_id)
-            db.session.rollback()
-            failures_path(job_id).unlink(missing_ok=True)  # only a finished job offers it
-            finish_job(job_id, "failed", error="The import stopped because of an error here.")
+            abandon_job(job_id, "The import stopped because of an error here.")
             return
         finally:
             path.unlink(missing_ok=True)
-    stored = report.to_json()
-    # The file's place on the server is not the owner's business: the page links to it.
-    stored.pop("failures_file", None)
-    if units.stopped:
-        minutes = max(1, round(units.seconds / 60))
-        error = (
-            f"The import took longer than {minutes} minute{'' if minutes == 1 else 's'} and"
-            " was stopped. What it"
-            " imported is kept: upload the same file again to import the rest."
-        )
-        finish_job(job_id, "failed", error=error, report=stored)
-        return
-    finish_job(job_id, "done", report=stored)
+    finish_ran_job(
+        job_id, report.to_json(), out_of_time=_out_of_time(units.seconds) if units.stopped else None
+    )
+
+
+def _out_of_time(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return (
+        f"The import took longer than {minutes} minute{'' if minutes == 1 else 's'} and was"
+        " stopped. What it imported is kept: upload the same file again to import the rest."
+    )

@@ -175,6 +175,26 @@ def finish_job(
     db.session.commit()
 
 
+def finish_ran_job(job_id: int, report: dict[str, Any], *, out_of_time: str | None) -> None:
+    """End a job that ran through: "done" with its report, or "failed" with `out_of_time`
+    when its time limit stopped it (what it wrote is kept either way)."""
+    stored = dict(report)
+    # The file's place on the server is not the owner's business: the page links to it.
+    stored.pop("failures_file", None)
+    if out_of_time is not None:
+        finish_job(job_id, "failed", error=out_of_time, report=stored)
+    else:
+        finish_job(job_id, "done", report=stored)
+
+
+def abandon_job(job_id: int, error: str) -> None:
+    """End a job that a fault here stopped: its unfinished work is rolled back, and the
+    failures file goes (only a finished job offers it)."""
+    db.session.rollback()
+    failures_path(job_id).unlink(missing_ok=True)
+    finish_job(job_id, "failed", error=error)
+
+
 def failures_path(job_id: int) -> Path:
     """Where a job writes every failure: under IMPORTS_DIR, never a web-served folder."""
     return settings().imports_dir / f"job-{job_id}-failures.jsonl"

@@ -15,11 +15,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
-
 from backpack.extensions import db
 from backpack.models import ImportJob, RemoteGrant, User
 from backpack.services import accounts, import_jobs, remote_grants
+from backpack.services.app_context import settings
 from backpack.services.app_fetcher import app_fetcher
 from importers.pipeline import ImporterError, SourceFailure
 from importers.pull import discovery, displayer, ob3, wallet
@@ -29,6 +28,9 @@ from importers.report import ImportReport
 from importers.time_limit import TimeLimited
 
 log = logging.getLogger(__name__)
+OUT_OF_TIME = (
+    "The pull took too long and was stopped. What it brought is kept: pull again for the rest."
+)
 KIND = "pull"
 
 
@@ -130,24 +132,15 @@ def run_claimed_pull(job: ImportJob) -> None:
     report.notes.extend(spec_notes(spec))
     report.open_failures(import_jobs.failures_path(job_id))
     counter = import_jobs.JobProgress(job_id)
-    units = TimeLimited(badges, current_app.config["IMPORT_JOB_SECONDS"])
+    units = TimeLimited(badges, settings().import_job_seconds)
     try:
         run_pull(user, source, units, report, progress=counter.advance)
     except Exception:
         log.exception("Pull job %s failed", job_id)
-        db.session.rollback()
-        import_jobs.failures_path(job_id).unlink(missing_ok=True)
-        import_jobs.finish_job(job_id, "failed", error="The pull stopped because of an error here.")
+        import_jobs.abandon_job(job_id, "The pull stopped because of an error here.")
         return
     finally:
         path.unlink(missing_ok=True)
-    stored = report.to_json()
-    stored.pop("failures_file", None)
-    if units.stopped:
-        error = (
-            "The pull took too long and was stopped. What it brought is kept: pull again"
-            " for the rest."
-        )
-        import_jobs.finish_job(job_id, "failed", error=error, report=stored)
-        return
-    import_jobs.finish_job(job_id, "done", report=stored)
+    import_jobs.finish_ran_job(
+        job_id, report.to_json(), out_of_time=OUT_OF_TIME if units.stopped else None
+    )
