@@ -20,7 +20,7 @@ from flask import Flask
 
 from backpack.extensions import db
 from backpack.models import Badge, RemoteClient, RemoteGrant
-from tests.conftest import Accounts, local_path, post_form
+from tests.conftest import TEST_PASSWORD, Accounts, local_path, post_form
 from tests.openbadges.credential_issuer import ISSUER_HOST, CredentialIssuer
 from tests.support.http_server import LocalHTTPServer, RecordedRequest, Response
 from tests.support.ob3_backpack import API, JSON, Ob3Backpack
@@ -301,3 +301,35 @@ def test_a_pull_out_of_time_keeps_what_it_brought_and_says_to_pull_again(
     back = earner.client.get(local_path(provider.consent(again.headers["Location"])))
     assert job_state(earner, back)["status"] == "done"
     assert count(badge_app, Badge) == 2
+
+
+def test_deleting_the_account_ends_its_connections_at_the_other_backpack_too(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
+) -> None:
+    provider = Ob3Backpack(provider_server, held(issuer3, 1))
+    consent = start(earner, provider_server)
+    earner.client.get(local_path(provider.consent(consent.headers["Location"])))
+    token = provider.access_token
+    assert count(badge_app, RemoteGrant) == 1
+
+    response = post_form(
+        earner.client, "/account/", {"password": TEST_PASSWORD}, action="/account/delete"
+    )
+    assert response.status_code == 302
+    assert token in provider.revoked  # asked to end it there, before its token went here
+    assert count(badge_app, RemoteGrant) == 0
+
+
+def test_an_account_is_deleted_even_when_the_other_backpack_is_gone(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer
+) -> None:
+    with LocalHTTPServer() as provider_server:
+        provider = Ob3Backpack(provider_server, held(issuer3, 1))
+        consent = start(earner, provider_server)
+        earner.client.get(local_path(provider.consent(consent.headers["Location"])))
+    # The other backpack no longer answers at all.
+    response = post_form(
+        earner.client, "/account/", {"password": TEST_PASSWORD}, action="/account/delete"
+    )
+    assert response.status_code == 302
+    assert count(badge_app, RemoteGrant) == 0

@@ -14,7 +14,7 @@ from backpack.extensions import db
 from backpack.links import external_url
 from backpack.models import EmailAddress, User
 from backpack.models.base import utcnow
-from backpack.services import badges, emails, link_tokens, login_sessions
+from backpack.services import badges, emails, link_tokens, login_sessions, remote_grants
 from backpack.services.app_context import settings
 from backpack.services.errors import AddressTaken, BadToken, ServiceError, WrongPassword
 from backpack.services.outgoing_mail import send_mail
@@ -286,6 +286,9 @@ def delete_account(user: User, password: str) -> None:
     """Delete an account and everything it owns, after checking its password."""
     if not check_password(user.password_hash, password)[0]:
         raise WrongPassword("That password is not correct; nothing was deleted.")
+    # The other backpacks this account pulled from are told its connections end: the
+    # tokens held for them go with the account, so nothing here could end them later.
+    remote_grants.revoke_all(user)
     # Rows of other tables go with the user through ON DELETE CASCADE foreign keys;
     # then images, badge classes and issuers that only this user's badges used go too.
     db.session.delete(user)

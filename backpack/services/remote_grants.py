@@ -158,6 +158,13 @@ def revoke_remote_grant(user: User, grant_id: int) -> bool:
     return True
 
 
+def revoke_all(user: User) -> None:
+    """End every active grant the user holds at other backpacks (asking each to revoke its
+    tokens, as far as it answers), as when the account is deleted."""
+    for grant in active_grants(user):
+        revoke_remote_grant(user, grant.id)
+
+
 def _ask_revocation(grant: RemoteGrant, endpoint: str, token: str, hint: str) -> None:
     client = grant.client
     secret = unseal(client.client_secret_sealed) or ""
