@@ -85,6 +85,7 @@ ERROR_CODES: Final[dict[str, str]] = {
     "invalid_revocation_list": "The issuer's revocation list is malformed.",
     # Verdicts
     "revoked": "The issuer has revoked the badge.",
+    "suspended": "The issuer has suspended the badge for now (a status list's suspension bit).",
     "expired": "The badge's expiry date has passed.",
     "issued_in_future": "The badge's issue date is in the future.",
     "expires_before_issued": "The badge expires before it was issued.",

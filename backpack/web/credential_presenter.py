@@ -33,6 +33,11 @@ MAX_JWT_DISPLAYED = 64 * 1024
 STATUS_LABELS: dict[str | None, tuple[str, str, str]] = {
     "active": ("Not revoked", "tag-ok", "The issuer's status list says this credential stands."),
     "revoked": ("Revoked", "tag-bad", "The issuer's status list says it revoked this credential."),
+    "suspended": (
+        "Suspended",
+        "tag-bad",
+        "The issuer's status list says it has suspended this credential for now.",
+    ),
     "unknown": (
         "Status unknown",
         "tag-wait",

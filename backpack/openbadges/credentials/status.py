@@ -7,7 +7,9 @@ Two status types are understood (ob3-host.md A.11, after 1EdTech's Java validato
 - `BitstringStatusListEntry` (W3C, 2025): `statusListCredential` is a credential of type
   `BitstringStatusListCredential`, itself proven and within its validity window, whose
   `encodedList` is multibase base64url (`u`) of a gzip of the bits; the entry's status is
-  `statusSize` bits at `statusListIndex * statusSize`, most significant bit first.
+  `statusSize` bits at `statusListIndex * statusSize`, most significant bit first. A set
+  bit of a `revocation` list revokes; of a `suspension` list, suspends (an error too, but
+  not a revocation: the issuer may lift it).
 
 Any other type leaves the status "unknown", never "revoked". A list that cannot be fetched
 is a warning ("unreachable"): the issuer may be down, and the badge says so. A list that is
@@ -37,7 +39,7 @@ from backpack.openbadges.timestamps import parse_datetime
 MIN_LIST_BITS: Final = 131_072
 # A gzip bomb stops here: 16 MiB holds 134 million one-bit entries.
 MAX_LIST_BYTES: Final = 16 * 1024 * 1024
-_SEVERITY: Final = {"active": 0, "unknown": 1, "unreachable": 2, "revoked": 3}
+_SEVERITY: Final = {"active": 0, "unknown": 1, "unreachable": 2, "suspended": 3, "revoked": 4}
 
 
 class StatusListError(OpenBadgesError):
@@ -147,9 +149,17 @@ def _bitstring_status(
     value = read_status(bits, index * size, size)
     if value == 0:
         return "active"
-    if purpose in ("revocation", "suspension"):
-        report.error("revoked", f"The issuer has marked the badge's status as {purpose}.")
+    if purpose == "revocation":
+        report.error("revoked", "The issuer has marked the badge's status as revocation.")
         return "revoked"
+    if purpose == "suspension":
+        # Not revoked: the issuer may lift it, and the next check here will see that.
+        report.error(
+            "suspended",
+            "The issuer has suspended this badge: it is not to be accepted until the issuer "
+            "lifts the suspension.",
+        )
+        return "suspended"
     report.warn("status_unknown", f"The status list marks the credential for {purpose!r}.")
     return "unknown"
 

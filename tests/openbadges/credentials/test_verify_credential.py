@@ -223,6 +223,25 @@ def test_a_revoked_credential_is_revoked_by_either_list(
     )
 
 
+def test_a_suspended_credential_is_suspended_not_revoked(
+    issuer: CredentialIssuer, fetcher: Fetcher
+) -> None:
+    credential = issuer.credential(status="bitstring")
+    credential["credentialStatus"]["statusPurpose"] = "suspension"
+    signed = issuer.sign(credential)
+    issuer.revoke(credential)  # sets its bit in the list
+    serve_list_subject(issuer, statusPurpose="suspension")
+
+    report = verify(signed, fetcher)
+
+    assert (report.revoked, report.credential_status, errors(report)) == (
+        False,
+        "suspended",
+        ["suspended"],
+    )
+    assert not report.valid
+
+
 def test_a_short_status_list_is_read_with_a_warning(
     issuer: CredentialIssuer, fetcher: Fetcher
 ) -> None:
