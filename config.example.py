@@ -184,6 +184,7 @@ FETCH_MAX_IN_FLIGHT = 3
 # off). Hosted assertions and revocation lists are fetched for every verification, so a
 # revocation is seen at once.
 ISSUER_DOCUMENT_TTL = 300
-# Badges that `badges reverify` and the background checks of imports verify at once, with
-# at most two at a time from any one issuer, so that a slow issuer does not set the pace.
+# Badges that `badges reverify`, the background checks of imports and a pull from another
+# backpack verify at once, with at most two at a time from any one issuer, so that a slow
+# issuer does not set the pace.
 REVERIFY_WORKERS = 8

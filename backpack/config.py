@@ -77,7 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "REQUEST_SECONDS": 30.0,  # every fetch of one web or API request, together
     "FETCH_MAX_IN_FLIGHT": 3,  # fetches at once per process (0: no bound)
     "ISSUER_DOCUMENT_TTL": 300,
-    "REVERIFY_WORKERS": 8,  # badges `badges reverify` and the background checks verify at once
+    "REVERIFY_WORKERS": 8,  # badges reverify, background checks and pulls verify at once
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
 }
 

@@ -274,13 +274,8 @@ class Pipeline:
             self._tally([unit], results)
 
     def _fail(self, unit: Unit, exc: Exception) -> None:
-        """List a unit that could not be written (called while its exception is handled)."""
-        if isinstance(exc, ImporterError | ServiceError | OpenBadgesError):
-            self.report.fail(unit.kind, unit.key, exc.message, unit.label)
-        else:
-            # A bug must not stop a long import: the record is listed and the rest goes on.
-            log.exception("Import of %s %s failed unexpectedly", unit.kind, unit.key)
-            self.report.fail(unit.kind, unit.key, "an internal error (logged)", unit.label)
+        """List a unit that could not be written."""
+        self.report.fail(unit.kind, unit.key, failure_reason(unit, exc), unit.label)
 
     def _record(self, units: Sequence[Unit], results: Sequence[Outcome | ImporterError]) -> None:
         assert len(units) == len(results)
@@ -311,6 +306,16 @@ class Pipeline:
             db.session.commit()
         if self.statistics is not None:
             self.statistics.written(self._written)
+
+
+def failure_reason(unit: Unit, exc: Exception) -> str:
+    """What the report says of a unit that `exc` stopped: the refusal's own words, or, for
+    a bug (logged with its traceback), that it was an internal error. A bug must not stop a
+    long import: the record is listed and the rest goes on."""
+    if isinstance(exc, ImporterError | ServiceError | OpenBadgesError):
+        return exc.message
+    log.error("Import of %s %s failed unexpectedly", unit.kind, unit.key, exc_info=exc)
+    return "an internal error (logged)"
 
 
 def _open_transaction() -> None:

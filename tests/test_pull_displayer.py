@@ -265,3 +265,38 @@ def test_a_slow_issuer_does_not_hold_up_the_other_issuers_badges(
     assert isinstance(report, dict), report
     assert (code, report["badges"], report["failed"]) == (0, 5, 0), report
     assert [b.verification for b in stored(badge_app)] == ["valid"] * 5
+
+
+def test_a_badge_whose_check_breaks_here_is_listed_and_the_others_come_over(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer: TestIssuer,
+    issuer_server: LocalHTTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import importers.pull.core
+
+    one, two = issuer.award(ANN), issuer.award(ANN, slug="welding")
+    base = serve_displayer(issuer_server, {1: [shown(one), shown(two)]})
+    real = importers.pull.core.badge_verifier
+
+    def breaking_on_the_second(*args: Any, **kwargs: Any) -> Callable[[str | bytes], Any]:
+        verify = real(*args, **kwargs)
+
+        def checked(data: str | bytes) -> Any:
+            if data == two["id"]:
+                raise RuntimeError("a bug in the verifier")
+            return verify(data)
+
+        return checked
+
+    monkeypatch.setattr(importers.pull.core, "badge_verifier", breaking_on_the_second)
+    code, report = pull(badge_app, base, tmp_path)
+
+    assert isinstance(report, dict), report
+    assert (code, report["badges"], report["failed"]) == (1, 1, 1), report
+    assert report["first_failures"][0]["reason"] == "an internal error (logged)"
+    assert "failed unexpectedly" in caplog.text
+    assert [b.source_url for b in stored(badge_app)] == [one["id"]]

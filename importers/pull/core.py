@@ -9,7 +9,6 @@ listing's order, in the calling thread, which alone touches the database.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,11 +21,17 @@ from backpack.services import accounts
 from backpack.services.app_fetcher import batch_fetcher, reverify_workers
 from backpack.services.badge_intake import badge_verifier, keep_verified
 from backpack.services.batch_verification import overlapping
-from backpack.services.errors import ServiceError
-from importers.pipeline import ImporterError, Outcome, Pipeline, RecordRefused, SourceFailure, Unit
+from importers.pipeline import (
+    ImporterError,
+    Outcome,
+    Pipeline,
+    RecordRefused,
+    SourceFailure,
+    Unit,
+    failure_reason,
+)
 from importers.report import ImportReport
 
-log = logging.getLogger(__name__)
 # Badges verified side by side before they are kept (and committed) together.
 BATCH: Final = 16
 _URL = re.compile(r"https?://([^/\s\"'?#]+)", re.IGNORECASE)
@@ -85,17 +90,13 @@ class PulledBadgeWriter:
         self, user: User, unit: Unit, verified: VerificationReport | Exception
     ) -> Outcome | ImporterError:
         # Verified here, by our own verifier: the other side's verdict is never trusted.
+        if isinstance(verified, Exception):
+            return RecordRefused(failure_reason(unit, verified))
         try:
-            if isinstance(verified, Exception):
-                raise verified
             with db.session.begin_nested():
                 received = keep_verified(user, verified, unit.record.data, source="pull")
-        except ServiceError as exc:
-            return RecordRefused(exc.message)
-        except Exception:
-            # A bug must not stop a pull: the badge is listed as failed and the rest goes on.
-            log.exception("Pulling badge %s failed unexpectedly", unit.key)
-            return RecordRefused("an internal error (logged)")
+        except Exception as exc:
+            return RecordRefused(failure_reason(unit, exc))
         return Outcome(received.badge.id, created=received.created, pending=received.pending)
 
 
