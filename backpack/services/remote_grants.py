@@ -116,17 +116,15 @@ def revoke_replaced_grants(grant: RemoteGrant) -> None:
     """End the earner's other active grants at the same API (one connection per backpack),
     there too where it can be."""
     older = db.session.scalars(
-        sa.select(RemoteGrant.id).where(
+        sa.select(RemoteGrant).where(
             RemoteGrant.user_id == grant.user_id,
             RemoteGrant.client_id == grant.client_id,
             RemoteGrant.status == "active",
             RemoteGrant.id != grant.id,
         )
     ).all()
-    user = db.session.get(User, grant.user_id)
-    assert user is not None
-    for grant_id in older:
-        revoke_remote_grant(user, grant_id)
+    for replaced in older:
+        _revoke(replaced)
 
 
 def remote_host(grant: RemoteGrant) -> str:
@@ -139,6 +137,18 @@ def revoke_remote_grant(user: User, grant_id: int) -> bool:
     grant = grant_of(user, grant_id)
     if grant is None or grant.status != "active":
         return False
+    _revoke(grant)
+    return True
+
+
+def revoke_all(user: User) -> None:
+    """End every active grant the user holds at other backpacks (asking each to revoke its
+    tokens, as far as it answers), as when the account is deleted."""
+    for grant in active_grants(user):
+        _revoke(grant)
+
+
+def _revoke(grant: RemoteGrant) -> None:
     endpoint = grant.client.endpoints.get("revocation")
     tokens = [
         (unseal(sealed), hint)
@@ -155,14 +165,6 @@ def revoke_remote_grant(user: User, grant_id: int) -> bool:
     grant.status = "revoked"
     grant.access_token_sealed = grant.refresh_token_sealed = None
     db.session.flush()
-    return True
-
-
-def revoke_all(user: User) -> None:
-    """End every active grant the user holds at other backpacks (asking each to revoke its
-    tokens, as far as it answers), as when the account is deleted."""
-    for grant in active_grants(user):
-        revoke_remote_grant(user, grant.id)
 
 
 def _ask_revocation(grant: RemoteGrant, endpoint: str, token: str, hint: str) -> None:
