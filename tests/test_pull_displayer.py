@@ -9,6 +9,7 @@ The Displayer and the issuer are both served by the local test server.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address
@@ -293,7 +294,8 @@ def test_a_badge_whose_check_breaks_here_is_listed_and_the_others_come_over(
         return checked
 
     monkeypatch.setattr(importers.pull.core, "badge_verifier", breaking_on_the_second)
-    code, report = pull(badge_app, base, tmp_path)
+    with caplog.at_level(logging.ERROR, logger="importers.pipeline"):
+        code, report = pull(badge_app, base, tmp_path)
 
     assert isinstance(report, dict), report
     assert (code, report["badges"], report["failed"]) == (1, 1, 1), report
