@@ -1,15 +1,14 @@
-"""Kept-alive connections to checked addresses, straight over `http.client`.
+"""Kept-alive sockets to checked addresses.
 
 The fetcher checks a host's addresses itself and must connect to the very address it
-checked, so it needs nothing of a general HTTP client but a place to keep connections
+checked, so it needs nothing of a general HTTP client but sockets and a place to keep them
 between fetches. This is that place: idle connections by (scheme, address, port, TLS name),
-a few per host, a bounded number of hosts. A bare `http.client` request costs about a third
-of what the same request cost through urllib3's PoolManager and connection pool (issue 17).
+a few per host, a bounded number of hosts. What goes over them is `http_exchange`'s.
 """
 
 from __future__ import annotations
 
-import http.client
+import socket
 import ssl
 import threading
 import weakref
@@ -22,32 +21,58 @@ MAX_IDLE_PER_HOST: Final = 16
 ConnectionKey = tuple[str, str, int, str]
 
 
-class TLSConnection(http.client.HTTPSConnection):
-    """An HTTPS connection to one address whose TLS (SNI, certificate) names another host."""
+class NotConnected(Exception):
+    """No connection could be opened to one address: the next one may be tried."""
 
-    def __init__(
-        self,
-        address: str,
-        port: int,
-        *,
-        server_name: str,
-        context: ssl.SSLContext,
-        timeout: float,
-    ) -> None:
-        super().__init__(address, port, timeout=timeout, context=context)
-        self._server_name = server_name
-        self._tls_context = context
+    def __init__(self, reason: OSError) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
-    def connect(self) -> None:
-        """Connect to the address, then shake hands naming the real host."""
-        http.client.HTTPConnection.connect(self)
+
+class Connection:
+    """One socket to one checked address; for https, TLS (SNI, certificate) names the host.
+
+    `sock` is None until `open` and after `close`.
+    """
+
+    __slots__ = ("_tls_context", "key", "sock")
+
+    def __init__(self, key: ConnectionKey, tls_context: ssl.SSLContext | None) -> None:
+        self.key = key
+        self.sock: socket.socket | None = None
+        self._tls_context = tls_context
+
+    def open(self, timeout: float) -> socket.socket:
+        """Connect to the address, then (https) shake hands naming the real host.
+
+        NotConnected when the address cannot be reached (the next one may be tried);
+        TimeoutError or ssl.SSLError when it was reached but did not answer or prove itself.
+        """
+        _, address, port, server_name = self.key
         try:
-            self.sock = self._tls_context.wrap_socket(self.sock, server_hostname=self._server_name)
-        except (ssl.SSLError, TimeoutError):
+            sock = socket.create_connection((address, port), timeout=timeout)
+        except TimeoutError:
             raise
         except OSError as error:
-            # The address was reached, so the next one is not tried: a failed handshake.
-            raise ssl.SSLError(f"the TLS handshake failed: {error}") from error
+            raise NotConnected(error) from None
+        if self._tls_context is not None:
+            try:
+                sock = self._tls_context.wrap_socket(sock, server_hostname=server_name)
+            except (ssl.SSLError, TimeoutError):
+                sock.close()
+                raise
+            except OSError as error:
+                sock.close()
+                # The address was reached, so the next one is not tried: a failed handshake.
+                raise ssl.SSLError(f"the TLS handshake failed: {error}") from error
+        self.sock = sock
+        return sock
+
+    def close(self) -> None:
+        """Close the socket, if open."""
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()
 
 
 class ConnectionPool:
@@ -66,34 +91,30 @@ class ConnectionPool:
         self._tls_context: ssl.SSLContext | None = (
             ssl.create_default_context(cafile=ca_file) if ca_file else None
         )
-        self._idle: OrderedDict[ConnectionKey, list[http.client.HTTPConnection]] = OrderedDict()
+        self._idle: OrderedDict[ConnectionKey, list[Connection]] = OrderedDict()
         self._lock = threading.Lock()
         # A fetcher dropped without close() still closes its idle sockets when collected.
         weakref.finalize(self, _close_all, self._idle)
 
-    def take(self, key: ConnectionKey, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+    def take(self, key: ConnectionKey) -> tuple[Connection, bool]:
         """An idle connection for the key (True: it was used before), else a new unopened one."""
         with self._lock:
             idle = self._idle.get(key)
             connection = idle.pop() if idle else None
         if connection is not None:
             return connection, True
-        return self.new(key, timeout), False
+        return self.new(key), False
 
-    def new(self, key: ConnectionKey, timeout: float) -> http.client.HTTPConnection:
+    def new(self, key: ConnectionKey) -> Connection:
         """A new connection for the key, not opened yet."""
-        scheme, address, port, server_name = key
-        if scheme == "https":
-            return TLSConnection(
-                address, port, server_name=server_name, context=self._context(), timeout=timeout
-            )
-        return http.client.HTTPConnection(address, port, timeout=timeout)
+        return Connection(key, self._context() if key[0] == "https" else None)
 
-    def give_back(self, key: ConnectionKey, connection: http.client.HTTPConnection) -> None:
+    def give_back(self, connection: Connection) -> None:
         """Keep a connection whose last response was read whole, unless enough are kept."""
-        if connection.sock is None:  # the server said "Connection: close"
+        if connection.sock is None:
             return
-        closing: list[http.client.HTTPConnection] = []
+        key = connection.key
+        closing: list[Connection] = []
         with self._lock:
             idle = self._idle.get(key)
             if idle is None:
@@ -121,7 +142,7 @@ class ConnectionPool:
             return self._tls_context
 
 
-def _close_all(idle: dict[ConnectionKey, list[http.client.HTTPConnection]]) -> None:
+def _close_all(idle: dict[ConnectionKey, list[Connection]]) -> None:
     kept = [connection for connections in idle.values() for connection in connections]
     idle.clear()
     for connection in kept:

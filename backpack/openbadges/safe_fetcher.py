@@ -27,7 +27,7 @@ from backpack.openbadges.addresses import (
     resolve_host,
 )
 from backpack.openbadges.budget import current_budget
-from backpack.openbadges.connections import ConnectionKey
+from backpack.openbadges.connections import ConnectionKey, NotConnected
 from backpack.openbadges.deadlines import time_left
 from backpack.openbadges.errors import FetchError, FetchRefused
 from backpack.openbadges.http_exchange import (
@@ -35,7 +35,6 @@ from backpack.openbadges.http_exchange import (
     FetchRequest,
     FetchResponse,
     HttpExchange,
-    NotConnected,
 )
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
