@@ -34,7 +34,7 @@ from backpack.openbadges.baking import bake, unbake
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.openbadges.issuer_resources import IssuerResources
 from backpack.openbadges.json_limits import MAX_JSON_DEPTH, decode_json
-from backpack.openbadges.normalise import normalise, normalise_assertion
+from backpack.openbadges.normalise import normalise_assertion
 from backpack.openbadges.parse import parse_badge_text
 from backpack.openbadges.report import VerificationReport
 from backpack.openbadges.safe_fetcher import Fetcher
@@ -43,6 +43,7 @@ from backpack.openbadges.signing import load_public_key, read_jws, verify_jws
 from backpack.openbadges.timestamps import parse_datetime, upgrade_datetime
 from backpack.openbadges.upgrades import upgrade_node
 from tests.support.issuer import make_png, make_svg
+from tests.support.normalising import normalise
 
 EXAMPLES = int(os.environ.get("BACKPACK_FUZZ_EXAMPLES", "150"))
 SEED = int(os.environ.get("BACKPACK_FUZZ_SEED", "20261203"))
