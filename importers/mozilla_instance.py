@@ -70,12 +70,6 @@ class Shard:
 EVERYTHING = Shard(0, 1)
 
 
-def instance_units(source: sa.Engine, pipeline: Pipeline) -> Iterator[Unit]:
-    """Every unit of the instance, in the order their dependencies need (one process)."""
-    for part in PARTS:
-        yield from part(source, pipeline, EVERYTHING)
-
-
 # The parts of an import, in order: each needs the one before it complete, in all shards.
 # Every account comes before any additional address, so that when two accounts claim one
 # address, which claim wins does not depend on how the units are batched or sharded: an

@@ -47,6 +47,7 @@ from importers.report import ImportReport
 from tests.support import mozilla_instance as generated
 from tests.support.import_snapshot import snapshot
 from tests.support.mozilla import body_0_5, body_1_0_hosted
+from tests.support.mozilla_units import instance_units
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def mozilla_source(tmp_path: Path) -> Iterator[sa.Engine]:
 
 def import_instance(source: sa.Engine, *, batch: int) -> ImportReport:
     pipeline = Pipeline("mozilla:test", ImportReport(), batch=batch)
-    return pipeline.run(mozilla_instance.instance_units(source, pipeline))
+    return pipeline.run(instance_units(source, pipeline))
 
 
 def test_batches_write_exactly_what_batches_of_one_write(
@@ -558,7 +559,7 @@ def test_a_badge_class_deleted_between_two_batches_of_one_import_is_not_reused(
                 db.session.commit()
 
         pipeline.progress = between_batches
-        report = pipeline.run(mozilla_instance.instance_units(mozilla_source, pipeline))
+        report = pipeline.run(instance_units(mozilla_source, pipeline))
         assert deleted
         assert report.imported["badges"] == 12
         stored = db.session.scalars(sa.select(Badge)).all()

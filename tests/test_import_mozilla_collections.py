@@ -25,7 +25,6 @@ from backpack.models import Badge, Collection, EmailAddress, User
 from backpack.openbadges.baking import unbake
 from backpack.openbadges.errors import OpenBadgesError
 from backpack.services import emails, sharing
-from importers import mozilla_instance
 from importers import mozilla_schema as schema
 from importers.pipeline import Pipeline
 from importers.report import ImportReport
@@ -34,6 +33,7 @@ from tests.conftest import TEST_PASSWORD, Accounts
 from tests.support import mozilla_instance as generated
 from tests.support.import_snapshot import snapshot
 from tests.support.mozilla import MozillaBadge, body_0_5
+from tests.support.mozilla_units import instance_units
 
 pytestmark = pytest.mark.mariadb
 
@@ -272,7 +272,7 @@ def test_batches_of_one_keep_the_same_members_as_whole_batches(
         with app.app_context():
             db.create_all()
             pipeline = Pipeline("mozilla:test", ImportReport(), batch=batch)
-            units = mozilla_instance.instance_units(engine, pipeline)
+            units = instance_units(engine, pipeline)
             report = pipeline.run(units)
             assert sum(report.failed.values()) == 0
             written.append(snapshot())

@@ -21,7 +21,6 @@ from flask.testing import FlaskClient
 
 from backpack.extensions import db
 from backpack.models import BackpackConnectGrant, Badge
-from importers import mozilla_instance
 from importers import mozilla_schema as schema
 from importers.pipeline import Pipeline
 from importers.report import ImportReport
@@ -29,6 +28,7 @@ from tests import services
 from tests.conftest import TEST_PASSWORD, Accounts, Outbox
 from tests.support import mozilla_instance as generated
 from tests.support.issuer import TestIssuer
+from tests.support.mozilla_units import instance_units
 
 pytestmark = pytest.mark.mariadb
 
@@ -180,7 +180,7 @@ def test_grants_written_in_batches_of_one_are_those_whole_batches_write(
         with app.app_context():
             db.create_all()
             pipeline = Pipeline("mozilla:test", ImportReport(), batch=batch)
-            units = mozilla_instance.instance_units(engine, pipeline)
+            units = instance_units(engine, pipeline)
             report = pipeline.run(units).to_json()
             grants = db.session.execute(
                 sa.select(

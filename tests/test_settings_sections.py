@@ -95,12 +95,48 @@ def test_every_section_is_one_click_from_every_other_and_speaks_plainly(
             "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0",
             "Firefox on macOS",
         ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            "Firefox on Linux",
+        ),
+        (
+            "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like"
+            " Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+            "Chrome on iPad",
+        ),
+        (
+            "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/131.0.0.0 Safari/537.36",
+            "Chrome on ChromeOS",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36",
+            "Samsung Internet on Android",
+        ),
+        # Browsers a table of marks missed: one that names no other, one that names Chrome.
+        (
+            "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko",
+            "Internet Explorer on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/131.0.0.0 Safari/537.36 Vivaldi/7.0.3495.18",
+            "Vivaldi on Windows",
+        ),
+        # An app showing a page itself is not Safari, though it runs Safari's engine.
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15"
+            " (KHTML, like Gecko) Mobile/15E148",
+            "An app's browser on iPhone",
+        ),
         ("curl/8.5.0", "curl"),
         ("", "Unknown browser"),
+        (None, "Unknown browser"),
         ("something odd", "Unknown browser"),
     ],
 )
-def test_devices_are_named_as_people_know_them(agent: str, name: str) -> None:
+def test_devices_are_named_as_people_know_them(agent: str | None, name: str) -> None:
     assert device_name(agent) == name
 
 

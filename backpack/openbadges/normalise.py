@@ -23,8 +23,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from backpack.openbadges.jsonld import V2_CONTEXT
-from backpack.openbadges.parse import detect_version, require_assertion
-from backpack.openbadges.upgrades import upgrade_node
 
 _VERIFICATION_TYPES: Final = {"hosted": "HostedBadge", "signed": "SignedBadge"}
 _ISSUER_KEYS: Final = ("email", "description", "image", "telephone", "revocationList")
@@ -33,13 +31,6 @@ _ALIGNMENT_KEYS: Final = (
     "targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode",
 )  # fmt: skip
 _EVIDENCE_KEYS: Final = ("id", "narrative", "name", "description", "genre", "audience")
-
-
-def normalise(document: Mapping[str, Any], *, source_url: str | None = None) -> dict[str, Any]:
-    """Return any version's assertion in the one stored shape, fetching nothing."""
-    assertion = require_assertion(document)
-    node = upgrade_node(assertion, detect_version(assertion), kind="Assertion", url=source_url)
-    return normalise_assertion(node)
 
 
 def normalise_assertion(

@@ -75,7 +75,7 @@ class PublicKey:
 
 
 def decode_jws(token: str) -> UnverifiedJWS:
-    """Decode a compact JWS without verifying it or judging its algorithm (see `read_jws`).
+    """Decode a compact JWS without verifying it or judging its algorithm.
 
     For callers that must read the payload before they can tell which algorithms its
     version allows; `allowed_algorithm` then judges the declared one.
@@ -90,16 +90,6 @@ def decode_jws(token: str) -> UnverifiedJWS:
     if not isinstance(header.get("alg"), str):
         raise ParseError("The signed badge (JWS) names no algorithm.", code="jws_malformed")
     return UnverifiedJWS(header=dict(header), payload=signed.payload)
-
-
-def read_jws(token: str, *, legacy: bool = False) -> UnverifiedJWS:
-    """Decode a compact JWS without verifying it; refuse `none`, HMAC and unknown algorithms.
-
-    `legacy` (a 0.5-1.x badge) accepts the RS family in any case (`rs256`).
-    """
-    unverified = decode_jws(token)
-    allowed_algorithm(unverified.algorithm, legacy=legacy)
-    return unverified
 
 
 def allowed_algorithm(declared: str, *, legacy: bool) -> str:
@@ -137,7 +127,7 @@ def load_public_key(pem: str) -> PublicKey:
 def verify_jws(token: str, key: PublicKey, *, legacy: bool = False) -> bytes:
     """Return the payload of a compact JWS whose signature `key` verifies, or raise.
 
-    `legacy` (a 0.5-1.x badge) accepts the RS family in any case, as `read_jws` does.
+    `legacy` (a 0.5-1.x badge) accepts the RS family in any case (`rs256`).
     """
     declared = decode_jws(token).algorithm
     algorithm = allowed_algorithm(declared, legacy=legacy)

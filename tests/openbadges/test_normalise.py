@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from backpack.openbadges.errors import ParseError
-from backpack.openbadges.normalise import normalise, normalise_assertion
+from backpack.openbadges.normalise import normalise_assertion
 from backpack.openbadges.upgrades import upgrade_node
+from tests.support.normalising import normalise
 
 V2 = "https://w3id.org/openbadges/v2"
 COMPONENTS = "openbadges-validator-core/extracted_components"
