@@ -71,6 +71,18 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
     make_badge(app, ann_id, name="Old Mozilla Badge", verification="unchecked")
     make_badge(app, ann_id, name="Chemistry", status="pending", recipient="ann.at.work@example.org")
     credential = make_credential_badge(app, ann_id, edit=hash_identifiers)  # Open Badges 3.0
+    suspended = make_credential_badge(
+        app,
+        ann_id,
+        verification="invalid",
+        report={
+            "valid": False,
+            "version": "3.0",
+            "errors": [{"code": "suspended", "message": "The issuer has suspended this badge."}],
+            "warnings": [],
+            "credential_status": "suspended",
+        },
+    )
     with app.app_context():
         user = db.session.get(User, ann_id)
         assert user is not None
@@ -95,6 +107,7 @@ def _fill_backpack(server: LiveServer, tmp_path: Path) -> dict[str, str]:
             "public collection": f"/public/collections/{shown.share_token}",
             "public badge": f"/public/badges/{share.share_token}",
             "3.0 badge": f"/badges/{credential}",
+            "suspended 3.0 badge": f"/badges/{suspended}",
             "3.0 badge sharing": f"/shared-badges/{credential}",
             "public 3.0 badge": f"/public/badges/{credential_share.share_token}",
         }
@@ -190,6 +203,7 @@ def test_every_page_fits_a_phone_and_passes_axe(
         "badge": paths["badge"],
         "badge sharing": paths["badge sharing"],
         "3.0 badge": paths["3.0 badge"],
+        "suspended 3.0 badge": paths["suspended 3.0 badge"],
         "3.0 badge sharing": paths["3.0 badge sharing"],
         "add badge": "/badges/add",
         "collections": "/collections/",
@@ -226,6 +240,8 @@ def test_every_page_fits_a_phone_and_passes_axe(
                 expect(page.get_by_text("Primary", exact=True)).to_be_visible()
                 expect(page.get_by_text("Not verified", exact=True)).to_be_visible()
                 expect(page.locator('.nav [aria-current="page"]')).to_have_text(["Settings"] * 2)
+            if name == "suspended 3.0 badge":  # its own word, not "Revoked"
+                expect(page.get_by_text("Suspended", exact=True).first).to_be_visible()
         _check_navigation(page, width, artifacts)
         page.close()
     assert not problems, "\n".join(problems)
