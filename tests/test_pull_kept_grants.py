@@ -223,3 +223,21 @@ def test_the_shell_pulls_again_with_the_kept_connection_renewed(
     [kept] = grants(badge_app)
     assert (kept["status"], kept["refresh"]) == ("active", other.provider.refresh_token)
     assert len(other.provider.refreshes) == 1
+
+
+def test_a_client_registered_for_client_secret_post_renews_so(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    with LocalHTTPServer() as server:
+        hosted = [issuer.award(ANN, slug="skill")]
+        provider = Ob3Backpack(server, hosted, badge_connect=True, auth_method="client_secret_post")
+        other = Other(provider, server, 1)
+        connect(earner, other)
+        expire_kept_token(badge_app, other)
+
+        state = job_state(earner, start(earner, other))
+        assert state["status"] == "done", state
+        [refresh] = provider.refreshes
+        assert refresh["client_secret"] == provider.client_secret
+        [kept] = grants(badge_app)
+        assert kept["refresh"] == provider.refresh_token

@@ -34,6 +34,7 @@ class Ob3Backpack:
         page_size: int = 2,
         jws_field: str = "compactJwsStrings",
         badge_connect: bool = False,
+        auth_method: str = "client_secret_basic",
     ) -> None:
         self.server = server
         self.credentials, self.jws = list(credentials), list(jws)
@@ -48,6 +49,8 @@ class Ob3Backpack:
         self.live_refresh_tokens: dict[str, str] = {}
         self.refreshes: list[dict[str, str]] = []  # the refresh requests, as sent
         self.expires_in = 3600
+        # How the registration tells the client to authenticate at the token endpoint.
+        self.auth_method = auth_method
         self.base = BADGR if badge_connect else API
         if badge_connect:
             # Badgr's shape: the manifest redirects to /bcv1/manifest/<domain>, v1p0.
@@ -111,6 +114,7 @@ class Ob3Backpack:
         metadata = json.loads(request.body)
         self.registrations.append(metadata)
         answer = metadata | {"client_id": self.client_id, "client_secret": self.client_secret,
+                             "token_endpoint_auth_method": self.auth_method,
                              "client_id_issued_at": 0, "client_secret_expires_at": 0}  # fmt: skip
         return Response(201, json.dumps(answer).encode(), JSON)
 
@@ -127,8 +131,7 @@ class Ob3Backpack:
 
     def token(self, request: RecordedRequest) -> Response:
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
-        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        if request.headers.get("authorization") != f"Basic {basic}":
+        if not self._client_authenticated(request, form):
             return Response(401, b'{"error": "invalid_client"}', JSON)
         if form.get("grant_type") == "refresh_token":
             return self._refresh(form)
@@ -142,6 +145,15 @@ class Ob3Backpack:
         if form.get("redirect_uri") != asked["redirect_uri"]:
             return Response(400, b'{"error": "invalid_grant"}', JSON)
         return self._tokens(asked["scope"])
+
+    def _client_authenticated(self, request: RecordedRequest, form: dict[str, str]) -> bool:
+        """The client authenticated as it was registered, and only so."""
+        given = request.headers.get("authorization")
+        if self.auth_method == "client_secret_post":
+            secret = (form.get("client_id"), form.get("client_secret"))
+            return given is None and secret == (self.client_id, self.client_secret)
+        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        return given == f"Basic {basic}" and "client_secret" not in form
 
     def _refresh(self, form: dict[str, str]) -> Response:
         """RFC 6749 section 6, with rotation: the refresh token is spent by its use."""
