@@ -241,3 +241,21 @@ def test_a_client_registered_for_client_secret_post_renews_so(
         assert refresh["client_secret"] == provider.client_secret
         [kept] = grants(badge_app)
         assert kept["refresh"] == provider.refresh_token
+
+
+def test_a_kept_grant_of_unknown_expiry_refused_there_asks_consent_again(
+    badge_app: Flask, earner: Accounts, other: Other
+) -> None:
+    connect(earner, other)
+    with badge_app.app_context():  # as kept before expiries were: none known
+        for grant in db.session.scalars(sa.select(RemoteGrant)):
+            grant.access_token_expires_at = None
+        db.session.commit()
+    other.provider.end_access_tokens()
+    other.provider.end_refresh_tokens()
+
+    consent = start(earner, other)
+    assert consent.headers["Location"].startswith(other.server.url("/oauth/authorize"))
+    [lost, asked] = grants(badge_app)
+    assert lost == {"status": "revoked", "access": None, "refresh": None, "expires": None}
+    assert asked["status"] == "pending"

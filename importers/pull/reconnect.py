@@ -16,7 +16,7 @@ from backpack.services import remote_grants
 from importers.pull import both_apis, ob3, tokens
 from importers.pull.discovery import Spoken
 from importers.pull.endpoints import same_host
-from importers.pull.remote import PullStopped, Remote
+from importers.pull.remote import PullStopped, PullUnauthorized, Remote
 
 
 @dataclass
@@ -45,7 +45,9 @@ def connect(remote: Remote, user: User, spoken: Spoken) -> Connection:
         if kind in usable or not same_host(grant.client.api_base, spoken.base):
             continue
         try:
-            tokens.access_token(remote, grant)
+            token = tokens.access_token(remote, grant)
+            if grant.access_token_expires_at is None:
+                _still_honoured(remote, grant, token)
         except tokens.GrantLost as exc:
             notes.append(f"Your connection to {exc.host} had ended ({exc.reason}).")
             continue
@@ -68,6 +70,18 @@ def connect(remote: Remote, user: User, spoken: Spoken) -> Connection:
     if follow is not None:
         return Connection(consent=follow, waiting=first, notes=notes)
     return Connection(grants=[first], notes=notes)
+
+
+def _still_honoured(remote: Remote, grant: RemoteGrant, token: str) -> None:
+    """For a token whose expiry was never said: ask the earner's profile there with it, and
+    renew it when it is refused, so that an ended grant is found here (and consent asked
+    again) rather than by the background pull. GrantLost when it cannot be renewed."""
+    try:
+        remote.get_json(f"{grant.client.api_base}/profile", token=token)
+    except PullUnauthorized:
+        tokens.renewed_token(remote, grant)
+    except PullStopped:
+        pass  # anything else is the listing's to meet, and to report
 
 
 def _consent(remote: Remote, user: User, root: str, kind: str) -> str:
