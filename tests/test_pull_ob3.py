@@ -118,6 +118,20 @@ def test_an_earner_pulls_every_page_over_the_3_0_api_once(
     assert provider.revoked == []
 
 
+def test_a_second_consent_given_meanwhile_replaces_the_connection_and_ends_the_first_there(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
+) -> None:
+    provider = Ob3Backpack(provider_server, held(issuer3, 1))
+    first, second = start(earner, provider_server), start(earner, provider_server)  # two tabs
+    for consent in (first, second):
+        back = earner.client.get(local_path(provider.consent(consent.headers["Location"])))
+        assert job_state(earner, back)["status"] == "done"
+    with badge_app.app_context():  # one connection per backpack
+        grants = db.session.scalars(sa.select(RemoteGrant).order_by(RemoteGrant.id)).all()
+        assert [g.status for g in grants] == ["revoked", "active"]
+    assert len(provider.revoked) == 2  # the first one's refresh and access tokens
+
+
 def test_the_connection_is_shown_with_the_connected_apps_and_revocable(
     badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
 ) -> None:
