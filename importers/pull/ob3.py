@@ -1,6 +1,6 @@
 """The Open Badges 3.0 API as a service consumer: discovery, dynamic registration (one per
-API, cached), authorization with PKCE S256 in the earner's browser, the token, then
-`GET /credentials` following `Link` and `GET /profile`.
+API, cached), authorization with PKCE S256 in the earner's browser, the token (renewed
+on later pulls, `tokens.py`), then `GET /credentials` following `Link` and `GET /profile`.
 
 Every request goes through the pull's `Remote` (the app's one safe fetcher, capped). The
 discovery document is the other side's word: every endpoint it names must be on its own
