@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ from werkzeug.serving import make_server
 
 from backpack import create_app
 from backpack.extensions import db
-from backpack.models import Badge
+from backpack.models import Badge, RemoteGrant
+from backpack.models.base import utcnow
+from backpack.services.sealing import unseal
 from tests.badge_fixtures import add_badge
 from tests.conftest import Accounts, Outbox, make_test_config, post_form
 from tests.live_server import free_port
@@ -198,3 +201,40 @@ def test_refusing_the_badge_connect_consent_still_brings_the_3_0_credentials(
     assert "Only your Open Badges 3.0 credentials are brought over." in page
     assert {version for *_, version in _payloads(badge_app)} == {"3.0"}
     assert _originals_30(badge_app) == _originals_30(other)
+
+
+def test_pulling_again_renews_both_connections_there_without_asking_consent(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer: TestIssuer,
+    issuer3: CredentialIssuer,
+    other_instance: tuple[Flask, str],
+) -> None:
+    other, address = other_instance
+    there, _ = _ann_there(other, issuer, issuer3)
+    started = post_form(earner.client, "/account/import/backpack/", {"address": address})
+    second = earner.client.get(local(_allow_every_badge(there.client, started.headers["Location"])))
+    job = earner.client.get(local(_allow_every_badge(there.client, second.headers["Location"])))
+    state = earner.client.get(job.headers["Location"] + ".json").get_json()
+    assert (state["status"], state["report"]["badges"]) == ("done", 4), state
+    with badge_app.app_context():
+        grants = db.session.scalars(sa.select(RemoteGrant).order_by(RemoteGrant.id)).all()
+        first_refresh = [unseal(g.refresh_token_sealed or "") for g in grants]
+        for grant in grants:  # both access tokens are past their hour
+            grant.access_token_expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+
+    # That backpack's own refresh grant renews both (rotating their refresh tokens).
+    again = post_form(earner.client, "/account/import/backpack/", {"address": address})
+    assert again.status_code == 302, again.get_data(as_text=True)
+    assert again.headers["Location"].startswith("/account/import/"), "a consent was asked"
+    state = earner.client.get(again.headers["Location"] + ".json").get_json()
+    assert (state["status"], state["report"]["badges"]) == ("done", 0), state
+    assert len(_payloads(badge_app)) == 4
+    with badge_app.app_context():
+        grants = db.session.scalars(sa.select(RemoteGrant).order_by(RemoteGrant.id)).all()
+        assert [g.status for g in grants] == ["active", "active"]
+        renewed = [unseal(g.refresh_token_sealed or "") for g in grants]
+        assert all(g.access_token_expires_at > utcnow() for g in grants)
+    assert None not in renewed
+    assert not set(renewed) & set(first_refresh)

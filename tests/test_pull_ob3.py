@@ -102,17 +102,34 @@ def test_an_earner_pulls_every_page_over_the_3_0_api_once(
     assert len(pages) == 3  # five credentials, two a page
     assert any(r.path == f"{API}/profile" for r in provider_server.requests)
 
-    # A second pull: the registration is reused, nothing is added twice.
+    # A second pull reads with the kept connection: no consent, nothing added twice.
     again = start(earner, provider_server)
-    back = earner.client.get(local_path(provider.consent(again.headers["Location"])))
-    state = job_state(earner, back)
+    assert again.headers["Location"].startswith("/account/import/"), again.headers
+    state = job_state(earner, again)
     assert (state["status"], state["report"]["badges"]) == ("done", 0), state
     assert len(provider.registrations) == 1
+    assert provider.codes == {}
+    assert provider.refreshes == []
     assert count(badge_app, Badge) == 4
-    with badge_app.app_context():  # the new connection replaced the first, ended there too
+    with badge_app.app_context():
+        [kept] = db.session.scalars(sa.select(RemoteGrant)).all()
+        assert (kept.id, kept.status) == (grant.id, "active")
+    assert len([r for r in provider_server.requests if r.path == "/oauth/token"]) == 1
+    assert provider.revoked == []
+
+
+def test_a_second_consent_given_meanwhile_replaces_the_connection_and_ends_the_first_there(
+    badge_app: Flask, earner: Accounts, issuer3: CredentialIssuer, provider_server: LocalHTTPServer
+) -> None:
+    provider = Ob3Backpack(provider_server, held(issuer3, 1))
+    first, second = start(earner, provider_server), start(earner, provider_server)  # two tabs
+    for consent in (first, second):
+        back = earner.client.get(local_path(provider.consent(consent.headers["Location"])))
+        assert job_state(earner, back)["status"] == "done"
+    with badge_app.app_context():  # one connection per backpack
         grants = db.session.scalars(sa.select(RemoteGrant).order_by(RemoteGrant.id)).all()
         assert [g.status for g in grants] == ["revoked", "active"]
-    assert len(provider.revoked) == 2  # its refresh and access tokens
+    assert len(provider.revoked) == 2  # the first one's refresh and access tokens
 
 
 def test_the_connection_is_shown_with_the_connected_apps_and_revocable(
@@ -297,9 +314,8 @@ def test_a_pull_out_of_time_keeps_what_it_brought_and_says_to_pull_again(
     assert count(badge_app, Badge) == 0
 
     badge_app.config["IMPORT_JOB_SECONDS"] = 600
-    again = start(earner, provider_server)
-    back = earner.client.get(local_path(provider.consent(again.headers["Location"])))
-    assert job_state(earner, back)["status"] == "done"
+    again = start(earner, provider_server)  # connected already: no consent asked
+    assert job_state(earner, again)["status"] == "done"
     assert count(badge_app, Badge) == 2
 
 

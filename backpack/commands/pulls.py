@@ -24,7 +24,7 @@ from backpack.commands.imports import (
 from backpack.extensions import db
 from backpack.services.app_fetcher import app_fetcher
 from importers.pipeline import ImporterError
-from importers.pull import discovery, jobs, ob3, wallet
+from importers.pull import discovery, jobs, reconnect, wallet
 from importers.pull.core import run_pull
 from importers.pull.remote import Remote
 
@@ -34,7 +34,9 @@ def _pull(address: str, spec: dict[str, Any], as_json: bool, failures: Path | No
     try:
         source, badges = jobs.list_spec(spec, user, Remote(app_fetcher()))
     except ImporterError as exc:
+        db.session.commit()  # a grant's tokens renewed, or forgotten, stay so
         raise click.ClickException(exc.message) from exc
+    db.session.commit()
     progress = Progress(len(badges), "Pulling badges", as_json)
     report = new_report(False, failures)
     report.notes.extend(jobs.spec_notes(spec))
@@ -70,23 +72,41 @@ def wallet_backup_command(path: Path, address: str, as_json: bool, failures: Pat
 @failures_option
 def backpack_command(url: str, address: str, as_json: bool, failures: Path | None) -> None:
     """Pull the badges an earner holds in another backpack: over the Open Badges 3.0 API
-    (prints the link where the earner consents; the pull then runs in the background), or
-    what its Displayer API shows."""
+    or Badge Connect (with the connection kept from an earlier pull, at once; else it
+    prints the link where the earner consents, and the pull then runs in the background),
+    or what its Displayer API shows."""
     user = account_for(address)
     remote = Remote(app_fetcher())
     try:
         spoken = discovery.discover(remote, url)
+        connection = None
         if spoken.kind in ("ob3", "badge-connect"):
-            link = ob3.consent_address(remote, user, spoken.base, spoken.kind)
-            db.session.commit()
-            click.echo(
-                f"Open this link in a browser, logged in here as {address}, and allow the"
-                " other backpack to share your badges (a backpack that also keeps 2.0 badges"
-                " on Badge Connect then asks a second time, for those); the pull then"
-                f" starts:\n{link}"
-            )
-            return
+            connection = reconnect.connect(remote, user, spoken)
     except ImporterError as exc:
-        db.session.rollback()
+        # Tokens renewed (or forgotten) before the failure are kept so.
+        db.session.commit()
         raise click.ClickException(exc.message) from exc
-    _pull(address, jobs.address_spec(spoken.base), as_json, failures)
+    if connection is None:
+        _pull(address, jobs.address_spec(spoken.base), as_json, failures)
+        return
+    db.session.commit()
+    for note in connection.notes:
+        click.echo(note, err=True)
+    if connection.consent is None:  # connected before, and still: no consent to ask
+        _pull(address, jobs.grant_spec(*connection.grants), as_json, failures)
+        return
+    if connection.waiting is not None:
+        # Only the second consent is missing: the kept 3.0 grant is read now.
+        click.echo(
+            "Your 2.0 badges there need your consent first: open this link in a browser,"
+            f" logged in here as {address}, to bring them too:\n{connection.consent}",
+            err=True,
+        )
+        _pull(address, jobs.grant_spec(connection.waiting), as_json, failures)
+        return
+    click.echo(
+        f"Open this link in a browser, logged in here as {address}, and allow the"
+        " other backpack to share your badges (a backpack that also keeps 2.0 badges"
+        " on Badge Connect then asks a second time, for those); the pull then"
+        f" starts:\n{connection.consent}"
+    )

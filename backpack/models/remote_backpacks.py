@@ -35,7 +35,8 @@ class RemoteGrant(Base):
     """An earner's authorization for this server to read their badges at another backpack.
 
     "pending" while the earner is at the other side's consent page (the state's digest
-    finds it when they come back); "active" with its tokens; "revoked" with none left.
+    finds it when they come back); "active" with its tokens (renewed, and rotated, with the
+    refresh token as they expire); "revoked" with none left.
     """
 
     __tablename__ = "remote_grant"
@@ -53,6 +54,9 @@ class RemoteGrant(Base):
     code_verifier_sealed: Mapped[str | None] = mapped_column(sa.Text)
     access_token_sealed: Mapped[str | None] = mapped_column(sa.Text)
     refresh_token_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    # When the access token ends, as its token answer said (None: it did not say); a pull
+    # after that renews it with the refresh token before reading.
+    access_token_expires_at: Mapped[datetime | None]
     scope: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     authorized_at: Mapped[datetime | None]

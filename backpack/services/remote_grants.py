@@ -1,6 +1,9 @@
 """The other backpacks this server reads for an earner: its registrations at their APIs,
 the earners' grants there (asked for, found again, listed), and revoking.
 
+A grant's tokens change as the pulls renew them (`importers/pull/tokens.py`: a rotated
+refresh token replaces the one kept), so revoking always sends the ones kept last.
+
 Revoking forgets the tokens here and, when the other side has a revocation endpoint
 (RFC 7009), asks it to end them too; an answer that does not come does not stop the
 revocation here.
@@ -162,8 +165,15 @@ def _revoke(grant: RemoteGrant) -> None:
         for token, hint in tokens:
             if token is not None:
                 _ask_revocation(grant, endpoint, token, hint)
+    forget_lost_grant(grant)
+
+
+def forget_lost_grant(grant: RemoteGrant) -> None:
+    """End a grant the other side no longer honours (its refresh refused, or none kept):
+    its tokens are dropped here, with nothing to ask there, and a pull asks consent again."""
     grant.status = "revoked"
     grant.access_token_sealed = grant.refresh_token_sealed = None
+    grant.access_token_expires_at = None
     db.session.flush()
 
 

@@ -31,7 +31,7 @@ from backpack.services.app_fetcher import app_fetcher
 from backpack.services.import_jobs import ImportNotStarted, unfinished_jobs
 from backpack.web.forms import PageForm
 from importers.pipeline import ImporterError
-from importers.pull import both_apis, discovery, jobs, ob3, wallet
+from importers.pull import both_apis, discovery, jobs, ob3, reconnect, wallet
 from importers.pull.remote import Remote
 
 bp = Blueprint("pulls", __name__, url_prefix="/account/import/backpack")
@@ -64,11 +64,7 @@ def pull_page() -> Page:
             elif form.address.data:
                 spoken = discovery.discover(Remote(app_fetcher()), form.address.data)
                 if spoken.kind in ("ob3", "badge-connect"):
-                    address = ob3.consent_address(
-                        Remote(app_fetcher()), current_user, spoken.base, spoken.kind
-                    )
-                    db.session.commit()
-                    return redirect(address)
+                    return _pull_over_api(form, spoken)
                 spec = jobs.address_spec(spoken.base)
             else:
                 form.address.errors = ["Give an address, or choose a wallet backup file."]
@@ -80,6 +76,27 @@ def pull_page() -> Page:
         return _start(form, spec)
     status = 400 if form.errors else 200
     return render_template("imports/pull.html", form=form), status
+
+
+def _pull_over_api(form: PullForm, spoken: discovery.Spoken) -> Page:
+    """Pull with the grants kept for that backpack (a second pull asks no consent), else
+    send the earner to consent there."""
+    try:
+        connection = reconnect.connect(Remote(app_fetcher()), current_user, spoken)
+    except ImporterError as exc:
+        # Tokens renewed (or forgotten) before the failure are kept so: the other side
+        # already ended the ones they replace.
+        db.session.commit()
+        form.address.errors = [exc.message]
+        return render_template("imports/pull.html", form=form), 400
+    db.session.commit()
+    for note in connection.notes:
+        flash(note, "info")
+    if connection.consent is not None:
+        if connection.waiting is not None:
+            session[FIRST_LEG] = connection.waiting.id
+        return redirect(connection.consent)
+    return _start(form, jobs.grant_spec(*connection.grants))
 
 
 def _start(form: PullForm, spec: dict[str, Any]) -> Page:

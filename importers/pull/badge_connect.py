@@ -21,6 +21,8 @@ MANIFEST = "/.well-known/badgeconnect.json"
 SCOPE_PREFIX = "https://purl.imsglobal.org/spec/ob/v2p1/scope/"
 SCOPES = f"{SCOPE_PREFIX}assertion.readonly {SCOPE_PREFIX}profile.readonly"
 VERSIONS = ("v2p1", "v1p0")
+# Open Badges 2.1's scope for a refresh token.
+OFFLINE_ACCESS = "offline_access"
 
 
 def read_manifest(remote: Remote, root: str) -> Endpoints:
@@ -54,6 +56,8 @@ def read_manifest(remote: Remote, root: str) -> Endpoints:
     wanted = SCOPES.split()
     if isinstance(offered, list):
         wanted = [scope for scope in wanted if scope in offered] or wanted
+        if OFFLINE_ACCESS in offered:  # a refresh token: later pulls renew, not re-ask
+            wanted.append(OFFLINE_ACCESS)
     return Endpoints(
         str(named["API base"]).rstrip("/"),
         api["registrationUrl"],

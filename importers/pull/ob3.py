@@ -1,6 +1,6 @@
 """The Open Badges 3.0 API as a service consumer: discovery, dynamic registration (one per
-API, cached), authorization with PKCE S256 in the earner's browser, the token, then
-`GET /credentials` following `Link` and `GET /profile`.
+API, cached), authorization with PKCE S256 in the earner's browser, the token (renewed
+on later pulls, `tokens.py`), then `GET /credentials` following `Link` and `GET /profile`.
 
 Every request goes through the pull's `Remote` (the app's one safe fetcher, capped). The
 discovery document is the other side's word: every endpoint it names must be on its own
@@ -9,13 +9,12 @@ host, or the pull ends before anything is sent there, least of all the earner's 
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
@@ -24,14 +23,18 @@ from backpack.links import external_url
 from backpack.models import RemoteClient, RemoteGrant, User
 from backpack.models.base import utcnow
 from backpack.services import remote_grants
-from backpack.services.sealing import seal, unseal
-from importers.pull import badge_connect, verbatim
+from backpack.services.sealing import unseal
+from importers.pull import badge_connect, tokens, verbatim
 from importers.pull.core import PulledBadge
 from importers.pull.endpoints import Endpoints, same_host
-from importers.pull.remote import PullStopped, Remote
+from importers.pull.remote import PullStopped, PullUnauthorized, Remote
 
 SCOPE_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
 SCOPES = f"{SCOPE_PREFIX}credential.readonly {SCOPE_PREFIX}profile.readonly"
+# The scope that gives a refresh token at backpacks that say so (Open Badges 2.1 defines
+# it; this server's 3.0 API offers it too): asked for when offered, so that a later pull
+# renews its token rather than asking consent again.
+OFFLINE_ACCESS = "offline_access"
 PAGE_SIZE = 100
 # How long a consent asked for may be answered.
 CONSENT_WAIT = timedelta(hours=1)
@@ -68,13 +71,15 @@ def read_discovery(remote: Remote, root: str) -> Endpoints:
                 f"The discovery document of {urlsplit(root).hostname} names its {name} on"
                 f" another host ({urlsplit(str(value)).hostname}); nothing was sent there."
             )
+    offered = flow.get("scopes")
+    offline = isinstance(offered, dict) and OFFLINE_ACCESS in offered
     return Endpoints(
         api_base.rstrip("/"),
         str(named["registration"]),
         str(named["authorization"]),
         str(named["token"]),
         str(revocation) if revocation else None,
-        scope=SCOPES,
+        scope=f"{SCOPES} {OFFLINE_ACCESS}" if offline else SCOPES,
     )
 
 
@@ -108,8 +113,10 @@ def client_for(remote: Remote, endpoints: Endpoints) -> RemoteClient:
     client_secret = answer.get("client_secret") if isinstance(answer, dict) else None
     if not isinstance(client_id, str) or not isinstance(client_secret, str):
         raise PullStopped("The other backpack's registration gave no client id and secret.")
+    # The token requests (the code's, each refresh's) authenticate as it was registered.
+    kept = endpoints.as_dict() | {"token_endpoint_auth_method": tokens.auth_method(answer)}
     return remote_grants.keep_remote_client(
-        endpoints.api_base, endpoints.kind, endpoints.as_dict(), client_id, client_secret
+        endpoints.api_base, endpoints.kind, kept, client_id, client_secret
     )
 
 
@@ -151,35 +158,24 @@ def pending_grant(user: User, state: str) -> RemoteGrant | None:
 
 
 def finish_authorization(remote: Remote, grant: RemoteGrant, code: str) -> None:
-    """Trade the code for tokens (PKCE verifier, Basic client auth); the grant is active."""
-    client = grant.client
-    secret = unseal(client.client_secret_sealed)
+    """Trade the code for tokens (PKCE verifier, client auth as registered); the grant is
+    active."""
     verifier = unseal(grant.code_verifier_sealed or "")
-    if secret is None or verifier is None:
+    if verifier is None:
         raise PullStopped("This authorization can no longer be finished: start again.")
     # Single use: whatever the answer, this state and verifier are spent.
     grant.state_hash, grant.code_verifier_sealed = None, None
-    basic = base64.b64encode(f"{_form(client.client_id)}:{_form(secret)}".encode()).decode()
-    body = urlencode(
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri(),
-            "scope": grant.scope,
-            "code_verifier": verifier,
-        }
-    ).encode()
-    answer, _ = remote.post_form(
-        str(client.endpoints["token"]), body, authorization=f"Basic {basic}"
+    answer = tokens.token_request(
+        remote,
+        grant.client,
+        "authorization_code",
+        code=code,
+        redirect_uri=redirect_uri(),
+        scope=grant.scope,
+        code_verifier=verifier,
     )
-    token = answer.get("access_token") if isinstance(answer, dict) else None
-    if not isinstance(token, str) or not token:
-        raise PullStopped("The other backpack's token endpoint gave no access token.")
-    refresh = answer.get("refresh_token")
-    grant.access_token_sealed = seal(token)
-    grant.refresh_token_sealed = seal(refresh) if isinstance(refresh, str) and refresh else None
-    if isinstance(answer.get("scope"), str):
-        grant.scope = answer["scope"][:2000]
+    grant.refresh_token_sealed = None  # only the one this answer gives, if any
+    tokens.keep_tokens(grant, answer)
     grant.status, grant.authorized_at = "active", utcnow()
     db.session.flush()
     # One connection per backpack: the one it replaces is ended (there too, if it can be).
@@ -187,10 +183,16 @@ def finish_authorization(remote: Remote, grant: RemoteGrant, code: str) -> None:
 
 
 def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:
-    """Every credential the grant reads there, page after page, then the profile."""
-    token = unseal(grant.access_token_sealed or "") if grant.status == "active" else None
-    if token is None:
-        raise PullStopped("This backpack is no longer connected: connect it again.")
+    """Every credential the grant reads there, page after page, then the profile; its
+    access token renewed first when it has expired, or when it is refused."""
+    try:
+        return _listed(remote, grant, tokens.access_token(remote, grant))
+    except PullUnauthorized:
+        # Ended there before its time (or its expiry was never said): renewed once.
+        return _listed(remote, grant, tokens.renewed_token(remote, grant))
+
+
+def _listed(remote: Remote, grant: RemoteGrant, token: str) -> list[PulledBadge]:
     base = grant.client.api_base
     connect = grant.client.api_kind == "badge-connect"
     query = urlencode({"limit": PAGE_SIZE, "offset": 0})
@@ -251,8 +253,3 @@ def _next(current: str, link: str, base: str) -> str | None:
 def _name(credential: dict[str, Any]) -> str:
     name = credential.get("name")
     return str(name)[:200] if isinstance(name, str) else str(credential.get("id", ""))[:200]
-
-
-def _form(value: str) -> str:
-    # RFC 6749 2.3.1: the client id and secret are form-encoded inside Basic credentials.
-    return quote(value, safe="")

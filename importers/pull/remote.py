@@ -18,6 +18,10 @@ class PullStopped(SourceUnreadable):
     this reason, before anything is stored."""
 
 
+class PullUnauthorized(PullStopped):
+    """The remote refused the token a request carried (HTTP 401)."""
+
+
 @dataclass(frozen=True)
 class PullLimits:
     """How much of a remote one pull reads at most."""
@@ -93,6 +97,8 @@ class Remote:
             )
         if response.status in (301, 302, 303, 307, 308):
             raise PullStopped(f"{url} answered a redirect where an answer was expected.")
+        if response.status == 401:
+            raise PullUnauthorized(f"{url} answered HTTP 401{_said(response)}.")
         if response.status >= 400:
             raise PullStopped(f"{url} answered HTTP {response.status}{_said(response)}.")
         if response.content_type not in JSON_TYPES and not response.content_type.endswith("+json"):

@@ -1,6 +1,6 @@
 """A stand-in for another backpack's Open Badges 3.0 API (the service provider side), on a
 `LocalHTTPServer`: discovery, registration, consent, token (PKCE S256 checked, Basic client
-auth), `GET /credentials` paged with `Link`, and `GET /profile`.
+auth; refresh with rotation), `GET /credentials` paged with `Link`, and `GET /profile`.
 
 Consent is given by `consent(authorize_url)`, which checks the request as a provider would
 and returns where the earner's browser would be sent back.
@@ -34,6 +34,7 @@ class Ob3Backpack:
         page_size: int = 2,
         jws_field: str = "compactJwsStrings",
         badge_connect: bool = False,
+        auth_method: str = "client_secret_basic",
     ) -> None:
         self.server = server
         self.credentials, self.jws = list(credentials), list(jws)
@@ -43,6 +44,13 @@ class Ob3Backpack:
         self.codes: dict[str, dict[str, str]] = {}
         self.access_token = ""  # the last one issued
         self.live_tokens: set[str] = set()
+        self.refresh_token = ""  # the last one issued
+        # Each live refresh token, and the scope it renews; rotated at every use.
+        self.live_refresh_tokens: dict[str, str] = {}
+        self.refreshes: list[dict[str, str]] = []  # the refresh requests, as sent
+        self.expires_in = 3600
+        # How the registration tells the client to authenticate at the token endpoint.
+        self.auth_method = auth_method
         self.base = BADGR if badge_connect else API
         if badge_connect:
             # Badgr's shape: the manifest redirects to /bcv1/manifest/<domain>, v1p0.
@@ -106,6 +114,7 @@ class Ob3Backpack:
         metadata = json.loads(request.body)
         self.registrations.append(metadata)
         answer = metadata | {"client_id": self.client_id, "client_secret": self.client_secret,
+                             "token_endpoint_auth_method": self.auth_method,
                              "client_id_issued_at": 0, "client_secret_expires_at": 0}  # fmt: skip
         return Response(201, json.dumps(answer).encode(), JSON)
 
@@ -122,9 +131,12 @@ class Ob3Backpack:
 
     def token(self, request: RecordedRequest) -> Response:
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
-        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if not self._client_authenticated(request, form):
+            return Response(401, b'{"error": "invalid_client"}', JSON)
+        if form.get("grant_type") == "refresh_token":
+            return self._refresh(form)
         asked = self.codes.pop(form.get("code", ""), None)
-        if request.headers.get("authorization") != f"Basic {basic}" or asked is None:
+        if asked is None:
             return Response(400, b'{"error": "invalid_grant"}', JSON)
         verifier = form.get("code_verifier", "").encode()
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
@@ -132,16 +144,52 @@ class Ob3Backpack:
             return Response(400, b'{"error": "invalid_grant"}', JSON)
         if form.get("redirect_uri") != asked["redirect_uri"]:
             return Response(400, b'{"error": "invalid_grant"}', JSON)
+        return self._tokens(asked["scope"])
+
+    def _client_authenticated(self, request: RecordedRequest, form: dict[str, str]) -> bool:
+        """The client authenticated as it was registered, and only so."""
+        given = request.headers.get("authorization")
+        if self.auth_method == "client_secret_post":
+            secret = (form.get("client_id"), form.get("client_secret"))
+            return given is None and secret == (self.client_id, self.client_secret)
+        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        return given == f"Basic {basic}" and "client_secret" not in form
+
+    def _refresh(self, form: dict[str, str]) -> Response:
+        """RFC 6749 section 6, with rotation: the refresh token is spent by its use."""
+        self.refreshes.append(form)
+        scope = self.live_refresh_tokens.pop(form.get("refresh_token", ""), None)
+        if scope is None:
+            body = (
+                b'{"error": "invalid_grant", "error_description": "The refresh token is invalid."}'
+            )
+            return Response(400, body, JSON)
+        return self._tokens(scope)
+
+    def _tokens(self, scope: str) -> Response:
         self.access_token = "at-" + secrets.token_hex(16)
         self.live_tokens.add(self.access_token)
-        body = {"access_token": self.access_token, "token_type": "Bearer", "expires_in": 3600,
-                "refresh_token": "rt-" + secrets.token_hex(8), "scope": asked["scope"]}  # fmt: skip
+        self.refresh_token = "rt-" + secrets.token_hex(8)
+        self.live_refresh_tokens[self.refresh_token] = scope
+        body = {"access_token": self.access_token, "token_type": "Bearer",
+                "expires_in": self.expires_in, "refresh_token": self.refresh_token,
+                "scope": scope}  # fmt: skip
         return Response(200, json.dumps(body).encode(), JSON)
+
+    def end_access_tokens(self) -> None:
+        """Every access token issued so far is refused from now on (they expired here)."""
+        self.live_tokens.clear()
+
+    def end_refresh_tokens(self) -> None:
+        """Every refresh token issued so far is refused from now on (the earner revoked
+        this server here, say)."""
+        self.live_refresh_tokens.clear()
 
     def revoke(self, request: RecordedRequest) -> Response:
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
         self.revoked.append(form.get("token", ""))
         self.live_tokens.discard(form.get("token", ""))
+        self.live_refresh_tokens.pop(form.get("token", ""), None)
         return Response(200, b"", JSON)
 
     def _authorized(self, request: RecordedRequest) -> bool:
