@@ -19,6 +19,7 @@ It is a benchmark: it never fails a build.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import os
@@ -41,6 +42,7 @@ from backpack.openbadges.safe_fetcher import Fetcher
 from backpack.openbadges.verify import verify_badge
 from bench import verify_credentials
 from bench.common import parse_with_smoke
+from bench.static_issuer import StaticIssuer
 from bench.verify_floor import (
     floor_figures,
     measure_floor,
@@ -123,11 +125,19 @@ def make_inputs(issuer: TestIssuer, count: int) -> list[Input]:
 
 
 def host_issuer(count: int, connection: Connection) -> None:
-    """In a process of its own: host an issuer, send the inputs, answer until told to stop."""
-    with LocalHTTPServer() as server:
-        connection.send(make_inputs(TestIssuer(server), count))
+    """In a process of its own: host an issuer, send the inputs, answer until told to stop.
+
+    The test issuer's documents are served as static files are (`static_issuer.py`).
+    """
+    server = LocalHTTPServer()  # not started: it names the URLs and keeps the routes
+    inputs = make_inputs(TestIssuer(server), count)
+    issuer = StaticIssuer.taking_over(server)
+    try:
+        connection.send(inputs)
         while connection.recv() == "traffic":
-            connection.send((len(server.requests), server.connections))
+            connection.send((issuer.requests, issuer.connections))
+    finally:
+        issuer.stop()
 
 
 def verify_with_ours(inputs: Sequence[Input], *, keep_documents: bool = True) -> Run:
@@ -208,6 +218,7 @@ def measure(count: int) -> dict[str, Any]:
     server.start()
     try:
         inputs: list[Input] = issuer_end.recv()
+        gc.freeze()  # as wsgi.py does once the app is made: ours runs as the server runs it
         ours = with_traffic(issuer_end, verify_with_ours, inputs)
         cold = with_traffic(issuer_end, verify_with_ours_cold, inputs)
         texts = [item.data for item in inputs]
