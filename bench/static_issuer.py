@@ -5,13 +5,14 @@ thread per connection, every request recorded. Answering costs it about 130 us o
 request, more than our fetcher spends asking, so with it the benchmark timed the issuer's
 server as much as the verifiers. Real issuers serve these documents as static files (nginx,
 a CDN) in a few microseconds. This server answers the same routes, on the same port, from
-bytes made once: one asyncio loop, httptools (llhttp) reading requests, HTTP/1.1
+bytes made once: a thread per connection, httptools (llhttp) reading requests, HTTP/1.1
 keep-alive. Both verifiers meet the same server.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import socket
 import threading
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -23,17 +24,17 @@ from tests.support.http_server import NOT_FOUND, LocalHTTPServer, Response
 
 
 class StaticIssuer:
-    """Serves `LocalHTTPServer`'s fixed routes on its port, in a thread of its own, once that
-    server is stopped; counts requests and connections as it did."""
+    """Serves `LocalHTTPServer`'s fixed routes on its port once that server is stopped, a
+    thread per connection; counts requests and connections as it did."""
 
     def __init__(self, routes: Mapping[str, bytes], port: int) -> None:
         self.routes = dict(routes)
-        self.port = port
         self.requests = 0
         self.connections = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._listener = socket.create_server(("127.0.0.1", port), reuse_port=False)
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
 
     @classmethod
     def taking_over(cls, server: LocalHTTPServer) -> StaticIssuer:
@@ -41,69 +42,70 @@ class StaticIssuer:
         routes = {path: _answer(route) for path, route in server._routes.items()}
         port = server.port
         server.stop()
-        return cls(routes, port).start()
-
-    def start(self) -> StaticIssuer:
-        self._thread.start()
-        self._ready.wait(10)
-        return self
+        issuer = cls(routes, port)
+        issuer._thread.start()
+        return issuer
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._stopping.set()
+        # Shutting the listener down wakes the thread blocked in accept(); closing does not.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
         self._thread.join(timeout=10)
 
     def answer(self, path: str) -> bytes:
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
         found = self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
         return found if found is not None else _NOT_FOUND
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            self._loop.create_server(
-                lambda: _Connection(self), "127.0.0.1", self.port, reuse_address=True
-            )
-        )
-        self._ready.set()
-        try:
-            self._loop.run_forever()
-        finally:
-            server.close()
-            self._loop.close()
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return  # stopped
+            self.connections += 1
+            threading.Thread(target=_Connection(self, connection).serve, daemon=True).start()
 
 
-class _Connection(asyncio.Protocol):
+class _Connection:
     """One client connection: requests parsed as they come, each answered in turn."""
 
-    def __init__(self, issuer: StaticIssuer) -> None:
+    def __init__(self, issuer: StaticIssuer, sock: socket.socket) -> None:
         self.issuer = issuer
+        self.sock = sock
         self.parser = httptools.HttpRequestParser(self)
-        self.transport: asyncio.Transport | None = None
         self.path = b""
+        self.answers: list[bytes] = []
+        self.keep_alive = True
 
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-        self.issuer.connections += 1
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError:
-            assert self.transport is not None
-            self.transport.close()
+    def serve(self) -> None:
+        with self.sock:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while self.keep_alive:
+                try:
+                    data = self.sock.recv(65536)
+                    if not data:
+                        return
+                    self.parser.feed_data(data)
+                    if self.answers:
+                        self.sock.sendall(b"".join(self.answers))
+                        self.answers.clear()
+                except (OSError, httptools.HttpParserError):
+                    return
 
     def on_url(self, url: bytes) -> None:
         self.path += url
 
     def on_message_complete(self) -> None:
-        assert self.transport is not None
         answer = self.issuer.answer(self.path.decode("latin-1"))
         self.path = b""
         if self.parser.get_method() == b"HEAD":
             answer = answer.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-        self.transport.write(answer)
-        if not self.parser.should_keep_alive():
-            self.transport.close()
+        self.answers.append(answer)
+        self.keep_alive = self.parser.should_keep_alive()
 
 
 def _answer(route: Any) -> bytes:
