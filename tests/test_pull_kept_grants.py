@@ -25,7 +25,7 @@ from backpack.models.base import utcnow
 from backpack.services.sealing import unseal
 from tests.conftest import TEST_PASSWORD, Accounts, local_path, post_form
 from tests.openbadges.credential_issuer import ISSUER_HOST, CredentialIssuer
-from tests.support.http_server import LocalHTTPServer
+from tests.support.http_server import LocalHTTPServer, Response
 from tests.support.issuer import TestIssuer
 from tests.support.ob3_backpack import Ob3Backpack
 
@@ -205,6 +205,29 @@ def test_a_renewal_refused_during_the_pull_ends_it_with_a_message_and_the_next_a
 
     again = start(earner, other)
     assert again.headers["Location"].startswith(other.server.url("/oauth/authorize"))
+
+
+def test_a_renewal_that_fails_for_now_keeps_the_connection_for_the_next_try(
+    badge_app: Flask, earner: Accounts, other: Other
+) -> None:
+    connect(earner, other)
+    expire_kept_token(badge_app, other)
+    [before] = grants(badge_app)
+    other.server.route("/oauth/token", Response(503, b"down for maintenance"))
+
+    refused = start(earner, other)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "could not be renewed just now" in page
+    assert "try the pull again later" in page
+    assert grants(badge_app) == [before]  # nothing forgotten, nothing half-written
+
+    other.server.route("/oauth/token", other.provider.token)  # back up
+    state = job_state(earner, start(earner, other))
+    assert state["status"] == "done", state
+    assert len(other.provider.refreshes) == 1
+    [kept] = grants(badge_app)
+    assert (kept["status"], kept["refresh"]) == ("active", other.provider.refresh_token)
 
 
 def test_the_shell_pulls_again_with_the_kept_connection_renewed(

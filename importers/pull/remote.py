@@ -22,6 +22,11 @@ class PullUnauthorized(PullStopped):
     """The remote refused the token a request carried (HTTP 401)."""
 
 
+class PullRefused(PullStopped):
+    """The remote answered that the request itself is wrong (HTTP 4xx other than 401, 408
+    and 429): asking again the same way will not help, unlike a server that is down."""
+
+
 @dataclass(frozen=True)
 class PullLimits:
     """How much of a remote one pull reads at most."""
@@ -99,6 +104,8 @@ class Remote:
             raise PullStopped(f"{url} answered a redirect where an answer was expected.")
         if response.status == 401:
             raise PullUnauthorized(f"{url} answered HTTP 401{_said(response)}.")
+        if 400 <= response.status < 500 and response.status not in (408, 429):
+            raise PullRefused(f"{url} answered HTTP {response.status}{_said(response)}.")
         if response.status >= 400:
             raise PullStopped(f"{url} answered HTTP {response.status}{_said(response)}.")
         if response.content_type not in JSON_TYPES and not response.content_type.endswith("+json"):

@@ -3,10 +3,11 @@ renewed with the refresh token (RFC 6749 section 6) when the access token has ex
 is refused, and kept sealed. A pull from a backpack the earner already connected thus
 reads with the kept grant, without sending them through the consent page again.
 
-A refresh that is refused (invalid_grant, a revoked grant, the other backpack gone, no
-refresh token kept) ends the grant here: its tokens are forgotten, and the next pull asks
-consent as the first did. A rotated refresh token replaces the kept one at once, since the
-other side has already ended the old.
+A refresh that is refused (invalid_grant, a revoked grant, no refresh token kept) ends the
+grant here: its tokens are forgotten, and the next pull asks consent as the first did. A
+refresh that fails for now (the other backpack down, slow or failing) keeps the grant. A
+rotated refresh token replaces the kept one at once, since the other side has already
+ended the old.
 
 Every request goes through the pull's `Remote` (the app's safe fetcher, capped). The client
 authenticates as it registered (`token_endpoint_auth_method`); Authlib builds the token
@@ -29,7 +30,7 @@ from backpack.models import RemoteClient, RemoteGrant
 from backpack.models.base import utcnow
 from backpack.services import remote_grants
 from backpack.services.sealing import seal, unseal
-from importers.pull.remote import PullStopped, Remote
+from importers.pull.remote import PullRefused, PullStopped, PullUnauthorized, Remote
 
 # The ways of client authentication at a token endpoint this client can use (RFC 7591).
 AUTH_METHODS: Final = ("client_secret_basic", "client_secret_post")
@@ -121,9 +122,16 @@ def renewed_token(remote: Remote, grant: RemoteGrant) -> str:
         raise GrantLost(host, "it gave no way to renew it")
     try:
         answer = token_request(remote, grant.client, "refresh_token", refresh_token=refresh)
-    except PullStopped as exc:
+    except (PullUnauthorized, PullRefused) as exc:
+        # RFC 6749 5.2: invalid_grant, invalid_client... the grant is over there.
         remote_grants.forget_lost_grant(grant)
         raise GrantLost(host, exc.message.rstrip(".")) from exc
+    except PullStopped as exc:
+        # Down, slow, busy or confused for now: the grant is kept for the next try.
+        raise PullStopped(
+            f"The connection to {host} could not be renewed just now ({exc.message.rstrip('.')})."
+            " It is kept: try the pull again later."
+        ) from exc
     keep_tokens(grant, answer)
     return str(answer["access_token"])
 
