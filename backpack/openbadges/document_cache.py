@@ -21,7 +21,7 @@ so a badge of a known issuer costs its assertion and its checks, not the issuer'
 parsed again.
 
 No well-kept caching library fits here: CacheControl wraps `requests` and Hishel wraps
-`httpx`, while the fetcher drives its own http.client connections to reach only the address it
+`httpx`, while the fetcher drives its own sockets to reach only the address it
 checked; the few rules above are what a verifier needs of RFC 9111.
 """
 

@@ -185,9 +185,11 @@ class HttpExchange:
                     answer.end_of_stream(received)
                     break
                 received += len(data)
+                _feed(parser, answer, data)
+                # Counted once the bytes are parsed: a read may end the headers and carry
+                # much of the body, which is no reason to refuse them.
                 if not answer.headers_done and received > MAX_HEADER_BYTES:
                     raise FetchError(f"{url} sent headers larger than it may.", code="unreachable")
-                _feed(parser, answer, data)
         except TimeoutError:
             if wait < self.timeout:  # the deadline, not the read timeout, ran out
                 raise deadline_passed(deadline, url) from None
@@ -232,6 +234,7 @@ class _Answer:
         "body",
         "complete",
         "framed",
+        "header_bytes",
         "header_count",
         "headers",
         "headers_done",
@@ -250,6 +253,7 @@ class _Answer:
         self.status = 0
         self.headers: dict[str, str] = {}
         self.header_count = 0
+        self.header_bytes = 0
         self.headers_done = False
         self.body: list[bytes] = []
         self.size = 0
@@ -284,6 +288,9 @@ class _Answer:
             raise FetchError(
                 f"{self.url} sent more than {MAX_HEADERS} headers.", code="unreachable"
             )
+        self.header_bytes += len(name) + len(value)
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise FetchError(f"{self.url} sent headers larger than it may.", code="unreachable")
         # Latin-1 maps every byte to a character, as http.client read headers.
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1").rstrip(" \t")
@@ -314,7 +321,7 @@ class _Answer:
     def on_message_complete(self) -> None:
         if self.status < 200:
             # An interim answer (103 Early Hints): the real response follows.
-            self.headers, self.header_count = {}, 0
+            self.headers, self.header_count, self.header_bytes = {}, 0, 0
             return
         assert self.parser is not None
         # Asked now: once a message is complete, the parser forgets it.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -18,9 +19,10 @@ from backpack.openbadges.safe_fetcher import Fetcher
 @dataclass
 class RawServer:
     """Answers the n-th request on any connection with `answers[n]` (the last one after
-    that); closes a connection after an answer when `close_after` says so."""
+    that; a tuple is sent in parts, 50 ms apart); closes a connection after an answer when
+    `close_after` says so."""
 
-    answers: Sequence[bytes]
+    answers: Sequence[bytes | tuple[bytes, ...]]
     close_after: bool = False
     requests: list[bytes] = field(default_factory=list)
     connections: int = 0
@@ -46,7 +48,10 @@ def raw_server() -> Iterator[RawServer]:
                     return
                 server.requests.append(received)
                 number = min(len(server.requests), len(server.answers)) - 1
-                connection.sendall(server.answers[number])
+                answer = server.answers[number]
+                for part in answer if isinstance(answer, tuple) else (answer,):
+                    connection.sendall(part)
+                    time.sleep(0.05)  # each part arrives apart
                 if server.close_after:
                     return
 
@@ -265,3 +270,20 @@ def test_an_answer_without_a_body_keeps_its_connection(
     assert first.status == second.status == int(status[:3])
     assert first.content == b""
     assert raw_server.connections == 1
+
+
+def test_a_large_body_after_headers_sent_apart_is_read(raw_server: RawServer) -> None:
+    # Part of the head in one write, the rest with a body of 200 KB in the next: a read then
+    # holds the end of the headers and much of the body, which must not count against the
+    # headers' limit.
+    body = b"x" * 200_000
+    raw_server.answers = [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n",
+            b"Content-Length: 200000\r\n\r\n" + body,
+        )
+    ]
+
+    response = fetcher().get(raw_server.url())
+
+    assert response.content == body
