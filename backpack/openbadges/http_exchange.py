@@ -352,7 +352,9 @@ def _request_bytes(
     try:
         encoded = head.encode("latin-1") + b"\r\n\r\n"
     except UnicodeEncodeError:
-        raise FetchRefused(f"The request for {url} has a header that cannot be sent.") from None
+        raise FetchRefused(
+            f"The request for {url} holds characters an HTTP request cannot carry."
+        ) from None
     return encoded if request.body is None else encoded + request.body
 
 
