@@ -12,8 +12,12 @@ same load on a shared machine.
 As served, most of a badge's documents come from the issuer document cache and only its
 assertion (or revocation list) is fetched; `served_ceiling_per_second` is the rate at which
 those remaining requests alone go over bare `http.client`, as if our checks cost nothing:
-no verifier that fetches what the spec says must be fetched each time can beat it against
-this issuer's server.
+what a verifier that fetches what the spec says must be fetched each time can reach
+against this issuer's server, with a stock HTTP client.
+
+Our fetcher now spends less per request than bare `http.client` does (it parses responses
+with httptools), so our cold rate may pass this floor: the share then says that our
+checks and requests together cost less than stock requests with the same checks.
 """
 
 from __future__ import annotations
