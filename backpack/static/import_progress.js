@@ -22,7 +22,9 @@
     // A job stopped at its time limit failed, but it has a report of what it did import.
     if (state.report) {
       for (const span of report.querySelectorAll("[data-count]")) {
-        span.textContent = String(state.report[span.dataset.count] || 0);
+        // A dotted name reaches into the report ("already_imported.badges").
+        const count = span.dataset.count.split(".").reduce((part, key) => (part || {})[key], state.report);
+        span.textContent = String(count || 0);
       }
       const list = document.getElementById("import-failures");
       list.replaceChildren();
