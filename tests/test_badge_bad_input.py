@@ -96,6 +96,12 @@ def test_json_of_many_megabytes_is_refused(earner: Accounts) -> None:
     )
 
 
+def test_an_empty_file_is_called_empty(earner: Accounts) -> None:
+    response = add_badge(earner.client, "upload", (io.BytesIO(b""), "badge.png"))
+    _assert_refused(response, "not_an_image")
+    assert "The image is empty (0 bytes)." in response.get_data(as_text=True)
+
+
 def test_a_file_over_the_upload_limit_gets_a_page_naming_the_limit(earner: Accounts) -> None:
     limit = earner.app.config["MAX_CONTENT_LENGTH"]
     upload = (io.BytesIO(make_png() + b"\0" * limit), "huge.png")
