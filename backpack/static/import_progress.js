@@ -40,6 +40,17 @@
         item.textContent = note;
         notes.append(item);
       }
+      // Badges sent to an address not verified yet wait for it: say which, as the page does.
+      const unverified = document.getElementById("import-unverified");
+      unverified.replaceChildren();
+      for (const address of state.report.unverified_emails || []) {
+        const item = document.createElement("p");
+        const settings = document.createElement("a");
+        settings.href = unverified.dataset.settingsUrl;
+        settings.textContent = "settings";
+        item.append("Verify " + address + " in your ", settings, " to release its badges.");
+        unverified.append(item);
+      }
       const file = document.getElementById("import-failures-file");
       if (state.failures_url) file.querySelector("a").href = state.failures_url;
       file.hidden = !state.failures_url;
