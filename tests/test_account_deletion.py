@@ -55,3 +55,11 @@ def test_a_deleted_address_can_sign_up_again(accounts: Accounts) -> None:
     accounts.login("ann@example.org")
     post_form(accounts.client, "/account/", {"password": TEST_PASSWORD}, action="/account/delete")
     assert accounts.signup("ann@example.org").status_code == 302
+
+
+def test_the_deletion_page_offers_the_export_first(accounts: Accounts) -> None:
+    # Deleting cannot be undone; an earner leaving should find the way to keep their badges.
+    accounts.create("ann@example.org")
+    accounts.login("ann@example.org")
+    page = accounts.client.get("/account/delete").get_data(as_text=True)
+    assert '<a href="/account/export">Download my backpack</a>' in page

@@ -96,6 +96,23 @@ def test_json_of_many_megabytes_is_refused(earner: Accounts) -> None:
     )
 
 
+def test_an_empty_file_is_called_empty(earner: Accounts) -> None:
+    response = add_badge(earner.client, "upload", (io.BytesIO(b""), "badge.png"))
+    _assert_refused(response, "not_an_image")
+    assert "The image is empty (0 bytes)." in response.get_data(as_text=True)
+
+
+def test_a_file_over_the_upload_limit_gets_a_page_naming_the_limit(earner: Accounts) -> None:
+    limit = earner.app.config["MAX_CONTENT_LENGTH"]
+    upload = (io.BytesIO(make_png() + b"\0" * limit), "huge.png")
+    response = add_badge(earner.client, "upload", upload)
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "File too large" in page
+    assert f"at most {limit // (1024 * 1024)} MB in one upload" in page
+    assert "capacity limit" not in page  # Werkzeug's words, which tell an earner nothing
+
+
 def test_a_jws_with_alg_none_is_refused(earner: Accounts, issuer: TestIssuer) -> None:
     assertion = issuer.award("ann@example.org", host=False)
 

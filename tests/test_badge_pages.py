@@ -135,3 +135,14 @@ def test_account_deletion_removes_badges_and_their_images(
     assert _badge_ids(badge_app) == []
     with badge_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Image)) == 0
+
+
+def test_the_badge_page_says_in_words_how_the_badge_came(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    # It used to print the stored code: "Added 2026-12-03 by url".
+    add_badge(earner.client, "url", issuer.award("ann@example.org")["id"])
+    [badge_id] = _badge_ids(badge_app)
+    page = earner.client.get(f"/badges/{badge_id}").get_data(as_text=True)
+    assert " from a link</dd>" in page
+    assert " by url<" not in page

@@ -305,3 +305,20 @@ def test_an_import_over_its_time_stops_keeps_its_work_and_resumes_on_upload(
     assert state["report"]["badges"] == 0  # a third upload finds everything there
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Badge.id))) == 6
+
+
+def test_a_second_upload_of_the_same_zip_counts_the_badges_already_here(app: Flask) -> None:
+    # Without that line the report read "imported 0, could not be imported 0" for a ZIP of
+    # six badges, and an earner could not tell where they went.
+    accounts = logged_in(app)
+    upload(accounts, export_zip(sample_badges(ANN, SCHOOL)))
+    job_url = upload(accounts, export_zip(sample_badges(ANN, SCHOOL))).headers["Location"]
+    report = accounts.client.get(job_url + ".json").get_json()["report"]
+    assert report["badges"] == 0
+    already = report["already_imported"]["badges"]
+    assert already > 0
+    page = accounts.client.get(job_url).get_data(as_text=True)
+    assert (
+        "Already in your backpack, so not added again:"
+        f' <span data-count="already_imported.badges">{already}</span>'
+    ) in page

@@ -122,6 +122,9 @@ def inspect_image(
         raise ImageError(
             f"The image is {len(data)} bytes; the limit is {max_bytes}.", code="image_too_large"
         )
+    if not data:
+        # Said apart from bytes of the wrong kind: an empty file is a failed copy or save.
+        raise ImageError("The image is empty (0 bytes).", code="not_an_image")
     kind = sniff_image_type(data)
     if kind is None:
         raise ImageError("The file is not a PNG, SVG, JPEG or GIF image.", code="not_an_image")

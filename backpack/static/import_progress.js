@@ -22,7 +22,9 @@
     // A job stopped at its time limit failed, but it has a report of what it did import.
     if (state.report) {
       for (const span of report.querySelectorAll("[data-count]")) {
-        span.textContent = String(state.report[span.dataset.count] || 0);
+        // A dotted name reaches into the report ("already_imported.badges").
+        const count = span.dataset.count.split(".").reduce((part, key) => (part || {})[key], state.report);
+        span.textContent = String(count || 0);
       }
       const list = document.getElementById("import-failures");
       list.replaceChildren();
@@ -37,6 +39,17 @@
         const item = document.createElement("li");
         item.textContent = note;
         notes.append(item);
+      }
+      // Badges sent to an address not verified yet wait for it: say which, as the page does.
+      const unverified = document.getElementById("import-unverified");
+      unverified.replaceChildren();
+      for (const address of state.report.unverified_emails || []) {
+        const item = document.createElement("p");
+        const settings = document.createElement("a");
+        settings.href = unverified.dataset.settingsUrl;
+        settings.textContent = "settings";
+        item.append("Verify " + address + " in your ", settings, " to release its badges.");
+        unverified.append(item);
       }
       const file = document.getElementById("import-failures-file");
       if (state.failures_url) file.querySelector("a").href = state.failures_url;

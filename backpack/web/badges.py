@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from backpack.extensions import db
 from backpack.models import Badge, Image
+from backpack.models.badges import SOURCE_WORDS
 from backpack.openbadges import OpenBadgesError
 from backpack.services import badges, sharing
 from backpack.services.badge_intake import receive_badge
@@ -104,7 +105,15 @@ def detail(badge_id: int) -> str:
     badge = _own_badge(badge_id)
     found = sharing.get_badge_share(current_user, badge_id)
     links = badge_share_links(badge, found[1]) if found and badge.status == "accepted" else None
-    return render_template("badges/detail.html", badge=badge, view=view_badge(badge), links=links)
+    # How it came, in words ("from pasted text"), not the stored code ("by paste").
+    added_from = SOURCE_WORDS.get(badge.source, badge.source)
+    return render_template(
+        "badges/detail.html",
+        badge=badge,
+        view=view_badge(badge),
+        links=links,
+        added_from=added_from,
+    )
 
 
 def _serve_image(

@@ -47,6 +47,18 @@ def out_of_room_page(what_failed: str) -> tuple[str, int, dict[str, str]]:
     return page, 503, {"Retry-After": str(OUT_OF_ROOM_RETRY_SECONDS)}
 
 
+def too_large_page(limit_bytes: int) -> tuple[str, int]:
+    """A 413 page in words: Werkzeug's own ("The data value transmitted exceeds the capacity
+    limit") names neither the limit nor what to do, and the form the file came from is lost."""
+    megabytes = limit_bytes / (1024 * 1024)
+    limit = f"{megabytes:.0f} MB" if megabytes >= 1 else f"{limit_bytes} bytes"
+    message = (
+        f"The file you sent is too large: this server accepts at most {limit} in one upload,"
+        " and kept nothing of it. Go back and choose a smaller file."
+    )
+    return render_template("error.html", title="File too large", message=message), 413
+
+
 def init_error_pages(app: Flask) -> None:
     """Register the HTML error handlers."""
     answer_database_outages(app)
@@ -72,6 +84,8 @@ def init_error_pages(app: Flask) -> None:
             if request.path.startswith(prefix):
                 return respond(error)
         status = error.code or 500
+        if status == 413:
+            return too_large_page(app.config["MAX_CONTENT_LENGTH"])
         return render_template("error.html", title=error.name, message=error.description), status
 
     @app.errorhandler(Exception)

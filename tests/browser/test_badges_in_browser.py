@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Dialog, expect
 
 from tests.live_server import ROOT, LiveServer
 from tests.support.http_server import LocalHTTPServer
@@ -77,4 +77,40 @@ def test_upload_a_baked_badge_and_see_it_on_its_page(
 
     page.get_by_role("link", name="My badges", exact=True).click()
     expect(page.locator(".badge-card")).to_have_count(1)
+    page.close()
+
+
+def test_deleting_a_badge_asks_first_and_keeps_it_when_the_earner_says_no(
+    browser: Browser, badge_server: LiveServer, issuer: TestIssuer, tmp_path: Path
+) -> None:
+    # Delete sits beside Reject and cannot be undone: one slip used to lose the badge.
+    baked = tmp_path / "robotics.png"
+    baked.write_bytes(issuer.baked_png(issuer.award("ann@example.org")))
+    page = browser.new_page()
+    page.goto(f"{badge_server.url}/login")
+    page.get_by_label("Email address").fill("ann@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Add a badge").first.click()
+    page.get_by_label("A baked badge image (PNG or SVG)").set_input_files(str(baked))
+    page.get_by_role("button", name="Add from image").click()
+    expect(page.get_by_role("heading", name="Robotics Level 1")).to_be_visible()
+    badge_url = page.url
+
+    questions: list[str] = []
+
+    def say_no(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", say_no)
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", name="Robotics Level 1")).to_be_visible()
+    assert questions == ["Delete “Robotics Level 1” from your backpack? This cannot be undone."]
+    assert page.url == badge_url
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("“Robotics Level 1” is deleted.")).to_be_visible()
+    expect(page.locator(".badge-card")).to_have_count(0)
     page.close()
