@@ -172,6 +172,12 @@ def queued_task(name: str) -> Callable[..., Any]:
     return cast("Callable[..., Any]", current_app.extensions["tasks"][name])
 
 
+def pending_task_args(name: str) -> list[tuple[Any, ...]]:
+    """The arguments of every run of the app's task of that name still waiting in its queue."""
+    queue = current_app.extensions["tasks"]["queue"]
+    return [tuple(task.args) for task in queue.pending() if task.name == name]
+
+
 def embedder_options(key: str) -> dict[str, Any]:
     """Options that whatever embeds the app (tests, a host) put under `key` in `app.extensions`."""
     return dict(current_app.extensions.get(key, {}))

@@ -26,6 +26,7 @@ from backpack.extensions import db
 from backpack.models import ImportJob, User
 from backpack.models.base import utcnow
 from backpack.services.app_context import queued_task, settings
+from backpack.services.job_claims import IMPORT_TASK
 
 log = logging.getLogger(__name__)
 # What a web import job reads: the ZIP Mozilla sent, or an export of this server that an
@@ -96,7 +97,7 @@ def start_job(user: User, kind: str, suffix: str, keep: Callable[[Path], object]
     job.upload_path = str(path)
     db.session.commit()
     try:
-        queued_task("import_mozilla_zip")(job.id)
+        queued_task(IMPORT_TASK)(job.id)
     except QUEUE_OUTAGES as exc:
         # No worker will ever hear of this job: it must not wait as "queued" for ever (nor
         # count against the user's unfinished imports), and its upload must not be kept.
