@@ -42,6 +42,7 @@ from backpack.openbadges.report import (
     summarise,
 )
 from backpack.openbadges.safe_fetcher import Fetcher
+from backpack.openbadges.sizes import size_in_words
 from backpack.openbadges.timestamps import parse_datetime
 from backpack.openbadges.verify import verify_badge
 from backpack.openbadges.vouching import claimed_urls, issuer_id_of, voucher_of
@@ -77,6 +78,7 @@ __all__ = [
     "issuer_id_of",
     "parse_datetime",
     "read_offline",
+    "size_in_words",
     "sniff_image_type",
     "summarise",
     "unbake",

@@ -25,6 +25,7 @@ from backpack.openbadges.connections import Connection, ConnectionKey, Connectio
 from backpack.openbadges.deadlines import deadline_passed, time_left
 from backpack.openbadges.errors import FetchError, FetchRefused
 from backpack.openbadges.json_limits import decode_json
+from backpack.openbadges.sizes import size_in_words
 
 # The only request headers a caller may add: those that revalidate a kept response.
 CONDITIONAL_HEADERS: Final = frozenset({"If-None-Match", "If-Modified-Since"})
@@ -330,7 +331,8 @@ class _Answer:
 
     def too_large(self) -> FetchError:
         return FetchError(
-            f"{self.url} is larger than {self.max_bytes} bytes.", code="response_too_large"
+            f"{self.url} is larger than {size_in_words(self.max_bytes)}.",
+            code="response_too_large",
         )
 
 

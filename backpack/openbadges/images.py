@@ -30,6 +30,7 @@ from backpack.openbadges.png_baking import (
     read_chunks,
 )
 from backpack.openbadges.png_pixels import check_png_pixels
+from backpack.openbadges.sizes import size_in_words
 
 ImageKind = Literal["png", "svg", "jpeg", "gif"]
 
@@ -120,7 +121,8 @@ def inspect_image(
     """Check that bytes are a safe PNG, SVG, JPEG or GIF within limits, and describe them."""
     if len(data) > max_bytes:
         raise ImageError(
-            f"The image is {len(data)} bytes; the limit is {max_bytes}.", code="image_too_large"
+            f"The image is {size_in_words(len(data))}; the limit is {size_in_words(max_bytes)}.",
+            code="image_too_large",
         )
     if not data:
         # Said apart from bytes of the wrong kind: an empty file is a failed copy or save.

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from backpack.extensions import db
+from backpack.openbadges import size_in_words
 from backpack.outage_responses import answer_database_outages
 
 RATE_LIMITED_MESSAGE = "Too many attempts in a short time. Wait a little and try again."
@@ -50,10 +51,9 @@ def out_of_room_page(what_failed: str) -> tuple[str, int, dict[str, str]]:
 def too_large_page(limit_bytes: int) -> tuple[str, int]:
     """A 413 page in words: Werkzeug's own ("The data value transmitted exceeds the capacity
     limit") names neither the limit nor what to do, and the form the file came from is lost."""
-    megabytes = limit_bytes / (1024 * 1024)
-    limit = f"{megabytes:.0f} MB" if megabytes >= 1 else f"{limit_bytes} bytes"
     message = (
-        f"The file you sent is too large: this server accepts at most {limit} in one upload,"
+        f"The file you sent is too large: this server accepts at most"
+        f" {size_in_words(limit_bytes)} in one upload,"
         " and kept nothing of it. Go back and choose a smaller file."
     )
     return render_template("error.html", title="File too large", message=message), 413

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from backpack.openbadges import size_in_words
 from importers.pipeline import SourceUnreadable
 from importers.pull.core import PulledBadge
 
@@ -27,7 +28,9 @@ def read_backup(data: bytes) -> tuple[list[PulledBadge], int]:
     (keys, DIDs) were left out; SourceUnreadable when the file is not a backup (its reason
     never quotes the file, which holds keys)."""
     if len(data) > MAX_BACKUP_BYTES:
-        raise SourceUnreadable(f"The wallet backup is larger than {MAX_BACKUP_BYTES} bytes.")
+        raise SourceUnreadable(
+            f"The wallet backup is larger than {size_in_words(MAX_BACKUP_BYTES)}."
+        )
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError):
