@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from backpack.extensions import db
 from backpack.openbadges import size_in_words
@@ -46,6 +46,12 @@ def out_of_room_page(what_failed: str) -> tuple[str, int, dict[str, str]]:
     )
     page = render_template("error.html", title="No room on the server", message=message)
     return page, 503, {"Retry-After": str(OUT_OF_ROOM_RETRY_SECONDS)}
+
+
+NOT_FOUND_MESSAGE = (
+    "There is nothing here. The badge, collection or page this link led to may have been"
+    " deleted or no longer be shared; check the link with whoever gave it to you."
+)
 
 
 def too_large_page(limit_bytes: int) -> tuple[str, int]:
@@ -86,7 +92,10 @@ def init_error_pages(app: Flask) -> None:
         status = error.code or 500
         if status == 413:
             return too_large_page(app.config["MAX_CONTENT_LENGTH"])
-        return render_template("error.html", title=error.name, message=error.description), status
+        message = error.description
+        if isinstance(error, NotFound) and message == NotFound.description:
+            message = NOT_FOUND_MESSAGE  # Werkzeug's own speaks of typing URLs by hand
+        return render_template("error.html", title=error.name, message=message), status
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:
