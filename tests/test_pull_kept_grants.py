@@ -20,9 +20,12 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack.extensions import db
-from backpack.models import Badge, RemoteGrant
+from backpack.models import Badge, ImportJob, RemoteGrant
 from backpack.models.base import utcnow
-from backpack.services.sealing import unseal
+from backpack.services.app_fetcher import app_fetcher
+from backpack.services.sealing import seal, unseal
+from importers.pull import tokens
+from importers.pull.remote import Remote
 from tests.conftest import TEST_PASSWORD, Accounts, local_path, post_form
 from tests.openbadges.credential_issuer import ISSUER_HOST, CredentialIssuer
 from tests.support.http_server import LocalHTTPServer, Response
@@ -228,6 +231,46 @@ def test_a_renewal_that_fails_for_now_keeps_the_connection_for_the_next_try(
     assert len(other.provider.refreshes) == 1
     [kept] = grants(badge_app)
     assert (kept["status"], kept["refresh"]) == ("active", other.provider.refresh_token)
+
+
+def test_a_renewal_finds_the_token_another_request_renewed_meanwhile(
+    badge_app: Flask, earner: Accounts, other: Other
+) -> None:
+    # Two requests renew one grant at once (a double click): the second, let through once
+    # the first is done, must not spend the refresh token the first has already spent.
+    connect(earner, other)
+    with badge_app.app_context():
+        grant = db.session.scalars(sa.select(RemoteGrant)).one()
+        refused = unseal(grant.access_token_sealed)
+        with db.engine.begin() as elsewhere:  # the other request's renewal, committed
+            elsewhere.execute(
+                sa.update(RemoteGrant).values(
+                    access_token_sealed=seal("renewed-elsewhere"),
+                    access_token_expires_at=utcnow() + timedelta(hours=1),
+                )
+            )
+        assert unseal(grant.access_token_sealed) == refused  # as this request read it
+
+        token = tokens.renewed_token(Remote(app_fetcher()), grant, refused=refused)
+
+    assert token == "renewed-elsewhere"
+    assert other.provider.refreshes == []
+
+
+def test_a_pull_started_while_the_last_one_runs_asks_the_other_backpack_nothing(
+    badge_app: Flask, earner: Accounts, other: Other
+) -> None:
+    connect(earner, other)
+    expire_kept_token(badge_app, other)
+    with badge_app.app_context():
+        db.session.scalars(sa.select(ImportJob)).one().status = "running"
+        db.session.commit()
+
+    refused = start(earner, other)
+
+    assert refused.status_code == 429
+    assert "has not finished yet" in refused.get_data(as_text=True)
+    assert other.provider.refreshes == []  # no token renewed for a pull that cannot start
 
 
 def test_the_shell_pulls_again_with_the_kept_connection_renewed(

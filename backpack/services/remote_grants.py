@@ -168,6 +168,18 @@ def _revoke(grant: RemoteGrant) -> None:
     forget_lost_grant(grant)
 
 
+def hold_for_renewal(grant: RemoteGrant) -> None:
+    """Lock the grant's row until the transaction ends, and read its tokens again: two
+    requests that renew one grant at once take turns, the second seeing the first's
+    tokens. (SQLite has no row locks; it lets one writer at a time through.)"""
+    db.session.scalars(  # read whole: rows left unread would refresh nothing
+        sa.select(RemoteGrant)
+        .where(RemoteGrant.id == grant.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def forget_lost_grant(grant: RemoteGrant) -> None:
     """End a grant the other side no longer honours (its refresh refused, or none kept):
     its tokens are dropped here, with nothing to ask there, and a pull asks consent again."""

@@ -57,6 +57,10 @@ def pull_page() -> Page:
     """The form; a valid address or backup starts a pull job and leads to its progress."""
     form = PullForm()
     if form.validate_on_submit():
+        # Refused before the other backpack is asked anything (a token renewed, a consent
+        # asked for) that the pull could not then use.
+        if (busy := _busy(form)) is not None:
+            return busy
         upload = form.backup.data
         try:
             if upload and getattr(upload, "filename", ""):
@@ -99,11 +103,18 @@ def _pull_over_api(form: PullForm, spoken: discovery.Spoken) -> Page:
     return _start(form, jobs.grant_spec(*connection.grants))
 
 
+def _busy(form: PullForm) -> Page | None:
+    """The page that says the earner's last import has not finished, if it has not."""
+    if unfinished_jobs(current_user) < current_app.config["IMPORT_JOBS_PER_USER"]:
+        return None
+    form.address.errors = ["Your last import has not finished yet. Wait until it has."]
+    return render_template("imports/pull.html", form=form), 429
+
+
 def _start(form: PullForm, spec: dict[str, Any]) -> Page:
     """Queue the pull and lead to its progress page (or say why it cannot start)."""
-    if unfinished_jobs(current_user) >= current_app.config["IMPORT_JOBS_PER_USER"]:
-        form.address.errors = ["Your last import has not finished yet. Wait until it has."]
-        return render_template("imports/pull.html", form=form), 429
+    if (busy := _busy(form)) is not None:
+        return busy
     try:
         job = jobs.start_pull(current_user, spec)
     except ImportNotStarted as exc:

@@ -185,11 +185,12 @@ def finish_authorization(remote: Remote, grant: RemoteGrant, code: str) -> None:
 def list_credentials(remote: Remote, grant: RemoteGrant) -> list[PulledBadge]:
     """Every credential the grant reads there, page after page, then the profile; its
     access token renewed first when it has expired, or when it is refused."""
+    token = tokens.access_token(remote, grant)
     try:
-        return _listed(remote, grant, tokens.access_token(remote, grant))
+        return _listed(remote, grant, token)
     except PullUnauthorized:
         # Ended there before its time (or its expiry was never said): renewed once.
-        return _listed(remote, grant, tokens.renewed_token(remote, grant))
+        return _listed(remote, grant, tokens.renewed_token(remote, grant, refused=token))
 
 
 def _listed(remote: Remote, grant: RemoteGrant, token: str) -> list[PulledBadge]:

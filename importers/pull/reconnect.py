@@ -79,7 +79,7 @@ def _still_honoured(remote: Remote, grant: RemoteGrant, token: str) -> None:
     try:
         remote.get_json(f"{grant.client.api_base}/profile", token=token)
     except PullUnauthorized:
-        tokens.renewed_token(remote, grant)
+        tokens.renewed_token(remote, grant, refused=token)
     except PullStopped:
         pass  # anything else is the listing's to meet, and to report
 

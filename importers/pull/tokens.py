@@ -106,15 +106,26 @@ def access_token(remote: Remote, grant: RemoteGrant) -> str:
     if token is None:  # sealed under another SECRET_KEY, or never given
         remote_grants.forget_lost_grant(grant)
         raise GrantLost(remote_grants.remote_host(grant), "its token can no longer be read here")
-    expires = grant.access_token_expires_at
-    if expires is not None and expires - LEEWAY <= utcnow():
+    if _expiring(grant):
         return renewed_token(remote, grant)
     return token
 
 
-def renewed_token(remote: Remote, grant: RemoteGrant) -> str:
+def renewed_token(remote: Remote, grant: RemoteGrant, *, refused: str | None = None) -> str:
     """A new access token for the grant, from the refresh token (kept, with the rotated
-    refresh token); GrantLost, the grant forgotten, when it is refused."""
+    refresh token); GrantLost, the grant forgotten, when it is refused.
+
+    `refused` is the access token the other side just refused, if that is why. The grant's
+    row is held while it is renewed: a request that renewed it meanwhile (a double click)
+    has left a new token, which is taken instead of spending a refresh token already spent
+    (a server that rotates them would take that for theft and end the grant).
+    """
+    remote_grants.hold_for_renewal(grant)
+    if grant.status != "active":
+        raise PullStopped("This backpack is no longer connected: connect it again.")
+    current = unseal(grant.access_token_sealed or "")
+    if current is not None and current != refused and not _expiring(grant):
+        return current
     host = remote_grants.remote_host(grant)
     refresh = unseal(grant.refresh_token_sealed or "")
     if refresh is None:
@@ -134,6 +145,11 @@ def renewed_token(remote: Remote, grant: RemoteGrant) -> str:
         ) from exc
     keep_tokens(grant, answer)
     return str(answer["access_token"])
+
+
+def _expiring(grant: RemoteGrant) -> bool:
+    expires = grant.access_token_expires_at
+    return expires is not None and expires - LEEWAY <= utcnow()
 
 
 def _expiry(answer: dict[str, Any]) -> datetime | None:
