@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 
 from backpack import create_app
 from backpack.extensions import db
-from backpack.models import Badge, RemoteGrant
+from backpack.models import Badge, OAuthToken, RemoteGrant
 from backpack.models.base import utcnow
 from backpack.services.sealing import unseal
 from tests.badge_fixtures import add_badge
@@ -238,3 +238,45 @@ def test_pulling_again_renews_both_connections_there_without_asking_consent(
         assert all(g.access_token_expires_at > utcnow() for g in grants)
     assert None not in renewed
     assert not set(renewed) & set(first_refresh)
+
+
+def test_disconnecting_ends_both_connections_there(
+    badge_app: Flask,
+    earner: Accounts,
+    issuer: TestIssuer,
+    issuer3: CredentialIssuer,
+    other_instance: tuple[Flask, str],
+) -> None:
+    # The 3.0 discovery document has no field for a revocation endpoint: the other
+    # instance names it in its RFC 8414 metadata only, where it used to go unread, so the
+    # 3.0 connection was forgotten here and stayed live there.
+    other, address = other_instance
+    there, _ = _ann_there(other, issuer, issuer3)
+    started = post_form(earner.client, "/account/import/backpack/", {"address": address})
+    second = earner.client.get(local(_allow_every_badge(there.client, started.headers["Location"])))
+    earner.client.get(local(_allow_every_badge(there.client, second.headers["Location"])))
+    with badge_app.app_context():
+        grant_ids = list(db.session.scalars(sa.select(RemoteGrant.id).order_by(RemoteGrant.id)))
+    assert len(grant_ids) == 2
+    with other.app_context():
+        assert db.session.scalar(
+            sa.select(sa.func.count()).where(OAuthToken.access_token_revoked_at.is_(None))
+        ) == 2  # fmt: skip
+
+    for grant_id in grant_ids:
+        response = post_form(
+            earner.client,
+            "/account/connected-apps/",
+            {"grant": str(grant_id)},
+            action="/account/connected-apps/backpacks/revoke",
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    with other.app_context():
+        live = db.session.scalars(
+            sa.select(OAuthToken).where(
+                OAuthToken.access_token_revoked_at.is_(None)
+                | OAuthToken.refresh_token_revoked_at.is_(None)
+            )
+        ).all()
+        assert [token.scope for token in live] == []

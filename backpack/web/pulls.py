@@ -26,6 +26,7 @@ from wtforms.validators import Length, Optional
 
 from backpack.extensions import db
 from backpack.models import RemoteGrant
+from backpack.security_headers import CONTENT_SECURITY_POLICY
 from backpack.services import remote_grants
 from backpack.services.app_fetcher import app_fetcher
 from backpack.services.import_jobs import ImportNotStarted, unfinished_jobs
@@ -39,6 +40,13 @@ RETRY_SECONDS = 300
 # The 3.0 grant a pull from a host speaking both APIs waits with for the second consent.
 FIRST_LEG = "pull_first_grant"
 Page = Response | tuple[str, int] | tuple[str, int, dict[str, str]]
+# The form's answer may be a redirect to the consent page of the backpack the earner named,
+# and browsers apply form-action to that redirect too: with 'self' alone the browser stops
+# on the form. The address is not known before the form is sent, so any the pull accepts
+# (http or https, as `discovery.normalise_address`) must be allowed.
+PULL_FORM_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "form-action 'self'", "form-action 'self' https: http:"
+)
 
 
 class PullForm(PageForm):
@@ -49,6 +57,13 @@ class PullForm(PageForm):
     )
     backup = FileField("Or a Learner Credential Wallet backup (Wallet Backup.json)")
     submit = SubmitField("Bring my badges")
+
+
+@bp.after_request
+def let_the_form_lead_to_the_other_backpack(response: Response) -> Response:
+    """Every page of this blueprint shows the pull form (the callback's too, on a failure)."""
+    response.headers["Content-Security-Policy"] = PULL_FORM_POLICY
+    return response
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -64,7 +64,11 @@ def read_discovery(remote: Remote, root: str) -> Endpoints:
         else None
     )
     api_base = urljoin(url, str(base)) if isinstance(base, str) else f"{root}/ims/ob/v3p0"
-    revocation = scheme.get("x-imssf-revocationUrl") or flow.get("revocationUrl")
+    revocation = (
+        scheme.get("x-imssf-revocationUrl")
+        or flow.get("revocationUrl")
+        or metadata_revocation(remote, root)
+    )
     for name, value in [*named.items(), ("API base", api_base), ("revocation", revocation)]:
         if value is not None and not same_host(str(value), root):
             raise PullStopped(
@@ -81,6 +85,22 @@ def read_discovery(remote: Remote, root: str) -> Endpoints:
         str(revocation) if revocation else None,
         scope=f"{SCOPES} {OFFLINE_ACCESS}" if offline else SCOPES,
     )
+
+
+def metadata_revocation(remote: Remote, root: str) -> str | None:
+    """The token revocation endpoint (RFC 7009) named by the host's RFC 8414 metadata.
+
+    The 3.0 discovery document has no field for one, so without this a disconnect could
+    only forget the tokens here while they stay live there (as at a backpack like this one,
+    which names it only in its metadata). A host without metadata, or naming an endpoint
+    elsewhere, has none: that is no reason to stop the pull.
+    """
+    try:
+        document, _ = remote.get_json(f"{root}/.well-known/oauth-authorization-server")
+    except PullStopped:
+        return None
+    endpoint = document.get("revocation_endpoint") if isinstance(document, dict) else None
+    return endpoint if isinstance(endpoint, str) and same_host(endpoint, root) else None
 
 
 def redirect_uri() -> str:
