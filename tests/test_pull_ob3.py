@@ -77,6 +77,7 @@ def test_an_earner_pulls_every_page_over_the_3_0_api_once(
     provider = Ob3Backpack(
         provider_server, held(issuer3, 3) + held(issuer3, 1, "bob@example.org"), [jwt]
     )
+    badge_app.config["SITE_NAME"] = "Example School Backpack"
     consent = start(earner, provider_server)
     assert consent.status_code == 302
     assert consent.headers["Location"].startswith(provider_server.url("/oauth/authorize"))
@@ -84,6 +85,8 @@ def test_an_earner_pulls_every_page_over_the_3_0_api_once(
     assert provider.registrations[0]["redirect_uris"] == [
         "http://backpack.test/account/import/backpack/callback"
     ]
+    # The other backpack's consent page names this server as its people know it.
+    assert provider.registrations[0]["client_name"] == "Example School Backpack"
 
     back = earner.client.get(local_path(provider.consent(consent.headers["Location"])))
     state = job_state(earner, back)

@@ -120,6 +120,11 @@ class Settings:
     def import_job_seconds(self) -> float:
         return float(self._config["IMPORT_JOB_SECONDS"])
 
+    @property
+    def site_name(self) -> str:
+        """What this server calls itself to people (pages, mail, other backpacks)."""
+        return str(self._config["SITE_NAME"])
+
     # Outgoing mail.
     @property
     def mail_sender(self) -> str:

@@ -23,6 +23,7 @@ from backpack.links import external_url
 from backpack.models import RemoteClient, RemoteGrant, User
 from backpack.models.base import utcnow
 from backpack.services import remote_grants
+from backpack.services.app_context import settings
 from backpack.services.sealing import unseal
 from importers.pull import badge_connect, tokens, verbatim
 from importers.pull.core import PulledBadge
@@ -115,7 +116,8 @@ def client_for(remote: Remote, endpoints: Endpoints) -> RemoteClient:
         return held
     home = external_url("main.index")
     metadata = {
-        "client_name": "Backpack",
+        # What the other backpack's consent page names: this server as its people know it.
+        "client_name": settings().site_name,
         "client_uri": home,
         "logo_uri": urljoin(home, "/static/favicon.svg"),
         "tos_uri": home,
