@@ -8,15 +8,21 @@ a few per host, a bounded number of hosts. What goes over them is `http_exchange
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 import threading
+import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Final
 
 MAX_HOSTS: Final = 64
 MAX_IDLE_PER_HOST: Final = 16
+# An idle connection older than this is not reused: servers close theirs after 5 (Apache)
+# to 75 (nginx) seconds, and one closed just as a request goes out fails that request.
+MAX_IDLE_SECONDS: Final = 4.0
 
 ConnectionKey = tuple[str, str, int, str]
 
@@ -35,28 +41,31 @@ class Connection:
     `sock` is None until `open` and after `close`.
     """
 
-    __slots__ = ("_tls_context", "key", "sock")
+    __slots__ = ("_tls_context", "idle_since", "key", "sock")
 
     def __init__(self, key: ConnectionKey, tls_context: ssl.SSLContext | None) -> None:
         self.key = key
         self.sock: socket.socket | None = None
+        self.idle_since = 0.0
         self._tls_context = tls_context
 
-    def open(self, timeout: float) -> socket.socket:
-        """Connect to the address, then (https) shake hands naming the real host.
+    def open(self, wait: Callable[[], float]) -> socket.socket:
+        """Connect to the address, then (https) shake hands naming the real host; `wait()`
+        says how long each step may take (asked again for each, so a deadline holds).
 
         NotConnected when the address cannot be reached (the next one may be tried);
         TimeoutError or ssl.SSLError when it was reached but did not answer or prove itself.
         """
         _, address, port, server_name = self.key
         try:
-            sock = socket.create_connection((address, port), timeout=timeout)
+            sock = socket.create_connection((address, port), timeout=wait())
         except TimeoutError:
             raise
         except OSError as error:
             raise NotConnected(error) from None
         if self._tls_context is not None:
             try:
+                sock.settimeout(wait())
                 sock = self._tls_context.wrap_socket(sock, server_hostname=server_name)
             except (ssl.SSLError, TimeoutError):
                 sock.close()
@@ -67,6 +76,20 @@ class Connection:
                 raise ssl.SSLError(f"the TLS handshake failed: {error}") from error
         self.sock = sock
         return sock
+
+    def quiet(self) -> bool:
+        """Whether an idle kept-alive socket is still fit to carry a request: open, not
+        idle too long, and with nothing to read (a close from the server, stray bytes)."""
+        sock = self.sock
+        if sock is None or time.monotonic() - self.idle_since > MAX_IDLE_SECONDS:
+            return False
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
 
     def close(self) -> None:
         """Close the socket, if open."""
@@ -97,13 +120,21 @@ class ConnectionPool:
         weakref.finalize(self, _close_all, self._idle)
 
     def take(self, key: ConnectionKey) -> tuple[Connection, bool]:
-        """An idle connection for the key (True: it was used before), else a new unopened one."""
-        with self._lock:
-            idle = self._idle.get(key)
-            connection = idle.pop() if idle else None
-        if connection is not None:
-            return connection, True
-        return self.new(key), False
+        """An idle connection for the key (True: it was used before), else a new unopened one.
+
+        An idle connection is reused only while it is quiet: one the server has closed (or
+        sent stray bytes on, which would be read as the next answer) is closed here, and
+        so is one idle longer than servers commonly keep them.
+        """
+        while True:
+            with self._lock:
+                idle = self._idle.get(key)
+                connection = idle.pop() if idle else None
+            if connection is None:
+                return self.new(key), False
+            if connection.quiet():
+                return connection, True
+            connection.close()
 
     def new(self, key: ConnectionKey) -> Connection:
         """A new connection for the key, not opened yet."""
@@ -113,6 +144,7 @@ class ConnectionPool:
         """Keep a connection whose last response was read whole, unless enough are kept."""
         if connection.sock is None:
             return
+        connection.idle_since = time.monotonic()
         key = connection.key
         closing: list[Connection] = []
         with self._lock:

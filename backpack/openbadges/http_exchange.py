@@ -129,7 +129,12 @@ class HttpExchange:
         NotConnected when the address cannot be reached; FetchError for everything else.
         """
         message = _request_bytes(url, request, request_uri, headers)
-        connection, reused = self._connections.take(key)
+        if request.body_kept:
+            # Not re-sent if a kept connection turns out closed (RFC 9112 9.3.1), so it goes
+            # on a fresh one: an OAuth token request must not fail for an idle socket.
+            connection, reused = self._connections.new(key), False
+        else:
+            connection, reused = self._connections.take(key)
         try:
             answer = self._exchange(url, connection, message, deadline)
         except ConnectionError as error:  # _NothingBack, a reset, a broken pipe
@@ -158,7 +163,7 @@ class HttpExchange:
         else:
             connection.close()
         media_type = answer.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        return FetchResponse(url, answer.status, answer.headers, b"".join(answer.body), media_type)
+        return FetchResponse(url, answer.status, answer.headers, bytes(answer.body), media_type)
 
     def _exchange(
         self, url: str, connection: Connection, message: bytes, deadline: float
@@ -167,20 +172,26 @@ class HttpExchange:
         # deadline, and the deadline is checked before every read: a server that trickles
         # its headers or body a byte at a time is cut off at the deadline all the same.
         wait = self._wait(url, deadline)
+
+        def next_wait() -> float:
+            nonlocal wait
+            wait = self._wait(url, deadline)
+            return wait
+
         try:
             sock = connection.sock
             if sock is None:
-                sock = connection.open(wait)
-            else:
-                sock.settimeout(wait)
+                sock = connection.open(next_wait)
+            sock.settimeout(next_wait())
             sock.sendall(message)
             answer = _Answer(url, self.max_bytes)
             parser = httptools.HttpResponseParser(answer)
             answer.parser = parser
             received = 0
+            # What the wire may carry: the head, the body, and the framing of its chunks.
+            most = MAX_HEADER_BYTES + 2 * self.max_bytes
             while not answer.complete:
-                wait = self._wait(url, deadline)
-                sock.settimeout(wait)
+                sock.settimeout(next_wait())
                 data = sock.recv(READ_CHUNK_BYTES)
                 if not data:
                     answer.end_of_stream(received)
@@ -191,6 +202,8 @@ class HttpExchange:
                 # much of the body, which is no reason to refuse them.
                 if not answer.headers_done and received > MAX_HEADER_BYTES:
                     raise FetchError(f"{url} sent headers larger than it may.", code="unreachable")
+                if received > most:  # endless trailers, or chunks of a byte each
+                    raise answer.too_large()
         except TimeoutError:
             if wait < self.timeout:  # the deadline, not the read timeout, ran out
                 raise deadline_passed(deadline, url) from None
@@ -256,7 +269,8 @@ class _Answer:
         self.header_count = 0
         self.header_bytes = 0
         self.headers_done = False
-        self.body: list[bytes] = []
+        # One growing buffer: a body in many tiny chunks is not kept as many tiny objects.
+        self.body = bytearray()
         self.size = 0
         self.complete = False
         self.after_end = False
@@ -284,6 +298,8 @@ class _Answer:
             raise _AfterEnd
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.headers_done:
+            return  # a trailer, after a chunked body: not one of the response's headers
         self.header_count += 1
         if self.header_count > MAX_HEADERS:
             raise FetchError(
@@ -304,10 +320,13 @@ class _Answer:
         if self.status < 200:
             return
         self.headers_done = True
+        # Chunked only when it is the last coding (RFC 9112 6.3); else the body ends with
+        # the connection.
+        codings = self.headers.get("transfer-encoding", "").lower().split(",")
         self.framed = (
             self.status in _BODILESS_STATUSES
             or "content-length" in self.headers
-            or "chunked" in self.headers.get("transfer-encoding", "").lower()
+            or codings[-1].strip() == "chunked"
         )
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
@@ -317,7 +336,7 @@ class _Answer:
         self.size += len(body)
         if self.size > self.max_bytes:
             raise self.too_large()
-        self.body.append(body)
+        self.body += body
 
     def on_message_complete(self) -> None:
         if self.status < 200:

@@ -4,6 +4,7 @@ test gives it, as a misbehaving or unusual issuer's server would."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from backpack.openbadges import connections
 from backpack.openbadges.errors import FetchError, FetchRefused
 from backpack.openbadges.safe_fetcher import Fetcher
 
@@ -41,7 +43,7 @@ def raw_server() -> Iterator[RawServer]:
     stop = threading.Event()
 
     def answer(connection: socket.socket) -> None:
-        with connection:
+        with connection, contextlib.suppress(OSError):  # the client may hang up at any point
             while not stop.is_set():
                 received = connection.recv(65536)
                 if not received:
@@ -287,3 +289,91 @@ def test_a_large_body_after_headers_sent_apart_is_read(raw_server: RawServer) ->
     response = fetcher().get(raw_server.url())
 
     assert response.content == body
+
+
+def test_bytes_arriving_after_a_response_are_never_read_as_the_next_answer(
+    raw_server: RawServer,
+) -> None:
+    # A stray packet after a complete answer sits in the idle socket's buffer: reused, the
+    # connection would hand those bytes to the next request as its answer.
+    raw_server.answers = [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+            b'HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"STALE"',
+        ),
+        b'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"ok"',
+    ]
+    client = fetcher()
+    assert client.get(raw_server.url("/first")).json() == {}
+    time.sleep(0.2)  # the stray bytes have arrived
+
+    assert client.get(raw_server.url("/second")).json() == "ok"
+    assert raw_server.connections == 2
+
+
+def test_a_post_after_the_server_closed_the_idle_connection_is_delivered(
+    raw_server: RawServer,
+) -> None:
+    # Servers close idle keep-alive connections; a POST is not sent twice, so it must not be
+    # sent on one the server has closed (an OAuth token request minutes after a GET).
+    raw_server.answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    ]
+    raw_server.close_after = True
+    client = fetcher()
+    client.get(raw_server.url("/discovery"))
+    time.sleep(0.2)  # the server has hung up
+
+    answer = client.request("POST", raw_server.url("/token"), body=b"grant_type=refresh_token")
+
+    assert answer.json() == {}
+    assert len(raw_server.requests) == 2
+
+
+def test_a_connection_idle_longer_than_servers_keep_them_is_not_reused(
+    raw_server: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connections, "MAX_IDLE_SECONDS", 0.1)
+    raw_server.answers = [b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"]
+    client = fetcher()
+    client.get(raw_server.url())
+    client.get(raw_server.url())  # at once: the same connection
+    time.sleep(0.3)
+    client.get(raw_server.url())
+
+    assert raw_server.connections == 2
+
+
+def test_endless_trailers_are_cut_at_the_byte_limit(raw_server: RawServer) -> None:
+    trailer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: "
+    raw_server.answers = [(trailer, *[b"a" * 65536] * 40)]
+    started = time.monotonic()
+
+    with pytest.raises(FetchError) as caught:
+        Fetcher(allow_private=True, timeout=5, deadline=10, max_bytes=100_000).get(raw_server.url())
+
+    assert caught.value.code == "response_too_large"
+    assert time.monotonic() - started < 5
+
+
+def test_trailers_are_not_taken_for_headers(raw_server: RawServer) -> None:
+    raw_server.answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+        b"\r\n2\r\n{}\r\n0\r\nContent-Type: text/html\r\n\r\n"
+    ]
+
+    response = fetcher().get(raw_server.url())
+
+    assert response.content_type == "application/json"
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {}
+
+
+def test_a_body_in_chunks_of_two_bytes_is_read_whole(raw_server: RawServer) -> None:
+    body = b'{"name": "' + b"x" * 4000 + b'"}'
+    chunked = b"".join(b"2\r\n" + body[i : i + 2] + b"\r\n" for i in range(0, len(body), 2))
+    raw_server.answers = [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + b"0\r\n\r\n"
+    ]
+
+    assert fetcher().get(raw_server.url()).content == body
