@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack.extensions import db
-from backpack.models import Badge, ImportJob, RemoteGrant
+from backpack.models import Badge, ImportJob, RemoteGrant, User
 from backpack.models.base import utcnow
+from backpack.services import remote_grants
 from backpack.services.app_fetcher import app_fetcher
 from backpack.services.sealing import seal, unseal
 from importers.pull import tokens
@@ -307,6 +308,59 @@ def test_a_client_registered_for_client_secret_post_renews_so(
         assert refresh["client_secret"] == provider.client_secret
         [kept] = grants(badge_app)
         assert kept["refresh"] == provider.refresh_token
+
+
+def test_a_client_registered_for_client_secret_post_revokes_so_on_disconnect(
+    badge_app: Flask, earner: Accounts, issuer: TestIssuer
+) -> None:
+    with LocalHTTPServer() as server:
+        provider = Ob3Backpack(
+            server, [issuer.award(ANN)], badge_connect=True, auth_method="client_secret_post"
+        )
+        connect(earner, Other(provider, server, 1))
+        tokens_there = {provider.access_token, provider.refresh_token}
+        with badge_app.app_context():
+            grant = db.session.scalars(sa.select(RemoteGrant)).one()
+            owner = db.session.get(User, grant.user_id)
+            assert owner is not None
+            remote_grants.revoke_all(owner)
+            db.session.commit()
+
+    assert set(provider.revoked) == tokens_there
+
+
+def test_a_refresh_answered_by_a_firewall_page_keeps_the_grant(
+    badge_app: Flask, earner: Accounts, other: Other
+) -> None:
+    # A 403 or 404 with no OAuth error says nothing of the grant (a firewall, a bad deploy).
+    connect(earner, other)
+    expire_kept_token(badge_app, other)
+    [before] = grants(badge_app)
+    other.server.route(
+        "/oauth/token", Response(403, b"<h1>Access denied</h1>", {"Content-Type": "text/html"})
+    )
+
+    refused = start(earner, other)
+
+    assert refused.status_code == 400
+    assert "could not be renewed just now" in refused.get_data(as_text=True)
+    assert grants(badge_app) == [before]
+
+
+def test_renewed_tokens_are_kept_at_once_whatever_follows(
+    badge_app: Flask, earner: Accounts, other: Other
+) -> None:
+    connect(earner, other)
+    other.provider.end_access_tokens()
+    with badge_app.app_context():
+        grant = db.session.scalars(sa.select(RemoteGrant)).one()
+        refused = unseal(grant.access_token_sealed)
+        token = tokens.renewed_token(Remote(app_fetcher()), grant, refused=refused)
+        with db.engine.connect() as elsewhere:  # another request sees them already
+            kept = elsewhere.scalar(sa.select(RemoteGrant.access_token_sealed))
+        db.session.rollback()  # whatever this request does next cannot undo them
+        assert unseal(kept) == token == other.provider.access_token
+    assert grants(badge_app)[0]["access"] == token
 
 
 def test_a_kept_grant_of_unknown_expiry_refused_there_asks_consent_again(

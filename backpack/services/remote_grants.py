@@ -192,12 +192,15 @@ def forget_lost_grant(grant: RemoteGrant) -> None:
 def _ask_revocation(grant: RemoteGrant, endpoint: str, token: str, hint: str) -> None:
     client = grant.client
     secret = unseal(client.client_secret_sealed) or ""
-    pair = f"{quote(client.client_id, safe='')}:{quote(secret, safe='')}"
-    body = urlencode({"token": token, "token_type_hint": hint}).encode()
-    headers = {
-        "Authorization": "Basic " + base64.b64encode(pair.encode()).decode(),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    form = {"token": token, "token_type_hint": hint}
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    # Authenticated as the client registered (RFC 7009 2.1, RFC 6749 2.3.1).
+    if client.endpoints.get("token_endpoint_auth_method") == "client_secret_post":
+        form |= {"client_id": client.client_id, "client_secret": secret}
+    else:
+        pair = f"{quote(client.client_id, safe='')}:{quote(secret, safe='')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    body = urlencode(form).encode()
     try:
         app_fetcher().request("POST", endpoint, body=body, headers=headers)
     except OpenBadgesError as exc:

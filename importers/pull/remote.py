@@ -18,11 +18,20 @@ class PullStopped(SourceUnreadable):
     this reason, before anything is stored."""
 
 
-class PullUnauthorized(PullStopped):
+class PullAnswered(PullStopped):
+    """The remote answered with an error of the client's making (HTTP 4xx); `oauth_error`
+    is the OAuth error code the answer gave (RFC 6749 5.2: `invalid_grant`...), if any."""
+
+    def __init__(self, message: str, *, oauth_error: str | None = None) -> None:
+        super().__init__(message)
+        self.oauth_error = oauth_error
+
+
+class PullUnauthorized(PullAnswered):
     """The remote refused the token a request carried (HTTP 401)."""
 
 
-class PullRefused(PullStopped):
+class PullRefused(PullAnswered):
     """The remote answered that the request itself is wrong (HTTP 4xx other than 401, 408
     and 429): asking again the same way will not help, unlike a server that is down."""
 
@@ -103,9 +112,14 @@ class Remote:
         if response.status in (301, 302, 303, 307, 308):
             raise PullStopped(f"{url} answered a redirect where an answer was expected.")
         if response.status == 401:
-            raise PullUnauthorized(f"{url} answered HTTP 401{_said(response)}.")
+            raise PullUnauthorized(
+                f"{url} answered HTTP 401{_said(response)}.", oauth_error=_oauth_error(response)
+            )
         if 400 <= response.status < 500 and response.status not in (408, 429):
-            raise PullRefused(f"{url} answered HTTP {response.status}{_said(response)}.")
+            raise PullRefused(
+                f"{url} answered HTTP {response.status}{_said(response)}.",
+                oauth_error=_oauth_error(response),
+            )
         if response.status >= 400:
             raise PullStopped(f"{url} answered HTTP {response.status}{_said(response)}.")
         if response.content_type not in JSON_TYPES and not response.content_type.endswith("+json"):
@@ -119,6 +133,16 @@ class Remote:
             return response.json()
         except OpenBadgesError as exc:
             raise PullStopped(f"{url} did not answer readable JSON: {exc.message}") from exc
+
+
+def _oauth_error(response: Any) -> str | None:
+    """The `error` code of an OAuth error answer (a JSON object), else None."""
+    try:
+        body = response.json()
+    except OpenBadgesError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else None
 
 
 def _said(response: Any) -> str:

@@ -30,12 +30,14 @@ from backpack.models import RemoteClient, RemoteGrant
 from backpack.models.base import utcnow
 from backpack.services import remote_grants
 from backpack.services.sealing import seal, unseal
-from importers.pull.remote import PullRefused, PullStopped, PullUnauthorized, Remote
+from importers.pull.remote import PullAnswered, PullStopped, Remote
 
 # The ways of client authentication at a token endpoint this client can use (RFC 7591).
 AUTH_METHODS: Final = ("client_secret_basic", "client_secret_post")
 # A token this close to its end is renewed before the pull rather than refused during it.
 LEEWAY: Final = timedelta(seconds=60)
+# The OAuth errors (RFC 6749 5.2) with which a token endpoint says a grant is over for good.
+GRANT_ENDED: Final = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 
 
 class GrantLost(PullStopped):
@@ -125,26 +127,38 @@ def renewed_token(remote: Remote, grant: RemoteGrant, *, refused: str | None = N
         raise PullStopped("This backpack is no longer connected: connect it again.")
     current = unseal(grant.access_token_sealed or "")
     if current is not None and current != refused and not _expiring(grant):
+        db.session.commit()  # the hold ends: nothing to renew
         return current
     host = remote_grants.remote_host(grant)
     refresh = unseal(grant.refresh_token_sealed or "")
     if refresh is None:
         remote_grants.forget_lost_grant(grant)
+        db.session.commit()
         raise GrantLost(host, "it gave no way to renew it")
     try:
         answer = token_request(remote, grant.client, "refresh_token", refresh_token=refresh)
-    except (PullUnauthorized, PullRefused) as exc:
-        # RFC 6749 5.2: invalid_grant, invalid_client... the grant is over there.
+    except PullAnswered as exc:
+        if exc.oauth_error not in GRANT_ENDED:
+            # A 403 page of a firewall, a 404 of a bad deploy: no word on the grant itself.
+            raise _not_renewed_now(host, exc) from exc
         remote_grants.forget_lost_grant(grant)
+        db.session.commit()
         raise GrantLost(host, exc.message.rstrip(".")) from exc
     except PullStopped as exc:
         # Down, slow, busy or confused for now: the grant is kept for the next try.
-        raise PullStopped(
-            f"The connection to {host} could not be renewed just now ({exc.message.rstrip('.')})."
-            " It is kept: try the pull again later."
-        ) from exc
+        raise _not_renewed_now(host, exc) from exc
     keep_tokens(grant, answer)
+    # Kept at once, whatever this request does next: the other side has already ended the
+    # tokens these replace. (It also ends the row's hold, and SQLite's write lock.)
+    db.session.commit()
     return str(answer["access_token"])
+
+
+def _not_renewed_now(host: str, exc: PullStopped) -> PullStopped:
+    return PullStopped(
+        f"The connection to {host} could not be renewed just now ({exc.message.rstrip('.')})."
+        " It is kept: try the pull again later."
+    )
 
 
 def _expiring(grant: RemoteGrant) -> bool:

@@ -187,6 +187,8 @@ class Ob3Backpack:
 
     def revoke(self, request: RecordedRequest) -> Response:
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        if not self._client_authenticated(request, form):  # RFC 7009 2.1
+            return Response(401, b'{"error": "invalid_client"}', JSON)
         self.revoked.append(form.get("token", ""))
         self.live_tokens.discard(form.get("token", ""))
         self.live_refresh_tokens.pop(form.get("token", ""), None)
