@@ -171,7 +171,10 @@ def _revoke(grant: RemoteGrant) -> None:
 def hold_for_renewal(grant: RemoteGrant) -> None:
     """Lock the grant's row until the transaction ends, and read its tokens again: two
     requests that renew one grant at once take turns, the second seeing the first's
-    tokens. (SQLite has no row locks; it lets one writer at a time through.)"""
+    tokens. SQLite has no row locks, and its write lock would be held across the request
+    to the other backpack, stopping every other write meanwhile: there two renewals at
+    once may both ask, and a backpack that rotates refresh tokens ends the grant (the
+    earner is asked to consent again). Production runs on PostgreSQL."""
     db.session.scalars(  # read whole: rows left unread would refresh nothing
         sa.select(RemoteGrant)
         .where(RemoteGrant.id == grant.id)
