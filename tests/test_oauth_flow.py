@@ -11,7 +11,15 @@ from backpack.models import Badge, OAuthClient, OAuthToken
 from backpack.models.oauth import token_digest
 from tests.conftest import TEST_PASSWORD, Accounts, post_form
 from tests.support.issuer import TestIssuer
-from tests.support.oauth import REDIRECT_URI, Platform, anonymous, consent, query, register
+from tests.support.oauth import (
+    ALL_SCOPES,
+    REDIRECT_URI,
+    Platform,
+    anonymous,
+    consent,
+    query,
+    register,
+)
 
 API = "/ims/ob/v2p1"
 
@@ -147,6 +155,19 @@ def test_consent_page_lets_the_form_lead_to_the_client_only(
     policy = page.headers["Content-Security-Policy"]
     assert "form-action 'self' https://issuer.example;" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_consent_promises_lasting_access_only_to_a_client_that_can_have_it(
+    badge_app: Flask, earner: Accounts
+) -> None:
+    # offline_access asked for, but no refresh_token grant registered: no refresh token
+    # will come, so the earner is not told the app keeps its access.
+    for grant_types, promised in ((["authorization_code", "refresh_token"], True), (None, False)):
+        platform = Platform(badge_app, register(badge_app, grant_types=grant_types))
+        url = platform.authorization_url().replace("http://backpack.test", "")
+        page = earner.client.get(url).get_data(as_text=True)
+        assert "offline_access" in ALL_SCOPES
+        assert ("Keep this access when you are not using the app" in page) is promised
 
 
 def test_denying_sends_access_denied_to_the_client(badge_app: Flask, earner: Accounts) -> None:

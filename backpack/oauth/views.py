@@ -53,11 +53,16 @@ def authorize() -> Response | tuple[str, int] | str:
         user = current_user._get_current_object() if decision == "allow" else None
         return server.create_authorization_response(grant=grant, grant_user=user)
     client = grant.client
+    requested = grant.request.scope or ""
+    if not client.check_grant_type("refresh_token"):
+        # Registered without the refresh_token grant, it is given no lasting access
+        # whatever scope it asks: none is promised.
+        requested = " ".join(s for s in requested.split() if s != scopes.OFFLINE_ACCESS)
     response = Response(
         render_template(
             "oauth/consent.html",
             client=client,
-            scopes=scopes.describe(grant.request.scope or ""),
+            scopes=scopes.describe(requested),
             redirect_uri=grant.redirect_uri,
             collections=_choosable_collections(grant.request.scope or ""),
         )
