@@ -143,7 +143,10 @@ def test_a_reset_link_works_once(accounts: Accounts) -> None:
     post_form(accounts.client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     reused = accounts.client.get(link)
     assert reused.status_code == 400
-    assert "used already" in reused.get_data(as_text=True)
+    page = reused.get_data(as_text=True)
+    assert "used already" in page
+    assert "new password-reset link" in page
+    assert "verification link" not in page  # a reset link's page speaks of passwords only
 
 
 def test_a_forged_reset_link_is_refused(accounts: Accounts) -> None:

@@ -157,7 +157,7 @@ def reset_password(token: str) -> Response | tuple[str, int] | str:
     try:
         accounts.user_for_reset_token(token)
     except BadToken as exc:
-        return render_template("auth/bad_link.html", message=exc.message), 400
+        return render_template("auth/bad_link.html", message=exc.message, kind="reset"), 400
     form = PasswordResetForm()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
