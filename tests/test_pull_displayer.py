@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack.extensions import db
-from backpack.models import Badge
+from backpack.models import Badge, ImportJob
 from backpack.openbadges import Fetcher
 from importers.pull.displayer import list_badges
 from importers.pull.remote import PullLimits, PullStopped, Remote
@@ -233,6 +233,22 @@ def test_a_failed_pull_shows_its_reason_on_the_job_page(
     state = earner.client.get(response.headers["Location"] + ".json").get_json()
     assert state["status"] == "failed"
     assert "where JSON was expected" in state["error"]
+
+
+def test_an_address_that_cannot_be_reached_is_said_at_once_with_a_hint(
+    badge_app: Flask, earner: Accounts, issuer_server: LocalHTTPServer
+) -> None:
+    # Typed without a scheme, the address is tried over https; an http-only host then
+    # answers nothing, which is said on the form, not by a background pull failing later.
+    address = f"127.0.0.1:{issuer_server.port}"
+    response = post_form(earner.client, "/account/import/backpack/", {"address": address})
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "TLS connection" in page
+    assert "give its address with http://" in page
+    with badge_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportJob)) == 0
 
 
 def test_a_slow_issuer_does_not_hold_up_the_other_issuers_badges(
