@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backpack.extensions import db
-from backpack.models import Badge, ImportJob, RemoteGrant, User
+from backpack.models import Badge, ImportJob, RemoteClient, RemoteGrant, User
 from backpack.models.base import utcnow
 from backpack.services import remote_grants
 from backpack.services.app_fetcher import app_fetcher
@@ -345,6 +345,26 @@ def test_a_refresh_answered_by_a_firewall_page_keeps_the_grant(
     assert refused.status_code == 400
     assert "could not be renewed just now" in refused.get_data(as_text=True)
     assert grants(badge_app) == [before]
+
+
+def test_a_registration_sealed_under_another_key_ends_the_grant_and_asks_consent(
+    badge_app: Flask, earner: Accounts, other: Other
+) -> None:
+    # The operator changed SECRET_KEY: the client secret kept for that backpack cannot be
+    # read, so no renewal can ever succeed; waiting for "later" would never end.
+    connect(earner, other)
+    expire_kept_token(badge_app, other)
+    with badge_app.app_context():
+        client = db.session.scalars(sa.select(RemoteClient)).one()
+        client.client_secret_sealed = "sealed-under-an-old-key"
+        db.session.commit()
+
+    consent = start(earner, other)
+
+    assert consent.status_code == 302
+    assert consent.headers["Location"].startswith(other.server.url("/oauth/authorize"))
+    assert grants(badge_app)[0]["status"] == "revoked"
+    assert other.provider.refreshes == []
 
 
 def test_renewed_tokens_are_kept_at_once_whatever_follows(

@@ -131,10 +131,17 @@ def renewed_token(remote: Remote, grant: RemoteGrant, *, refused: str | None = N
         return current
     host = remote_grants.remote_host(grant)
     refresh = unseal(grant.refresh_token_sealed or "")
-    if refresh is None:
+    # Never renewable from here: no refresh token, or this server's registration there
+    # sealed under another SECRET_KEY (waiting for "later" would never end).
+    if refresh is None or unseal(grant.client.client_secret_sealed) is None:
         remote_grants.forget_lost_grant(grant)
         db.session.commit()
-        raise GrantLost(host, "it gave no way to renew it")
+        why = (
+            "it gave no way to renew it"
+            if refresh is None
+            else "this server's registration there can no longer be read here"
+        )
+        raise GrantLost(host, why)
     try:
         answer = token_request(remote, grant.client, "refresh_token", refresh_token=refresh)
     except PullAnswered as exc:
