@@ -7,19 +7,26 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response
 from flask_login import current_user
 
+
+def content_security_policy(*, form_action: str = "", img_src: str = "") -> str:
+    """The site's policy; `form_action` and `img_src` add sources to those directives (a page
+    whose form leads to another site, a logo shown from one)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"img-src 'self' data: {img_src}".rstrip(),
+            "style-src 'self'",
+            "script-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            f"form-action 'self' {form_action}".rstrip(),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 # Pages load nothing from other hosts; badge images from issuers are copied, not hot-linked.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self'",
-        "script-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 class SharedCacheSessionInterface(SecureCookieSessionInterface):

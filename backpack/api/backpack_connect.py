@@ -21,7 +21,7 @@ from backpack.api.pushed_badges import CORS_HEADERS, award, json_response, origi
 from backpack.extensions import csrf, db
 from backpack.links import external_url
 from backpack.models import User
-from backpack.security_headers import CONTENT_SECURITY_POLICY
+from backpack.security_headers import content_security_policy
 from backpack.services import backpack_connect
 from backpack.services.errors import ServiceError
 
@@ -43,9 +43,7 @@ def access() -> Response | tuple[str, int]:
             "oauth/backpack_connect.html", origin=origin, callback=callback, scope=scope
         )
     )
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self'", f"form-action 'self' {origin}"
-    )
+    response.headers["Content-Security-Policy"] = content_security_policy(form_action=origin)
     return response
 
 

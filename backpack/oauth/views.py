@@ -18,7 +18,7 @@ from backpack.oauth import scopes
 from backpack.oauth.metadata import server_metadata
 from backpack.oauth.server import CONSENTED_COLLECTIONS, authorization_server
 from backpack.origins import web_origin
-from backpack.security_headers import CONTENT_SECURITY_POLICY
+from backpack.security_headers import content_security_policy
 from backpack.services.collections import list_collections
 from backpack.services.connected_apps import chosen_collections
 
@@ -87,14 +87,10 @@ def _consent_policy(redirect_uri: str, logo_uri: object) -> str:
     Browsers apply form-action to the redirect that answers the form, so the client's
     origin must be allowed there or the earner's browser stops at our page.
     """
-    policy = CONTENT_SECURITY_POLICY
-    target = web_origin(redirect_uri)
-    if target is not None:
-        policy = policy.replace("form-action 'self'", f"form-action 'self' {target}")
-    logo = web_origin(logo_uri, schemes=("https",))
-    if logo is not None:
-        policy = policy.replace("img-src 'self' data:", f"img-src 'self' data: {logo}")
-    return policy
+    return content_security_policy(
+        form_action=web_origin(redirect_uri) or "",
+        img_src=web_origin(logo_uri, schemes=("https",)) or "",
+    )
 
 
 @bp.before_request

@@ -26,7 +26,7 @@ from wtforms.validators import Length, Optional
 
 from backpack.extensions import db
 from backpack.models import RemoteGrant
-from backpack.security_headers import CONTENT_SECURITY_POLICY
+from backpack.security_headers import content_security_policy
 from backpack.services import remote_grants
 from backpack.services.app_fetcher import app_fetcher
 from backpack.services.import_jobs import ImportNotStarted, unfinished_jobs
@@ -44,9 +44,7 @@ Page = Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 # and browsers apply form-action to that redirect too: with 'self' alone the browser stops
 # on the form. The address is not known before the form is sent, so any the pull accepts
 # (http or https, as `discovery.normalise_address`) must be allowed.
-PULL_FORM_POLICY = CONTENT_SECURITY_POLICY.replace(
-    "form-action 'self'", "form-action 'self' https: http:"
-)
+PULL_FORM_POLICY = content_security_policy(form_action="https: http:")
 
 
 class PullForm(PageForm):
