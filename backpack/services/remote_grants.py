@@ -192,18 +192,32 @@ def forget_lost_grant(grant: RemoteGrant) -> None:
     db.session.flush()
 
 
+def authenticated_form(
+    client: RemoteClient, form: dict[str, str], secret: str
+) -> tuple[bytes, str | None]:
+    """A form to this server's token or revocation endpoint there, authenticated as the
+    client registered (RFC 6749 2.3.1): its body, and the Authorization header, if any.
+
+    With `client_secret_basic` the id and secret are form-encoded inside the Basic
+    credentials, which Authlib's own Basic encoding does not do."""
+    if client.endpoints.get("token_endpoint_auth_method") == "client_secret_post":
+        return urlencode(
+            form | {"client_id": client.client_id, "client_secret": secret}
+        ).encode(), None
+    pair = f"{quote(client.client_id, safe='')}:{quote(secret, safe='')}"
+    return urlencode(form).encode(), "Basic " + base64.b64encode(pair.encode()).decode()
+
+
 def _ask_revocation(grant: RemoteGrant, endpoint: str, token: str, hint: str) -> None:
     client = grant.client
     secret = unseal(client.client_secret_sealed) or ""
-    form = {"token": token, "token_type_hint": hint}
+    # Authenticated as for its tokens (RFC 7009 2.1).
+    body, authorization = authenticated_form(
+        client, {"token": token, "token_type_hint": hint}, secret
+    )
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    # Authenticated as the client registered (RFC 7009 2.1, RFC 6749 2.3.1).
-    if client.endpoints.get("token_endpoint_auth_method") == "client_secret_post":
-        form |= {"client_id": client.client_id, "client_secret": secret}
-    else:
-        pair = f"{quote(client.client_id, safe='')}:{quote(secret, safe='')}"
-        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-    body = urlencode(form).encode()
+    if authorization is not None:
+        headers["Authorization"] = authorization
     try:
         app_fetcher().request("POST", endpoint, body=body, headers=headers)
     except OpenBadgesError as exc:

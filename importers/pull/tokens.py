@@ -10,20 +10,16 @@ rotated refresh token replaces the kept one at once, since the other side has al
 ended the old.
 
 Every request goes through the pull's `Remote` (the app's safe fetcher, capped). The client
-authenticates as it registered (`token_endpoint_auth_method`); Authlib builds the token
-request bodies and reads when an answer's access token expires.
+authenticates as it registered (`remote_grants.authenticated_form`, shared with revoking);
+Authlib reads when an answer's access token expires.
 """
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
-from urllib.parse import quote
 
-from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749 import OAuth2Token
-from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from backpack.extensions import db
 from backpack.models import RemoteClient, RemoteGrant
@@ -69,17 +65,10 @@ def token_request(
     if secret is None:
         raise PullStopped("This server's registration there can no longer be read.")
     url = str(client.endpoints["token"])
-    body: str = prepare_token_request(grant_type, **params)
-    method = str(client.endpoints.get("token_endpoint_auth_method") or "client_secret_basic")
-    authorization: str | None = None
-    if method == "client_secret_post":
-        _, _, body = ClientAuth(client.client_id, secret, method).prepare("POST", url, {}, body)
-    else:
-        # RFC 6749 2.3.1: the id and secret are form-encoded inside the Basic credentials
-        # (Authlib's own Basic encoding leaves them as they are).
-        pair = f"{quote(client.client_id, safe='')}:{quote(secret, safe='')}"
-        authorization = "Basic " + base64.b64encode(pair.encode()).decode()
-    answer, _ = remote.post_form(url, body.encode(), authorization=authorization)
+    body, authorization = remote_grants.authenticated_form(
+        client, {"grant_type": grant_type, **params}, secret
+    )
+    answer, _ = remote.post_form(url, body, authorization=authorization)
     token = answer.get("access_token") if isinstance(answer, dict) else None
     if not isinstance(token, str) or not token:
         raise PullStopped("The other backpack's token endpoint gave no access token.")
