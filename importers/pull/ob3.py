@@ -32,10 +32,6 @@ from importers.pull.remote import PullStopped, PullUnauthorized, Remote
 
 SCOPE_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
 SCOPES = f"{SCOPE_PREFIX}credential.readonly {SCOPE_PREFIX}profile.readonly"
-# The scope that gives a refresh token at backpacks that say so (Open Badges 2.1 defines
-# it; this server's 3.0 API offers it too): asked for when offered, so that a later pull
-# renews its token rather than asking consent again.
-OFFLINE_ACCESS = "offline_access"
 PAGE_SIZE = 100
 # How long a consent asked for may be answered.
 CONSENT_WAIT = timedelta(hours=1)
@@ -77,14 +73,16 @@ def read_discovery(remote: Remote, root: str) -> Endpoints:
                 f" another host ({urlsplit(str(value)).hostname}); nothing was sent there."
             )
     offered = flow.get("scopes")
-    offline = isinstance(offered, dict) and OFFLINE_ACCESS in offered
+    # The scope that gives a refresh token (Open Badges 2.1 defines it; this server's 3.0
+    # API offers it too): asked for when offered, so a later pull renews rather than re-asks.
+    offline = isinstance(offered, dict) and badge_connect.OFFLINE_ACCESS in offered
     return Endpoints(
         api_base.rstrip("/"),
         str(named["registration"]),
         str(named["authorization"]),
         str(named["token"]),
         str(revocation) if revocation else None,
-        scope=f"{SCOPES} {OFFLINE_ACCESS}" if offline else SCOPES,
+        scope=f"{SCOPES} {badge_connect.OFFLINE_ACCESS}" if offline else SCOPES,
     )
 
 

@@ -111,17 +111,8 @@ class Remote:
             )
         if response.status in (301, 302, 303, 307, 308):
             raise PullStopped(f"{url} answered a redirect where an answer was expected.")
-        if response.status == 401:
-            raise PullUnauthorized(
-                f"{url} answered HTTP 401{_said(response)}.", oauth_error=_oauth_error(response)
-            )
-        if 400 <= response.status < 500 and response.status not in (408, 429):
-            raise PullRefused(
-                f"{url} answered HTTP {response.status}{_said(response)}.",
-                oauth_error=_oauth_error(response),
-            )
         if response.status >= 400:
-            raise PullStopped(f"{url} answered HTTP {response.status}{_said(response)}.")
+            raise _error_answer(url, response)
         if response.content_type not in JSON_TYPES and not response.content_type.endswith("+json"):
             shown = response.content_type or "nothing"
             raise PullStopped(f"{url} answered {shown} where JSON was expected.")
@@ -135,34 +126,37 @@ class Remote:
             raise PullStopped(f"{url} did not answer readable JSON: {exc.message}") from exc
 
 
-def _oauth_error(response: Any) -> str | None:
-    """The `error` code of an OAuth error answer (a JSON object), else None."""
+def _error_answer(url: str, response: Any) -> PullStopped:
+    """The PullStopped an HTTP error answer makes: PullUnauthorized for a 401, PullRefused
+    for another 4xx but 408 and 429 (the request itself is wrong), else a plain one; with
+    what the answer says of itself (OAuth, Badge Connect or 3.0 shapes), briefly."""
     try:
         body = response.json()
     except OpenBadgesError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, str) else None
-
-
-def _said(response: Any) -> str:
-    """What an error answer says of itself (OAuth, Badge Connect or 3.0 shapes), briefly."""
-    try:
-        body = response.json()
-    except OpenBadgesError:
-        return ""
-    if not isinstance(body, dict):
-        return ""
+        body = None
+    body = body if isinstance(body, dict) else {}
     status = body.get("status")
-    for said in (
-        body.get("error_description"),
-        body.get("error"),
-        body.get("imsx_description"),
-        status.get("error") if isinstance(status, dict) else None,
-    ):
-        if isinstance(said, str) and said.strip():
-            return ": " + " ".join(said.split())[:200]
-    return ""
+    said = next(
+        (
+            ": " + " ".join(text.split())[:200]
+            for text in (
+                body.get("error_description"),
+                body.get("error"),
+                body.get("imsx_description"),
+                status.get("error") if isinstance(status, dict) else None,
+            )
+            if isinstance(text, str) and text.strip()
+        ),
+        "",
+    )
+    message = f"{url} answered HTTP {response.status}{said}."
+    error = body.get("error")
+    oauth_error = error if isinstance(error, str) else None
+    if response.status == 401:
+        return PullUnauthorized(message, oauth_error=oauth_error)
+    if response.status < 500 and response.status not in (408, 429):
+        return PullRefused(message, oauth_error=oauth_error)
+    return PullStopped(message)
 
 
 def _host(url: str) -> str:
