@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -95,6 +96,14 @@ def _originals_30(app: Flask) -> list[str]:
     with app.app_context():
         rows = db.session.scalars(sa.select(Badge).where(Badge.version == "3.0")).all()
         return sorted(b.original_payload or "" for b in rows)
+
+
+def _connect_both_apis(earner: Accounts, there: Accounts, address: str) -> Any:
+    """A first pull from the other instance: both consents there (3.0, then Badge Connect);
+    the answer that leads to the pull's job page."""
+    started = post_form(earner.client, "/account/import/backpack/", {"address": address})
+    second = earner.client.get(local(_allow_every_badge(there.client, started.headers["Location"])))
+    return earner.client.get(local(_allow_every_badge(there.client, second.headers["Location"])))
 
 
 def _allow_every_badge(browser: FlaskClient, link: str) -> str:
@@ -212,9 +221,7 @@ def test_pulling_again_renews_both_connections_there_without_asking_consent(
 ) -> None:
     other, address = other_instance
     there, _ = _ann_there(other, issuer, issuer3)
-    started = post_form(earner.client, "/account/import/backpack/", {"address": address})
-    second = earner.client.get(local(_allow_every_badge(there.client, started.headers["Location"])))
-    job = earner.client.get(local(_allow_every_badge(there.client, second.headers["Location"])))
+    job = _connect_both_apis(earner, there, address)
     state = earner.client.get(job.headers["Location"] + ".json").get_json()
     assert (state["status"], state["report"]["badges"]) == ("done", 4), state
     with badge_app.app_context():
@@ -252,9 +259,7 @@ def test_disconnecting_ends_both_connections_there(
     # 3.0 connection was forgotten here and stayed live there.
     other, address = other_instance
     there, _ = _ann_there(other, issuer, issuer3)
-    started = post_form(earner.client, "/account/import/backpack/", {"address": address})
-    second = earner.client.get(local(_allow_every_badge(there.client, started.headers["Location"])))
-    earner.client.get(local(_allow_every_badge(there.client, second.headers["Location"])))
+    _connect_both_apis(earner, there, address)
     with badge_app.app_context():
         grant_ids = list(db.session.scalars(sa.select(RemoteGrant.id).order_by(RemoteGrant.id)))
     assert len(grant_ids) == 2
